@@ -1,0 +1,247 @@
+"""The trusted side of the worker: start it under limits, call it, restart it.
+
+The worker runs `python -m grader.worker` in its own session (so that it and its
+children can be killed together), in an empty temporary directory with HOME and
+TMPDIR inside it, under an address-space, a process-count, a file-size and a
+core-dump limit. Each call has a wall-clock limit. A worker that dies, hangs or
+speaks out of turn is killed; that call raises, and the next call starts a fresh
+worker that reloads the parts.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from grader.sandbox import channel
+
+
+@dataclass(frozen=True)
+class Limits:
+    call_seconds: float = 60.0        # one call from the rubric
+    start_seconds: float = 60.0       # importing torch in a fresh worker
+    memory_bytes: int = 6 << 30       # address space; torch alone maps ~1.5 GiB
+    processes: int = 256              # RLIMIT_NPROC (not enforced for root)
+    file_bytes: int = 64 << 20        # largest file the worker may write
+    output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
+    threads: int = 1                  # torch threads in the worker
+
+
+class GraderFault(Exception):
+    """Something about the call failed that is not the student's doing."""
+
+
+class StudentFault(Exception):
+    """A failure of student code, as the report will tell it."""
+
+    def __init__(self, message: str, where: str | None = None, traceback: str = "", output: str = ""):
+        super().__init__(message)
+        self.message, self.where, self.traceback, self.output = message, where, traceback, output
+
+
+class StudentError(StudentFault):
+    """Student code raised an exception."""
+
+    def __init__(self, exc_type: str, message: str, **kw):
+        super().__init__(f"{exc_type}: {message}" if message else exc_type, **kw)
+        self.exc_type = exc_type
+
+
+class NotImplementedYet(StudentError):
+    pass
+
+
+class NameMissing(StudentFault):
+    """The submission does not define a name the rubric calls."""
+
+
+class WorkerCrashed(StudentFault):
+    pass
+
+
+class CallTimeout(StudentFault):
+    pass
+
+
+def _limit(memory: int, processes: int, file_bytes: int):
+    def apply():
+        for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
+                             (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
+            try:
+                resource.setrlimit(which, (value, value))
+            except (ValueError, OSError):
+                pass  # a platform without that limit keeps its default
+    return apply
+
+
+class _Capture(threading.Thread):
+    """Drains the worker's stdout and stderr, keeping the first `cap` bytes of each call."""
+
+    def __init__(self, stream, cap: int):
+        super().__init__(daemon=True)
+        self.stream, self.cap = stream, cap
+        self.kept, self.dropped = bytearray(), 0
+        self.lock = threading.Lock()
+
+    def run(self):
+        for chunk in iter(lambda: self.stream.read1(65536), b""):
+            with self.lock:
+                room = self.cap - len(self.kept)
+                self.kept += chunk[:max(room, 0)]
+                self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self) -> str:
+        with self.lock:
+            text = self.kept.decode(errors="replace")
+            if self.dropped:
+                text += f"\n[... {self.dropped} more bytes of output not kept]"
+            self.kept, self.dropped = bytearray(), 0
+        return text
+
+
+class WorkerProcess:
+    """One live worker; `call` it, `close` it."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.home = tempfile.mkdtemp(prefix="grader-worker-")
+        req_read, self._req = os.pipe()
+        self._resp, resp_write = os.pipe()
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
+        env.update(HOME=self.home, TMPDIR=self.home, MPLBACKEND="Agg", PYTHONHASHSEED="0",
+                   GRADER_THREADS=str(limits.threads), OMP_NUM_THREADS=str(limits.threads),
+                   PYTHONDONTWRITEBYTECODE="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker", str(req_read), str(resp_write)],
+            cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
+            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes))
+        os.close(req_read), os.close(resp_write)
+        self.requests = os.fdopen(self._req, "wb")
+        self.responses = os.fdopen(self._resp, "rb")
+        self.output = _Capture(self.proc.stdout, limits.output_bytes)
+        self.output.start()
+
+    def call(self, header: dict, blobs: list[bytes], seconds: float) -> tuple[dict, list[bytes], str]:
+        """Send one request and wait for its answer; raise WorkerCrashed or CallTimeout."""
+        try:
+            channel.write_frame(self.requests, header, blobs)
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+        ready, _, _ = select.select([self._resp], [], [], seconds)
+        if not ready:
+            self.close()
+            raise CallTimeout(f"the call did not return within {seconds:g} s "
+                              "(an endless loop, or far too much work?); the worker was stopped",
+                              output=self.output.take())
+        try:
+            reply, out = channel.read_frame(self.responses)
+        except EOFError:
+            raise self._died() from None
+        except (channel.ChannelError, ValueError) as e:
+            self.close()
+            raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
+                                output=self.output.take()) from None
+        return reply, out, self.output.take()
+
+    def _died(self) -> WorkerCrashed:
+        code = self.proc.wait(timeout=10)
+        self.close()
+        self.output.join(timeout=1)
+        why = ""
+        if code < 0:
+            name = signal.Signals(-code).name
+            why = {"SIGSEGV": " (a segmentation fault)", "SIGKILL": " (killed: out of memory?)",
+                   "SIGXFSZ": " (it wrote a file over the size limit)"}.get(name, "")
+            code_text = f"signal {name}{why}"
+        else:
+            code_text = f"exit code {code}"
+        return WorkerCrashed(f"the worker process died ({code_text}) during this call",
+                             output=self.output.take())
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for stream in (self.requests, self.responses):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Sandbox:
+    """The worker as the rubric sees it: always there, reloading parts after a restart."""
+
+    def __init__(self, limits: Limits = Limits()):
+        self.limits = limits
+        self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
+        self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
+        self._worker: WorkerProcess | None = None
+
+    def _live(self) -> WorkerProcess:
+        if self._worker is None or not self._worker.alive:
+            if self._worker is not None:
+                self._worker.close()
+            self._worker = WorkerProcess(self.limits)
+            for part, header in self.loads.items():
+                self._send_load(part, header)
+        return self._worker
+
+    def _send_load(self, part: str, header: dict) -> None:
+        seconds = self.limits.start_seconds + header["budget"] * len(header["chunks"])
+        ok, out, _ = self._request(header, [], seconds)
+        self.loaded[part] = channel.decode(ok, out)
+
+    def _request(self, header: dict, blobs: list[bytes], seconds: float):
+        reply, out, output = self._worker.call(header, blobs, seconds)
+        if "error" in reply:
+            raise _fault(reply["error"], output)
+        return reply["ok"], out, output
+
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
+        """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
+        header = {"op": "load", "part": part, "chunks": chunks, "budget": budget}
+        fresh = self._worker is None or not self._worker.alive
+        self.loads[part] = header
+        self._live()  # a fresh worker replays every registered load, this one included
+        if not fresh:
+            self._send_load(part, header)
+        return self.loaded[part]
+
+    def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
+        """Send a call or a get; return (decoded value, captured output)."""
+        self._live()
+        blobs: list[bytes] = []
+        header = dict(header, args=channel.encode(list(args), blobs),
+                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        ok, out, output = self._request(header, blobs, seconds or self.limits.call_seconds)
+        return channel.decode(ok, out), output
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
+def _fault(error: dict, output: str) -> StudentFault:
+    kw = dict(where=error.get("where"), traceback=error.get("traceback", ""), output=output)
+    if error.get("grader"):
+        return NameMissing(error["message"], **kw)
+    if error["type"] == "NotImplementedError":
+        return NotImplementedYet(error["type"], error["message"], **kw)
+    return StudentError(error["type"], error["message"], **kw)

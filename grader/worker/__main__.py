@@ -1,0 +1,114 @@
+"""The student worker: `python -m grader.worker REQUEST_FD RESPONSE_FD`.
+
+Started by `grader.sandbox.process` under resource limits, in an empty directory.
+It serves requests one at a time: load a part's definitions, call a student name,
+read a global, call a method of an object it holds, or run a probe (grader code
+that drives student objects from the inside, `grader.worker.probes`). Values go
+back through `grader.sandbox.channel`; objects stay here behind handles.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import random
+import sys
+import traceback
+
+import numpy as np
+import torch
+
+from grader.sandbox import channel
+from grader.worker import loader
+
+COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
+
+
+class NotFound(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self):
+        self.parts: dict[str, dict] = {}
+        self.origins: set[str] = set()  # file names of student code, for tracebacks
+        self.objects: dict[int, object] = {}
+
+    def handle(self, obj) -> int:
+        self.objects[id(obj)] = obj
+        return id(obj)
+
+    def resolve(self, handle: channel.Handle):
+        try:
+            return self.objects[handle.id]
+        except KeyError:
+            raise NotFound(f"the worker no longer holds that {handle.type}") from None
+
+    def namespace(self, part: str) -> dict:
+        try:
+            return self.parts[part]
+        except KeyError:
+            raise NotFound(f"part {part!r} is not loaded") from None
+
+    def target(self, spec: dict):
+        if "handle" in spec:
+            obj = self.resolve(channel.Handle(spec["handle"], "object"))
+            return getattr(obj, spec["attr"]) if spec.get("attr") else obj
+        if "probe" in spec:
+            module, _, name = spec["probe"].rpartition(".")
+            probe = getattr(importlib.import_module(f"grader.worker.probes.{module}"), name)
+            namespace = self.namespace(spec["part"])
+            return lambda *a, **k: probe(namespace, *a, **k)
+        namespace = self.namespace(spec["part"])
+        if spec["name"] not in namespace:
+            raise NotFound(f"`{spec['name']}` is not defined in {spec['part']}")
+        return namespace[spec["name"]]
+
+    def serve(self, op: str, header: dict, blobs: list[bytes]):
+        if op == "load":
+            chunks = [loader.Chunk(c["origin"], c["code"]) for c in header["chunks"]]
+            self.origins |= {c.origin for c in chunks}
+            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
+            self.parts[header["part"]] = loaded.namespace
+            names = sorted(k for k in loaded.namespace if not k.startswith("__"))
+            return {"names": names, "skipped": loaded.skipped}
+        target = self.target(header["target"])
+        if op == "get":
+            return target
+        args = channel.decode(header.get("args", []), blobs, self.resolve)
+        kwargs = channel.decode(header.get("kwargs", {"$dict": {}}), blobs, self.resolve)
+        seed = header.get("seed")
+        if seed is not None:
+            torch.manual_seed(seed), random.seed(seed), np.random.seed(seed % 2**32)
+        return target(*args, **kwargs)
+
+    def error(self, exc: BaseException) -> dict:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.origins]
+        where = f"{frames[-1].filename}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else None
+        text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
+        return {"type": type(exc).__name__, "message": str(exc), "where": where,
+                "traceback": text, "grader": isinstance(exc, NotFound)}
+
+
+def main(request_fd: int, response_fd: int) -> None:
+    sys.path.insert(0, COURSE_DIR)
+    torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
+    requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
+    worker = Worker()
+    while True:
+        try:
+            header, blobs = channel.read_frame(requests)
+        except EOFError:
+            return
+        out: list[bytes] = []
+        try:
+            value = worker.serve(header["op"], header, blobs)
+            reply = {"ok": channel.encode(value, out, worker.handle)}
+        except BaseException as e:  # noqa: BLE001 - a student failure is an answer, not a crash
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            out, reply = [], {"error": worker.error(e)}
+        channel.write_frame(responses, reply, out)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))

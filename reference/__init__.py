@@ -1,0 +1,1 @@
+"""The instructor's solution of every part of the lab contract."""
