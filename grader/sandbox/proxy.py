@@ -11,7 +11,8 @@ Every call is seeded with the run's seed, so verdicts repeat.
 from __future__ import annotations
 
 from grader.sandbox import channel
-from grader.sandbox.process import Sandbox
+from grader.sandbox.process import NameMissing, Sandbox
+from grader.suggest import did_you_mean
 
 
 class Remote(channel.Handle):
@@ -42,11 +43,19 @@ class Part:
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
+        self.require(name)
         return self._send({"part": self.name, "name": name}, args, kwargs, _timeout)
 
     def get(self, name: str):
         """The value of the student's global `name`."""
+        self.require(name)
         return self._send({"part": self.name, "name": name}, op="get")
+
+    def require(self, *names: str) -> None:
+        """Fail with a near-miss hint unless the part defines every one of `names`."""
+        for name in names:
+            if name not in self.names:
+                raise NameMissing(f"`{name}` not found in {self.name}{did_you_mean(name, self.names)}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""

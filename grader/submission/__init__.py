@@ -1,0 +1,133 @@
+"""A submission, as the grader sees it before any of it runs: which part is where.
+
+`open_submission(path)` reads a folder, a notebook or a zip and finds each part of
+the contract (first match wins):
+1. a module named like the part (`tp1_manual.py`);
+2. a notebook named like the part (`tp1_manual.ipynb`);
+3. a notebook with headings `Part 1` .. `Part 4`: the four TP 1-ab parts;
+4. any other notebook or module: the part whose contract names it defines most.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from grader.results import PARTS
+from grader.submission.files import SubmissionError, read_submission
+from grader.submission.notebook import Notebook, NotebookError
+from grader.suggest import suggest
+from grader.worker.loader import Chunk
+
+__all__ = ["Submission", "SubmissionError", "open_submission", "PART_NAMES"]
+
+# The names each part defines (contract); they also recognise a notebook of any name.
+PART_NAMES = {
+    "tp1_manual": {"init_params", "forward", "loss_accuracy", "backward", "sgd"},
+    "tp1_autograd": {"init_params", "forward", "loss_accuracy", "sgd"},
+    "tp1_nn": {"init_model", "loss_accuracy", "sgd"},
+    "tp1_optim": {"init_model", "loss_accuracy"},
+    "tp2_cnn": {"ConvNet", "ConvNetImproved", "epoch", "compute_mean_std", "get_transforms",
+                "make_scheduler"},
+    "answers": {"FIGURE1_SIZES", "conv_output_size", "conv_params", "fc_params", "receptive_field",
+                "SAME_CONV_5x5", "HALVING_POOL_2x2", "LAYER_TABLE", "TOTAL_PARAMS"},
+}
+
+
+@dataclass
+class Submission:
+    name: str
+    parts: dict[str, list[Chunk]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)   # part -> where it was found
+    files: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)           # files that could not be used
+    digest: str = ""
+
+    def missing_note(self, part: str) -> str:
+        """`tp1_nn` not found in the submission, with the near misses there are."""
+        stems = [PurePosixPath(f).stem for f in self.files]
+        near = [s for s in suggest(part, stems) if s not in self.parts]
+        hint = f"; did you mean {' or '.join(f'`{s}`' for s in near)}? (files must be named like the part)" if near else ""
+        return (f"`{part}` not found in the submission: expected {part}.py, {part}.ipynb"
+                f"{', or a TP 1-ab notebook with headings Part 1 .. Part 4' if part.startswith('tp1') else ''}{hint}")
+
+
+def _defined(chunks: list[Chunk]) -> set[str]:
+    names = set()
+    for chunk in chunks:
+        try:
+            tree = ast.parse(chunk.code)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _best_part(chunks: list[Chunk], taken: dict) -> str | None:
+    names = _defined(chunks)
+    scores = {p: len(names & PART_NAMES[p]) / len(PART_NAMES[p]) for p in PARTS if p not in taken}
+    best = max(scores, key=scores.get, default=None)
+    return best if best and scores[best] >= 0.5 else None
+
+
+def _text(path: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{path} is not UTF-8 text") from None
+
+
+def open_submission(path: str | Path) -> Submission:
+    path = Path(path)
+    files = read_submission(path)
+    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
+    sub = Submission(name=name or str(path), files=files,
+                     digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
+    modules, notebooks = {}, {}
+    for rel, data in files.items():
+        if rel.endswith(".py"):
+            try:
+                modules[rel] = [Chunk(PurePosixPath(rel).name, _text(rel, data))]
+            except SubmissionError as e:
+                sub.notes.append(str(e))
+        else:
+            try:
+                notebooks[rel] = Notebook(PurePosixPath(rel).name, data)
+            except NotebookError as e:
+                sub.notes.append(str(e))
+    if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
+        raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
+
+    def take(part: str, chunks: list[Chunk], source: str):
+        if part not in sub.parts:
+            sub.parts[part], sub.sources[part] = chunks, source
+
+    def stem(rel):  # top-level files first: a copy in a sub-folder does not shadow them
+        return PurePosixPath(rel).stem
+    by_depth = lambda d: sorted(d, key=lambda rel: (rel.count("/"), rel))  # noqa: E731
+    for rel in by_depth(modules):
+        if stem(rel) in PARTS:
+            take(stem(rel), modules[rel], rel)
+    for rel in by_depth(notebooks):
+        if stem(rel) in PARTS:
+            take(stem(rel), notebooks[rel].all_chunks(), rel)
+    for rel in by_depth(notebooks):
+        split = notebooks[rel].tp1_parts() if stem(rel) not in PARTS else None
+        for k, (part, chunks) in enumerate((split or {}).items(), start=1):
+            take(part, chunks, f"{rel}, Part {k}")
+    for rel in by_depth(notebooks):
+        if stem(rel) not in PARTS and notebooks[rel].tp1_parts() is None:
+            part = _best_part(notebooks[rel].all_chunks(), sub.parts)
+            if part:
+                take(part, notebooks[rel].all_chunks(), rel)
+    if path.suffix == ".py" and not sub.parts:
+        part = _best_part(next(iter(modules.values())), sub.parts)
+        if part:
+            take(part, next(iter(modules.values())), path.name)
+    return sub

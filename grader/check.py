@@ -1,0 +1,26 @@
+"""`grade check PATH`: grade one submission and write what was asked for."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from grader.render import json as json_render
+from grader.render import terminal
+from grader.runner import grade
+from grader.sandbox import Limits
+from grader.submission import SubmissionError, open_submission
+
+
+def main(args) -> int:
+    try:
+        submission = open_submission(args.path)
+    except SubmissionError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 2
+    for note in submission.notes:
+        print(f"grade: note: {note}", file=sys.stderr)
+    report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout))
+    terminal.render(report)
+    if args.json:
+        json_render.write(report, Path(args.json))
+    return 0 if report.all_passed else 1

@@ -1,0 +1,1 @@
+"""Data the grader generates or reads: the Circles toy problem and CIFAR-10."""

@@ -1,0 +1,63 @@
+"""The results of grading one submission. It knows no output format: the renderers
+in `grader.render` each read it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PARTS = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim", "tp2_cnn", "answers")
+STATUSES = ("passed", "failed", "error", "skipped")
+
+
+@dataclass
+class TestResult:
+    id: str                      # stable: "tp1_manual::backward::grad_Wy"
+    part: str
+    name: str                    # what the test checks, in the handout's words
+    status: str                  # one of STATUSES
+    score: float
+    max_score: float
+    message: str = ""            # what was expected, what came back, where
+    diagnosis: str | None = None  # the likely mistake, when one is recognised
+    question: str | None = None  # the handout question, e.g. "1-ab Q16"
+    output: str = ""             # what the student's code printed during the test
+    artifacts: dict = field(default_factory=dict)  # curves and values for plots
+
+
+@dataclass
+class PartResult:
+    part: str
+    found: bool
+    source: str = ""             # where it was found: "tp1.ipynb, Part 1" or "tp1_manual.py"
+    skipped: list[dict] = field(default_factory=list)  # statements that failed at load time
+    note: str = ""               # "not found; did you mean ...?"
+
+
+@dataclass
+class Report:
+    submission: str
+    seed: int
+    parts: list[PartResult]
+    tests: list[TestResult]
+    grader_version: str = ""
+    created: str = ""            # ISO date and time
+    digest: str = ""             # hash of the submission's content
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    def part_tests(self, part: str) -> list[TestResult]:
+        return [t for t in self.tests if t.part == part]
+
+    def part_score(self, part: str) -> tuple[float, float]:
+        tests = self.part_tests(part)
+        return sum(t.score for t in tests), sum(t.max_score for t in tests)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(t.status == "passed" for t in self.tests)

@@ -1,0 +1,159 @@
+"""Run the rubric (pytest, in this trusted process) against a submission's worker.
+
+`grade(submission, seed)` starts one sandboxed worker, runs every rubric test with
+`pytest.main` and a plugin that gives the tests their fixtures (`student`, `seed`,
+`record`) and turns each outcome into a `TestResult`.
+"""
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+
+from grader.results import PARTS, PartResult, Report, TestResult
+from grader.rubric.checks import CheckFailed
+from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
+from grader.submission import Submission
+
+RUBRIC = Path(__file__).parent / "rubric"
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
+               "--import-mode=importlib", "-o", "timeout=900", "--rootdir", str(RUBRIC),
+               "-c", os.devnull]
+
+
+class PartNotFound(Exception):
+    pass
+
+
+class GraderPlugin:
+    """The fixtures and hooks that connect pytest to the sandbox and the results."""
+
+    def __init__(self, submission: Submission, seed: int, limits: Limits, parts: tuple[str, ...]):
+        self.submission, self.run_seed, self.parts = submission, seed, parts
+        self.sandbox = Sandbox(limits)
+        self.loaded: dict[str, Part] = {}
+        self.results: list[TestResult] = []
+
+    # -- fixtures --------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def seed(self) -> int:
+        return self.run_seed
+
+    @pytest.fixture
+    def student(self, request) -> Part:
+        """The submission's part named by the test module's `PART`."""
+        return self.part(request.module.PART)
+
+    @pytest.fixture
+    def record(self, request) -> dict:
+        """Values a test keeps for the report (curves, per-entry errors)."""
+        return request.node.stash.setdefault(ARTIFACTS, {})
+
+    def part(self, name: str) -> Part:
+        if name not in self.loaded:
+            chunks = self.submission.parts.get(name)
+            if chunks is None:
+                raise PartNotFound(self.submission.missing_note(name))
+            loaded = self.sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks])
+            self.loaded[name] = Part(self.sandbox, name, self.run_seed, loaded)
+        return self.loaded[name]
+
+    # -- hooks -----------------------------------------------------------------
+    def pytest_collection_modifyitems(self, items):
+        seen = set()
+        for item in items:
+            mark = item.get_closest_marker("grader_check")
+            if mark is None:
+                raise pytest.UsageError(f"{item.nodeid} has no @check(...) marker")
+            if mark.kwargs["id"] in seen:
+                raise pytest.UsageError(f"duplicate check id {mark.kwargs['id']}")
+            seen.add(mark.kwargs["id"])
+        items[:] = [i for i in items if _part_of(i) in self.parts]
+        items.sort(key=lambda i: PARTS.index(_part_of(i)))  # stable: keeps file order within a part
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        done = (call.when == "call") or (call.when == "setup" and report.outcome != "passed")
+        if done:
+            self.results.append(self._result(item, report, call))
+
+    def _result(self, item, report, call) -> TestResult:
+        mark = item.get_closest_marker("grader_check").kwargs
+        points = float(mark["points"])
+        doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
+        result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
+                            score=points, max_score=points, question=mark.get("question"),
+                            artifacts=item.stash.get(ARTIFACTS, {}))
+        part = self.loaded.get(result.part)
+        result.output = part.output if part else ""
+        if report.skipped:
+            result.status, result.score = "skipped", 0.0
+            result.message = str(call.excinfo.value) if call.excinfo else ""
+        elif report.failed:
+            result.score = 0.0
+            result.status, result.message, result.diagnosis = _explain(call.excinfo.value)
+        return result
+
+    def pytest_sessionfinish(self):
+        self.sandbox.close()
+
+
+ARTIFACTS = pytest.StashKey[dict]()
+
+
+def _part_of(item) -> str:
+    return item.get_closest_marker("grader_check").kwargs["id"].split("::")[0]
+
+
+def _explain(exc: BaseException) -> tuple[str, str, str | None]:
+    """(status, message, diagnosis) of a failed test."""
+    if isinstance(exc, CheckFailed):
+        return "failed", exc.message, exc.diagnosis
+    if isinstance(exc, (PartNotFound, NameMissing)):
+        return "failed", str(exc), None
+    if isinstance(exc, NotImplementedYet):
+        name = exc.where.rsplit(" in ", 1)[-1] if exc.where else "this function"
+        return "error", f"`{name}` is not implemented yet: it raises NotImplementedError ({exc.where}).", None
+    if isinstance(exc, StudentFault):
+        if exc.traceback:
+            return "error", f"your code raised an exception:\n{exc.traceback.rstrip()}", None
+        return "error", exc.message, None
+    if isinstance(exc, AssertionError):
+        return "failed", str(exc), None
+    if type(exc).__name__ == "Failed":  # pytest.fail, pytest-timeout
+        return "error", str(exc), None
+    return "error", f"internal grader error, not your fault ({type(exc).__name__}: {exc}); please report it", None
+
+
+def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
+          parts: tuple[str, ...] = PARTS) -> Report:
+    started = time.monotonic()
+    plugin = GraderPlugin(submission, seed, limits, parts)
+    code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
+    found = []
+    for name in parts:
+        loaded = plugin.loaded.get(name)
+        found.append(PartResult(
+            part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
+            skipped=loaded.skipped if loaded else [],
+            note="" if name in submission.parts else submission.missing_note(name)))
+    return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
+                  grader_version=_version(), digest=submission.digest,
+                  created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  seconds=round(time.monotonic() - started, 2))
+
+
+def _version() -> str:
+    try:
+        return version("rdfia-grader")
+    except PackageNotFoundError:
+        return "unknown"
+

@@ -1,0 +1,49 @@
+"""Shared helpers for the grader's own tests: build a submission, grade some parts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.runner import grade
+from grader.sandbox import Limits
+from grader.submission import open_submission
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "reference"
+SHARED = ROOT.parent / "shared"
+
+
+def reference_source(part: str) -> str:
+    return (REFERENCE / f"{part}.py").read_text()
+
+
+def mutate(part: str, old: str, new: str) -> str:
+    """The reference of `part` with one exact snippet replaced: a known mistake."""
+    source = reference_source(part)
+    assert source.count(old) == 1, f"{old!r} must occur exactly once in reference/{part}.py"
+    return source.replace(old, new)
+
+
+@pytest.fixture
+def make_submission(tmp_path):
+    """Write `{file name: text}` into a fresh folder and return its path."""
+    def make(files: dict[str, str], name: str = "submission") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for rel, text in files.items():
+            (folder / rel).write_text(text)
+        return folder
+    return make
+
+
+@pytest.fixture
+def grade_path():
+    """Grade a path (only `parts`, to keep tests short); returns the Report."""
+    def run(path, parts: tuple[str, ...], seed: int = 0, call_seconds: float = 60.0):
+        return grade(open_submission(path), seed=seed, limits=Limits(call_seconds=call_seconds), parts=parts)
+    return run
+
+
+def by_id(report) -> dict:
+    return {t.id: t for t in report.tests}
