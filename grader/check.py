@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.render import json as json_render
+from grader.render import html, json as json_render
 from grader.render import terminal
 from grader.runner import grade
 from grader.sandbox import Limits
@@ -21,6 +21,9 @@ def main(args) -> int:
         print(f"grade: note: {note}", file=sys.stderr)
     report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout))
     terminal.render(report)
+    report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
+    html.write(report, report_path)
+    print(f"\nReport: {report_path}")
     if args.json:
         json_render.write(report, Path(args.json))
     return 0 if report.all_passed else 1

@@ -34,7 +34,7 @@ class GraderPlugin:
 
     def __init__(self, submission: Submission, seed: int, limits: Limits, parts: tuple[str, ...]):
         self.submission, self.run_seed, self.parts = submission, seed, parts
-        self.sandbox = Sandbox(limits)
+        self.sandbox = Sandbox(limits, submission.files)
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
 

@@ -223,7 +223,7 @@ def make_synthetic(n_per_class: int, seed: int = 0, size: int = 32) -> tuple[tor
     axis = torch.linspace(-1, 1, size)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")
     centres = uniform(-0.3, 0.3, n, 2, 1, 1)
-    scales = uniform(0.4, 0.65, n, 1, 1)
+    scales = uniform(0.5, 0.8, n, 1, 1)
     u = (xx - centres[:, 0]) / scales
     v = (yy - centres[:, 1]) / scales
     mask = torch.zeros(n, size, size, dtype=torch.bool)
@@ -233,7 +233,7 @@ def make_synthetic(n_per_class: int, seed: int = 0, size: int = 32) -> tuple[tor
 
     colours = torch.tensor([colorsys.hsv_to_rgb(k / n_classes, 0.9, 0.95) for k in range(n_classes)])
     foreground = (colours[labels] + uniform(-0.08, 0.08, n, 3)).view(n, 3, 1, 1)
-    background = uniform(0.15, 0.55, n, 1, 1, 1).expand(n, 3, 1, 1)
+    background = uniform(0.05, 0.35, n, 1, 1, 1).expand(n, 3, 1, 1)
     images = torch.where(mask.unsqueeze(1), foreground, background)
     images = images + 0.08 * torch.randn(images.shape, generator=generator)
     order = torch.randperm(n, generator=generator)

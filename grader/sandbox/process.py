@@ -109,9 +109,15 @@ class _Capture(threading.Thread):
 class WorkerProcess:
     """One live worker; `call` it, `close` it."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, files: dict[str, bytes]):
         self.limits = limits
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
+        for rel, data in files.items():  # a copy: the student's own modules import from here
+            if rel.endswith(".py"):
+                target = os.path.join(self.home, rel)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(data)
         req_read, self._req = os.pipe()
         self._resp, resp_write = os.pipe()
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
@@ -135,7 +141,11 @@ class WorkerProcess:
             channel.write_frame(self.requests, header, blobs)
         except (BrokenPipeError, OSError):
             raise self._died() from None
-        ready, _, _ = select.select([self._resp], [], [], seconds)
+        try:
+            ready, _, _ = select.select([self._resp], [], [], seconds)
+        except BaseException:  # interrupted (Ctrl-C, a test timeout): the answer would arrive out of turn
+            self.close()
+            raise
         if not ready:
             self.close()
             raise CallTimeout(f"the call did not return within {seconds:g} s "
@@ -187,8 +197,8 @@ class WorkerProcess:
 class Sandbox:
     """The worker as the rubric sees it: always there, reloading parts after a restart."""
 
-    def __init__(self, limits: Limits = Limits()):
-        self.limits = limits
+    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None):
+        self.limits, self.files = limits, files or {}
         self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
         self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
         self._worker: WorkerProcess | None = None
@@ -197,7 +207,7 @@ class Sandbox:
         if self._worker is None or not self._worker.alive:
             if self._worker is not None:
                 self._worker.close()
-            self._worker = WorkerProcess(self.limits)
+            self._worker = WorkerProcess(self.limits, self.files)
             for part, header in self.loads.items():
                 self._send_load(part, header)
         return self._worker
