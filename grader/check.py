@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.render import html, json as json_render
+from grader.render import gradescope, html, junit
+from grader.render import json as json_render
 from grader.render import terminal
 from grader.runner import grade
 from grader.sandbox import Limits
@@ -24,6 +25,7 @@ def main(args) -> int:
     report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
     html.write(report, report_path)
     print(f"\nReport: {report_path}")
-    if args.json:
-        json_render.write(report, Path(args.json))
+    for renderer, target in ((json_render, args.json), (junit, args.junit), (gradescope, args.gradescope)):
+        if target:
+            renderer.write(report, Path(target))
     return 0 if report.all_passed else 1

@@ -11,6 +11,8 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", help="the submission")
     check.add_argument("--json", metavar="FILE", help="write the results as JSON (the contract's format)")
+    check.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per check (for CI)")
+    check.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json")
     check.add_argument("--html", metavar="FILE", help="where to write the HTML report (default reports/NAME.html)")
     check.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
     check.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from grader.results import Report
 
@@ -13,7 +13,7 @@ ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
 
 def render(report: Report) -> str:
     env = Environment(loader=PackageLoader("grader.render", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
     parts = []
     for part in report.parts:
         score, total = report.part_score(part.part)

@@ -5,11 +5,12 @@ unchanged: ``CirclesData`` with ``Xtrain, Ytrain, Xtest, Ytest, Xgrid`` as float
 tensors and its plot methods, on the grader's Circles data (default seed) rather than
 the course's circles.mat. Plots are drawn off screen and never shown; without
 matplotlib they do nothing. As with the course's file, ``from utils_data import *`` (and
-so ``%run 'utils-data.py'``) also brings ``math``, ``np``, ``torch`` and ``plt``.
+so ``%run 'utils-data.py'``) also brings ``math``, ``matplotlib``, ``np``, ``plt`` and
+``torch``.
 """
 
 import contextlib
-import math  # noqa: F401 - the course's file exports it
+import math
 import numbers
 
 import numpy as np
@@ -21,9 +22,12 @@ try:
     matplotlib.use("Agg")  # headless: never opens a window
     import matplotlib.pyplot as plt
 except ImportError:
-    plt = None
+    matplotlib = plt = None
 
 from grader.data import circles as _circles
+
+# What the course's file defines or imports, so what `from utils_data import *` gives.
+__all__ = ["CirclesData", "math", "matplotlib", "np", "plt", "torch"]
 
 
 @contextlib.contextmanager

@@ -1,0 +1,33 @@
+"""Gradescope's autograder `results.json`, so a course on Gradescope can run this grader."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.results import Report
+
+
+def _output(test) -> str:
+    lines = [test.message] if test.message else []
+    if test.diagnosis:
+        lines.append(f"Likely mistake: {test.diagnosis}")
+    if test.question:
+        lines.append(f"Handout: {test.question}")
+    return "\n".join(lines)
+
+
+def as_dict(report: Report) -> dict:
+    return {
+        "score": report.score,
+        "output": f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})",
+        "visibility": "visible",
+        "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,
+                   "max_score": t.max_score, "status": "passed" if t.status == "passed" else "failed",
+                   "output": _output(t), "tags": [t.part], "visibility": "visible"}
+                  for t in report.tests],
+    }
+
+
+def write(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n")
