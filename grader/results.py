@@ -21,6 +21,7 @@ class TestResult:
     diagnosis: str | None = None  # the likely mistake, when one is recognised
     question: str | None = None  # the handout question, e.g. "1-ab Q16"
     output: str = ""             # what the student's code printed during the test
+    seconds: float = 0.0         # how long the test took
     artifacts: dict = field(default_factory=dict)  # curves and values for plots
 
 

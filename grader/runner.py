@@ -32,9 +32,10 @@ class PartNotFound(Exception):
 class GraderPlugin:
     """The fixtures and hooks that connect pytest to the sandbox and the results."""
 
-    def __init__(self, submission: Submission, seed: int, limits: Limits, parts: tuple[str, ...]):
+    def __init__(self, submission: Submission, seed: int, limits: Limits, parts: tuple[str, ...],
+                 sandbox=Sandbox):
         self.submission, self.run_seed, self.parts = submission, seed, parts
-        self.sandbox = Sandbox(limits, submission.files)
+        self.sandbox = sandbox(limits, submission.files)
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
 
@@ -89,6 +90,7 @@ class GraderPlugin:
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
+                            seconds=round(report.duration, 3),
                             artifacts=item.stash.get(ARTIFACTS, {}))
         part = self.loaded.get(result.part)
         result.output = part.output if part else ""
@@ -132,9 +134,11 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] = PARTS) -> Report:
+          parts: tuple[str, ...] = PARTS, sandbox=Sandbox) -> Report:
+    """Grade `parts` of `submission`. `sandbox` is the worker's class; only benchmarks
+    pass another (`InProcessSandbox`, no isolation)."""
     started = time.monotonic()
-    plugin = GraderPlugin(submission, seed, limits, parts)
+    plugin = GraderPlugin(submission, seed, limits, parts, sandbox)
     code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")

@@ -1,0 +1,80 @@
+"""How fast `grade check` is, against its floor and a baseline measured in the same run.
+
+    python benchmarks/bench_check.py [--repeat N]
+
+Prints:
+- the baseline: `python -c "import torch"`;
+- `grade check reference` and `grade check student_template` as a user runs them;
+- per part, the rubric with the sandboxed worker and "bare" (the worker's logic in this
+  process, no isolation): the floor of this design, and their ratio;
+- peak memory of the grading process and of the worker.
+Targets (issue 10): sandboxed/bare <= 1.3; reference <= 6x the import; template <= 3x.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wall(cmd: list[str], repeat: int) -> float:
+    """Median wall time of a command, in seconds."""
+    times = []
+    with tempfile.TemporaryDirectory() as cwd:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def per_part(report) -> dict[str, float]:
+    return {p.part: sum(t.seconds for t in report.part_tests(p.part)) for p in report.parts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    repeat = parser.parse_args().repeat
+
+    from grader.runner import grade
+    from grader.sandbox.inprocess import InProcessSandbox
+    from grader.submission import open_submission
+
+    torch_import = wall([sys.executable, "-c", "import torch"], repeat)
+    grade_cmd = [sys.executable, "-m", "grader.cli", "check"]
+    reference = wall(grade_cmd + [str(ROOT / "reference")], repeat)
+    template = wall(grade_cmd + [str(ROOT / "student_template")], repeat)
+
+    submission = open_submission(ROOT / "reference")
+    sandboxed = grade(submission)
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    bare = grade(submission, sandbox=InProcessSandbox)
+    grader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert sandboxed.score == sandboxed.max_score == bare.score, "the reference must keep full marks"
+
+    print(f"baseline: python -c 'import torch'     {torch_import:6.2f} s")
+    print(f"grade check reference                  {reference:6.2f} s  = {reference / torch_import:4.1f}x import (target <= 6)")
+    print(f"grade check student_template           {template:6.2f} s  = {template / torch_import:4.1f}x import (target <= 3)")
+    print()
+    print(f"{'rubric per part':<22} {'sandboxed':>10} {'bare':>8} {'ratio':>7}")
+    s_parts, b_parts = per_part(sandboxed), per_part(bare)
+    for part in s_parts:
+        ratio = s_parts[part] / b_parts[part] if b_parts[part] else float("nan")
+        print(f"  {part:<20} {s_parts[part]:9.2f}s {b_parts[part]:7.2f}s {ratio:6.2f}x")
+    total_s, total_b = sum(s_parts.values()), sum(b_parts.values())
+    print(f"  {'total':<20} {total_s:9.2f}s {total_b:7.2f}s {total_s / total_b:6.2f}x (target <= 1.3)")
+    print(f"  whole run (pytest, worker start)  {sandboxed.seconds:6.2f}s  bare {bare.seconds:6.2f}s")
+    print()
+    print(f"peak memory: grading process {grader_peak:7.0f} MiB, worker {worker_peak:7.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

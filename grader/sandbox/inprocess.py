@@ -1,0 +1,39 @@
+"""The worker's logic run inside this process: NO isolation, for benchmarks only.
+
+It measures the floor of the design (issue 10): the same rubric, the same channel
+encoding, without the process boundary. Never use it on untrusted code.
+"""
+from __future__ import annotations
+
+import sys
+
+from grader.sandbox import channel
+from grader.sandbox.process import Limits, _fault
+from grader.worker.__main__ import COURSE_DIR, Worker
+
+
+class InProcessSandbox:
+    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None):
+        if COURSE_DIR not in sys.path:
+            sys.path.insert(0, COURSE_DIR)
+        self.worker = Worker()
+
+    def _serve(self, header: dict, blobs: list[bytes]):
+        out: list[bytes] = []
+        try:
+            value = self.worker.serve(header["op"], header, blobs)
+            return channel.decode(channel.encode(value, out, self.worker.handle), out)
+        except Exception as e:  # noqa: BLE001 - reported like the worker reports it
+            raise _fault(self.worker.error(e), "") from None
+
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
+        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget}, [])
+
+    def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
+        blobs: list[bytes] = []
+        header = dict(header, args=channel.encode(list(args), blobs),
+                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        return self._serve(header, blobs), ""
+
+    def close(self) -> None:
+        pass
