@@ -20,7 +20,7 @@ def main(args) -> int:
         return 2
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
-    report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout))
+    report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout), parts=tuple(dict.fromkeys(args.parts)))
     terminal.render(report)
     report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
     html.write(report, report_path)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from grader.results import PARTS
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
@@ -16,6 +18,20 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--html", metavar="FILE", help="where to write the HTML report (default reports/NAME.html)")
     check.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
     check.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
+    check.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
+                       help=f"grade only these parts (default all: {' '.join(PARTS)})")
+    batch = commands.add_parser("batch", help="grade every submission of a class folder, in parallel")
+    batch.add_argument("class_dir", metavar="CLASS_DIR", help="one sub-folder, .zip or .ipynb a student; its name is the id")
+    batch.add_argument("--out", required=True, metavar="OUT", help="where results, reports, grades.csv and summary.html go")
+    batch.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
+    batch.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
+    batch.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
+    batch.add_argument("--submission-timeout", type=float, default=1800.0, metavar="S",
+                       help="seconds allowed to grade one whole submission before it is killed (default 1800)")
+    batch.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
+                       help="grade only these parts (default all)")
+    batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="send the jobs to this Dask scheduler (needs grader[dask])")
     return p
 
 
@@ -24,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         from grader import check
         return check.main(args)
+    if args.command == "batch":
+        from grader import batch
+        return batch.main(args)
     return 2
 
 

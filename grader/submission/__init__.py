@@ -10,7 +10,10 @@ the contract (first match wins):
 from __future__ import annotations
 
 import ast
+import codecs
 import hashlib
+import io
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -70,17 +73,24 @@ def _defined(chunks: list[Chunk]) -> set[str]:
 
 
 def _best_part(chunks: list[Chunk], taken: dict) -> str | None:
+    """The part whose names the chunks define the largest share of. One name is enough:
+    the course's `1_cd_CNNs.ipynb` defines `ConvNet` and `epoch` but none of the others."""
     names = _defined(chunks)
     scores = {p: len(names & PART_NAMES[p]) / len(PART_NAMES[p]) for p in PARTS if p not in taken}
     best = max(scores, key=scores.get, default=None)
-    return best if best and scores[best] >= 0.5 else None
+    return best if best and scores[best] > 0 else None
 
 
-def _text(path: str, data: bytes) -> str:
+def _text(path: str, data: bytes, notes: list[str]) -> str:
+    """The source as Python reads it (a `coding:` line is honoured); a file that is not
+    UTF-8 (an editor's Latin-1 or cp1252) is read as cp1252 rather than lost."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionError(f"{path} is not UTF-8 text") from None
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding).removeprefix("\ufeff")
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        pass
+    notes.append(f"{path} is not UTF-8 text; it was read as Windows-1252 (cp1252)")
+    return codecs.decode(data, "cp1252", errors="replace")
 
 
 def open_submission(path: str | Path) -> Submission:
@@ -92,10 +102,7 @@ def open_submission(path: str | Path) -> Submission:
     modules, notebooks = {}, {}
     for rel, data in files.items():
         if rel.endswith(".py"):
-            try:
-                modules[rel] = [Chunk(PurePosixPath(rel).name, _text(rel, data))]
-            except SubmissionError as e:
-                sub.notes.append(str(e))
+            modules[rel] = [Chunk(PurePosixPath(rel).name, _text(rel, data, sub.notes))]
         else:
             try:
                 notebooks[rel] = Notebook(PurePosixPath(rel).name, data)

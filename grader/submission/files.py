@@ -6,6 +6,7 @@ they are refused all the same, as is a zip that inflates past the size cap.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 MAX_FILE = 32 << 20     # one notebook with outputs can be large
@@ -20,7 +21,7 @@ class SubmissionError(Exception):
 
 
 def _kept(parts: tuple[str, ...]) -> bool:
-    return parts[-1].endswith(KEPT) and not any(p in IGNORED_DIRS or p.startswith(".") for p in parts)
+    return bool(parts) and parts[-1].endswith(KEPT) and not any(p in IGNORED_DIRS or p.startswith(".") for p in parts)
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
@@ -53,16 +54,20 @@ def read_zip(path: Path) -> dict[str, bytes]:
                 raise SubmissionError(f"{path} has an entry that points outside the folder: {info.filename!r}")
             if info.is_dir() or not _kept(name.parts):
                 continue
-            total += info.file_size
-            if info.file_size > MAX_FILE or total > MAX_TOTAL:
-                raise SubmissionError(f"{path} inflates past {MAX_TOTAL >> 20} MiB; it is not graded")
+            if info.file_size > MAX_FILE:
+                raise SubmissionError(f"{path}: {info.filename!r} inflates past {MAX_FILE >> 20} MiB; "
+                                      "the zip is not graded")
             try:
                 with archive.open(info) as member:
                     data = member.read(MAX_FILE + 1)  # the header's size may lie
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as e:
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError,
+                    zlib.error) as e:
                 raise SubmissionError(f"{path}: cannot read {info.filename!r} ({e})") from None
             if len(data) > MAX_FILE:
                 raise SubmissionError(f"{path}: {info.filename!r} inflates past its declared size")
+            total += len(data)
+            if total > MAX_TOTAL:
+                raise SubmissionError(f"{path} inflates past {MAX_TOTAL >> 20} MiB; it is not graded")
             files[name.as_posix()] = data
     return _strip_common_folder(files)
 
@@ -78,10 +83,13 @@ def read_submission(path: Path) -> dict[str, bytes]:
     """The submission's `.py` and `.ipynb` files by relative path."""
     if not path.exists():
         raise SubmissionError(f"no such file or folder: {path}")
-    if path.is_dir():
-        return read_folder(path)
-    if path.suffix == ".zip":
-        return read_zip(path)
-    if path.suffix in KEPT:
-        return {path.name: path.read_bytes()}
+    try:
+        if path.is_dir():
+            return read_folder(path)
+        if path.suffix == ".zip":
+            return read_zip(path)
+        if path.suffix in KEPT:
+            return {path.name: path.read_bytes()}
+    except OSError as e:  # a file without read permission, a folder that vanished
+        raise SubmissionError(f"cannot read {path} ({e.strerror or e})") from None
     raise SubmissionError(f"{path} is not a folder, a .ipynb notebook, a .py module or a .zip")

@@ -7,7 +7,10 @@ markdown headings `Part 1` .. `Part 4` in order is the whole of TP 1-ab.
 """
 from __future__ import annotations
 
+import json
 import re
+import warnings
+from types import SimpleNamespace
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
@@ -16,6 +19,9 @@ from grader.worker.loader import Chunk
 
 PART_HEADING = re.compile(r"^\s*#{1,6}\s*Part\s+(\d+)\b", re.IGNORECASE)
 TP1_PARTS = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim")
+# Cell magics that run their body as ordinary code in the notebook's namespace: the body's
+# definitions count (`%%time` over a cell of `def`s). IPython would pass it as a string.
+BODY_MAGICS = re.compile(r"^\s*%%(time|capture)\b[^\n]*\n")
 
 
 class NotebookError(Exception):
@@ -26,21 +32,27 @@ class Notebook:
     def __init__(self, name: str, data: bytes):
         self.name = name
         try:
-            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise NotebookError(f"{name} is not UTF-8 text, so not a notebook") from None
+        try:
+            with warnings.catch_warnings():  # cells without ids (nbformat 4.4) are fine
+                warnings.simplefilter("ignore")
+                self.cells = nbformat.reads(text, as_version=4).cells
         except Exception as e:  # nbformat raises several kinds on bad JSON or schema
-            raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
-        self.cells = nb.cells
+            self.cells = _lenient_cells(text)
+            if self.cells is None:
+                raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
         transform = TransformerManager().transform_cell
         self.chunks: list[tuple[int, Chunk]] = []  # (cell index, chunk) of the code cells
         for index, cell in enumerate(self.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            source = BODY_MAGICS.sub("", cell.source, count=1)
             try:
-                code = transform(cell.source)
+                code = transform(source)
             except Exception:  # noqa: BLE001 - keep the raw text; the loader names the cell
-                code = cell.source
+                code = source
             self.chunks.append((index, Chunk(f"{name}, cell {index + 1}", code)))
 
     def part_starts(self) -> dict[int, int]:
@@ -65,3 +77,16 @@ class Notebook:
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]
+
+
+def _lenient_cells(text: str) -> list | None:
+    """The cells of a notebook that nbformat refuses over a detail (a cell without
+    `metadata`, as some editors write it), or None when it is not a notebook at all."""
+    try:
+        raw = json.loads(text)
+        cells = [SimpleNamespace(cell_type=c["cell_type"],
+                                 source=c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
+                 for c in raw["cells"]]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return cells if all(isinstance(c.source, str) for c in cells) else None

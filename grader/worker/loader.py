@@ -6,12 +6,22 @@ blocks, shell lines and magics do not, and neither does an assignment whose valu
 calls something the submission itself defines (`params = init_params(...)`). A
 statement that raises or outlives its time budget is skipped and named; the rest
 of the file still loads.
+
+A Python-level alarm cannot stop a loop in C that holds the GIL
+(`x = sum(range(10**12))`, `2**10**10`), so a statement that computes something is
+first tried in a forked child: one that does not finish in time there is skipped
+without being run here.
 """
 from __future__ import annotations
 
 import ast
+import faulthandler
+import importlib.abc
+import importlib.util
 import os
+import select
 import signal
+import sys
 from dataclasses import dataclass, field
 
 # A notebook's `%run 'utils-data.py'` of a course helper imports our version of it.
@@ -48,13 +58,73 @@ def _defined_names(trees: list[ast.Module]) -> set[str]:
     return names
 
 
+def _walk_run(node: ast.AST):
+    """The nodes of `node` that run when it runs: not the bodies of lambdas."""
+    if isinstance(node, ast.Lambda):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _walk_run(child)
+
+
 def _calls(node: ast.AST, names: set[str]) -> bool:
     """Whether `node` calls one of `names` or IPython (`x = !ls`)."""
-    for sub in ast.walk(node):
+    for sub in _walk_run(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
             if sub.func.id in names or sub.func.id == "get_ipython":
                 return True
     return False
+
+
+def _computes(node: ast.stmt) -> bool:
+    """Whether a statement may compute for long (a call or an operator), so is tried first."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    return any(isinstance(n, (ast.Call, ast.BinOp, ast.comprehension)) for n in _walk_run(node))
+
+
+def _trial(code, namespace: dict, budget: float) -> str | None:
+    """Run `code` in a forked child (which then vanishes): why it cannot run here, or None.
+
+    The child's output goes nowhere, so the statement's prints are not doubled.
+    """
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+    except OSError:  # no fork (process limit): rely on the alarm alone
+        return None
+    if pid == 0:
+        try:
+            faulthandler.disable()  # a crash is reported by its status, not a dump
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1), os.dup2(null, 2)
+            sys.stdout = sys.stderr = open(os.devnull, "w")
+            os.close(read)
+            try:
+                exec(code, namespace)
+            except BaseException:  # noqa: BLE001 - an exception is reported by the real run
+                pass
+            os.write(write, b"x")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], budget)
+        finished = bool(ready) and os.read(read, 1) == b"x"
+    finally:
+        os.close(read)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+    if finished:
+        return None
+    if not ready:
+        return f"ran past its {budget:g} s budget at load time"
+    code = os.waitstatus_to_exitcode(status)  # a crash here would kill the worker on every reload
+    how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    return f"stops the process at load time ({how})"
 
 
 def _is_main_guard(node: ast.If) -> bool:
@@ -107,9 +177,38 @@ def _run(code, namespace: dict, budget: float) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def load(chunks: list[Chunk], module_name: str, budget: float = 5.0) -> Loaded:
-    """Run the definitions of `chunks` in order, in one fresh namespace."""
-    namespace = {"__name__": module_name, "__builtins__": __builtins__}
+class _StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`from tp1_manual import forward` in another student file, or of a student's own
+    helper module, loads that file's definitions too, not its top-level training."""
+
+    def __init__(self, budget: float):
+        self.budget = budget
+
+    def find_spec(self, fullname, path, target=None):
+        file = os.path.join(os.getcwd(), f"{fullname}.py")  # the worker's copy of the files
+        if path is not None or fullname in COURSE_HELPERS.values() or not os.path.isfile(file):
+            return None  # a package's module, the grader's course helper, or no such student file
+        return importlib.util.spec_from_file_location(fullname, file, loader=self)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        with open(module.__file__, "rb") as f:
+            code = f.read().decode("utf-8", errors="replace")
+        load([Chunk(os.path.basename(module.__file__), code)], module.__name__, self.budget, module.__dict__)
+
+
+def _import_student_files(budget: float) -> None:
+    if not any(isinstance(f, _StudentModules) for f in sys.meta_path):
+        sys.meta_path.insert(0, _StudentModules(budget))
+
+
+def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None) -> Loaded:
+    """Run the definitions of `chunks` in order, in one fresh namespace (or `namespace`)."""
+    _import_student_files(budget)
+    namespace = {} if namespace is None else namespace
+    namespace.update({"__name__": module_name, "__builtins__": __builtins__})
     loaded = Loaded(namespace)
     trees = []
     for chunk in chunks:
@@ -124,19 +223,22 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0) -> Loaded:
     for chunk, tree in trees:
         for node in tree.body:
             helper = _helper_run(node)
-            if helper:
-                node = ast.parse(f"from {helper} import *").body[0]
-                ast.copy_location(node, tree.body[0])
+            if helper:  # at the line of the `%run`, so that a failure points there
+                node = ast.copy_location(ast.parse(f"from {helper} import *").body[0], node)
             elif not runnable(node, own):
                 not_run |= _assigned(node)
                 continue
             code = compile(ast.fix_missing_locations(ast.Module([node], [])), chunk.origin, "exec")
+            failure = _trial(code, namespace, budget) if _computes(node) else None
+            if failure:
+                loaded.skipped.append({"where": where(chunk.origin, node.lineno), "error": failure})
+                continue
             try:
                 _run(code, namespace, budget)
             except StatementTimeout:
                 loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                        "error": f"ran past its {budget:g} s budget at load time"})
-            except Exception as e:  # noqa: BLE001 - any student failure skips that statement
+            except (Exception, SystemExit) as e:  # noqa: BLE001 - any student failure skips that statement
                 if isinstance(e, NameError) and getattr(e, "name", None) in not_run:
                     not_run |= _assigned(node)  # depends on top-level work that is not run
                     continue

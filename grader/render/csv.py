@@ -1,0 +1,42 @@
+"""The class gradebook: one row a student, ready for a spreadsheet or an LMS import.
+
+Columns: `id`, `total`, `max`, one column per part (its score), `status` (`ok` or
+`failed-to-grade`) and `error`. A submission that could not be graded has empty scores,
+not zeros, so that it cannot pass for a graded one.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.batch import Graded
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def rows(graded: list[Graded], parts: tuple[str, ...]) -> list[list[str]]:
+    table = [["id", "total", "max", *parts, "status", "error"]]
+    for g in graded:
+        if g.report is None:
+            table.append([g.id, "", "", *("" for _ in parts), g.status, g.error])
+            continue
+        r = g.report
+        table.append([g.id, _num(r.score), _num(r.max_score), *(_num(r.part_score(p)[0]) for p in parts),
+                      g.status, g.error])
+    return table
+
+
+def render(graded: list[Graded], parts: tuple[str, ...]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows(graded, parts))
+    return buffer.getvalue()
+
+
+def write(graded: list[Graded], parts: tuple[str, ...], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(graded, parts), encoding="utf-8", newline="")

@@ -1,0 +1,331 @@
+"""TP 1-ab, part 1 (section 2.1): forward and backward passes by hand.
+
+Each function is judged on its own: `backward` gets the reference's forward outputs,
+`sgd` gets the reference's gradients, all in the shapes of the student's own
+`init_params`. The training run uses the student's whole chain.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+
+import torch
+
+from grader.reference import tp1_manual as ref
+from grader.rubric import tp1_common as c
+from grader.rubric.checks import (CheckFailed, as_number, check, describe, expect_close, expect_keys,
+                                  expect_number, fail)
+from grader.sandbox import StudentFault
+
+PART = "tp1_manual"
+OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
+
+
+# -- init_params --------------------------------------------------------------------------
+
+@check("tp1_manual::init_params::shapes", points=2, question="1-ab 2.1")
+def test_init_shapes(student):
+    """init_params(nx, nh, ny) returns Wh (nh, nx), bh (nh,), Wy (ny, nh), by (ny,) (or an accepted layout)."""
+    c.expect_init_shapes(student.call("init_params", c.NX, c.NH, c.NY), student.call("init_params", *c.OTHER_SIZES))
+
+
+@check("tp1_manual::init_params::weights", points=1, question="1-ab 2.1")
+def test_init_weights(student):
+    """init_params draws the weights from N(0, 0.3²) (plain torch.randn is accepted)."""
+    params = student.call("init_params", *c.BIG_SIZES)
+    c.read_layout(params, f"init_params{c.BIG_SIZES}", c.BIG_SIZES)
+    c.expect_init_weights(params)
+
+
+# -- forward ---------------------------------------------------------------------------
+
+def student_forward(student):
+    inp = c.unit_inputs(student.seed)
+    layout = c.student_layout(student)
+    return inp, layout, student.call("forward", layout.params_to_student(inp.params), inp.X)
+
+
+@check("tp1_manual::forward::yhat", points=3, question="1-ab Q7")
+def test_forward_yhat(student):
+    """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
+    inp, layout, result = student_forward(student)
+    c.pair(result, "forward(params, X)", ("Yhat", "outputs"))
+    Yhat = result[0]
+    diagnoses = c.forward_candidates(inp.params, inp.X)
+    diagnoses["transposed"] = (inp.outputs["yhat"].t(), "Ŷ is transposed, one sample a column: Ŷ is (B, ny), "
+                               "one sample a row, like X (1-ab Q7).")
+    expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)", diagnoses=diagnoses,
+                 why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
+
+
+@check("tp1_manual::forward::outputs", points=1, question="1-ab Q7")
+def test_forward_outputs(student):
+    """forward keeps X, htilde, h, ytilde and yhat in its outputs dict, with the forward's values."""
+    inp, layout, result = student_forward(student)
+    outputs = expect_keys(c.pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
+                          "outputs (the second value forward returns)")
+    htilde = inp.outputs["htilde"]
+    h_diag = {"relu": (torch.relu(htilde), "h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
+              "sigmoid": (torch.sigmoid(htilde), "h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
+              "none": (htilde, "h equals h̃: the tanh is missing, h = tanh(h̃) (1-ab Q7).")}
+    for key in OUTPUT_KEYS:
+        got, want = outputs[key], inp.outputs[key]
+        if isinstance(got, torch.Tensor) and got.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
+            got = got.t()  # a forward that works in columns keeps its outputs transposed
+        expect_close(got, want, f"outputs[{key!r}]", diagnoses=c.fitted(h_diag, want.shape) if key == "h" else None)
+
+
+# -- loss and accuracy -------------------------------------------------------------------
+
+def student_loss(student):
+    inp = c.unit_inputs(student.seed)
+    return inp, c.pair(student.call("loss_accuracy", inp.outputs["yhat"], inp.Y), "loss_accuracy(Yhat, Y)")
+
+
+@check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
+def test_loss(student):
+    """loss_accuracy returns the batch mean of the cross-entropy, L = −(1/B) Σ y log ŷ."""
+    inp, (L, _) = student_loss(student)
+    want = float(ref.loss_accuracy(inp.outputs["yhat"], inp.Y)[0])
+    expect_number(L, want, "L (the loss)", diagnoses=c.loss_candidates(inp.outputs["yhat"], inp.Y, want, "1-ab Q8-9"))
+
+
+@check("tp1_manual::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
+def test_accuracy(student):
+    """loss_accuracy returns the rate of good predictions (argmax of Ŷ equals argmax of Y)."""
+    inp, (_, acc) = student_loss(student)
+    c.expect_accuracy_diagnosed(acc, inp.acc, "the accuracy",
+                                c.accuracy_candidates(inp.outputs["yhat"], inp.Y, inp.acc))
+
+
+# -- backward ----------------------------------------------------------------------------
+
+_backward: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def outputs_for(student, layout, params_s, inp) -> dict:
+    """The reference's forward outputs, in the shapes the student's own forward keeps
+    (so that backward is judged on correct inputs, whatever forward does)."""
+    outputs = {k: v.clone() for k, v in inp.outputs.items()}
+    try:
+        result = student.call("forward", params_s, inp.X)
+        theirs = result[1] if isinstance(result, (tuple, list)) and len(result) == 2 else None
+    except StudentFault:
+        theirs = None  # forward's own check reports it
+    if isinstance(theirs, dict):
+        extra = {k: v for k, v in theirs.items() if k not in outputs}
+        for key, want in outputs.items():
+            got = theirs.get(key)
+            if isinstance(got, torch.Tensor) and want.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
+                outputs[key] = want.t().contiguous()
+        outputs.update(extra)
+    return outputs
+
+
+class Backward:
+    """The student's gradients for the unit inputs and their convention, detected once."""
+
+    def __init__(self, student):
+        inp = c.unit_inputs(student.seed)
+        self.inp, self.layout = inp, c.student_layout(student)
+        params_s = self.layout.params_to_student(inp.params)
+        grads = student.call("backward", params_s, outputs_for(student, self.layout, params_s, inp), inp.Y)
+        self.grads = expect_keys(grads, c.KEYS, "backward(params, outputs, Y)")
+        self.scale, self.per_grad = self.detect()
+
+    def normal(self, key):
+        return self.layout.from_student(key, self.grads[key])
+
+    def detect(self):
+        """1 (gradients of the batch mean) or B (of the batch sum), from all four gradients."""
+        votes, per = {1: 0, c.B: 0}, {}
+        for key in c.KEYS:
+            g = self.normal(key)
+            for s in (1, c.B):
+                if g is not None and c.close(g.double(), self.inp.grads[key].double() * s):
+                    votes[s] += 1
+                    per[key] = s
+        if votes[c.B] != votes[1]:
+            return (c.B if votes[c.B] > votes[1] else 1), per
+        ratios = []
+        for key in c.KEYS:
+            g = self.normal(key)
+            if g is not None and torch.isfinite(g).all():
+                r = float(g.double().norm()) / max(float(self.inp.grads[key].double().norm()), 1e-12)
+                if r > 0:
+                    ratios.append(math.log(r))
+        if votes[1] == 0 and ratios:
+            ratios.sort()
+            median = ratios[len(ratios) // 2]
+            return (c.B if abs(median - math.log(c.B)) < abs(median) else 1), per
+        return 1, per
+
+    def convention(self, scale=None) -> str:
+        return "batch sum" if (scale or self.scale) == c.B else "batch mean"
+
+
+def backward_of(student) -> Backward:
+    if student not in _backward:
+        _backward[student] = Backward(student)
+    return _backward[student]
+
+
+def grad_candidates(bw: Backward, key: str) -> tuple[torch.Tensor, dict]:
+    """The expected gradient (reference layout, student convention) and known mistakes."""
+    inp, s, layout = bw.inp, bw.scale, bw.layout
+    o, Wy, X = inp.outputs, inp.params["Wy"], inp.X
+    d = (o["yhat"] - inp.Y) / c.B * s                      # ∇Ỹ in the student's convention
+    dh_raw = d @ Wy                                        # ∇H before the tanh derivative
+    dh = dh_raw * (1 - o["h"] ** 2)                        # ∇H̃
+    other = c.B if s == 1 else 1 / c.B
+    sym = {"Wy": "∇Wy", "by": "∇by", "Wh": "∇Wh", "bh": "∇bh"}[key]
+    formula = {"Wy": "∇Ỹᵀ H" if not layout.transposed["Wy"] else "Hᵀ ∇Ỹ (your transposed layout)",
+               "Wh": "∇H̃ᵀ X" if not layout.transposed["Wh"] else "Xᵀ ∇H̃ (your transposed layout)",
+               "by": "Σ_rows ∇Ỹ", "bh": "Σ_rows ∇H̃"}[key]
+    q = "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17"
+    expected = {"Wy": d.t() @ o["h"], "by": d.sum(0), "Wh": dh.t() @ X, "bh": dh.sum(0)}[key]
+    conv, conv_other = bw.convention(), bw.convention(c.B if s == 1 else 1)
+    diag = {
+        "sign": (-expected, f"{sym} has the right size but the opposite sign: ∇Ỹ was computed as Y − Ŷ. "
+                            f"The gradient of the loss at the logits is ∇Ỹ = Ŷ − Y (1-ab Q15); with the wrong "
+                            f"sign, gradient descent climbs the loss."),
+        "mixed": (expected * other, f"{sym} is the gradient of the {conv_other} while your other gradients are "
+                                    f"of the {conv} (a factor B = {c.B} apart): divide all four gradients by B, "
+                                    f"or none of them (1-ab Q15-17)."),
+    }
+    if key.startswith("W"):
+        # the student's own layout, transposed
+        wrong_layout = layout.to_student(key, expected).t()
+        diag["transposed"] = (wrong_layout, f"{sym} came back transposed, shape {tuple(wrong_layout.shape)} instead "
+                                            f"of {layout.shape(key)}: a gradient has the shape of its parameter, "
+                                            f"{sym} = {formula} ({q}).")
+    if key in ("by", "bh"):
+        rows = d if key == "by" else dh
+        diag["not-summed"] = (rows, f"{sym} has one row per sample (shape {tuple(rows.shape)}): the bias gradient "
+                                    f"was not summed over the batch. {sym} = {formula}, shape "
+                                    f"({NAME_N[key]},) ({q}).")
+        diag["wrong-axis"] = (rows.sum(1), f"{sym} has shape ({c.B},): {'∇Ỹ' if key == 'by' else '∇H̃'} was summed "
+                                           f"over the wrong axis (dim 1, over the units). {sym} = {formula}: "
+                                           f"sum over the batch rows, dim 0 ({q}).")
+    if key in ("Wh", "bh"):
+        nod = dh_raw.t() @ X if key == "Wh" else dh_raw.sum(0)
+        diag["no-tanh-derivative"] = (nod, f"{sym} matches the formula without the tanh derivative: "
+                                           f"∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²), not ∇Ỹ Wy (1-ab Q17).")
+        dht = dh_raw * (1 - o["htilde"] ** 2)
+        diag["htilde-derivative"] = (dht.t() @ X if key == "Wh" else dht.sum(0),
+                                     f"{sym} uses 1 − H̃² for the tanh derivative; tanh'(h̃) = 1 − tanh(h̃)² = "
+                                     f"1 − H², with H the tanh output (1-ab Q17).")
+        dhs = dh_raw * o["h"] * (1 - o["h"])
+        diag["sigmoid-derivative"] = (dhs.t() @ X if key == "Wh" else dhs.sum(0),
+                                      f"{sym} uses H(1 − H), the sigmoid's derivative; the derivative of tanh is "
+                                      f"1 − H² (1-ab Q17).")
+    return expected, diag
+
+
+NAME_N = {"by": "ny", "bh": "nh"}
+
+
+def check_grad(student, key):
+    bw = backward_of(student)
+    expected, diag = grad_candidates(bw, key)
+    got, layout, sym = bw.grads[key], bw.layout, "∇" + key
+    what = f"{sym} (backward's {key!r}, gradient of the {bw.convention()})"
+    if key.startswith("W"):
+        want = layout.to_student(key, expected)
+        shape = got.shape if isinstance(got, torch.Tensor) else want.shape
+        expect_close(got, want, what, diagnoses={k: (c.fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
+                                                 for k, (v, t) in diag.items()},
+                     why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+        return
+    flat = layout.from_student(key, got)
+    if flat is not None:
+        expect_close(flat, expected, what, diagnoses=c.fitted(diag, flat.shape))
+        return
+    want = layout.to_student(key, expected)
+    shape = got.shape if isinstance(got, torch.Tensor) else want.shape
+    expect_close(got, want, what, diagnoses=c.fitted(diag, shape),
+                 why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+
+
+@check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
+def test_grad_Wy(student):
+    """backward returns ∇Wy = ∇Ỹᵀ H with ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    check_grad(student, "Wy")
+
+
+@check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
+def test_grad_by(student):
+    """backward returns ∇by = Σ over the batch of ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    check_grad(student, "by")
+
+
+@check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
+def test_grad_Wh(student):
+    """backward returns ∇Wh = ∇H̃ᵀ X with ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    check_grad(student, "Wh")
+
+
+@check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
+def test_grad_bh(student):
+    """backward returns ∇bh = Σ over the batch of ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    check_grad(student, "bh")
+
+
+# -- sgd -----------------------------------------------------------------------------
+
+@check("tp1_manual::sgd::update", points=2, question="1-ab Q10-11")
+def test_sgd(student):
+    """sgd(params, grads, eta) returns the parameters updated by p ← p − eta·∇p."""
+    student.require("sgd")
+    inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), 0.05
+    params = layout.params_to_student(inp.params)
+    grads = layout.params_to_student(inp.grads)
+    result = student.probe("tp1.manual_sgd", params, grads, eta)
+    returned = result["returned"]
+    if returned is None:
+        moved = any(not torch.equal(result["after"][k], params[k]) for k in c.KEYS
+                    if isinstance(result["after"].get(k), torch.Tensor))
+        fail(f"sgd(params, grads, eta) should return the params dict; it returned {result['returned_type']}.",
+             "sgd updates the dict in place but returns nothing: the handout's loop does "
+             "params = sgd(params, grads, eta), so end sgd with `return params`." if moved else None)
+    expect_keys(returned, c.KEYS, "the dict sgd returns")
+    for key in c.KEYS:
+        want = params[key] - eta * grads[key]
+        diag = {"uphill": (params[key] + eta * grads[key],
+                           f"{key} moved UP the gradient (p + eta·∇p): gradient descent steps against the gradient, "
+                           "p ← p − eta·∇p (1-ab Q10-11)."),
+                "no-eta": (params[key] - grads[key], f"{key} moved by the whole gradient: the step is scaled by the "
+                                                     "learning rate, p ← p − eta·∇p (1-ab Q10-11)."),
+                "unchanged": (params[key], f"{key} did not change: sgd must return the updated parameters, "
+                                           "p ← p − eta·∇p (1-ab Q10-11)."),
+                "grad": (grads[key], f"sgd returned the gradient in place of {key}: p ← p − eta·∇p.")}
+        expect_close(returned[key], want, f"sgd's {key!r}", diagnoses=diag)
+
+
+# -- the training loop ---------------------------------------------------------------------
+
+def scale_of(student) -> float:
+    """The gradient scale of the training batch in the student's convention (1 or the batch size)."""
+    try:
+        return float(c.BATCH) if backward_of(student).scale == c.B else 1.0
+    except (StudentFault, CheckFailed):
+        return 1.0
+
+
+@check("tp1_manual::training::curves", points=3, question="1-ab 2.1")
+def test_training(student, record):
+    """The handout's training loop with your forward, backward and sgd follows the reference run."""
+    student.require("forward", "backward", "sgd")
+    setup, layout, scale = c.training_setup(student.seed), c.student_layout(student), scale_of(student)
+    curves = c.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
+                                           setup.perms, c.ETA, c.BATCH), "the training curves")
+    want = c.reference_curves(student.seed, scale=scale)
+    other = c.BATCH if scale == 1 else 1.0
+    c.expect_same_run(curves, want, record, "Training with your functions",
+                      {"convention": (lambda: c.reference_curves(student.seed, scale=other),
+                                      "the run matches the reference with the other gradient convention "
+                                      "(sum vs mean over the batch) than your backward's: check how sgd or "
+                                      "backward scales the gradients."),
+                       "uphill": (lambda: c.reference_curves(student.seed, scale=scale, eta=-c.ETA),
+                                  "the run climbs the loss: the parameters move along the gradient instead of "
+                                  "against it (1-ab Q10-11, Q15).")})

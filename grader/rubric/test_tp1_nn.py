@@ -1,0 +1,100 @@
+"""TP 1-ab, part 3 (section 2.3): the network with torch.nn layers.
+
+The model is judged by what it computes: the grader loads its own weights into the
+model's two Linear layers (found by their shapes) and compares the output with the
+reference's logits. `loss_accuracy` gets a correct CrossEntropyLoss, `sgd` gets the
+grader's model with the grader's gradients.
+"""
+from __future__ import annotations
+
+import torch
+
+from grader.rubric import tp1_common as c
+from grader.rubric.checks import check, expect_close, expect_number, fail
+
+PART = "tp1_nn"
+SIZES = (c.NX, c.NH, c.NY)
+
+
+@check("tp1_nn::init_model::architecture", points=1, question="1-ab 2.3")
+def test_architecture(student):
+    """init_model(nx, nh, ny)'s model holds Linear(nx, nh) and Linear(nh, ny), with biases, and nothing else to learn."""
+    student.require("init_model")
+    inp = c.unit_inputs(student.seed)
+    c.expect_architecture(student.probe("tp1.model_logits", SIZES, inp.params, inp.X), "init_model(2, 10, 2)")
+
+
+@check("tp1_nn::init_model::logits", points=2, question="1-ab 2.3")
+def test_logits(student):
+    """The model computes the logits Ỹ = tanh(X Whᵀ + bh) Wyᵀ + by: Linear, Tanh, Linear, no SoftMax."""
+    c.check_logits(student)
+
+
+@check("tp1_nn::init_model::loss", points=1, question="1-ab Q14")
+def test_loss_object(student):
+    """The loss init_model returns is the mean cross-entropy of logits (CrossEntropyLoss)."""
+    c.check_loss(student)
+
+
+@check("tp1_nn::loss_accuracy::loss", points=2, question="1-ab Q8-9")
+def test_loss(student):
+    """loss_accuracy(loss, Yhat, Y), Yhat the logits and Y one-hot, returns the batch mean cross-entropy."""
+    c.loss_value(student)
+
+
+@check("tp1_nn::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
+def test_accuracy(student):
+    """loss_accuracy returns the rate of good predictions (argmax of the logits equals argmax of Y)."""
+    c.accuracy_value(student)
+
+
+def sgd_result(student, eta=0.05):
+    student.require("sgd")
+    inp = c.unit_inputs(student.seed)
+    return inp, eta, student.probe("tp1.nn_sgd", SIZES, inp.params, inp.grads, eta)
+
+
+@check("tp1_nn::sgd::update", points=2, question="1-ab Q10-11")
+def test_sgd_update(student):
+    """sgd(model, eta) updates every parameter of the model by p ← p − eta·p.grad."""
+    inp, eta, result = sgd_result(student)
+    for k in c.KEYS:
+        p, g = inp.params[k], inp.grads[k]
+        expect_close(result["after"][k], p - eta * g, f"the model's {k} after sgd", diagnoses={
+            "uphill": (p + eta * g, "the parameter moved UP the gradient (p + eta·grad): gradient descent steps "
+                                    "against it, p ← p − eta·p.grad (1-ab Q10-11)."),
+            "no-eta": (p - g, "the parameter moved by the whole gradient: p ← p − eta·p.grad (1-ab Q10-11)."),
+            "unchanged": (p, "the parameter did not change: update it in place under torch.no_grad(), "
+                             "p -= eta * p.grad, for every p in model.parameters() (handout 2.3)."),
+        })
+
+
+@check("tp1_nn::sgd::reset_grads", points=1, question="1-ab 2.3")
+def test_sgd_reset(student):
+    """sgd resets the gradients after the update (model.zero_grad()), so they do not accumulate."""
+    inp, eta, result = sgd_result(student)
+    for k in c.KEYS:
+        g = result["grads"][k]
+        if g is not None and not torch.all(g == 0):
+            fail(f"after sgd, the gradient of the model's {k} is still there.",
+                 "the gradients are not reset (missing zero_grad): each L.backward() ADDS to .grad, so the next "
+                 "steps use the sum of all past gradients. Call model.zero_grad() after the update (handout 2.3).")
+
+
+@check("tp1_nn::training::curves", points=3, question="1-ab 2.3")
+def test_training(student, record):
+    """The training loop with your model, loss, loss_accuracy and sgd follows the reference run."""
+    student.require("init_model", "loss_accuracy", "sgd")
+    setup = c.training_setup(student.seed)
+    curves = c.expect_curves(student.probe("tp1.train_nn", SIZES, setup.init, setup.data, setup.perms, c.ETA, c.BATCH),
+                             "the training curves")
+    c.expect_same_run(curves, c.reference_curves(student.seed), record, "Training with your model and functions", {
+        "accumulate": (lambda: c.reference_curves(student.seed, accumulate=True),
+                       "the run matches the reference with gradients that are never reset (missing zero_grad): "
+                       "call model.zero_grad() in sgd after the update (handout 2.3)."),
+        "sum": (lambda: c.reference_curves(student.seed, scale=float(c.BATCH)),
+                "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
+                "mean reduction is the handout's."),
+        "uphill": (lambda: c.reference_curves(student.seed, eta=-c.ETA),
+                   "the run climbs the loss: the parameters move along the gradient instead of against it (1-ab Q10-11)."),
+    })

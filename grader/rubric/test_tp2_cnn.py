@@ -1,0 +1,551 @@
+"""TP 1-cd: the CNN, its training epoch, its data pipeline (contract, "TP 1-cd conventions").
+
+Expected values come from the reference (`grader.reference.tp2_cnn`) computed here, in
+the trusted process; the student's code runs in the worker, driven by the probes of
+`grader.worker.probes.tp2_cnn`.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from grader.data.cifar import make_synthetic
+from grader.reference import answers as ref_answers
+from grader.reference import tp2_cnn as ref
+from grader.rubric.checks import as_number, check, expect_accuracy, expect_close, expect_shape, fail
+from grader.rubric.cnn_common import (generator, identify, is_bad, memo, param_layers,
+                                      reference_description, reference_epoch, tiny_state, values)
+
+PART = "tp2_cnn"
+PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
+Q10 = {name: (shape, n) for name, shape, n in ref_answers.LAYER_TABLE}
+
+
+def _x(seed: int, n: int, size: int) -> torch.Tensor:
+    return torch.randn(n, 3, size, size, generator=generator(seed, size))
+
+
+def _describe(student, seed: int, class_name: str, size: int, train: bool = False) -> dict:
+    student.require(class_name)
+    return memo(student, f"describe:{class_name}:{size}:{train}",
+                lambda: student.probe("tp2_cnn.describe_model", class_name, _x(seed, 2, size), train))
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+# -- ConvNet (Q10, Q11, Q13-15) ----------------------------------------------------------
+
+@check("tp2_cnn::convnet::output_shape", points=2, question="1-cd Q15")
+def test_convnet_output_shape(student, seed):
+    """ConvNet maps a batch of 3×32×32 images to (B, 10) logits."""
+    model = student.call("ConvNet")
+    out = model.call(_x(seed, 4, 32))
+    expect_shape(out, (4, 10), "ConvNet()(x) for x of shape (4, 3, 32, 32)", "one row of 10 logits per image")
+
+
+@check("tp2_cnn::convnet::param_count", points=3, question="1-cd Q11")
+def test_convnet_param_count(student, seed):
+    """ConvNet has 1,191,170 trainable parameters (Q11), layer by layer as in the Q10 table."""
+    got = _describe(student, seed, "ConvNet", 32)
+    if got["total"] == ref_answers.TOTAL_PARAMS:
+        return
+    layers = [m for m in got["modules"] if m["params"] > 0]
+    lines, diagnosis = [], None
+    for name, layer in zip(PARAM_LAYERS, layers):
+        want = Q10[name][1]
+        if layer["params"] != want:
+            lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}; "
+                         f"the Q10 table has {_count(want)}")
+            cfg = layer["config"]
+            if layer["type"] == "Linear" and name == "fc4" and cfg.get("in_features") not in (None, 1024):
+                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: after three pools halving 32→16→8→4, "
+                             "the 64 maps are 4×4, so fc4 takes 64·4·4 = 1024 (Q9, Q10).")
+            elif layer["params"] == want - (cfg.get("out_channels") or cfg.get("out_features") or 0):
+                diagnosis = f"{name} without its bias: each filter (or output) has one bias (Q1, Q10)."
+    if len(layers) != len(PARAM_LAYERS):
+        lines.append(f"it has {len(layers)} layers with parameters "
+                     f"({', '.join(m['type'] for m in layers)}); the handout's network has 5 "
+                     "(conv1, conv2, conv3, fc4, fc5)")
+    fail(f"ConvNet has {_count(got['total'])} trainable parameters; the handout's has "
+         f"{_count(ref_answers.TOTAL_PARAMS)} (Q11). " + ("; ".join(lines) + "." if lines else ""), diagnosis)
+
+
+@check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-Q10")
+def test_convnet_layers(student, seed):
+    """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
+    got = _describe(student, seed, "ConvNet", 32)
+    want = param_layers(reference_description("ConvNet", _x(seed, 2, 32)))
+    layers = param_layers(got)
+    problems, diagnosis = [], None
+    for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
+        if k >= len(layers):
+            problems.append(f"{name} is missing")
+            continue
+        g = layers[k]
+        if g["type"] != w["type"]:
+            problems.append(f"{name} should be a {w['type']}; the {k + 1}th layer with weights is a {g['type']}")
+            continue
+        cfg = g.get("config", {})
+        if g["type"] == "Conv2d":
+            padding = cfg.get("padding")
+            if cfg.get("kernel_size") != [5, 5]:
+                problems.append(f"{name} has kernel {cfg.get('kernel_size')}, not 5×5")
+            if padding not in ([2, 2], "same"):
+                problems.append(f"{name} has padding {padding}, not 2")
+                if padding == [0, 0] or padding == "valid":
+                    diagnosis = ("convolution without padding: a 5×5 convolution with padding 0 shrinks "
+                                 "32×32 to 28×28; padding 2 and stride 1 keep the size (Q8).")
+            if cfg.get("stride") != [1, 1]:
+                problems.append(f"{name} has stride {cfg.get('stride')}, not 1")
+            for key in ("in_channels", "out_channels"):
+                if cfg.get(key) != w["config"][key]:
+                    problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
+        else:
+            for key in ("in_features", "out_features"):
+                if cfg.get(key) != w["config"][key]:
+                    problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
+        if g.get("in_shape") is not None and g["in_shape"][1:] != w["in_shape"][1:]:
+            problems.append(f"{name} receives maps of shape {tuple(g['in_shape'][1:])}, "
+                            f"the Q10 table has {tuple(w['in_shape'][1:])}")
+            if name in ("conv2", "conv3") and diagnosis is None and len(g["in_shape"]) == 4 \
+                    and layers[k - 1].get("out_shape") and g["in_shape"][2] == layers[k - 1]["out_shape"][2]:
+                diagnosis = f"no pooling before {name}: each 2×2 pool with stride 2 halves the size (Q9)."
+    for m in got["modules"]:
+        if m["type"].startswith("MaxPool") or m["type"].startswith("AvgPool"):
+            cfg = m["config"]
+            ks, st, pd = cfg.get("kernel_size"), cfg.get("stride"), cfg.get("padding")
+            if ks not in (2, [2, 2]) or st not in (2, [2, 2], None) or pd not in (0, [0, 0]):
+                problems.append(f"pool `{m['name']}` has kernel {ks}, stride {st}, padding {pd}; "
+                                "a 2×2 pool halving the size has stride 2 and padding 0 (Q9)")
+    if got["error"] and not problems:
+        problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
+    if problems:
+        fail("ConvNet differs from the handout's network: " + "; ".join(problems) + ".", diagnosis)
+
+
+@check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")
+def test_convnet_relu(student, seed):
+    """ConvNet applies a ReLU after each convolution and after fc4, none after fc5."""
+    got = _describe(student, seed, "ConvNet", 32)
+    if got["error"]:
+        fail(f"ConvNet's forward on (2, 3, 32, 32) images failed: {got['error']}.")
+    layers = param_layers(got)
+    if len(layers) != 5:
+        fail(f"ConvNet's forward ran {len(layers)} layers with weights, not 5 (conv1..conv3, fc4, fc5).")
+    missing = [PARAM_LAYERS[k] for k in range(4)
+               if layers[k + 1].get("in_min") is not None and layers[k + 1]["in_min"] < 0]
+    if missing:
+        fail(f"the input of the layer after {', '.join(missing)} has negative values: no ReLU after "
+             f"{', '.join(missing)}.",
+             f"missing ReLU after {', '.join(missing)}: without a non-linearity between them, "
+             "stacked linear layers collapse into one linear map (1-ab Q3, 1-cd Q15).")
+    out = student.call("ConvNet").call(_x(seed, 4, 32))
+    out = expect_shape(out, (4, 10), "ConvNet()(x)")
+    if float(out.min()) >= 0:
+        softmax = torch.allclose(out.double().sum(1), torch.ones(4, dtype=torch.float64), atol=1e-4)
+        fail("ConvNet's outputs are all non-negative; the network should end with fc5's logits.",
+             "a softmax after fc5: CrossEntropyLoss takes logits and applies the softmax itself."
+             if softmax else "a ReLU after fc5: the logits must be able to be negative.")
+
+
+# -- ConvNetImproved (Q29-34) ----------------------------------------------------------
+
+@check("tp2_cnn::improved::output_shape", points=2, question="1-cd Q22-25")
+def test_improved_output_shape(student, seed):
+    """ConvNetImproved maps 28×28 crops to (B, 10) logits, reaching fc4 as 64×4×4 (last pool with ceil_mode=True)."""
+    got = _describe(student, seed, "ConvNetImproved", 28)
+    if got["error"]:
+        pools = [m for m in got["modules"] if "Pool" in m["type"]]
+        last = pools[-1]["config"] if pools else {}
+        diagnosis = None
+        if pools and last.get("ceil_mode") is False:
+            diagnosis = ("the last pool without ceil_mode=True: 28×28 crops give 28→14→7→3 maps, so "
+                         "fc4 receives 64·3·3 = 576 values instead of 64·4·4 = 1024.")
+        fail(f"ConvNetImproved's forward on 28×28 images (2, 3, 28, 28) failed: {got['error']}.", diagnosis)
+    linear = [t for t in got["trace"] if t["type"] == "Linear"]
+    if linear and linear[0]["in_shape"][1:] != [1024]:
+        fail(f"fc4 receives {linear[0]['in_shape'][1:]} values per image from a 28×28 crop; it should be "
+             "64·4·4 = 1024.")
+    out = student.call("ConvNetImproved").call(_x(seed, 4, 28))
+    expect_shape(out, (4, 10), "ConvNetImproved()(x) for x of shape (4, 3, 28, 28)")
+
+
+@check("tp2_cnn::improved::batchnorm", points=2, question="1-cd Q34")
+def test_improved_batchnorm(student, seed):
+    """ConvNetImproved has a BatchNorm2d after each convolution."""
+    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    order = got["trace"] if not got["error"] else got["modules"]
+    convs, missing = 0, []
+    for k, m in enumerate(order):
+        if m["type"] != "Conv2d":
+            continue
+        convs += 1
+        following = []
+        for n in order[k + 1:]:
+            if n["type"] in ("Conv2d", "Linear"):
+                break
+            following.append(n)
+        if not any("BatchNorm" in n["type"] for n in following):
+            missing.append(f"conv{convs}")
+    if convs == 0:
+        fail("ConvNetImproved has no Conv2d module.")
+    if missing:
+        fail(f"no BatchNorm2d after {', '.join(missing)}: the improved network normalises the output of "
+             "each convolution (Q34).", "BatchNorm2d missing after " + ", ".join(missing) + ".")
+
+
+@check("tp2_cnn::improved::dropout", points=2, question="1-cd Q29-33")
+def test_improved_dropout(student, seed):
+    """ConvNetImproved has a Dropout between fc4 and fc5, active in train mode."""
+    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    if got["error"]:
+        fail(f"ConvNetImproved's forward on 28×28 images failed: {got['error']}.")
+    linears = [k for k, t in enumerate(got["trace"]) if t["type"] == "Linear"]
+    between = got["trace"][linears[-2] + 1:linears[-1]] if len(linears) >= 2 else []
+    if any("Dropout" in t["type"] for t in between):
+        return
+    behaviour = _improved_behaviour(student, seed)
+    if not torch.equal(behaviour["train1"], behaviour["train2"]):
+        return  # a functional dropout (F.dropout(x, p, self.training)): it works
+    fail("ConvNetImproved has no Dropout between fc4 and fc5: in train mode, two passes over the same "
+         "images give the same outputs.", "Dropout missing between fc4 and fc5 (Q29-33).")
+
+
+def _improved_behaviour(student, seed):
+    student.require("ConvNetImproved")
+    return memo(student, "improved_behaviour", lambda: student.probe(
+        "tp2_cnn.improved_behaviour", "ConvNetImproved", _x(seed, 6, 28)))
+
+
+@check("tp2_cnn::improved::eval_mode", points=2, question="1-cd Q29-34")
+def test_improved_eval_mode(student, seed):
+    """In eval mode ConvNetImproved is deterministic: dropout off, batch norm on its running statistics."""
+    b = _improved_behaviour(student, seed)
+    if not torch.allclose(b["eval1"], b["eval2"], rtol=1e-5, atol=1e-6):
+        fail("in eval mode, two passes over the same images give different outputs.",
+             "dropout left in train mode at test time: with `F.dropout(x, p)` (training=True by default) "
+             "or a hand-made mask, dropout ignores model.eval(); use nn.Dropout or "
+             "F.dropout(x, p, training=self.training) (Q29-33).")
+    if b["eval_sub"].shape != b["eval1"][:2].shape or not torch.allclose(b["eval_sub"], b["eval1"][:2], rtol=1e-4, atol=1e-5):
+        fail("in eval mode, an image's output depends on the other images of the batch.",
+             "batch norm left in train mode at test time: it normalises with the batch's statistics "
+             "instead of its running averages (track_running_stats=False, or training=True) (Q34).")
+    if b["buffers_changed_in_eval"]:
+        fail(f"a forward pass in eval mode changed {', '.join(b['buffers_changed_in_eval'])}.",
+             "batch norm updates its running statistics at test time (Q34).")
+
+
+# -- epoch (Q13-15) -----------------------------------------------------------------------
+
+BATCH, N_EPOCH, LR = 8, 40, 0.1
+
+
+def _epoch_data(seed):
+    g = generator(seed, 7)
+    x = torch.randn(N_EPOCH, 3, 8, 8, generator=g)
+    y = torch.randint(0, 10, (N_EPOCH,), generator=g)
+    return tiny_state(seed), x, y
+
+
+def _run_epoch(student, seed, train: bool):
+    student.require("epoch")
+    state, x, y = _epoch_data(seed)
+    return memo(student, f"epoch:{train}", lambda: student.probe(
+        "tp2_cnn.run_epoch", state, x, y, BATCH, LR if train else None))
+
+
+def _expect_results(got, expected, what):
+    top1, top5, loss = values(got["results"], what)
+    n = len(expected["per_batch"]["loss"])
+    loss_value = as_number(loss, f"{what}: the loss")
+    if abs(loss_value - expected["loss"]) > 1e-3 * max(1.0, abs(expected["loss"])):
+        guesses = {"the sum of the batch losses": expected["loss"] * n,
+                   "the last batch's loss": expected["per_batch"]["loss"][-1],
+                   "the first batch's loss": expected["per_batch"]["loss"][0]}
+        found = next((f"the loss returned is {k}, not their average over the batches." for k, v in guesses.items()
+                      if abs(loss_value - v) <= 1e-3 * max(1.0, abs(v))), None)
+        fail(f"{what}: the loss should be the average of the batch losses, {expected['loss']:.5g}; "
+             f"got {loss_value:.5g}.", found)
+    for name, value, exp in (("top-1", top1, expected["top1"]), ("top-5", top5, expected["top5"])):
+        v = as_number(value, f"{what}: {name}")
+        swapped = expected["top5"] if name == "top-1" else expected["top1"]
+        if abs(v - exp) > 0.05 and abs(v - exp / 100) > 5e-4 and (abs(v - swapped) <= 0.05 or abs(v - swapped / 100) <= 5e-4) \
+                and abs(exp - swapped) > 0.5:
+            fail(f"{what}: {name} should be {exp:.4g}% ; got {v:.4g}.",
+                 "top-1 and top-5 returned in the wrong order: epoch returns (top1, top5, loss).")
+        expect_accuracy(v, exp / 100, f"{what}: {name} accuracy", atol=5e-4)
+
+
+@check("tp2_cnn::epoch::train_mode", points=2, question="1-cd Q14")
+def test_epoch_train_mode(student, seed):
+    """With an optimizer, epoch puts the model in train mode (model.train())."""
+    got = _run_epoch(student, seed, True)
+    modes = got["forward_modes"]
+    if not modes:
+        fail("epoch with an optimizer never ran the model's forward.")
+    if not all(modes):
+        fail("epoch with an optimizer ran the model in eval mode (the model came in eval mode, as after "
+             "an evaluation epoch).",
+             "model.train() not called in the training epoch: after the first evaluation the model "
+             "stays in eval mode, so batch norm and dropout never train (Q14).")
+
+
+@check("tp2_cnn::epoch::train_steps", points=3, question="1-cd Q13-14")
+def test_epoch_train_steps(student, seed):
+    """With an optimizer, each batch does zero_grad, backward and step; the parameters change."""
+    got = _run_epoch(student, seed, True)
+    n = got["batches"]
+    if got["backward"] != n:
+        fail(f"epoch with an optimizer ran {got['backward']} backward passes over {n} batches; one per batch.",
+             "no loss.backward() in the training epoch." if got["backward"] == 0 else None)
+    if got["step"] != n:
+        fail(f"epoch with an optimizer called optimizer.step() {got['step']} times over {n} batches; "
+             "once per batch.", "optimizer.step() missing." if got["step"] == 0 else None)
+    if got["accumulated"]:
+        fail(f"at {got['accumulated']} of {n} steps the gradient was the sum of this batch's and earlier "
+             "batches' gradients.",
+             "zero_grad missing: gradients accumulate from batch to batch unless "
+             "optimizer.zero_grad() (or model.zero_grad()) resets them before each backward.")
+    if not got["changed_params"]:
+        fail("epoch with an optimizer left every parameter unchanged.")
+
+
+@check("tp2_cnn::epoch::train_results", points=2, question="1-cd Q13")
+def test_epoch_train_results(student, seed):
+    """With an optimizer, epoch returns the average top-1, top-5 and loss over the batches."""
+    got = _run_epoch(student, seed, True)
+    state, x, y = _epoch_data(seed)
+    _expect_results(got, reference_epoch(state, x, y, BATCH, LR), "epoch(data, model, criterion, optimizer)")
+
+
+@check("tp2_cnn::epoch::eval_mode", points=2, question="1-cd Q14")
+def test_epoch_eval_mode(student, seed):
+    """Without an optimizer, epoch puts the model in eval mode (model.eval())."""
+    got = _run_epoch(student, seed, False)
+    modes = got["forward_modes"]
+    if not modes:
+        fail("epoch without an optimizer never ran the model's forward.")
+    if any(modes):
+        fail("epoch without an optimizer ran the model in train mode.",
+             "eval mode not set: without model.eval() the evaluation uses dropout and the batch's "
+             "statistics in batch norm, and updates its running averages (Q14).")
+
+
+@check("tp2_cnn::epoch::eval_no_update", points=2, question="1-cd Q14")
+def test_epoch_eval_no_update(student, seed):
+    """Without an optimizer, epoch runs no backward and changes neither the parameters nor batch norm's running statistics."""
+    got = _run_epoch(student, seed, False)
+    if got["backward"]:
+        fail(f"epoch without an optimizer ran {got['backward']} backward passes.",
+             "a backward in the evaluation epoch: backward and step belong to training only "
+             "(`if optimizer: ...`).")
+    if got["changed_params"]:
+        fail(f"epoch without an optimizer changed {', '.join(sorted(got['changed_params']))}.",
+             "a step in the evaluation epoch: the test set must never train the model.")
+    if got["changed_buffers"]:
+        fail(f"epoch without an optimizer changed batch norm's {', '.join(sorted(got['changed_buffers']))}.",
+             "eval mode not set: in train mode batch norm updates its running statistics with the "
+             "test batches (Q14)." if any(got["forward_modes"]) else None)
+
+
+@check("tp2_cnn::epoch::eval_results", points=2, question="1-cd Q13")
+def test_epoch_eval_results(student, seed):
+    """Without an optimizer, epoch returns the average top-1, top-5 and loss of the model in eval mode."""
+    got = _run_epoch(student, seed, False)
+    state, x, y = _epoch_data(seed)
+    _expect_results(got, reference_epoch(state, x, y, BATCH), "epoch(data, model, criterion)")
+
+
+# -- normalisation (Q19-21) ------------------------------------------------------------------
+
+def _channel_images(seed):
+    g = generator(seed, 19)
+    base = torch.rand(12, 3, 16, 16, generator=g)
+    return base * torch.tensor([0.5, 0.8, 0.3]).view(1, 3, 1, 1) + torch.tensor([0.1, 0.05, 0.5]).view(1, 3, 1, 1)
+
+
+@check("tp2_cnn::normalise::mean_std", points=2, question="1-cd Q19-21")
+def test_compute_mean_std(student, seed):
+    """compute_mean_std gives the per-channel mean and standard deviation, each of shape (3,)."""
+    images = _channel_images(seed)
+    student.require("compute_mean_std")
+    got = student.probe("tp2_cnn.compute_mean_std", images)
+    mean, std = ref.compute_mean_std(images)
+    for key in ("mean", "std"):
+        if isinstance(got[key], str):
+            fail(f"compute_mean_std should return (mean, std), each a tensor of shape (3,); its {key} is {got[key]}.")
+    whole = images.mean().expand(3), images.std().expand(3)
+    per_image_std = images.std(dim=(2, 3)).mean(0)
+    expect_close(got["mean"], mean, "the per-channel mean", rtol=1e-3, atol=1e-4,
+                 diagnoses={"global": (whole[0], "global instead of per-channel mean/std: one value over all "
+                                                 "three channels; each channel has its own (Q19-21).")},
+                 why_shape="one value per channel: mean over dims (0, 2, 3)")
+    expect_close(got["std"], std, "the per-channel standard deviation", rtol=1e-3, atol=1e-4,
+                 diagnoses={"global": (whole[1], "global instead of per-channel mean/std: one value over all "
+                                                 "three channels; each channel has its own (Q19-21)."),
+                            "per image": (per_image_std, "the std of each image averaged over the images: "
+                                                         "the std is over all pixels of the training set, "
+                                                         "channel by channel.")},
+                 why_shape="one value per channel: std over dims (0, 2, 3)")
+
+
+# -- data augmentation (Q22-25) ---------------------------------------------------------------
+
+MEAN, STD = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
+N_TRAIN_DRAWS = 200
+
+
+def _image(seed):
+    return torch.rand(3, 32, 32, generator=generator(seed, 22))
+
+
+def _transformed(student, seed, train: bool):
+    student.require("get_transforms")
+    n = N_TRAIN_DRAWS if train else 5
+    got = memo(student, f"transform:{train}", lambda: student.probe(
+        "tp2_cnn.transform_outputs", train, MEAN.clone(), STD.clone(), _image(seed), n))
+    what = f"get_transforms(train={train}, mean, std)"
+    if "bad" in got:
+        fail(f"{what}: {got['bad']}.")
+    outputs = got["outputs"]
+    if tuple(outputs.shape[1:]) != (3, 28, 28):
+        fail(f"{what} should turn a (3, 32, 32) image into a (3, 28, 28) one; got {tuple(outputs.shape[1:])}.")
+    keys, raw = identify(outputs, _image(seed))
+    return outputs, keys, raw
+
+
+def _not_crops(what, keys):
+    bad = sum(k is None for k in keys)
+    if bad:
+        fail(f"{what}: {bad} of {len(keys)} outputs are not a 28×28 crop of the input image "
+             "(flipped or not), normalised.")
+
+
+@check("tp2_cnn::transforms::shape", points=1, question="1-cd Q22-25")
+def test_transforms_shape(student, seed):
+    """get_transforms turns a 3×32×32 image into a 3×28×28 one, in train and in test."""
+    _transformed(student, seed, True)
+    _transformed(student, seed, False)
+
+
+@check("tp2_cnn::transforms::random_crop", points=2, question="1-cd Q22-25")
+def test_transforms_random_crop(student, seed):
+    """The train transform crops 28×28 at a random position."""
+    _, keys, _ = _transformed(student, seed, True)
+    _not_crops("the train transform", keys)
+    positions = {(k[0], k[1]) for k in keys}
+    if len(positions) < 5:
+        fail(f"over {len(keys)} calls the train crop took {len(positions)} position(s) "
+             f"({', '.join(map(str, sorted(positions)))}), out of the 25 possible.",
+             "the train crop is not random: RandomCrop(28) picks a new position each time (Q22-25).")
+
+
+@check("tp2_cnn::transforms::flip", points=2, question="1-cd Q22-25")
+def test_transforms_flip(student, seed):
+    """The train transform flips the image horizontally about half of the time."""
+    _, keys, _ = _transformed(student, seed, True)
+    _not_crops("the train transform", keys)
+    share = sum(k[2] for k in keys) / len(keys)
+    if not 0.3 <= share <= 0.7:  # p = 0.5 over 200 draws: 0.3..0.7 is beyond 5 standard deviations
+        diagnosis = ("no flip: the train transform never flips the image horizontally (Q22-25)." if share == 0 else
+                     "the image is always flipped: a random flip has p = 0.5." if share == 1 else
+                     f"a flip probability near {share:.2f} instead of 0.5.")
+        fail(f"the train transform flipped {share:.0%} of {len(keys)} images; a random horizontal flip "
+             "with p = 0.5 flips about half.", diagnosis)
+
+
+def _expect_normalised(what, outputs, keys, raw):
+    _not_crops(what, keys)
+    mean, std = MEAN.view(1, 3, 1, 1), STD.view(1, 3, 1, 1)
+    expect_close(outputs, (raw - mean) / std, f"{what}'s output", rtol=1e-4, atol=1e-4, diagnoses={
+        "raw": (raw, "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."),
+        "centred": (raw - mean, "only the mean is subtracted: divide by the std too."),
+        "times": ((raw - mean) * std, "multiplied by the std instead of divided by it."),
+        "inverse": (raw * std + mean, "the inverse normalisation x·std + mean instead of (x − mean) / std."),
+    })
+
+
+@check("tp2_cnn::transforms::normalise", points=2, question="1-cd Q19-25")
+def test_transforms_normalise(student, seed):
+    """The train transform normalises with the given per-channel mean and std."""
+    outputs, keys, raw = _transformed(student, seed, True)
+    _expect_normalised("the train transform", outputs, keys, raw)
+
+
+@check("tp2_cnn::transforms::test_centre", points=2, question="1-cd Q22-25")
+def test_transforms_test_centre(student, seed):
+    """The test transform is deterministic: the centred 28×28 crop, unflipped, normalised."""
+    outputs, keys, raw = _transformed(student, seed, False)
+    if not all(torch.equal(outputs[0], o) for o in outputs[1:]):
+        fail(f"the test transform gave different outputs for the same image over {len(outputs)} calls.",
+             "random test transform: the test set is cropped at the centre, never randomly, and not "
+             "flipped, so that evaluation is deterministic (Q22-25).")
+    _not_crops("the test transform", keys)
+    if keys[0] != (2, 2, False):
+        fail(f"the test transform crops at row {keys[0][0]}, column {keys[0][1]}"
+             f"{', flipped' if keys[0][2] else ''}; the centred crop starts at row 2, column 2.",
+             "the test crop is not centred (CenterCrop(28)).")
+    _expect_normalised("the test transform", outputs, keys, raw)
+
+
+# -- learning-rate schedule (Q26-28) --------------------------------------------------------
+
+@check("tp2_cnn::scheduler::exponential", points=2, question="1-cd Q26-28")
+def test_make_scheduler(student, seed):
+    """make_scheduler decays the learning rate by 0.95 per epoch: lr after k steps is lr0·0.95^k."""
+    student.require("make_scheduler")
+    lr0, steps = 0.1, 6
+    got = student.probe("tp2_cnn.scheduler_lrs", lr0, steps)
+    lrs = got["lrs"]
+    want = [lr0 * 0.95 ** k for k in range(steps + 1)]
+    if all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
+        return
+    ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a]
+    diagnosis = None
+    if ratios and max(ratios) - min(ratios) < 1e-6:
+        gamma = ratios[0]
+        diagnosis = ("the learning rate never changes: no decay." if abs(gamma - 1) < 1e-9 else
+                     f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not 0.95 (Q26-28).")
+    fail(f"with {got['type']}, the learning rates over {steps} epochs from {lr0} should be "
+         f"{', '.join(f'{v:.5g}' for v in want)}; got {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
+
+
+# -- a short training run (Q16-18) ----------------------------------------------------------
+
+RUN = dict(n_per_class=30, n_test_per_class=10, epochs=3, batch=10, lr=0.05)
+
+
+@check("tp2_cnn::training::short_run", points=4, question="1-cd Q16-18")
+def test_short_training_run(student, seed, record):
+    """Trained by epoch with SGD on a small learnable 10-class set, ConvNet's loss goes down and its accuracy beats chance."""
+    student.require("ConvNet", "epoch")
+    x, y = make_synthetic(RUN["n_per_class"], seed=seed)
+    xt, yt = make_synthetic(RUN["n_test_per_class"], seed=seed + 10_000)
+    mean, std = ref.compute_mean_std(x)
+    norm = lambda t: (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # noqa: E731
+    curves = student.probe("tp2_cnn.short_run", norm(x), y, norm(xt), yt, RUN["epochs"], RUN["batch"],
+                           RUN["lr"], seed, _timeout=120)
+    for key, series in curves.items():
+        for v in series:
+            if is_bad(v):
+                fail(f"epoch returned a {key.split('_')[1]} that is not a number: "
+                     f"{v['$bad'] if isinstance(v, dict) else v}.")
+    for key in ("train_acc", "test_acc"):
+        acc = curves[key]
+        curves[key] = [a / 100 for a in acc] if max(acc) > 1.0 else acc
+    record["curves"] = curves
+    loss, untrained = curves["train_loss"], curves["test_loss"][0]
+    best = max(curves["test_acc"][1:])
+    if not all(math.isfinite(v) for v in loss):
+        fail(f"the training loss became NaN or infinite: {', '.join(f'{v:.3g}' for v in loss)}.")
+    if not loss[-1] < 0.85 * untrained:
+        fail(f"the loss of the untrained network was {untrained:.3f}; over {RUN['epochs']} epochs the "
+             f"training loss went {' → '.join(f'{v:.3f}' for v in loss)}: it should go down clearly "
+             f"(below 0.85 × {untrained:.3f} by the last epoch).")
+    if best < 0.25:
+        fail(f"after training, the best test accuracy is {best:.0%} (chance is 10%); a working pipeline "
+             f"reaches well above 25% on these easy classes. Test accuracy by epoch: "
+             f"{', '.join(f'{v:.0%}' for v in curves['test_acc'])}.")

@@ -1,0 +1,276 @@
+"""Probes for TP 1-cd: grader code that runs INSIDE the worker, beside the student's.
+
+Each probe receives `ns`, the dict of the student's names for `tp2_cnn`, drives the
+student's classes and functions, watches them from the inside (module hooks, an
+optimizer wrapper, gradient hooks) and returns plain data that the trusted rubric
+compares with the reference. The trusted side also imports `TinyNet` and `describe`
+from here: they are grader code, and computing the expected values with the very same
+definitions keeps the two sides in step.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+import torch.nn as nn
+
+# A module's settings worth reporting, when it has them.
+CONFIG = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+          "ceil_mode", "in_features", "out_features", "num_features", "p", "track_running_stats")
+
+
+def _plain(value):
+    """A module setting as data: ints, floats, str, bools and lists of them."""
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return repr(value)[:80]
+
+
+def _number(value):
+    """A result of `epoch`: a number, a one-element tensor, or an object with `.avg`."""
+    if hasattr(value, "avg") and not isinstance(value, torch.Tensor):
+        value = value.avg
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.detach().reshape(()).item())
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return {"$bad": f"{type(value).__name__} {str(value)[:80]}"}
+
+
+def _leaves(model: nn.Module):
+    return [(name, m) for name, m in model.named_modules() if not list(m.children())]
+
+
+def describe(model: nn.Module, x: torch.Tensor | None = None) -> dict:
+    """The model's leaf modules in definition order, its trainable parameter count, and,
+    when `x` is given, the modules in the order the forward ran them (input and output
+    shapes, smallest input value, train mode) or the error that stopped the forward."""
+    modules = []
+    for name, m in _leaves(model):
+        own = sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad)
+        config = {k: _plain(getattr(m, k)) for k in CONFIG if hasattr(m, k)}
+        modules.append({"name": name, "type": type(m).__name__, "params": int(own), "config": config})
+    out = {"modules": modules,
+           "total": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+           "trace": [], "error": None, "output_shape": None}
+    if x is None:
+        return out
+    names = {id(m): name for name, m in _leaves(model)}
+    trace = out["trace"]
+
+    def hook(module, inputs, output):
+        first = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
+        trace.append({"name": names.get(id(module), "?"), "type": type(module).__name__,
+                      "in_shape": list(first.shape) if first is not None else None,
+                      "in_min": float(first.detach().min()) if first is not None and first.numel() else None,
+                      "out_shape": list(output.shape) if isinstance(output, torch.Tensor) else None,
+                      "training": bool(module.training)})
+    handles = [m.register_forward_hook(hook) for _, m in _leaves(model)]
+    try:
+        with torch.no_grad():
+            y = model(x)
+        out["output_shape"] = list(y.shape) if isinstance(y, torch.Tensor) else None
+    except Exception as e:  # noqa: BLE001 - the forward's failure is part of the description
+        out["error"] = f"{type(e).__name__}: {e}"
+    finally:
+        for h in handles:
+            h.remove()
+    return out
+
+
+def describe_model(ns: dict, class_name: str, x: torch.Tensor, train: bool = False) -> dict:
+    """Instantiate the student's `class_name` and describe it on input `x`."""
+    model = ns[class_name]()
+    model.train(train)
+    return describe(model, x)
+
+
+def _buffers(model: nn.Module) -> dict:
+    return {name: b.detach().clone() for name, b in model.named_buffers()}
+
+
+def improved_behaviour(ns: dict, class_name: str, x: torch.Tensor) -> dict:
+    """Eval mode: two passes, a pass on a sub-batch, buffers kept; train mode: two passes."""
+    model = ns[class_name]()
+    model.eval()
+    before = _buffers(model)
+    with torch.no_grad():
+        eval1, eval2 = model(x), model(x)
+        sub = model(x[:2])
+    after = _buffers(model)
+    changed = [n for n in before if n in after and not torch.equal(before[n], after[n])]
+    model.train()
+    with torch.no_grad():
+        train1, train2 = model(x), model(x)
+    return {"eval1": eval1, "eval2": eval2, "eval_sub": sub, "train1": train1, "train2": train2,
+            "buffers_changed_in_eval": changed}
+
+
+# -- epoch --------------------------------------------------------------------------
+
+class TinyNet(nn.Module):
+    """A small grader-owned model with batch norm, so that `epoch` is judged alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, kernel_size=3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.fc = nn.Linear(4 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        x = nn.functional.max_pool2d(x, 2)
+        return self.fc(x.flatten(1))
+
+
+def loader(x: torch.Tensor, y: torch.Tensor, batch: int, shuffle: bool = False, seed: int = 0):
+    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch,
+                                       shuffle=shuffle, generator=generator)
+
+
+class WatchedSGD(torch.optim.SGD):
+    """SGD that counts `zero_grad` and `step`, and at each step notes whether the
+    gradient is this batch's alone (not accumulated over earlier batches)."""
+
+    def __init__(self, params, lr, watch: dict, probe: torch.Tensor):
+        super().__init__(params, lr=lr)
+        self.watch, self.probe = watch, probe
+
+    def zero_grad(self, set_to_none: bool = True):
+        self.watch["zero_grad"] += 1
+        return super().zero_grad(set_to_none)
+
+    def step(self, closure=None):
+        self.watch["step"] += 1
+        last = self.watch.get("last_grad")
+        grad = self.probe.grad
+        if grad is not None and last is not None and not torch.allclose(grad, last, rtol=1e-5, atol=1e-8):
+            self.watch["accumulated"] += 1
+        if grad is None:
+            self.watch["no_grad_at_step"] += 1
+        return super().step(closure)
+
+
+def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: int,
+              lr: float | None = None) -> dict:
+    """Call the student's `epoch` on a TinyNet with weights `state` over the batches of
+    (x, y): a training pass when `lr` is given (with a watched SGD), an evaluation pass
+    otherwise. The model starts in the opposite mode, so that `epoch` must set its own."""
+    model = TinyNet()
+    model.load_state_dict(state)
+    train = lr is not None
+    model.train(not train)
+    watch = {"zero_grad": 0, "step": 0, "backward": 0, "accumulated": 0, "no_grad_at_step": 0,
+             "forward_modes": []}
+    probe = model.fc.weight
+
+    def on_grad(grad):
+        watch["backward"] += 1
+        watch["last_grad"] = grad.detach().clone()
+    probe.register_hook(on_grad)
+    model.bn.register_forward_pre_hook(lambda m, i: watch["forward_modes"].append(bool(m.training)))
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    data = loader(x, y, batch)
+    criterion = nn.CrossEntropyLoss()
+    if train:
+        optimizer = WatchedSGD(model.parameters(), lr, watch, probe)
+        result = ns["epoch"](data, model, criterion, optimizer)
+    else:
+        result = ns["epoch"](data, model, criterion)
+    after = model.state_dict()
+    params = {n for n, _ in model.named_parameters()}
+    changed_params = [k for k in params if not torch.equal(before[k], after[k].detach())]
+    changed_buffers = [k for k in before if k not in params and k != "bn.num_batches_tracked"
+                       and not torch.equal(before[k], after[k].detach())]
+    watch.pop("last_grad", None)
+    if not isinstance(result, (tuple, list)):
+        results = {"$bad": f"a {type(result).__name__}, not a tuple (top1, top5, loss)"}
+    elif len(result) != 3:
+        results = {"$bad": f"a {type(result).__name__} of {len(result)} items, not (top1, top5, loss)"}
+    else:
+        results = [_number(v) for v in result]
+    return dict(watch, results=results, batches=len(data), changed_params=changed_params,
+                changed_buffers=changed_buffers)
+
+
+# -- data pipeline ------------------------------------------------------------------
+
+def compute_mean_std(ns: dict, images: torch.Tensor) -> dict:
+    mean, std = ns["compute_mean_std"](images)
+
+    def tensor(v):
+        if isinstance(v, (list, tuple)) and all(isinstance(e, numbers.Real) or
+                                                (isinstance(e, torch.Tensor) and e.numel() == 1) for e in v):
+            return torch.tensor([float(e) for e in v])
+        if isinstance(v, torch.Tensor):
+            return v.detach().float()
+        return torch.as_tensor(v).float() if hasattr(v, "__array__") else f"{type(v).__name__} {str(v)[:80]}"
+    return {"mean": tensor(mean), "std": tensor(std)}
+
+
+def transform_outputs(ns: dict, train: bool, mean: torch.Tensor, std: torch.Tensor,
+                      image: torch.Tensor, n: int) -> dict:
+    """Apply the student's transform `n` times to copies of one image."""
+    transform = ns["get_transforms"](train, mean, std)
+    outputs = []
+    for _ in range(n):
+        out = transform(image.clone())
+        if not isinstance(out, torch.Tensor):
+            try:
+                out = torch.as_tensor(out)
+            except Exception:  # noqa: BLE001
+                return {"bad": f"the transform returned {type(out).__name__}, not a tensor"}
+        outputs.append(out.detach().float())
+    shapes = {tuple(o.shape) for o in outputs}
+    if len(shapes) != 1:
+        return {"bad": f"the transform returned images of different shapes {sorted(shapes)[:3]}"}
+    return {"outputs": torch.stack(outputs)}
+
+
+def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
+    """The learning rate of an SGD optimizer under the student's scheduler, epoch by epoch."""
+    weight = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=lr0)
+    scheduler = ns["make_scheduler"](optimizer)
+    lrs = [float(optimizer.param_groups[0]["lr"])]
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+    return {"lrs": lrs, "type": type(scheduler).__name__}
+
+
+# -- a short training run -------------------------------------------------------------
+
+def short_run(ns: dict, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
+    """The student's ConvNet trained by the student's epoch with plain SGD; the curves
+    as `epoch` reports them (test first measured before any training)."""
+    model = ns["ConvNet"]()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    criterion = nn.CrossEntropyLoss()
+    train_data = loader(x, y, batch, shuffle=True, seed=seed)
+    test_data = loader(xt, yt, 100)
+    curves = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+
+    def record(split, result):
+        values = [_number(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
+            else [{"$bad": "not (top1, top5, loss)"}] * 3
+        curves[f"{split}_acc"].append(values[0])
+        curves[f"{split}_loss"].append(values[2])
+    record("test", ns["epoch"](test_data, model, criterion))
+    for _ in range(epochs):
+        record("train", ns["epoch"](train_data, model, criterion, optimizer))
+        record("test", ns["epoch"](test_data, model, criterion))
+    return curves
+
+
+def is_bad(value) -> bool:
+    return isinstance(value, dict) and "$bad" in value or (isinstance(value, float) and not math.isfinite(value))
