@@ -41,7 +41,7 @@ def _mutated(dest: Path) -> None:
     _copy_modules(REFERENCE, dest)
     for path in dest.glob("tp1_*.py"):
         text = path.read_text()
-        for old, new in (("p - eta * g", "p + eta * g"), ("- eta *", "+ eta *")):
+        for old, new in (("] - eta * grads[", "] + eta * grads["), ("-= eta *", "+= eta *")):
             if old in text:
                 path.write_text(text.replace(old, new, 1))
                 break
@@ -127,8 +127,10 @@ def main() -> int:
         else:
             same += mine.exists() == theirs.exists()
     per_minute = lambda seconds: 60 * len(entries) / seconds  # noqa: E731
-    print(f"grade check, one after the other: {serial_seconds:7.1f} s  {per_minute(serial_seconds):6.1f} submissions/min")
-    print(f"grade batch --jobs {args.jobs}:             {batch_seconds:7.1f} s  {per_minute(batch_seconds):6.1f} submissions/min"
+    print(f"grade check, one after the other: {serial_seconds:7.1f} s "
+          f"{per_minute(serial_seconds):6.1f} submissions/min")
+    print(f"grade batch --jobs {args.jobs}:             {batch_seconds:7.1f} s "
+          f"{per_minute(batch_seconds):6.1f} submissions/min"
           f"  (x{serial_seconds / batch_seconds:.2f}; batch exit status {batch.returncode})")
     print(f"same verdict for {same} of {len(entries)} submissions")
     if not args.keep:

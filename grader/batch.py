@@ -489,6 +489,9 @@ def _main(args, class_dir: Path, out: Path) -> int:
         rows, finished = run(class_dir, out, jobs=args.jobs, seed=args.seed, timeout=args.timeout,
                              submission_timeout=args.submission_timeout, parts=tuple(args.parts),
                              gradescope=args.gradescope, executor=executor)
+    except KeyboardInterrupt:  # while reading the class, before any grading
+        print("\ngrade: interrupted before grading started", file=sys.stderr)
+        return 130
     finally:
         if client is not None:
             client.close()

@@ -4,11 +4,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from grader.render import gradescope, html, junit
-from grader.render import json as json_render
-from grader.render import terminal
-from grader.runner import grade
-from grader.sandbox import Limits
 from grader.submission import SubmissionError, open_submission
 
 
@@ -18,6 +13,12 @@ def main(args) -> int:
     except SubmissionError as e:
         print(f"grade: {e}", file=sys.stderr)
         return 2
+    # Imported only now: torch takes seconds to load, and a bad path should fail at once.
+    from grader.render import gradescope, html, junit
+    from grader.render import json as json_render
+    from grader.render import terminal
+    from grader.runner import grade
+    from grader.sandbox import Limits
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
     report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout), parts=tuple(dict.fromkeys(args.parts)))

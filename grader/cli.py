@@ -21,9 +21,12 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
                        help=f"grade only these parts (default all: {' '.join(PARTS)})")
     batch = commands.add_parser("batch", help="grade every submission of a class folder, in parallel")
-    batch.add_argument("class_dir", metavar="CLASS_DIR", help="one sub-folder, .zip or .ipynb a student; its name is the id")
-    batch.add_argument("--out", required=True, metavar="OUT", help="where results, reports, grades.csv and summary.html go")
-    batch.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: the number of cores)")
+    batch.add_argument("class_dir", metavar="CLASS_DIR",
+                       help="one sub-folder, .zip or .ipynb a student; its name is the student id")
+    batch.add_argument("--out", required=True, metavar="OUT",
+                       help="where results/, reports/, grades.csv and summary.html go")
+    batch.add_argument("--jobs", type=int, default=None,
+                       help="submissions graded at once (default: the number of cores)")
     batch.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
     batch.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
     batch.add_argument("--submission-timeout", type=float, default=1800.0, metavar="S",
@@ -31,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
                        help="grade only these parts (default all)")
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json")
-    batch.add_argument("--scheduler", metavar="ADDRESS", help="send the jobs to this Dask scheduler (needs grader[dask])")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="send the jobs to this Dask scheduler (needs rdfia-grader[dask])")
     return p
 
 

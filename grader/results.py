@@ -47,18 +47,18 @@ class Report:
 
     @property
     def score(self) -> float:
-        return sum(t.score for t in self.tests)
+        return sum((t.score for t in self.tests), 0.0)
 
     @property
     def max_score(self) -> float:
-        return sum(t.max_score for t in self.tests)
+        return sum((t.max_score for t in self.tests), 0.0)
 
     def part_tests(self, part: str) -> list[TestResult]:
         return [t for t in self.tests if t.part == part]
 
     def part_score(self, part: str) -> tuple[float, float]:
         tests = self.part_tests(part)
-        return sum(t.score for t in tests), sum(t.max_score for t in tests)
+        return sum((t.score for t in tests), 0.0), sum((t.max_score for t in tests), 0.0)
 
     @property
     def all_passed(self) -> bool:

@@ -140,7 +140,7 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     started = time.monotonic()
     plugin = GraderPlugin(submission, seed, limits, parts, sandbox)
     code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
     found = []
     for name in parts:

@@ -13,11 +13,11 @@ import torch.nn as nn
 class ConvNet(nn.Module):
     """The network of the handout, for 3×32×32 inputs and 10 classes (questions 10, 11, 15).
 
-    conv1: 32 convolutions 5×5, then ReLU, then max-pool 2×2;
-    conv2: 64 convolutions 5×5, then ReLU, then max-pool 2×2;
-    conv3: 64 convolutions 5×5, then ReLU, then max-pool 2×2;
-    fc4: fully connected, 1000 outputs, then ReLU;
-    fc5: fully connected, 10 outputs (the logits: no SoftMax, the loss applies it).
+    - conv1: 32 convolutions 5×5, then ReLU, then max-pool 2×2;
+    - conv2: 64 convolutions 5×5, then ReLU, then max-pool 2×2;
+    - conv3: 64 convolutions 5×5, then ReLU, then max-pool 2×2;
+    - fc4: fully connected, 1000 outputs, then ReLU;
+    - fc5: fully connected, 10 outputs (the logits: no SoftMax, the loss applies it).
 
     The convolutions keep the spatial size and the pools halve it: choose their padding
     and stride accordingly (questions 8, 9). ``forward(x)`` maps ``(B, 3, 32, 32)`` to

@@ -128,11 +128,6 @@ def test_missing_name_with_near_miss(part):
         part.call("sgd", {}, {}, 0.1)
 
 
-OUTPUT_BUG = ("the worker never flushes sys.stdout after a call, and the drain thread may lag "
-              "behind the reply: output lands in a later call (reported to the lead)")
-
-
-@pytest.mark.xfail(strict=False, reason=OUTPUT_BUG)
 def test_print_is_captured(part):
     part.call("hello")
     assert "hello from the student" in part.output
@@ -143,7 +138,6 @@ def test_print_flood_is_capped(part):
     assert len(part.output) < LIMITS.output_bytes + 100  # the kept bytes plus the note
 
 
-@pytest.mark.xfail(strict=False, reason=OUTPUT_BUG)
 def test_print_flood_is_noted_and_does_not_spill(part):
     part.call("flood")
     assert part.output.startswith("x" * 99) and "more bytes of output not kept" in part.output

@@ -71,7 +71,9 @@ def _without_docstring(node: ast.AST, lines: list[str]) -> str:
     keep = list(range(start, node.end_lineno + 1))
     if ast.get_docstring(node) is not None:
         doc = node.body[0]
-        keep = [n for n in keep if not doc.lineno <= n <= doc.end_lineno]
+        # The blank line that set a class's docstring apart goes with it.
+        blank_after = doc.end_lineno < node.end_lineno and not lines[doc.end_lineno].strip()
+        keep = [n for n in keep if not doc.lineno <= n <= doc.end_lineno + blank_after]
     return "\n".join(lines[n - 1] for n in keep)
 
 

@@ -137,7 +137,7 @@ def test_same_conv(student):
     got = student.get("SAME_CONV_5x5")
     if isinstance(got, dict) and got.get("padding") in (0, 4):
         fail(f"SAME_CONV_5x5 is {got}; a 5×5 convolution keeps the size with padding 2 and stride 1.",
-             "padding counted on one side only: the kernel overhangs by 2 on each side, so padding 2"
+             "padding counted on one side only: the kernel overhangs by 2 on each side, so padding 2 (Q8)."
              if got.get("padding") == 4 else "convolution without padding: it shrinks 32 to 28 (Q8).")
     _expect_dict(got, ref.SAME_CONV_5x5, "SAME_CONV_5x5")
 

@@ -25,6 +25,8 @@ DTYPES = {
     "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
     "uint8": np.uint8, "bool": np.bool_,
 }
+# Written by the worker on its stdout after each call: the output before it is that call's.
+END_OF_OUTPUT = b"\0\0grader:end-of-output\0\0"
 MAX_FRAME = 1 << 30  # 1 GiB: a larger frame is a broken or hostile peer
 _LEN = struct.Struct("<Q")
 
@@ -82,9 +84,27 @@ class Handle:
 
 
 def decode(data: Any, blobs: list[bytes], from_handle: Callable[[Handle], Any] | None = None) -> Any:
-    """The inverse of `encode`; `from_handle` maps a handle back to its object."""
+    """The inverse of `encode`; `from_handle` maps a handle back to its object.
+
+    Anything malformed raises ChannelError: the peer is broken or hostile.
+    """
+    try:
+        return _decode(data, blobs, from_handle)
+    except ChannelError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError) as e:
+        raise ChannelError(f"malformed value ({type(e).__name__}: {e})") from None
+
+
+def _index(value, size: int) -> int:
+    if type(value) is not int or not 0 <= value < size:
+        raise ChannelError(f"bad blob index {value!r}")
+    return value
+
+
+def _decode(data, blobs, from_handle):
     if isinstance(data, list):
-        return [decode(v, blobs, from_handle) for v in data]
+        return [_decode(v, blobs, from_handle) for v in data]
     if not isinstance(data, dict):
         return data
     if "$tensor" in data:
@@ -92,15 +112,17 @@ def decode(data: Any, blobs: list[bytes], from_handle: Callable[[Handle], Any] |
         if dtype is None:
             raise ChannelError(f"refused dtype {data['dtype']!r}")
         shape = [int(n) for n in data["shape"]]
-        array = np.frombuffer(blobs[int(data["$tensor"])], dtype=dtype)
-        if array.size != math.prod(shape):
+        if any(n < 0 for n in shape):
+            raise ChannelError(f"bad shape {shape}")
+        blob = blobs[_index(data["$tensor"], len(blobs))]
+        if len(blob) != math.prod(shape) * np.dtype(dtype).itemsize:
             raise ChannelError("tensor size does not match its shape")
-        tensor = torch.from_numpy(array.reshape(shape).copy())
+        tensor = torch.from_numpy(np.frombuffer(blob, dtype=dtype).reshape(shape).copy())
         return tensor.requires_grad_() if data.get("requires_grad") and tensor.is_floating_point() else tensor
     if "$tuple" in data:
-        return tuple(decode(v, blobs, from_handle) for v in data["$tuple"])
+        return tuple(_decode(v, blobs, from_handle) for v in data["$tuple"])
     if "$dict" in data:
-        return {str(k): decode(v, blobs, from_handle) for k, v in data["$dict"].items()}
+        return {str(k): _decode(v, blobs, from_handle) for k, v in data["$dict"].items()}
     if "$float" in data:
         return float(data["$float"])
     if "$handle" in data:
@@ -131,7 +153,7 @@ def read_frame(stream: BinaryIO) -> tuple[dict, list[bytes]]:
     (n,) = _LEN.unpack(_read_exact(stream, _LEN.size))
     try:
         header = json.loads(_read_exact(stream, n))
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise ChannelError(f"bad header: {e}") from None
     if not isinstance(header, dict):
         raise ChannelError("header is not an object")

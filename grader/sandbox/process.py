@@ -82,28 +82,56 @@ def _limit(memory: int, processes: int, file_bytes: int):
 
 
 class _Capture(threading.Thread):
-    """Drains the worker's stdout and stderr, keeping the first `cap` bytes of each call."""
+    """Drains the worker's stdout and stderr, keeping the first `cap` bytes of each call.
+
+    The worker ends each call's output with END_OF_OUTPUT, so what a call printed is
+    never counted in the next one, however the pipe splits it.
+    """
 
     def __init__(self, stream, cap: int):
         super().__init__(daemon=True)
         self.stream, self.cap = stream, cap
-        self.kept, self.dropped = bytearray(), 0
-        self.lock = threading.Lock()
+        self.kept, self.dropped, self.carry = bytearray(), 0, b""
+        self.done: list[str] = []  # the output of calls that ended, oldest first
+        self.changed = threading.Condition()
 
     def run(self):
         for chunk in iter(lambda: self.stream.read1(65536), b""):
-            with self.lock:
-                room = self.cap - len(self.kept)
-                self.kept += chunk[:max(room, 0)]
-                self.dropped += max(len(chunk) - max(room, 0), 0)
+            with self.changed:
+                self._feed(chunk)
+                self.changed.notify_all()
 
-    def take(self) -> str:
-        with self.lock:
-            text = self.kept.decode(errors="replace")
-            if self.dropped:
-                text += f"\n[... {self.dropped} more bytes of output not kept]"
-            self.kept, self.dropped = bytearray(), 0
+    def _feed(self, data: bytes):
+        data, mark = self.carry + data, channel.END_OF_OUTPUT
+        while (i := data.find(mark)) >= 0:
+            self._keep(data[:i])
+            self.done.append(self._flush())
+            data = data[i + len(mark):]
+        split = max(len(data) - len(mark) + 1, 0)  # a marker may straddle two reads
+        self._keep(data[:split])
+        self.carry = data[split:]
+
+    def _keep(self, data: bytes):
+        room = max(self.cap - len(self.kept), 0)
+        self.kept += data[:room]
+        self.dropped += max(len(data) - room, 0)
+
+    def _flush(self) -> str:
+        text = self.kept.decode(errors="replace")
+        if self.dropped:
+            text += f"\n[... {self.dropped} more bytes of output not kept]"
+        self.kept, self.dropped = bytearray(), 0
         return text
+
+    def take(self, wait: float = 2.0) -> str:
+        """The output of the call that just answered (or, after a crash, all there is)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.done, timeout=wait)
+            if self.done:
+                return self.done.pop(0)
+            self._keep(self.carry)
+            self.carry = b""
+            return self._flush()
 
 
 class WorkerProcess:
@@ -150,7 +178,7 @@ class WorkerProcess:
             self.close()
             raise CallTimeout(f"the call did not return within {seconds:g} s "
                               "(an endless loop, or far too much work?); the worker was stopped",
-                              output=self.output.take())
+                              output=self.output.take(wait=0.5))
         try:
             reply, out = channel.read_frame(self.responses)
         except EOFError:
@@ -158,7 +186,7 @@ class WorkerProcess:
         except (channel.ChannelError, ValueError) as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
-                                output=self.output.take()) from None
+                                output=self.output.take(wait=0.5)) from None
         return reply, out, self.output.take()
 
     def _died(self) -> WorkerCrashed:
@@ -174,7 +202,7 @@ class WorkerProcess:
         else:
             code_text = f"exit code {code}"
         return WorkerCrashed(f"the worker process died ({code_text}) during this call",
-                             output=self.output.take())
+                             output=self.output.take(wait=0.5))
 
     @property
     def alive(self) -> bool:
@@ -240,7 +268,11 @@ class Sandbox:
         header = dict(header, args=channel.encode(list(args), blobs),
                       kwargs=channel.encode(dict(kwargs or {}), blobs))
         ok, out, output = self._request(header, blobs, seconds or self.limits.call_seconds)
-        return channel.decode(ok, out), output
+        try:
+            return channel.decode(ok, out), output
+        except channel.ChannelError as e:
+            self.close()
+            raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped", output=output) from None
 
     def close(self) -> None:
         if self._worker is not None:

@@ -13,7 +13,6 @@ import warnings
 from types import SimpleNamespace
 
 import nbformat
-from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.worker.loader import Chunk
 
@@ -43,6 +42,7 @@ class Notebook:
             self.cells = _lenient_cells(text)
             if self.cells is None:
                 raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
+        from IPython.core.inputtransformer2 import TransformerManager  # ~1 s: only for notebooks
         transform = TransformerManager().transform_cell
         self.chunks: list[tuple[int, Chunk]] = []  # (cell index, chunk) of the code cells
         for index, cell in enumerate(self.cells):

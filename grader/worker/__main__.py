@@ -9,6 +9,7 @@ back through `grader.sandbox.channel`; objects stay here behind handles.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import random
 import sys
@@ -32,10 +33,13 @@ class Worker:
         self.parts: dict[str, dict] = {}
         self.origins: set[str] = set()  # file names of student code, for tracebacks
         self.objects: dict[int, object] = {}
+        self.ids = itertools.count(int.from_bytes(os.urandom(4), "little") << 20)
 
     def handle(self, obj) -> int:
-        self.objects[id(obj)] = obj
-        return id(obj)
+        # Ids never repeat across workers, so a stale handle cannot reach a new object.
+        handle = next(self.ids)
+        self.objects[handle] = obj
+        return handle
 
     def resolve(self, handle: channel.Handle):
         try:
@@ -107,7 +111,18 @@ def main(request_fd: int, response_fd: int) -> None:
             if isinstance(e, KeyboardInterrupt):
                 raise
             out, reply = [], {"error": worker.error(e)}
+        end_of_output()
         channel.write_frame(responses, reply, out)
+
+
+def end_of_output() -> None:
+    """Flush what the call printed and mark its end, so that output is told per call."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a student may have replaced or closed them
+            pass
+    os.write(1, channel.END_OF_OUTPUT)
 
 
 if __name__ == "__main__":

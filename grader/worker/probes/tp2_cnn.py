@@ -9,8 +9,10 @@ definitions keeps the two sides in step.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import sys
 
 import torch
 import torch.nn as nn
@@ -159,6 +161,19 @@ class WatchedSGD(torch.optim.SGD):
         return super().step(closure)
 
 
+def _flushed(probe):
+    """Flush what the student's code printed before the answer goes back."""
+    def run(*args, **kwargs):
+        try:
+            return probe(*args, **kwargs)
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush(), sys.stderr.flush()
+    run.__name__, run.__doc__ = probe.__name__, probe.__doc__
+    return run
+
+
+@_flushed
 def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: int,
               lr: float | None = None) -> dict:
     """Call the student's `epoch` on a TinyNet with weights `state` over the batches of
@@ -204,7 +219,11 @@ def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: in
 # -- data pipeline ------------------------------------------------------------------
 
 def compute_mean_std(ns: dict, images: torch.Tensor) -> dict:
-    mean, std = ns["compute_mean_std"](images)
+    result = ns["compute_mean_std"](images)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        bad = f"{type(result).__name__} {str(result)[:80]}"
+        return {"mean": bad, "std": bad}
+    mean, std = result
 
     def tensor(v):
         if isinstance(v, (list, tuple)) and all(isinstance(e, numbers.Real) or
@@ -250,6 +269,7 @@ def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
 
 # -- a short training run -------------------------------------------------------------
 
+@_flushed
 def short_run(ns: dict, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
     """The student's ConvNet trained by the student's epoch with plain SGD; the curves
     as `epoch` reports them (test first measured before any training)."""

@@ -1,0 +1,191 @@
+"""The TP 1-cd and answers rubrics: the reference scores full marks, a correct submission
+in the course's style too, and each named mistake fails its check with its diagnosis.
+
+Each grade starts a worker, so mistakes in independent functions share one mutated
+submission; a grade whose ConvNet crashes also makes the short training run fail fast.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import by_id, reference_source
+
+HERE = Path(__file__).parent
+
+
+def mutate_all(part: str, *changes: tuple[str, str], extra: str = "") -> str:
+    """The reference with several exact snippets replaced, each occurring once."""
+    source = reference_source(part)
+    for old, new in changes:
+        assert source.count(old) == 1, f"{old!r} must occur exactly once in reference/{part}.py"
+        source = source.replace(old, new)
+    return source + extra
+
+
+def full_marks(report, part: str):
+    tests = [t for t in report.tests if t.part == part]
+    assert tests, f"no {part} test ran"
+    bad = [f"{t.id}: {t.status} {t.message} ({t.diagnosis})" for t in tests if t.status != "passed"]
+    assert not bad, "\n".join(bad)
+
+
+def expect(report, check_id: str, *words: str):
+    """`check_id` failed, and its diagnosis names the mistake with all of `words`."""
+    test = by_id(report)[check_id]
+    assert test.status == "failed", f"{check_id} should fail: {test.status} {test.message}"
+    assert test.score == 0
+    text = (test.diagnosis or "").lower()
+    assert all(w.lower() in text for w in words), f"{check_id}: diagnosis {test.diagnosis!r} ({test.message})"
+
+
+def passed(report, *check_ids: str):
+    tests = by_id(report)
+    for check_id in check_ids:
+        assert tests[check_id].status == "passed", f"{check_id}: {tests[check_id].message}"
+
+
+# -- full marks ----------------------------------------------------------------------------
+
+def test_reference_scores_full_marks(make_submission, grade_path):
+    path = make_submission({"tp2_cnn.py": reference_source("tp2_cnn"), "answers.py": reference_source("answers")})
+    report = grade_path(path, parts=("tp2_cnn", "answers"))
+    full_marks(report, "tp2_cnn")
+    full_marks(report, "answers")
+    run = by_id(report)["tp2_cnn::training::short_run"]
+    assert set(run.artifacts["curves"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert report.max_score == sum(t.max_score for t in report.tests) > 0
+
+
+def test_course_style_variants_score_full_marks(make_submission, grade_path):
+    """The course's own `epoch` (utils, global loss_plot, PRINT_INTERVAL, cuda=False, no
+    no_grad, AverageMeter results in percent) and other accepted variations."""
+    path = make_submission({"tp2_cnn.py": (HERE / "tp2_course_variant.py").read_text(),
+                            "answers.py": (HERE / "tp2_answers_variant.py").read_text()})
+    report = grade_path(path, parts=("tp2_cnn", "answers"))
+    full_marks(report, "tp2_cnn")
+    full_marks(report, "answers")
+
+
+# -- named mistakes ----------------------------------------------------------------------------
+
+CONVNET_CONV1 = ("            nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2),\n"
+                 "            nn.ReLU(),\n")
+CONVNET_CONV2 = ("            nn.Conv2d(32, 64, kernel_size=5, stride=1, padding=2),\n"
+                 "            nn.ReLU(),\n")
+CONVNET_POOL1 = CONVNET_CONV1 + "            nn.MaxPool2d(kernel_size=2, stride=2, padding=0),\n"
+TRAIN_STEP = ("        if optimizer is not None:\n"
+              "            optimizer.zero_grad()\n"
+              "            loss.backward()\n"
+              "            optimizer.step()\n")
+MODE = "    model.eval() if optimizer is None else model.train()\n"
+
+
+def test_mistakes_padding_dropout_at_test_zero_grad_global_mean_gamma(make_submission, grade_path):
+    source = mutate_all(
+        "tp2_cnn",
+        (CONVNET_CONV1, CONVNET_CONV1.replace("padding=2", "padding=0")),            # no padding
+        ("            nn.Dropout(0.5),\n", "            TrainDropout(0.5),\n"),         # dropout on at test
+        ("            optimizer.zero_grad()\n", ""),                                     # zero_grad missing
+        ("    mean = images.mean(dim=(0, 2, 3))\n    std = images.std(dim=(0, 2, 3))\n",
+         "    mean = images.mean().expand(3)\n    std = images.std().expand(3)\n"),       # global mean/std
+        ("gamma=0.95", "gamma=0.9"),                                                     # wrong gamma
+        extra="\n\nclass TrainDropout(nn.Dropout):\n    def forward(self, x):\n"
+              "        return F.dropout(x, self.p, training=True)\n")
+    report = grade_path(make_submission({"tp2_cnn.py": source}), parts=("tp2_cnn",))
+    expect(report, "tp2_cnn::convnet::layers", "without padding", "Q8")
+    expect(report, "tp2_cnn::improved::eval_mode", "dropout left in train mode")
+    expect(report, "tp2_cnn::epoch::train_steps", "zero_grad missing")
+    expect(report, "tp2_cnn::normalise::mean_std", "global instead of per-channel")
+    expect(report, "tp2_cnn::scheduler::exponential", "wrong gamma", "0.9")
+    assert by_id(report)["tp2_cnn::convnet::layers"].question == "1-cd Q8-Q10"
+    passed(report, "tp2_cnn::convnet::param_count", "tp2_cnn::improved::dropout", "tp2_cnn::epoch::eval_mode",
+           "tp2_cnn::epoch::eval_no_update", "tp2_cnn::epoch::eval_results", "tp2_cnn::transforms::flip",
+           "tp2_cnn::transforms::test_centre")
+
+
+def test_mistakes_relu_dropout_eval_mode_flip(make_submission, grade_path):
+    source = mutate_all(
+        "tp2_cnn",
+        (CONVNET_CONV2, CONVNET_CONV2.replace("            nn.ReLU(),\n", "")),          # ReLU missing
+        ("            nn.Dropout(0.5),\n", ""),                                          # Dropout missing
+        (MODE, "    model.train()\n"),                                                  # eval mode not set
+        ("if self.train and torch.rand(1).item() < 0.5:", "if False:"),                  # no flip
+    )
+    report = grade_path(make_submission({"tp2_cnn.py": source}), parts=("tp2_cnn",))
+    expect(report, "tp2_cnn::convnet::relu", "missing relu after conv2")
+    expect(report, "tp2_cnn::improved::dropout", "dropout missing")
+    expect(report, "tp2_cnn::epoch::eval_mode", "eval mode not set")
+    expect(report, "tp2_cnn::epoch::eval_no_update", "eval mode not set")
+    expect(report, "tp2_cnn::transforms::flip", "no flip")
+    passed(report, "tp2_cnn::convnet::layers", "tp2_cnn::convnet::param_count", "tp2_cnn::improved::eval_mode",
+           "tp2_cnn::epoch::train_mode", "tp2_cnn::epoch::train_steps", "tp2_cnn::epoch::train_results",
+           "tp2_cnn::transforms::random_crop", "tp2_cnn::transforms::normalise")
+
+
+def test_mistakes_batchnorm_at_test_backward_in_eval_train_mode_random_test_crop(make_submission, grade_path):
+    source = mutate_all(
+        "tp2_cnn",
+        (CONVNET_POOL1, CONVNET_CONV1),                                                  # pool1 missing
+        ("            nn.BatchNorm2d(32),\n", "            nn.BatchNorm2d(32, track_running_stats=False),\n"),
+        (MODE, "    model.eval() if optimizer is None else None\n"),                     # train mode not set
+        ("with torch.set_grad_enabled(optimizer is not None):", "with torch.enable_grad():"),
+        (TRAIN_STEP, "        if optimizer is not None:\n            optimizer.zero_grad()\n"
+                     "        loss.backward()\n        if optimizer is not None:\n"
+                     "            optimizer.step()\n"),                                  # backward in eval
+        ("        if self.train:\n            top =", "        if True:\n            top ="),  # random test crop
+    )
+    report = grade_path(make_submission({"tp2_cnn.py": source}), parts=("tp2_cnn",))
+    expect(report, "tp2_cnn::convnet::layers", "no pooling before conv2")
+    expect(report, "tp2_cnn::improved::eval_mode", "batch norm left in train mode")
+    expect(report, "tp2_cnn::epoch::train_mode", "model.train()")
+    expect(report, "tp2_cnn::epoch::eval_no_update", "backward in the evaluation")
+    expect(report, "tp2_cnn::transforms::test_centre", "random test transform")
+    passed(report, "tp2_cnn::convnet::param_count", "tp2_cnn::improved::batchnorm", "tp2_cnn::epoch::eval_mode",
+           "tp2_cnn::transforms::flip")
+    assert by_id(report)["tp2_cnn::training::short_run"].status != "passed"
+
+
+def test_mistakes_fc4_inputs_ceil_mode_not_normalised_and_answers(make_submission, grade_path):
+    cnn = mutate_all(
+        "tp2_cnn",
+        ("            nn.Linear(64 * 4 * 4, 1000),\n            nn.ReLU(),\n            nn.Linear(1000, 10),",
+         "            nn.Linear(64 * 8 * 8, 1000),\n            nn.ReLU(),\n            nn.Linear(1000, 10),"),
+        ("padding=0, ceil_mode=True)", "padding=0)"),                                  # no ceil_mode
+        ("        return (image - self.mean) / self.std\n", "        return image\n"),  # not normalised
+    )
+    source = mutate_all(
+        "answers",
+        ("(size + 2 * padding - kernel)", "(size + padding - kernel)"),                  # padding one side
+        ("out_channels * (in_channels * kernel * kernel + 1)",
+         "out_channels * in_channels * kernel * kernel"),                                # conv without bias
+        ("n_out * (n_in + 1)", "n_in * n_out + n_in"),                                   # fc bias per input
+        ("field += (kernel - 1) * jump", "field += kernel - 1"),                         # strides ignored
+        ("64 * 4 * 4 * 1000 + 1000", "64 * 4 * 4 * 1000 + 1024"),                        # table: fc bias per input
+        ("TOTAL_PARAMS = 1191170", "TOTAL_PARAMS = 1190000"),                            # no biases
+        ('SAME_CONV_5x5 = {"padding": 2', 'SAME_CONV_5x5 = {"padding": 4'),              # one side
+    )
+    report = grade_path(make_submission({"answers.py": source, "tp2_cnn.py": cnn}), parts=("tp2_cnn", "answers"))
+    expect(report, "tp2_cnn::convnet::param_count", "fc4 takes 4096 inputs")
+    expect(report, "tp2_cnn::improved::output_shape", "ceil_mode")
+    expect(report, "tp2_cnn::transforms::normalise", "not normalised")
+    passed(report, "tp2_cnn::transforms::flip", "tp2_cnn::transforms::random_crop", "tp2_cnn::epoch::train_results")
+    expect(report, "answers::conv_output_size", "padding counted on one side only", "Q1")
+    expect(report, "answers::conv_params", "biases are missing")
+    expect(report, "answers::fc_params", "fc bias counted per input")
+    expect(report, "answers::receptive_field", "ignores strides", "Q7")
+    expect(report, "answers::layer_table", "fc bias counted per input")
+    expect(report, "answers::total_params", "biases are missing")
+    expect(report, "answers::same_conv_5x5", "padding counted on one side only")
+    message = by_id(report)["answers::conv_output_size"].message
+    assert "conv_output_size(32, 5, 2, 1) returned 30, expected 32" in message
+    passed(report, "answers::figure1_sizes", "answers::halving_pool_2x2")
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_reference_full_marks_under_another_seed(make_submission, grade_path, seed):
+    path = make_submission({"tp2_cnn.py": reference_source("tp2_cnn"), "answers.py": reference_source("answers")})
+    report = grade_path(path, parts=("tp2_cnn", "answers"), seed=seed)
+    full_marks(report, "tp2_cnn")
+    full_marks(report, "answers")
