@@ -58,7 +58,6 @@ ROUNDS = {
                         "tp1_manual::training::curves": ""}),
         "tp1_autograd": ([(LOSS, 'L = (-torch.sum(Y * Yhat, dim=1) + torch.logsumexp(Yhat, dim=1)).mean()')],
                          {"tp1_autograd::loss_accuracy::loss": "Q14",
-                          "tp1_autograd::loss_accuracy::differentiable": "",
                           "tp1_autograd::training::curves": ""}),
         "tp1_nn": ([('torch.nn.Linear(nh, ny),\n    )', 'torch.nn.Linear(nh, ny),\n        torch.nn.Softmax(dim=1),\n    )')],
                    {"tp1_nn::init_model::logits": "ends with a Softmax",

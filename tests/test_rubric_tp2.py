@@ -6,6 +6,7 @@ submission; a grade whose ConvNet crashes also makes the short training run fail
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,10 +59,23 @@ def test_reference_scores_full_marks(make_submission, grade_path):
     assert report.max_score == sum(t.max_score for t in report.tests) > 0
 
 
+def course_notebook(source: str) -> str:
+    """`source` as the course's `1_cd_CNNs.ipynb` would hold it: one cell per definition,
+    a torchvision import (absent here), and top-level work that must not run."""
+    cells = ["import torchvision\nfrom torchvision import datasets, transforms"]
+    cells += [chunk for chunk in source.split("\n\n\n") if chunk.strip()]
+    cells += ["train_loader, test_loader = get_dataset(128, False)\n"
+              "main(batch_size=128, lr=0.1, epochs=5, cuda=False)"]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                       "cells": [{"cell_type": "code", "id": f"c{k}", "metadata": {}, "execution_count": None,
+                                  "outputs": [], "source": text} for k, text in enumerate(cells)]})
+
+
 def test_course_style_variants_score_full_marks(make_submission, grade_path):
     """The course's own `epoch` (utils, global loss_plot, PRINT_INTERVAL, cuda=False, no
-    no_grad, AverageMeter results in percent) and other accepted variations."""
-    path = make_submission({"tp2_cnn.py": (HERE / "tp2_course_variant.py").read_text(),
+    no_grad, AverageMeter results in percent) and other accepted variations, in a notebook
+    named as the course names it."""
+    path = make_submission({"1_cd_CNNs.ipynb": course_notebook((HERE / "tp2_course_variant.py").read_text()),
                             "answers.py": (HERE / "tp2_answers_variant.py").read_text()})
     report = grade_path(path, parts=("tp2_cnn", "answers"))
     full_marks(report, "tp2_cnn")
@@ -99,7 +113,7 @@ def test_mistakes_padding_dropout_at_test_zero_grad_global_mean_gamma(make_submi
     expect(report, "tp2_cnn::epoch::train_steps", "zero_grad missing")
     expect(report, "tp2_cnn::normalise::mean_std", "global instead of per-channel")
     expect(report, "tp2_cnn::scheduler::exponential", "wrong gamma", "0.9")
-    assert by_id(report)["tp2_cnn::convnet::layers"].question == "1-cd Q8-Q10"
+    assert by_id(report)["tp2_cnn::convnet::layers"].question == "1-cd Q8-10"
     passed(report, "tp2_cnn::convnet::param_count", "tp2_cnn::improved::dropout", "tp2_cnn::epoch::eval_mode",
            "tp2_cnn::epoch::eval_no_update", "tp2_cnn::epoch::eval_results", "tp2_cnn::transforms::flip",
            "tp2_cnn::transforms::test_centre")

@@ -9,7 +9,7 @@ import torch
 
 from grader.reference import tp1_manual as ref
 from grader.rubric import tp1_common as c
-from grader.rubric.checks import check, describe, expect_close, expect_number, fail
+from grader.rubric.checks import check, expect_close, expect_number, fail
 
 PART = "tp1_autograd"
 
@@ -46,8 +46,8 @@ def test_init_leaves(student):
         if not t["is_leaf"]:
             fail(f"init_params(2, 10, 2)[{k!r}] requires a gradient but is not a leaf: it is the result of an "
                  f"operation, so its .grad stays None after L.backward().",
-                 f"`torch.randn(n, m, requires_grad=True) * 0.3` makes a non-leaf (the product); write "
-                 f"`(torch.randn(n, m) * 0.3).requires_grad_()` (handout 2.2).")
+                 "`torch.randn(n, m, requires_grad=True) * 0.3` makes a non-leaf (the product); write "
+                 "`(torch.randn(n, m) * 0.3).requires_grad_()` (handout 2.2).")
 
 
 @check("tp1_autograd::init_params::weights", points=1, question="1-ab 2.1")

@@ -13,8 +13,7 @@ import torch
 
 from grader.reference import tp1_manual as ref
 from grader.rubric import tp1_common as c
-from grader.rubric.checks import (CheckFailed, as_number, check, describe, expect_close, expect_keys,
-                                  expect_number, fail)
+from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, expect_number, fail
 from grader.sandbox import StudentFault
 
 PART = "tp1_manual"
@@ -142,7 +141,7 @@ class Backward:
         for key in c.KEYS:
             g = self.normal(key)
             for s in (1, c.B):
-                if g is not None and c.close(g.double(), self.inp.grads[key].double() * s):
+                if g is not None and close(g.double(), self.inp.grads[key].double() * s):
                     votes[s] += 1
                     per[key] = s
         if votes[c.B] != votes[1]:

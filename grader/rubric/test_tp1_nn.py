@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from grader.rubric import tp1_common as c
-from grader.rubric.checks import check, expect_close, expect_number, fail
+from grader.rubric.checks import check, expect_close, fail
 
 PART = "tp1_nn"
 SIZES = (c.NX, c.NH, c.NY)

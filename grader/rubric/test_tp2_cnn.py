@@ -52,8 +52,14 @@ def test_convnet_param_count(student, seed):
     got = _describe(student, seed, "ConvNet", 32)
     if got["total"] == ref_answers.TOTAL_PARAMS:
         return
-    layers = [m for m in got["modules"] if m["params"] > 0]
+    layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
+    norms = [m for m in got["modules"] if m["params"] > 0 and "Norm" in m["type"]]
     lines, diagnosis = [], None
+    if norms:
+        extra = sum(m["params"] for m in norms)
+        lines.append(f"its {len(norms)} normalisation layers add {_count(extra)}")
+        diagnosis = ("batch norm in ConvNet: the handout's ConvNet has none (BatchNorm2d belongs to "
+                     "ConvNetImproved, Q34).") if got["total"] - extra == ref_answers.TOTAL_PARAMS else None
     for name, layer in zip(PARAM_LAYERS, layers):
         want = Q10[name][1]
         if layer["params"] != want:
@@ -73,7 +79,7 @@ def test_convnet_param_count(student, seed):
          f"{_count(ref_answers.TOTAL_PARAMS)} (Q11). " + ("; ".join(lines) + "." if lines else ""), diagnosis)
 
 
-@check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-Q10")
+@check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
     """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
     got = _describe(student, seed, "ConvNet", 32)

@@ -14,7 +14,7 @@ from functools import lru_cache
 import torch
 
 from grader.reference import tp1_manual as ref
-from grader.rubric.checks import (CheckFailed, as_number, close, describe, expect_accuracy, expect_close,
+from grader.rubric.checks import (CheckFailed, as_number, describe, expect_accuracy, expect_close,
                                   expect_keys, expect_number, fail)
 from grader.sandbox import StudentFault
 
