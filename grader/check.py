@@ -21,7 +21,12 @@ def main(args) -> int:
     from grader.sandbox import Limits
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
-    report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout), parts=tuple(dict.fromkeys(args.parts)))
+    try:
+        report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout),
+                       parts=tuple(dict.fromkeys(args.parts)))
+    except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
+        print(f"grade: internal error, the submission was not graded: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
     terminal.render(report)
     report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
     html.write(report, report_path)

@@ -55,7 +55,9 @@ def test_reference_scores_full_marks(make_submission, grade_path):
     full_marks(report, "tp2_cnn")
     full_marks(report, "answers")
     run = by_id(report)["tp2_cnn::training::short_run"]
-    assert set(run.artifacts["curves"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    curves = run.artifacts["curves"]["student"]
+    assert set(curves) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert len({len(v) for v in curves.values()}) == 1 and curves["train_loss"][-1] < curves["train_loss"][0]
     assert report.max_score == sum(t.max_score for t in report.tests) > 0
 
 

@@ -70,8 +70,18 @@ class CallTimeout(StudentFault):
     pass
 
 
+def _die_with_parent() -> None:
+    """Linux: the worker is killed when the grader dies, even if stuck in student code."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker still ends at its next read from the closed channel
+
+
 def _limit(memory: int, processes: int, file_bytes: int):
     def apply():
+        _die_with_parent()
         for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
             try:
