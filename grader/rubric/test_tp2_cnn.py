@@ -566,10 +566,10 @@ def test_short_training_run(student, seed, record):
     best = max(curves["test_acc"][1:])
     if not all(math.isfinite(v) for v in loss):
         fail(f"the training loss became NaN or infinite: {', '.join(f'{v:.3g}' for v in loss)}.")
-    if not loss[-1] < 0.85 * untrained:
+    if not min(loss) < 0.85 * untrained:
         fail(f"the loss of the untrained network was {untrained:.3f}; over {RUN['epochs']} epochs the "
              f"training loss went {' → '.join(f'{v:.3f}' for v in loss)}: it should go down clearly "
-             f"(below 0.85 × {untrained:.3f} by the last epoch).")
+             f"(below 0.85 × {untrained:.3f}).")
     if best < 0.25:
         fail(f"after training, the best test accuracy is {best:.0%} (chance is 10%); a working pipeline "
              f"reaches well above 25% on these easy classes. Test accuracy by epoch: "
