@@ -120,8 +120,8 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
     if isinstance(exc, (PartNotFound, NameMissing)):
         return "failed", str(exc), None
     if isinstance(exc, NotImplementedYet):
-        name = exc.where.rsplit(" in ", 1)[-1] if exc.where else "this function"
-        return "error", f"`{name}` is not implemented yet: it raises NotImplementedError ({exc.where}).", None
+        name = f"`{exc.function}`" if exc.function else "this function"
+        return "error", f"{name} is not implemented yet: it raises NotImplementedError ({exc.where}).", None
     if isinstance(exc, StudentFault):
         if exc.traceback:
             return "error", f"your code raised an exception:\n{exc.traceback.rstrip()}", None

@@ -29,6 +29,14 @@ def _number(value):
     return None
 
 
+def _answer(student, name: str):
+    """The student's constant `name`; None (the template's placeholder) is not an answer yet."""
+    value = student.get(name)
+    if value is None:
+        fail(f"`{name}` is not answered yet: it is None.")
+    return value
+
+
 def _show(value) -> str:
     return repr(value) if _number(value) is not None and not hasattr(value, "shape") else describe(value)
 
@@ -59,7 +67,7 @@ def _formula(student, name: str, cases: list[tuple], expected, mistakes: dict, q
 @check("answers::figure1_sizes", points=1, question="1-ab Q4")
 def test_figure1_sizes(student):
     """FIGURE1_SIZES gives the sizes nx, nh, ny of figure 1."""
-    got = student.get("FIGURE1_SIZES")
+    got = _answer(student, "FIGURE1_SIZES")
     _expect_dict(got, ref.FIGURE1_SIZES, "FIGURE1_SIZES")
 
 
@@ -134,7 +142,7 @@ def _expect_dict(got, want: dict, what: str):
 @check("answers::same_conv_5x5", points=1, question="1-cd Q8")
 def test_same_conv(student):
     """SAME_CONV_5x5: the padding and stride with which a 5×5 convolution keeps the size."""
-    got = student.get("SAME_CONV_5x5")
+    got = _answer(student, "SAME_CONV_5x5")
     if isinstance(got, dict) and got.get("padding") in (0, 4):
         fail(f"SAME_CONV_5x5 is {got}; a 5×5 convolution keeps the size with padding 2 and stride 1.",
              "padding counted on one side only: the kernel overhangs by 2 on each side, so padding 2 (Q8)."
@@ -145,7 +153,7 @@ def test_same_conv(student):
 @check("answers::halving_pool_2x2", points=1, question="1-cd Q9")
 def test_halving_pool(student):
     """HALVING_POOL_2x2: the padding and stride with which a 2×2 pooling halves the size."""
-    _expect_dict(student.get("HALVING_POOL_2x2"), ref.HALVING_POOL_2x2, "HALVING_POOL_2x2")
+    _expect_dict(_answer(student, "HALVING_POOL_2x2"), ref.HALVING_POOL_2x2, "HALVING_POOL_2x2")
 
 
 def _shape(value):
@@ -159,7 +167,7 @@ def _shape(value):
 @check("answers::layer_table", points=3, question="1-cd Q10")
 def test_layer_table(student):
     """LAYER_TABLE: each layer's output shape and number of weights, as in the Q10 table."""
-    got = student.get("LAYER_TABLE")
+    got = _answer(student, "LAYER_TABLE")
     if not isinstance(got, (list, tuple)):
         fail(f"LAYER_TABLE should be a list of (name, output_shape, n_params); got {describe(got)}.")
     rows = {}
@@ -198,7 +206,7 @@ def test_layer_table(student):
 @check("answers::total_params", points=2, question="1-cd Q11")
 def test_total_params(student):
     """TOTAL_PARAMS: the network's total number of weights (Q11)."""
-    got = student.get("TOTAL_PARAMS")
+    got = _answer(student, "TOTAL_PARAMS")
     value = _number(got)
     if value == ref.TOTAL_PARAMS:
         return

@@ -41,9 +41,11 @@ class GraderFault(Exception):
 class StudentFault(Exception):
     """A failure of student code, as the report will tell it."""
 
-    def __init__(self, message: str, where: str | None = None, traceback: str = "", output: str = ""):
+    def __init__(self, message: str, where: str | None = None, traceback: str = "", output: str = "",
+                 function: str | None = None):
         super().__init__(message)
         self.message, self.where, self.traceback, self.output = message, where, traceback, output
+        self.function = function  # the student's function where it happened
 
 
 class StudentError(StudentFault):
@@ -291,7 +293,8 @@ class Sandbox:
 
 
 def _fault(error: dict, output: str) -> StudentFault:
-    kw = dict(where=error.get("where"), traceback=error.get("traceback", ""), output=output)
+    kw = dict(where=error.get("where"), traceback=error.get("traceback", ""), output=output,
+              function=error.get("function"))
     if error.get("grader"):
         return NameMissing(error["message"], **kw)
     if error["type"] == "NotImplementedError":

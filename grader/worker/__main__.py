@@ -86,11 +86,20 @@ class Worker:
         return target(*args, **kwargs)
 
     def error(self, exc: BaseException) -> dict:
+        student = [(f, line) for f, line in traceback.walk_tb(exc.__traceback__)
+                   if f.f_code.co_filename in self.origins]
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.origins]
         where = f"{frames[-1].filename}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else None
         text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
-        return {"type": type(exc).__name__, "message": str(exc), "where": where,
-                "traceback": text, "grader": isinstance(exc, NotFound)}
+        return {"type": type(exc).__name__, "message": str(exc), "where": where, "traceback": text,
+                "function": _function_name(student[-1][0]) if student else None,
+                "grader": isinstance(exc, NotFound)}
+
+
+def _function_name(frame) -> str:
+    """What the student calls it: `forward`, `ConvNet.epoch`, and `ConvNet` for its `__init__`."""
+    name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+    return name.removesuffix(".__init__")
 
 
 def main(request_fd: int, response_fd: int) -> None:

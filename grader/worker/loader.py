@@ -96,6 +96,8 @@ def _trial(code, namespace: dict, budget: float) -> str | None:
     if pid == 0:
         try:
             faulthandler.disable()  # a crash is reported by its status, not a dump
+            if "torch" in sys.modules:  # a forked OpenMP pool deadlocks; one thread never forks it
+                sys.modules["torch"].set_num_threads(1)
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, 1), os.dup2(null, 2)
             sys.stdout = sys.stderr = open(os.devnull, "w")
