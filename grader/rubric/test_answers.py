@@ -53,7 +53,8 @@ def _formula(student, name: str, cases: list[tuple], expected, mistakes: dict, q
              if _number(got) is None or not math.isclose(_number(got), want, rel_tol=0, abs_tol=1e-9)]
     if not wrong:
         return
-    shown = "; ".join(f"{name}{args} returned {_show(got)}, expected {want}" for args, got, want in wrong[:4])
+    # The inputs and what came back, never the expected value: that would be the answer.
+    shown = "; ".join(f"{name}{args} returned {_show(got)}" for args, got, want in wrong[:4])
     more = f" (and {len(wrong) - 4} more)" if len(wrong) > 4 else ""
     diagnosis = None
     for text, formula in mistakes.items():
@@ -127,33 +128,42 @@ def test_receptive_field(student):
     }, "1-cd Q7")
 
 
-def _expect_dict(got, want: dict, what: str):
+def _expect_dict(got, want: dict, what: str, effect: str = ""):
     if not isinstance(got, dict):
-        fail(f"{what} should be a dict {want}; got {describe(got)}.")
+        fail(f"{what} should be a dict with the keys {', '.join(want)}; got {describe(got)}.")
     missing = [k for k in want if k not in got]
     if missing:
         fail(f"{what} should have the keys {', '.join(want)}; {', '.join(missing)} missing.")
-    wrong = [f"{k} = {got[k]!r} (expected {v})" for k, v in want.items()
-             if _number(got[k]) is None or _number(got[k]) != v]
+    wrong = [f"{k} = {got[k]!r}" for k, v in want.items() if _number(got[k]) is None or _number(got[k]) != v]
     if wrong:
-        fail(f"{what} is wrong: {'; '.join(wrong)}.")
+        fail(f"{what} is wrong: {'; '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right{effect}.")
 
 
 @check("answers::same_conv_5x5", points=1, question="1-cd Q8")
 def test_same_conv(student):
     """SAME_CONV_5x5: the padding and stride with which a 5×5 convolution keeps the size."""
     got = _answer(student, "SAME_CONV_5x5")
-    if isinstance(got, dict) and got.get("padding") in (0, 4):
-        fail(f"SAME_CONV_5x5 is {got}; a 5×5 convolution keeps the size with padding 2 and stride 1.",
-             "padding counted on one side only: the kernel overhangs by 2 on each side, so padding 2 (Q8)."
-             if got.get("padding") == 4 else "convolution without padding: it shrinks 32 to 28 (Q8).")
-    _expect_dict(got, ref.SAME_CONV_5x5, "SAME_CONV_5x5")
+    if isinstance(got, dict) and got.get("padding") in (0, 4) and got.get("stride") == 1:
+        fail(f"SAME_CONV_5x5 = {got} is not right{_effect(got, 5, 32)}.",
+             "padding counted on one side only: the padding is added on each side of the image (Q8)."
+             if got.get("padding") == 4 else "convolution without padding: it shrinks the image (Q8).")
+    _expect_dict(got, ref.SAME_CONV_5x5, "SAME_CONV_5x5", _effect(got, 5, 32))
 
 
 @check("answers::halving_pool_2x2", points=1, question="1-cd Q9")
 def test_halving_pool(student):
     """HALVING_POOL_2x2: the padding and stride with which a 2×2 pooling halves the size."""
-    _expect_dict(_answer(student, "HALVING_POOL_2x2"), ref.HALVING_POOL_2x2, "HALVING_POOL_2x2")
+    got = _answer(student, "HALVING_POOL_2x2")
+    _expect_dict(got, ref.HALVING_POOL_2x2, "HALVING_POOL_2x2", _effect(got, 2, 32))
+
+
+def _effect(got, kernel: int, size: int) -> str:
+    """What a padding and stride do to a `size`×`size` input: feedback that is not the answer."""
+    try:
+        out = ref.conv_output_size(size, kernel, int(got["padding"]), int(got["stride"]))
+    except (TypeError, KeyError, ValueError, ZeroDivisionError):
+        return ""
+    return f": with them a {kernel}×{kernel} window turns a {size}×{size} input into {out}×{out}"
 
 
 def _shape(value):
@@ -183,13 +193,13 @@ def test_layer_table(student):
         _, g_shape, g_n = rows[name]
         s = _shape(g_shape)
         if s != shape:
-            problems.append(f"{name}: output shape {g_shape!r}, expected {shape}")
+            problems.append(f"{name}: the output shape {g_shape!r} is not right")
             if s is not None and len(s) == 3 and (s[2], s[0], s[1]) == shape:
                 diagnoses.append("shapes written (H, W, C): the table is (C, H, W)")
             elif s is not None and len(s) == 3 and name.startswith("conv") and s[1] == shape[1] - 4:
-                diagnoses.append("convolution without padding: with padding 2 a 5×5 convolution keeps the size (Q8)")
+                diagnoses.append("convolution without padding: the handout's convolutions keep the size (Q8)")
         if _number(g_n) != n:
-            problems.append(f"{name}: {g_n!r} weights, expected {n:,}")
+            problems.append(f"{name}: {g_n!r} weights is not right")
             if name.startswith("fc"):
                 n_in = 1024 if name == "fc4" else 1000
                 if _number(g_n) == n - shape[0] + n_in:
@@ -210,7 +220,7 @@ def test_total_params(student):
     value = _number(got)
     if value == ref.TOTAL_PARAMS:
         return
-    known = {1190000: "the biases are missing: 1,190,000 weights plus 1,170 biases",
+    known = {1190000: "the biases are missing: each convolution filter and each fully connected output has one",
              1191170 - 1010 + 1024 + 1000: "fc bias counted per input: one bias per output, not per input"}
-    fail(f"TOTAL_PARAMS should be {ref.TOTAL_PARAMS:,}; got {got!r}.",
-         f"{known[value]} (Q11)." if value in known else None)
+    fail(f"TOTAL_PARAMS = {got!r} is not the network's number of weights: add up each layer's weights "
+         "and biases (your LAYER_TABLE's last column).", f"{known[value]} (Q11)." if value in known else None)
