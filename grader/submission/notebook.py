@@ -2,12 +2,16 @@
 
 Each code cell becomes Python the way IPython itself does it (its leading
 indentation removed, `!shell` and `%magic` lines turned into calls); the chunk's
-origin names the notebook and the cell, so messages point there. A notebook with
-markdown headings `Part 1` .. `Part 4` in order is the whole of TP 1-ab.
+origin names the notebook and the cell, and its lines keep their numbers, so messages
+point there. A notebook with markdown headings `Part 1` .. `Part 4` in order is the
+whole of TP 1-ab.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
+import os
 import re
 import warnings
 from types import SimpleNamespace
@@ -42,15 +46,17 @@ class Notebook:
             self.cells = _lenient_cells(text)
             if self.cells is None:
                 raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
-        from IPython.core.inputtransformer2 import TransformerManager  # ~1 s: only for notebooks
-        transform = TransformerManager().transform_cell
+        transform = _transformer().transform_cell
         self.chunks: list[tuple[int, Chunk]] = []  # (cell index, chunk) of the code cells
         for index, cell in enumerate(self.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
-            source = BODY_MAGICS.sub("", cell.source, count=1)
+            # Lines keep their numbers, so that messages point at the cell's line: the magic's
+            # line stays as a blank one, and the blank lines IPython drops at the top come back.
+            source = BODY_MAGICS.sub(lambda m: "\n" * m.group().count("\n"), cell.source, count=1)
             try:
                 code = transform(source)
+                code = "\n" * max(_blank_top(source) - _blank_top(code), 0) + code
             except Exception:  # noqa: BLE001 - keep the raw text; the loader names the cell
                 code = source
             self.chunks.append((index, Chunk(f"{name}, cell {index + 1}", code)))
@@ -77,6 +83,28 @@ class Notebook:
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]
+
+
+def _blank_top(text: str) -> int:
+    """How many blank lines `text` starts with."""
+    return next((i for i, line in enumerate(text.splitlines()) if line.strip()), 0)
+
+
+@functools.cache
+def _transformer():
+    """IPython's cell transformer. Its module needs only the standard library, but importing
+    it through its package first runs `IPython/__init__` (the whole shell: ~0.3 s, most of
+    the time a notebook takes to read), so the module's file is loaded on its own."""
+    try:
+        package = importlib.util.find_spec("IPython").submodule_search_locations[0]
+        spec = importlib.util.spec_from_file_location(
+            "_ipython_inputtransformer2", os.path.join(package, "core", "inputtransformer2.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.TransformerManager()
+    except (ImportError, AttributeError, OSError):  # moved, or now importing its package: the slow way
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager()
 
 
 def _lenient_cells(text: str) -> list | None:

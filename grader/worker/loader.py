@@ -18,6 +18,7 @@ import ast
 import faulthandler
 import importlib.abc
 import importlib.util
+import linecache
 import os
 import select
 import signal
@@ -214,6 +215,8 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
     loaded = Loaded(namespace)
     trees = []
     for chunk in chunks:
+        # A traceback shows the line itself: a notebook cell is no file that linecache could read.
+        linecache.cache[chunk.origin] = (len(chunk.code), None, chunk.code.splitlines(True), chunk.origin)
         try:
             trees.append((chunk, ast.parse(chunk.code, filename=chunk.origin)))
         except (SyntaxError, ValueError) as e:
