@@ -6,46 +6,15 @@ are drawn off screen and never shown; without matplotlib they do nothing. As wit
 course's file, ``from utils import *`` also brings ``np``, ``plt`` and ``torch``.
 """
 
-import contextlib
 import math
-import numbers
 
 import numpy as np
 import torch
 
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: never opens a window
-    import matplotlib.pyplot as plt
-except ImportError:
-    plt = None
+from _headless import as_float as _as_float, figure as _figure, plt
 
 # What the course's file defines or imports, so what `from utils import *` gives.
 __all__ = ["AccLossPlot", "AverageMeter", "TrainLossPlot", "accuracy", "np", "plt", "torch"]
-
-
-@contextlib.contextmanager
-def _figure(**kwargs):
-    """A figure that is closed once drawn, or None without matplotlib."""
-    if plt is None:
-        yield None
-        return
-    fig = plt.figure(**kwargs)
-    try:
-        yield fig
-    finally:
-        plt.close(fig)
-
-
-def _as_float(value) -> float:
-    """A number, 0-d or one-element tensor as a float; NaN (a gap in a curve) otherwise."""
-    if isinstance(value, numbers.Number):
-        return float(value)
-    try:
-        return float(torch.as_tensor(value).detach().reshape(-1)[0])
-    except (TypeError, ValueError, RuntimeError, IndexError):
-        return math.nan
 
 
 def accuracy(output, target, topk=(1,)):

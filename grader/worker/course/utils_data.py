@@ -9,48 +9,17 @@ so ``%run 'utils-data.py'``) also brings ``math``, ``matplotlib``, ``np``, ``plt
 ``torch``.
 """
 
-import contextlib
 import math
-import numbers
 
 import numpy as np
 import torch
 
-try:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: never opens a window
-    import matplotlib.pyplot as plt
-except ImportError:
-    matplotlib = plt = None
+from _headless import as_float as _as_float, figure as _figure, matplotlib, plt
 
 from grader.data import circles as _circles
 
 # What the course's file defines or imports, so what `from utils_data import *` gives.
 __all__ = ["CirclesData", "math", "matplotlib", "np", "plt", "torch"]
-
-
-@contextlib.contextmanager
-def _figure(**kwargs):
-    """A figure that is closed once drawn, or None without matplotlib."""
-    if plt is None:
-        yield None
-        return
-    fig = plt.figure(**kwargs)
-    try:
-        yield fig
-    finally:
-        plt.close(fig)
-
-
-def _as_float(value) -> float:
-    """A number, 0-d or one-element tensor as a float; NaN (a gap in a curve) otherwise."""
-    if isinstance(value, numbers.Number):
-        return float(value)
-    try:
-        return float(torch.as_tensor(value).detach().reshape(-1)[0])
-    except (TypeError, ValueError, RuntimeError, IndexError):
-        return math.nan
 
 
 class CirclesData:
