@@ -4,7 +4,6 @@ Written without torchvision: the transforms use torch alone.
 """
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 class ConvNet(nn.Module):

@@ -6,7 +6,6 @@ are drawn off screen and never shown; without matplotlib they do nothing. As wit
 course's file, ``from utils import *`` also brings ``np``, ``plt`` and ``torch``.
 """
 
-import math
 
 import numpy as np
 import torch
