@@ -3,9 +3,12 @@
 The worker runs `python -m grader.worker` in its own session (so that it and its
 children can be killed together), in an empty temporary directory with HOME and
 TMPDIR inside it, under an address-space, a process-count, a file-size and a
-core-dump limit. Each call has a wall-clock limit. A worker that dies, hangs or
-speaks out of turn is killed; that call raises, and the next call starts a fresh
-worker that reloads the parts.
+core-dump limit, and isolated by the operating system as far as the platform allows
+(`grader.sandbox.isolation`: namespaces, a read-only file system but its home, the
+reference and the rubric hidden, no network, a pids cgroup, Landlock). Each call has
+a wall-clock limit. A worker that dies, hangs or speaks out of turn is killed with
+everything it started; that call raises, and the next call starts a fresh worker that
+reloads the parts.
 """
 from __future__ import annotations
 
@@ -20,7 +23,14 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from grader.sandbox import channel
+import grader
+from grader.sandbox import channel, isolation
+
+# The worker runs the grader code that this process runs (an editable install may map
+# `grader` elsewhere for a fresh interpreter); appended, so it never shadows anything.
+GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+WORKER_BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
+               "from grader.worker.__main__ import main; main(int(sys.argv[1]), int(sys.argv[2]))")
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,8 @@ class Limits:
     file_bytes: int = 64 << 20        # largest file the worker may write
     output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
     threads: int = 1                  # torch threads in the worker
+    isolate: bool = True              # OS isolation where the platform has it (isolation.py)
+    hidden: tuple[str, ...] = ()      # more directories the worker must not read
 
 
 class GraderFault(Exception):
@@ -81,8 +93,8 @@ def _die_with_parent() -> None:
         pass  # not Linux: the worker still ends at its next read from the closed channel
 
 
-def _limit(memory: int, processes: int, file_bytes: int):
-    def apply():
+def _limit(memory: int, processes: int, file_bytes: int, plan: isolation.Plan | None = None):
+    def limits():
         _die_with_parent()
         for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
@@ -90,7 +102,22 @@ def _limit(memory: int, processes: int, file_bytes: int):
                 resource.setrlimit(which, (value, value))
             except (ValueError, OSError):
                 pass  # a platform without that limit keeps its default
+
+    def apply():
+        _die_with_parent()
+        if plan is None:
+            limits()
+        else:  # may fork an init for a PID namespace: only the worker comes back
+            isolation.enter(plan, then=limits)
     return apply
+
+
+def _own_pid_namespace(pid: int) -> bool:
+    """Whether the worker started as `pid` runs in a PID namespace of its own."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid_for_children") != os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
 
 
 class _Capture(threading.Thread):
@@ -164,12 +191,14 @@ class WorkerProcess:
         env.update(HOME=self.home, TMPDIR=self.home, MPLBACKEND="Agg", PYTHONHASHSEED="0",
                    GRADER_THREADS=str(limits.threads), OMP_NUM_THREADS=str(limits.threads),
                    PYTHONDONTWRITEBYTECODE="1")
+        self.isolation = isolation.prepare(self.home, limits.processes, limits.hidden, limits.isolate)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker", str(req_read), str(resp_write)],
+            [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
             cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
-            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes))
+            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation))
         os.close(req_read), os.close(resp_write)
+        self.contained = _own_pid_namespace(self.proc.pid)
         self.requests = os.fdopen(self._req, "wb")
         self.responses = os.fdopen(self._resp, "rb")
         self.output = _Capture(self.proc.stdout, limits.output_bytes)
@@ -177,6 +206,8 @@ class WorkerProcess:
 
     def call(self, header: dict, blobs: list[bytes], seconds: float) -> tuple[dict, list[bytes], str]:
         """Send one request and wait for its answer; raise WorkerCrashed or CallTimeout."""
+        if self.contained:  # the worker may end what a failed call left running
+            header = dict(header, contained=True)
         try:
             channel.write_frame(self.requests, header, blobs)
         except (BrokenPipeError, OSError):
@@ -226,6 +257,7 @@ class WorkerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
+        isolation.release(self.isolation)  # what left the process group: killed by its cgroup
         for stream in (self.requests, self.responses):
             try:
                 stream.close()

@@ -107,6 +107,7 @@ def main(request_fd: int, response_fd: int) -> None:
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
     worker = Worker()
+    me = os.getpid()
     while True:
         try:
             header, blobs = channel.read_frame(requests)
@@ -115,13 +116,41 @@ def main(request_fd: int, response_fd: int) -> None:
         out: list[bytes] = []
         try:
             value = worker.serve(header["op"], header, blobs)
+            _only_the_worker_answers(me)
             reply = {"ok": channel.encode(value, out, worker.handle)}
         except BaseException as e:  # noqa: BLE001 - a student failure is an answer, not a crash
+            _only_the_worker_answers(me)
             if isinstance(e, KeyboardInterrupt):
                 raise
             out, reply = [], {"error": worker.error(e)}
+            if header.get("contained") and os.getpid() == 2 and os.getppid() == 1:  # under our init
+                _end_strays()
         end_of_output()
         channel.write_frame(responses, reply, out)
+
+
+def _only_the_worker_answers(me: int) -> None:
+    """A process that student code forked (a fork bomb's) ends here, never answers or reads."""
+    if os.getpid() != me:
+        os._exit(0)
+
+
+def _end_strays() -> None:
+    """After a failed call, in a PID namespace of its own (the trusted side checked): end
+    every process that student code left (a fork bomb's), in one atomic kill(-1). The
+    namespace's init (pid 1) and the worker itself are spared; nothing outside is visible."""
+    import signal
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        return
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except OSError:
+            return
 
 
 def end_of_output() -> None:
