@@ -10,32 +10,30 @@ from grader.results import PARTS
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
     commands = p.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="grade one submission (a folder, a .ipynb or a .zip)")
+    grading = argparse.ArgumentParser(add_help=False)  # what `check` and `batch` share
+    grading.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
+    grading.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
+    grading.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
+                         help=f"grade only these parts (default all: {' '.join(PARTS)})")
+    check = commands.add_parser("check", parents=[grading], help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", help="the submission")
     check.add_argument("--json", metavar="FILE", help="write the results as JSON (the contract's format)")
     check.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per check (for CI)")
     check.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json")
     check.add_argument("--html", metavar="FILE", help="where to write the HTML report (default reports/NAME.html)")
-    check.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
-    check.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
-    check.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
-                       help=f"grade only these parts (default all: {' '.join(PARTS)})")
-    batch = commands.add_parser("batch", help="grade every submission of a class folder, in parallel")
+    batch = commands.add_parser("batch", parents=[grading], help="grade every submission of a class folder, in parallel")
     batch.add_argument("class_dir", metavar="CLASS_DIR",
                        help="one sub-folder, .zip or .ipynb a student; its name is the student id")
     batch.add_argument("--out", required=True, metavar="OUT",
                        help="where results/, reports/, grades.csv and summary.html go")
     batch.add_argument("--jobs", type=int, default=None,
                        help="submissions graded at once (default: the number of cores)")
-    batch.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
-    batch.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
     batch.add_argument("--submission-timeout", type=float, default=1800.0, metavar="S",
                        help="seconds allowed to grade one whole submission before it is killed (default 1800)")
-    batch.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
-                       help="grade only these parts (default all)")
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler (needs rdfia-grader[dask])")
+    commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     return p
 
 
@@ -47,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "batch":
         from grader import batch
         return batch.main(args)
+    if args.command == "isolation":
+        from grader.sandbox import isolation
+        return isolation.main()
     return 2
 
 

@@ -109,3 +109,11 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     for part in report["parts"]:
         tests = [t for t in report["tests"] if t["part"] == part["part"]]
         assert part["score"] == pytest.approx(sum(t["score"] for t in tests))
+
+
+def test_isolation_command_lists_what_is_in_force():
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    rows = run.stdout.strip().splitlines()
+    assert len(rows) == 8 and all(r.startswith(("yes", "NO")) for r in rows)
+    assert any("reference solution and rubric unreadable" in r for r in rows)
