@@ -7,6 +7,7 @@ Prints:
 - `grade check reference` and `grade check student_template` as a user runs them;
 - per part, the rubric with the sandboxed worker and "bare" (the worker's logic in this
   process, no isolation): the floor of this design, and their ratio;
+- the time to render the reference's HTML report, plots included;
 - peak memory of the grading process and of the worker.
 Targets (issue 10): sandboxed/bare <= 1.3; reference <= 6x the import; template <= 3x.
 """
@@ -56,7 +57,7 @@ def main() -> None:
     submission = open_submission(ROOT / "reference")
     sandboxed = grade(submission)
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    bare = grade(submission, sandbox=InProcessSandbox)
+    bare = grade(submission, sandbox=InProcessSandbox())
     grader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert sandboxed.score == sandboxed.max_score == bare.score, "the reference must keep full marks"
 
@@ -73,6 +74,12 @@ def main() -> None:
     print(f"  {'total':<20} {total_s:9.2f}s {total_b:7.2f}s {total_s / total_b:6.2f}x (target <= 1.3)")
     print(f"  whole run (pytest, worker start)  {sandboxed.seconds:6.2f}s  bare {bare.seconds:6.2f}s")
     print()
+    from grader.render import html
+    html.render(sandboxed)  # imports matplotlib
+    start = time.perf_counter()
+    html.render(sandboxed)
+    print(f"HTML report of the reference ({sum(bool(t.artifacts) for t in sandboxed.tests)} tests with plots): "
+          f"{time.perf_counter() - start:.2f} s")
     print(f"peak memory: grading process {grader_peak:7.0f} MiB, worker {worker_peak:7.0f} MiB")
 
 

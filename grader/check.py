@@ -13,17 +13,18 @@ def main(args) -> int:
     except SubmissionError as e:
         print(f"grade: {e}", file=sys.stderr)
         return 2
+    from grader.sandbox import Limits, Sandbox
+    sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files)
+    sandbox.start()  # the worker imports torch while this process imports it too
     # Imported only now: torch takes seconds to load, and a bad path should fail at once.
     from grader.render import gradescope, html, junit
     from grader.render import json as json_render
     from grader.render import terminal
     from grader.runner import grade
-    from grader.sandbox import Limits
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
     try:
-        report = grade(submission, seed=args.seed, limits=Limits(call_seconds=args.timeout),
-                       parts=tuple(dict.fromkeys(args.parts)))
+        report = grade(submission, seed=args.seed, parts=tuple(dict.fromkeys(args.parts)), sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
         print(f"grade: internal error, the submission was not graded: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

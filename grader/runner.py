@@ -32,10 +32,8 @@ class PartNotFound(Exception):
 class GraderPlugin:
     """The fixtures and hooks that connect pytest to the sandbox and the results."""
 
-    def __init__(self, submission: Submission, seed: int, limits: Limits, parts: tuple[str, ...],
-                 sandbox=Sandbox):
-        self.submission, self.run_seed, self.parts = submission, seed, parts
-        self.sandbox = sandbox(limits, submission.files)
+    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox):
+        self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
 
@@ -64,6 +62,11 @@ class GraderPlugin:
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------
+    def pytest_configure(self, config):
+        # The results come from the exception objects, never from pytest's text; its default
+        # long tracebacks (with the repr of every tensor argument) cost seconds per failing run.
+        config.option.tbstyle = "line"
+
     def pytest_collection_modifyitems(self, items):
         seen = set()
         for item in items:
@@ -134,11 +137,11 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] = PARTS, sandbox=Sandbox) -> Report:
-    """Grade `parts` of `submission`. `sandbox` is the worker's class; only benchmarks
-    pass another (`InProcessSandbox`, no isolation)."""
+          parts: tuple[str, ...] = PARTS, sandbox=None) -> Report:
+    """Grade `parts` of `submission` in `sandbox` (by default a fresh `Sandbox` under
+    `limits`; it may be started already). Only benchmarks pass an `InProcessSandbox`."""
     started = time.monotonic()
-    plugin = GraderPlugin(submission, seed, limits, parts, sandbox)
+    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files))
     code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")

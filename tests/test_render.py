@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader.render import gradescope, html, junit, terminal
+from conftest import mutate
+from grader.render import gradescope, html, junit, plots, terminal
 from grader.render import json as json_render
 from grader.results import PARTS, PartResult, Report, TestResult
 
@@ -74,3 +77,135 @@ def test_gradescope_schema(report):
     assert data["score"] == 1.0
     assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(data["tests"][0])
     assert data["tests"][0]["status"] == "failed" and "Likely mistake" in data["tests"][0]["output"]
+
+
+def test_junit_times_and_gradescope_fields(report, tmp_path):
+    root = junit.as_xml(report).getroot()
+    assert root.get("skipped") == "0" and all(c.get("time") for c in root.iter("testcase"))
+    assert root.find(".//testcase[@name='answers::total_params']/system-out").text == "printed\n"
+    data = gradescope.as_dict(report)
+    assert data["execution_time"] == 1.5 and data["output_format"] == "text"
+    assert "What your code printed" in data["tests"][2]["output"]
+
+
+# -- plots ----------------------------------------------------------------------------------
+
+def _curves(n=30, start=0.69, rate=0.02, acc0=0.5):
+    return {"train_loss": [start * math.exp(-rate * e) for e in range(n)],
+            "test_loss": [start * math.exp(-rate * e) + 0.01 for e in range(n)],
+            "train_acc": [min(1.0, acc0 + 0.012 * e) for e in range(n)],
+            "test_acc": [min(1.0, acc0 - 0.02 + 0.012 * e) for e in range(n)]}
+
+
+def _boundary():
+    axis = [-2 + 0.1 * i for i in range(40)]
+    prob = [[1 / (1 + math.exp(6 * (math.hypot(x, y) - 0.65))) for x in axis] for y in axis]
+    points = [[math.cos(a / 10), math.sin(a / 10)] for a in range(63)] + \
+             [[0.3 * math.cos(a / 10), 0.3 * math.sin(a / 10)] for a in range(63)]
+    return {"axis": axis, "prob": prob, "points": points, "labels": [0] * 63 + [1] * 63}
+
+
+def report_with_plots() -> Report:
+    """A hand-made report whose tests hold each kind of artifact the rubric records."""
+    wy = [[0.1 * (i - j) / (1 + j) for j in range(10)] for i in range(2)]
+    bh = [[0.05 * j - 0.2 for j in range(10)]]
+    tests = [
+        TestResult("tp1_manual::backward::grad_Wy", "tp1_manual", "backward returns ∇Wy", "failed", 0.0, 2.0,
+                   message="∇Wy should have shape (2, 10); got shape (10, 2).", diagnosis="∇Wy came back transposed",
+                   question="1-ab Q16",
+                   artifacts={"gradient": {"name": "∇Wy", "expected": wy, "received": [list(r) for r in zip(*wy)]}}),
+        TestResult("tp1_manual::backward::grad_bh", "tp1_manual", "backward returns ∇bh", "failed", 0.0, 2.0,
+                   message="∇bh differs at entry 3.", question="1-ab Q17",
+                   artifacts={"gradient": {"name": "∇bh", "expected": bh,
+                                           "received": [[v * (2 if j == 3 else 1) for j, v in enumerate(bh[0])]]}}),
+        TestResult("tp1_manual::training::curves", "tp1_manual", "the training loop follows the reference run",
+                   "passed", 3.0, 3.0, artifacts={"curves": {"student": _curves(), "reference": _curves()},
+                                                  "boundary": _boundary()}),
+        TestResult("tp1_nn::training::curves", "tp1_nn", "the training loop follows the reference run",
+                   "passed", 3.0, 3.0, artifacts={"curves": {"student": _curves(), "reference": _curves()},
+                                                  "boundary": _boundary()}),
+        TestResult("tp1_optim::training::curves", "tp1_optim", "the training loop follows the reference run",
+                   "failed", 0.0, 3.0, message="at epoch 1 the train acc is 0.5, the reference's 0.54.",
+                   artifacts={"curves": {"student": _curves(rate=0.08, acc0=0.6), "reference": _curves()},
+                              "boundary": _boundary()}),
+        TestResult("tp2_cnn::training::short_run", "tp2_cnn", "the short run learns", "passed", 4.0, 4.0,
+                   artifacts={"curves": {"student": {"train_loss": [2.2, 1.6, 1.2], "train_acc": [0.2, 0.5, 0.6],
+                                                     "test_loss": [1.7, 1.2, 1.1], "test_acc": [0.3, 0.7, 0.6]}},
+                              "before_training": {"test_loss": 2.3, "test_acc": 0.1}}),
+        TestResult("answers::total_params", "answers", "TOTAL_PARAMS", "passed", 1.0, 1.0),
+    ]
+    parts = [PartResult(p, found=True, source=f"{p}.py") for p in PARTS]
+    return Report("plots", 0, parts, tests, grader_version="0.1.0", created="2026-11-23T00:00:00+00:00",
+                  digest="abc", seconds=12.5)
+
+
+def test_html_plots_are_inline_svg_with_text_alternatives():
+    page = html.render(report_with_plots())
+    svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", page, flags=re.S)
+    # 2 heatmaps; curves for 3 TP 1-ab runs and the CNN; the boundary of the first passing run and of the failing one
+    assert len(svgs) == 2 + 4 + 2
+    for svg in svgs:
+        head = svg[:svg.index(">")]
+        assert 'role="img"' in head and 'aria-label="' in head
+        title = re.search(r'aria-labelledby="([^" ]+)', head).group(1)
+        assert f'<title id="{title}">' in svg
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))                                   # several SVGs in one page
+    assert set(re.findall(r'href="#([^"]+)"', page)) <= set(ids)
+    assert set(re.findall(r"url\(#([^)]+)\)", page)) <= set(ids)
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert page.count("<figcaption") == len(svgs)
+    assert "only the shape is wrong" in page                           # the transposed ∇Wy, compared transposed back
+    assert "the largest error, -0.05, is at row 0, column 3" in page
+    assert html.render(report_with_plots()) == page                    # deterministic
+
+
+def test_no_artifacts_no_plots_and_no_matplotlib_cost(report):
+    assert "<svg" not in html.render(report)
+
+
+@pytest.mark.parametrize("artifacts", [
+    {"curves": None}, {"curves": {"student": "nope"}}, {"curves": {"student": {"train_loss": [float("nan")] * 3}}},
+    {"curves": {"student": {"train_loss": ["a", None]}}}, {"boundary": {"axis": [1, 2], "prob": [[0.5]]}},
+    {"boundary": {"axis": list(range(40)), "prob": [[float("inf")] * 40] * 40}}, {"boundary": []},
+    {"gradient": {"name": "∇Wy", "expected": [[1.0, 2.0]], "received": [[1.0], [2.0], [3.0]]}},
+    {"gradient": {"expected": [[1.0, 2.0], [3.0]], "received": [[1.0, 2.0], [3.0]]}},
+    {"gradient": {"expected": "x", "received": 3}}, {"gradient": {"expected": [[float("nan")]], "received": [[1.0]]}},
+    {"something_else": 1}])
+def test_odd_artifacts_give_no_plot_not_a_broken_report(artifacts):
+    test = TestResult("tp1_manual::training::curves", "tp1_manual", "x", "failed", 0.0, 1.0, artifacts=artifacts)
+    assert plots.for_test(test) == []
+    report = Report("odd", 0, [PartResult("tp1_manual", True)], [test])
+    assert "tp1_manual::training::curves" in html.render(report)
+
+
+def test_extreme_but_valid_values_still_plot():
+    diverged = {"train_loss": [0.7, 5.0, 1e6, float("inf")], "test_loss": [0.7, 4.0, 1e5, float("nan")],
+                "train_acc": [50.0, 40.0, 30.0, 20.0], "test_acc": [0.5, 0.4, 0.3, 0.2]}
+    assert plots.training_curves({"student": diverged}) is not None
+    flat = dict(_boundary(), prob=[[0.0] * 40 for _ in range(40)])
+    plot = plots.decision_boundary(flat)
+    assert plot is not None and "predicts class 0 everywhere" in plot.caption
+    big = [[float(i * j) for j in range(50)] for i in range(50)]
+    assert plots.gradient_heatmap({"name": "∇W", "expected": big, "received": big}) is not None
+
+
+def test_grading_records_the_artifacts_the_plots_need(grade_path, make_submission):
+    """A backward without the tanh derivative: the two hidden-layer gradients fail with
+    both values kept, and the training run fails with its curves and its boundary."""
+    folder = make_submission({"tp1_manual.py": mutate(
+        "tp1_manual", 'grad_htilde = torch.mm(grad_ytilde, params["Wy"]) * (1 - outputs["h"] ** 2)',
+        'grad_htilde = torch.mm(grad_ytilde, params["Wy"])')})
+    tests = {t.id: t for t in grade_path(folder, ("tp1_manual",)).tests}
+    wh = tests["tp1_manual::backward::grad_Wh"]
+    assert wh.status == "failed" and set(wh.artifacts["gradient"]) == {"name", "expected", "received"}
+    assert len(wh.artifacts["gradient"]["expected"]) == 10 and len(wh.artifacts["gradient"]["expected"][0]) == 2
+    assert "gradient" in tests["tp1_manual::backward::grad_bh"].artifacts
+    assert tests["tp1_manual::backward::grad_Wy"].artifacts == {}   # right: nothing kept
+    run = tests["tp1_manual::training::curves"]
+    assert set(run.artifacts) == {"curves", "boundary"}
+    assert set(run.artifacts["curves"]["student"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    b = run.artifacts["boundary"]
+    assert len(b["axis"]) == 40 and len(b["prob"]) == 40 and len(b["points"]) == len(b["labels"]) == 200
+    assert [p.kind for p in plots.for_test(run)] == ["curves", "boundary"]
+    assert [p.kind for p in plots.for_test(wh)] == ["gradient"]

@@ -13,17 +13,21 @@ def _output(test) -> str:
         lines.append(f"Likely mistake: {test.diagnosis}")
     if test.question:
         lines.append(f"Handout: {test.question}")
+    if test.output and test.status != "passed":
+        lines.append("What your code printed:\n" + test.output.rstrip()[-2000:])
     return "\n".join(lines)
 
 
 def as_dict(report: Report) -> dict:
     return {
         "score": report.score,
+        "execution_time": round(report.seconds, 2),
         "output": f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})",
+        "output_format": "text",
         "visibility": "visible",
         "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,
                    "max_score": t.max_score, "status": "passed" if t.status == "passed" else "failed",
-                   "output": _output(t), "tags": [t.part], "visibility": "visible"}
+                   "output": _output(t), "output_format": "text", "tags": [t.part], "visibility": "visible"}
                   for t in report.tests],
     }
 

@@ -1,11 +1,13 @@
 """The HTML feedback report: one self-contained page (no external CSS, JS or fonts),
-rendered with Jinja2 from the template shipped beside this module."""
+rendered with Jinja2 from the template shipped beside this module. Plots are inline SVG
+(`grader.render.plots`), each with a text alternative."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader
 
+from grader.render import plots
 from grader.results import Report
 
 ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
@@ -19,7 +21,24 @@ def render(report: Report) -> str:
         score, total = report.part_score(part.part)
         parts.append({"result": part, "score": score, "max_score": total,
                       "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
-    return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON)
+    return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON,
+                                                     figures=figures(report))
+
+
+def figures(report: Report) -> dict[str, list[plots.Plot]]:
+    """The plots of each test that recorded artifacts (matplotlib is imported only then).
+    The four TP 1-ab training runs that pass start from the same weights and end with
+    nearly the same network: the decision boundary is drawn for the first of them that
+    passes, and for every one that fails."""
+    out, passed_shown = {}, False
+    for i, t in enumerate(report.tests):
+        if not t.artifacts:
+            continue
+        show = "boundary" in t.artifacts and (t.status != "passed" or not passed_shown)
+        out[t.id] = plots.for_test(t, prefix=f"t{i}-", boundary=show)
+        if t.status == "passed" and any(p.kind == "boundary" for p in out[t.id]):
+            passed_shown = True
+    return out
 
 
 def write(report: Report, path: Path) -> None:

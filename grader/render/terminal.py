@@ -1,6 +1,7 @@
 """The terminal summary: a line per part, then each failed test with its message.
 
-Colour and tables (rich) on a terminal; plain text when piped or when NO_COLOR is set.
+On a terminal: a rich table (one row a part) and the failures in colour. Plain text, with
+the same content, when piped or when NO_COLOR is set.
 """
 from __future__ import annotations
 
@@ -40,14 +41,47 @@ def render(report: Report, stream=None, color: bool | None = None) -> None:
     stream = stream or sys.stdout
     if color is None:
         color = stream.isatty() and "NO_COLOR" not in os.environ
-    text = "\n".join(lines(report))
     if not color:
-        print(text, file=stream)
+        print("\n".join(lines(report)), file=stream)
         return
+    _render_rich(report, stream)
+
+
+STYLE = {"passed": "green", "failed": "red", "error": "magenta", "skipped": "yellow"}
+
+
+def _render_rich(report: Report, stream) -> None:
+    """A table of the parts (one row a part), then each check that did not pass with its
+    message and diagnosis: the same content as `lines`, in colour."""
     from rich.console import Console
     from rich.markup import escape
-    style = {"PASS": "green", "FAIL": "red", "ERROR": "magenta", "SKIP": "yellow"}
-    console = Console(file=stream, highlight=False)
-    for line in text.splitlines():
-        word = line.strip().split(" ", 1)[0]
-        console.print(f"[{style[word]}]{escape(line)}[/]" if word in style else escape(line))
+    from rich.table import Table
+    console = Console(file=stream, highlight=False, force_terminal=True)
+    table = Table(title=f"{escape(report.submission)}: {_fmt(report.score)} / {_fmt(report.max_score)} points "
+                        f"(seed {report.seed})", title_justify="left", show_edge=False)
+    for column, justify in (("part", "left"), ("score", "right"), ("checks", "left"), ("found in", "left")):
+        table.add_column(column, justify=justify)
+    for part in report.parts:
+        score, total = report.part_score(part.part)
+        tests = report.part_tests(part.part)
+        counts = {s: sum(t.status == s for t in tests) for s in STYLE}
+        checks = " ".join(f"[{STYLE[s]}]{n} {MARK[s]}[/]" for s, n in counts.items() if n)
+        style = "green" if total and score == total else ("red" if score < total else "")
+        table.add_row(part.part, f"[{style}]{_fmt(score)} / {_fmt(total)}[/]" if style else f"{_fmt(score)} / {_fmt(total)}",
+                      checks, escape(part.source) if part.found else "[yellow](not found)[/]")
+    console.print(table)
+    for part in report.parts:
+        for skipped in part.skipped:
+            console.print(f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
+                          f"{escape(skipped['error'])}")
+    failed = [t for t in report.tests if t.status != "passed"]
+    if failed:
+        console.print(f"\n{len(failed)} of {len(report.tests)} checks did not pass:")
+    for t in failed:
+        question = f" [{t.question}]" if t.question else ""
+        console.print(f"  [bold {STYLE[t.status]}]{MARK[t.status]}[/] {escape(t.id)} "
+                      f"({_fmt(t.score)}/{_fmt(t.max_score)}){escape(question)}")
+        for line in t.message.splitlines():
+            console.print(f"      {escape(line)}")
+        if t.diagnosis:
+            console.print(f"      [yellow]likely mistake:[/] {escape(t.diagnosis)}")

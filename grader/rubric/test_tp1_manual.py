@@ -246,28 +246,58 @@ def check_grad(student, key):
                  why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
 
 
+def check_grad_recorded(student, key, record):
+    """check_grad; when it fails, keep both gradients for the report's heatmap."""
+    try:
+        check_grad(student, key)
+    except CheckFailed:
+        record_gradient(student, key, record)
+        raise
+
+
+def record_gradient(student, key, record) -> None:
+    """The expected and the received gradient, when they can be compared entry by entry
+    (the same shape, or one the transpose of the other). Never raises: a plot only."""
+    try:
+        bw = backward_of(student)
+        expected, _ = grad_candidates(bw, key)
+        got, layout = bw.grads[key], bw.layout
+        flat = None if key.startswith("W") else layout.from_student(key, got)
+        got, want = (flat, expected) if flat is not None else (got, layout.to_student(key, expected))
+        if not isinstance(got, torch.Tensor) or got.dim() > 2 or got.numel() > 2500:
+            return
+        got, want = got.detach().double(), want.double()
+        if tuple(got.shape) != tuple(want.shape) and not (got.dim() == 2 and tuple(got.t().shape) == tuple(want.shape)):
+            return
+        if got.dim() == 1:  # a bias: one row
+            got, want = got[None], want[None]
+        record["gradient"] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
+    except Exception:  # noqa: BLE001
+        pass
+
+
 @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
-def test_grad_Wy(student):
+def test_grad_Wy(student, record):
     """backward returns ∇Wy = ∇Ỹᵀ H with ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
-    check_grad(student, "Wy")
+    check_grad_recorded(student, "Wy", record)
 
 
 @check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
-def test_grad_by(student):
+def test_grad_by(student, record):
     """backward returns ∇by = Σ over the batch of ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
-    check_grad(student, "by")
+    check_grad_recorded(student, "by", record)
 
 
 @check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
-def test_grad_Wh(student):
+def test_grad_Wh(student, record):
     """backward returns ∇Wh = ∇H̃ᵀ X with ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
-    check_grad(student, "Wh")
+    check_grad_recorded(student, "Wh", record)
 
 
 @check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
-def test_grad_bh(student):
+def test_grad_bh(student, record):
     """backward returns ∇bh = Σ over the batch of ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
-    check_grad(student, "bh")
+    check_grad_recorded(student, "bh", record)
 
 
 # -- sgd -----------------------------------------------------------------------------

@@ -336,8 +336,13 @@ def curves_agree(got: dict, want: dict) -> tuple[bool, str]:
 
 
 def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: dict | None = None) -> None:
-    """The student's training curves must follow the reference's; keep both for the report."""
+    """The student's training curves must follow the reference's; keep both for the report,
+    and the trained network's decision boundary when the probe could compute it."""
+    got = dict(got)
+    boundary = boundary_artifact(got.pop("boundary", None))
     record["curves"] = {"student": got, "reference": want}
+    if boundary:
+        record["boundary"] = boundary
     ok, where = curves_agree(got, want)
     if ok:
         return
@@ -357,6 +362,24 @@ def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: 
          f"(nh = {NH}, batch {BATCH}, eta = {ETA}, {EPOCHS} epochs): {where}.{final} "
          "A training run fails only when a function in the chain is wrong; the checks of the single "
          "functions above say which.", diagnosis)
+
+
+def boundary_artifact(value) -> dict | None:
+    """The probe's predictions on the course grid as plain lists for the report: `prob`
+    the probability of class 1, one row per x2 value of `axis` (the grid's order), and
+    the training `points` with their `labels`. None when the value is not that."""
+    try:
+        from grader.data.circles import make_grid
+        prob = torch.as_tensor(value["prob"]).double().reshape(40, 40)
+        points = torch.as_tensor(value["points"]).double()
+        labels = torch.as_tensor(value["labels"]).long().reshape(-1)
+        if points.dim() != 2 or points.shape[1] != 2 or len(points) != len(labels) \
+                or not torch.isfinite(prob).all() or not torch.isfinite(points).all():
+            return None
+        axis = make_grid()[:40, 0].double()
+        return {"axis": axis.tolist(), "prob": prob.tolist(), "points": points.tolist(), "labels": labels.tolist()}
+    except Exception:  # noqa: BLE001 - a plot only: missing or odd values give no plot
+        return None
 
 
 def expect_curves(value, what: str) -> dict:

@@ -295,6 +295,10 @@ class Sandbox:
             raise _fault(reply["error"], output)
         return reply["ok"], out, output
 
+    def start(self) -> None:
+        """Start the worker now (it imports torch while the caller does other work)."""
+        self._live()
+
     def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
         header = {"op": "load", "part": part, "chunks": chunks, "budget": budget}

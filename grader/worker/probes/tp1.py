@@ -40,6 +40,33 @@ def _evaluate(curves: dict, predict, data, logits: bool) -> None:
             curves[f"{split}_acc"].append(acc)
 
 
+def _boundary(predict, points, logits: bool):
+    """The trained network's probability of class 1 on the course grid (40×40 over [-2, 2))
+    and the training points, for the report's decision-boundary plot. Best effort: a
+    forward that fails or gives odd values on the grid gives no plot, never a failed check."""
+    try:
+        from grader.data.circles import make_grid
+        X, labels = points
+        with torch.no_grad():
+            out = torch.as_tensor(predict(make_grid())).detach().double()
+        if out.dim() == 2 and out.shape[0] != 1600 and out.shape[1] == 1600:
+            out = out.t()  # a forward that works in columns
+        if out.shape != (1600, 2):
+            return None
+        valid = bool(((out >= 0) & (out <= 1)).all()) and bool(torch.allclose(out.sum(1), torch.ones(1600, dtype=out.dtype), atol=1e-3))
+        prob = out if (valid and not logits) else torch.softmax(out, dim=1)
+        if not torch.isfinite(prob).all():
+            return None
+        return {"prob": prob[:, 1].float(), "points": X, "labels": labels}
+    except Exception:  # noqa: BLE001 - a plot only
+        return None
+
+
+def _points(data):
+    """The training points and their classes, copied before any student code sees them."""
+    return data[0].detach().clone(), data[1].argmax(dim=1)
+
+
 def _batches(perm, batch):
     for i in range(0, len(perm), batch):
         yield perm[i:i + batch]
@@ -114,6 +141,7 @@ def train_manual(ns, params, data, perms, eta, batch):
     """The handout's loop with the student's forward, backward and sgd."""
     forward, backward, sgd = ns["forward"], ns["backward"], ns["sgd"]
     Xtrain, Ytrain = data[0], data[1]
+    points = _points(data)
     curves = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         for idx in _batches(perm, batch):
@@ -123,6 +151,7 @@ def train_manual(ns, params, data, perms, eta, batch):
             new = sgd(params, grads, eta)
             params = new if isinstance(new, dict) else params
         _evaluate(curves, lambda X: _first(forward(params, X)), data, logits=False)
+    curves["boundary"] = _boundary(lambda X: _first(forward(params, X)), points, logits=False)
     return curves
 
 
@@ -195,6 +224,7 @@ def train_autograd(ns, params, data, perms, eta, batch):
     forward, loss_accuracy, sgd = ns["forward"], ns["loss_accuracy"], ns["sgd"]
     params = _leaves(params)
     Xtrain, Ytrain = data[0], data[1]
+    points = _points(data)
     curves = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         for idx in _batches(perm, batch):
@@ -205,6 +235,7 @@ def train_autograd(ns, params, data, perms, eta, batch):
             new = sgd(params, eta)
             params = new if isinstance(new, dict) else params
         _evaluate(curves, lambda X: _first(forward(params, X)), data, logits=False)
+    curves["boundary"] = _boundary(lambda X: _first(forward(params, X)), points, logits=False)
     return curves
 
 
@@ -264,6 +295,7 @@ def train_nn(ns, sizes, weights, data, perms, eta, batch):
                         f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}")
     loss_accuracy, sgd = ns["loss_accuracy"], ns["sgd"]
     Xtrain, Ytrain = data[0], data[1]
+    points = _points(data)
     curves = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         model.train()
@@ -276,6 +308,7 @@ def train_nn(ns, sizes, weights, data, perms, eta, batch):
             model = new if isinstance(new, torch.nn.Module) else model
         model.eval()
         _evaluate(curves, model, data, logits=True)
+    curves["boundary"] = _boundary(model, points, logits=True)
     return curves
 
 
@@ -315,6 +348,7 @@ def train_optim(ns, sizes, weights, data, perms, eta, batch):
                         f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}")
     loss_accuracy = ns["loss_accuracy"]
     Xtrain, Ytrain = data[0], data[1]
+    points = _points(data)
     curves = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         model.train()
@@ -327,4 +361,5 @@ def train_optim(ns, sizes, weights, data, perms, eta, batch):
             optim.step()
         model.eval()
         _evaluate(curves, model, data, logits=True)
+    curves["boundary"] = _boundary(model, points, logits=True)
     return curves

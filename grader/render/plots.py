@@ -1,0 +1,399 @@
+"""Plots for the HTML report: inline SVG text drawn by matplotlib (Agg canvas, no pyplot,
+no GUI), one function per kind of artifact that the rubric records.
+
+Every function takes a test's artifacts (plain dicts and lists) and returns an SVG
+string, or None when the data is missing or odd: a bad artifact gives no plot, never a
+broken report. Each SVG carries `role="img"`, an `aria-label` and a `<title>` that say
+what it shows; its ids are prefixed so that several SVGs share one page safely.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from html import escape
+
+CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
+# Colour-blind-safe pair (Okabe-Ito blue and vermillion); lines also differ by style and marker.
+TRAIN, TEST = "#0072B2", "#D55E00"
+TRAIN_DARK, TEST_DARK = "#003f63", "#7a3600"
+_ids = itertools.count(1)
+
+
+@dataclass
+class Plot:
+    svg: str        # the <svg> element, ready to inline
+    caption: str    # a sentence for the <figcaption>, also the SVG's accessible name
+    kind: str       # "curves", "boundary", "gradient"
+    width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
+    prefix: str = ""  # the prefix of every id in the SVG
+
+    def renamed(self, prefix: str) -> "Plot":
+        """The same plot with its ids prefixed by `prefix` (ids and references to them)."""
+        svg = self.svg.replace(f'"{self.prefix}', f'"{prefix}').replace(f"#{self.prefix}", f"#{prefix}")
+        return Plot(svg, self.caption, self.kind, self.width, prefix)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+def _finite_series(values) -> list[float] | None:
+    """A list of floats (non-finite values become NaN: a gap in the line), or None."""
+    if not isinstance(values, (list, tuple)) or not values:
+        return None
+    out = []
+    for v in values:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return None
+        out.append(f if math.isfinite(f) else math.nan)
+    return out if any(math.isfinite(v) for v in out) else None
+
+
+def _as_fraction(series: list[float]) -> list[float]:
+    """Accuracies as fractions: a run in percent is divided by 100."""
+    top = max((v for v in series if math.isfinite(v)), default=0.0)
+    return [v / 100 for v in series] if top > 1.0 else series
+
+
+def _matrix(value) -> list[list[float]] | None:
+    """A non-empty rectangular list of lists of finite floats (a flat list is one row)."""
+    if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (list, tuple)):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    rows = []
+    for row in value:
+        if not isinstance(row, (list, tuple)) or not row:
+            return None
+        try:
+            r = [float(v) for v in row]
+        except (TypeError, ValueError):
+            return None
+        if not all(math.isfinite(v) for v in r):
+            return None
+        rows.append(r)
+    if len({len(r) for r in rows}) != 1 or len(rows) * len(rows[0]) > 2500:
+        return None
+    return rows
+
+
+def _figure(width: float, height: float):
+    """A figure on an Agg canvas. No layout engine: fixed margins are 2-3 times faster."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _plot(fig, caption: str, kind: str) -> Plot:
+    prefix = f"p{next(_ids)}-"
+    return Plot(_svg(fig, caption, prefix), caption, kind, round(fig.get_figwidth() * 96), prefix)
+
+
+def _svg(fig, label: str, prefix: str) -> str:
+    """The figure as an inline <svg>: an accessible name, every id prefixed by `prefix`."""
+    import matplotlib
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rdfia-grader"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]                      # no XML declaration, no DOCTYPE
+    # Inline in HTML: no namespace declarations, no RDF metadata (nothing that names a URL).
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    text = re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", text)
+    text = text.replace("xlink:href=", "href=")
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r'url\(#([^)]+)\)', lambda m: f'url(#{prefix}{m.group(1)})', text)
+    text = re.sub(r'\bhref="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" aria-labelledby="{prefix}title" ', 1)
+    end = text.index(">") + 1
+    return text[:end] + f'<title id="{prefix}title">{escape(label)}</title>' + text[end:]
+
+
+def _quiet(fn):
+    """Run a plot function; any exception or warning on odd data means no plot."""
+    def wrapper(*args, **kwargs):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return fn(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - a plot must never break the report
+            return None
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+def _line(ax, x, y, **style):
+    """ax.plot without its argument parsing and property cycle (a third of its cost)."""
+    from matplotlib.lines import Line2D
+    ax.add_line(Line2D(list(x), list(y), **style))
+
+
+def _title(ax, text: str, size: float = 9, pad: float = 4) -> None:
+    """A title above the axes, as figure text: Axes.set_title re-measures every tick
+    label to place itself, the slowest step of a small plot."""
+    fig = ax.figure
+    box = ax.get_position()
+    fig.text((box.x0 + box.x1) / 2, box.y1 + pad / 72 / fig.get_figheight(), text, ha="center",
+             va="bottom", fontsize=size, linespacing=1.1)
+
+
+def _ticks(axis, limits, locator) -> None:
+    """Fixed ticks inside the limits: a locator's ticks outside the view still cost."""
+    lo, hi = sorted(limits)
+    axis.set_ticks([t for t in locator.tick_values(lo, hi) if lo - 1e-9 <= t <= hi + 1e-9])
+
+
+# -- training curves --------------------------------------------------------------------
+
+@_quiet
+def training_curves(curves: dict, before: dict | None = None, title: str = "Training curves") -> Plot | None:
+    """Loss and accuracy per epoch, train and test: the student's run (solid) and, when
+    given, the reference's (dashed). `curves` is {"student": {...}, "reference": {...}}
+    with the keys train_loss, train_acc, test_loss, test_acc; `before` the test loss and
+    accuracy of the untrained network (epoch 0), when recorded."""
+    if not isinstance(curves, dict):
+        return None
+    runs = {}
+    for who in ("student", "reference"):
+        run = curves.get(who)
+        if not isinstance(run, dict):
+            continue
+        series = {k: _finite_series(run.get(k)) for k in CURVE_KEYS}
+        if any(v is not None for v in series.values()):
+            runs[who] = series
+    if "student" not in runs:
+        return None
+    for series in runs.values():
+        for k in ("train_acc", "test_acc"):
+            if series[k] is not None:
+                series[k] = _as_fraction(series[k])
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+    w, h = 5.9, 2.45                       # inches; few ticks and no markers: each artist costs time
+    fig = _figure(w, h)
+    ax_loss = fig.add_axes((0.5 / w, 0.45 / h, 2.25 / w, 1.72 / h))
+    ax_acc = fig.add_axes((3.45 / w, 0.45 / h, 2.3 / w, 1.72 / h))
+    # The reference is drawn over the student's run, thin and dashed in a darker shade:
+    # where the two runs agree, both stay visible.
+    style = {"student": dict(linestyle="-", linewidth=2.4, alpha=0.85, zorder=2),
+             "reference": dict(linestyle=(0, (3, 2)), linewidth=1.2, zorder=3)}
+    colours = {("student", "train"): TRAIN, ("student", "test"): TEST,
+               ("reference", "train"): TRAIN_DARK, ("reference", "test"): TEST_DARK}
+    name = {"student": "your run", "reference": "reference"}
+    for who, series in runs.items():
+        for ax, metric in ((ax_loss, "loss"), (ax_acc, "acc")):
+            for split in ("train", "test"):
+                values = series[f"{split}_{metric}"]
+                if values is not None:
+                    _line(ax, range(1, len(values) + 1), values, color=colours[who, split],
+                          label=f"{split}, {name[who]}", marker="o" if len(values) < 6 else "None",
+                          markersize=4, **style[who])
+    if isinstance(before, dict):
+        for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
+            v = _finite_series([before.get(key)])
+            if v:
+                v = _as_fraction(v) if key == "test_acc" else v
+                _line(ax, [0], v, marker="s", color=TEST, linestyle="none", markerfacecolor="white",
+                      label="test, before training")
+    for ax in (ax_loss, ax_acc):
+        ax.autoscale_view()                # add_line does not rescale the axes by itself
+    _title(ax_loss, "Loss (cross-entropy)")
+    _title(ax_acc, "Accuracy")
+    losses = [v for s in runs.values() for k in ("train_loss", "test_loss") for v in (s[k] or []) if math.isfinite(v)]
+    if losses and min(losses) > 0 and max(losses) / min(losses) > 100:
+        ax_loss.set_yscale("log")
+    else:
+        _ticks(ax_loss.yaxis, ax_loss.get_ylim(), MaxNLocator(4))
+    ax_acc.set_ylim(0, 1.02)
+    ax_acc.set_yticks([0, 0.5, 1])
+    ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    for ax in (ax_loss, ax_acc):
+        _ticks(ax.xaxis, ax.get_xlim(), MaxNLocator(4, integer=True))
+        ax.set_xlabel("epoch", fontsize=8, labelpad=1)
+        ax.tick_params(labelsize=8, length=3, pad=2)
+        ax.grid(alpha=0.3)
+    ax_acc.legend(fontsize=7, loc="lower right", handlelength=2.2, borderpad=0.3, labelspacing=0.25)
+    s, r = runs["student"], runs.get("reference")
+    words = []
+    for split in ("train", "test"):
+        acc = s[f"{split}_acc"]
+        if acc and math.isfinite(acc[-1]):
+            ref = r[f"{split}_acc"] if r else None
+            words.append(f"final {split} accuracy {acc[-1]:.0%}"
+                         + (f" (reference {ref[-1]:.0%})" if ref and math.isfinite(ref[-1]) else ""))
+    n = max(len(v) for v in s.values() if v)
+    caption = (f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
+               + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
+               + (": " + ", ".join(words) if words else "") + ".")
+    return _plot(fig, caption, "curves")
+
+
+# -- decision boundary --------------------------------------------------------------------
+
+@_quiet
+def decision_boundary(boundary: dict, title: str = "Decision boundary, P(class 1)") -> Plot | None:
+    """The student's P(class 1) on the course grid as filled contours, the 0.5 line, and
+    the training points by class. `boundary` is {"axis": [40 values], "prob": 40×40
+    (one row per x2 value), "points": [[x1, x2], ...], "labels": [0 or 1, ...]}."""
+    if not isinstance(boundary, dict):
+        return None
+    axis = _finite_series(boundary.get("axis"))
+    prob = _matrix(boundary.get("prob"))
+    if axis is None or prob is None or any(math.isnan(v) for v in axis) \
+            or len(prob) != len(axis) or len(prob[0]) != len(axis) or len(axis) < 2:
+        return None
+    import numpy as np
+    P = np.clip(np.array(prob), 0.0, 1.0)
+    points, labels = boundary.get("points") or [], boundary.get("labels") or []
+    pts = _matrix(points) if points else None
+    if pts is not None and (len(pts[0]) != 2 or len(pts) != len(labels)):
+        pts = None
+    w, h = 3.05, 2.95                      # inches: a 2.45-inch square plot
+    fig = _figure(w, h)
+    ax = fig.add_axes((0.45 / w, 0.27 / h, 2.45 / w, 2.45 / h))
+    # As the course's plot_data_with_grid, the colours span P from 0.3 to 0.7: early in
+    # training the network is unsure, and its boundary still shows.
+    ax.contourf(axis, axis, P, levels=[0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 1.0],
+                cmap="RdBu_r", alpha=0.85)
+    if P.min() < 0.5 < P.max():
+        ax.contour(axis, axis, P, levels=[0.5], colors="black", linewidths=1.5)
+    accuracy = None
+    if pts is not None:
+        xy, lab = np.array(pts), np.array([int(v) for v in labels])
+        # black and white, two shapes: readable on either colour of the background
+        for cls, (face, edge, mark) in enumerate((("white", "black", "o"), ("black", "white", "^"))):
+            sel = lab == cls
+            if sel.any():
+                ax.scatter(xy[sel, 0], xy[sel, 1], s=13, marker=mark, c=face, edgecolors=edge,
+                           linewidths=0.6, label=f"class {cls} ({'outer' if cls == 0 else 'inner'})")
+        ax.legend(fontsize=6.5, loc="upper right", framealpha=0.85, handletextpad=0.2, borderpad=0.3)
+        # training accuracy of the plotted boundary, read off the grid (nearest cell)
+        step = (axis[-1] - axis[0]) / (len(axis) - 1)
+        ix = np.clip(np.rint((xy[:, 0] - axis[0]) / step).astype(int), 0, len(axis) - 1)
+        iy = np.clip(np.rint((xy[:, 1] - axis[0]) / step).astype(int), 0, len(axis) - 1)
+        accuracy = float(((P[iy, ix] > 0.5).astype(int) == lab).mean()) if len(lab) else None
+    ax.set_xlim(axis[0], axis[-1])
+    ax.set_ylim(axis[0], axis[-1])
+    ticks = [t for t in (-2, -1, 0, 1, 2) if axis[0] <= t <= axis[-1]]
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.tick_params(labelsize=7, length=3, pad=2)
+    _title(ax, title, 8.5)
+    caption = ("Decision boundary of your trained network on Circles: its probability of class 1 over the "
+               f"{len(axis)}×{len(axis)} grid from {axis[0]:g} to {axis[-1]:.1f} in colour (from blue, 0.3 or "
+               "less, to red, 0.7 or more, in steps of 0.05), the 0.5 boundary as a black line"
+               + (", and the training points by class (white circles: outer class 0, black triangles: inner "
+                  "class 1)" if pts is not None else "") + ".")
+    if accuracy is not None:
+        caption += f" It classifies {accuracy:.0%} of the training points right."
+    if P.max() <= 0.5 or P.min() >= 0.5:
+        caption += f" Your network predicts class {int(P.min() >= 0.5)} everywhere on the grid."
+    return _plot(fig, caption, "boundary")
+
+
+# -- gradient heatmap ---------------------------------------------------------------------
+
+WIDTH, HEIGHT, CELL = 6.4, 4.0, 0.36   # inches: the largest figure, the largest cell
+
+
+def _range(M) -> str:
+    return f"{M.min():.2g} to {M.max():.2g}"
+
+
+def _heatmap_axes(shapes):
+    """A figure and three axes of equal cell size, side by side or stacked, whichever
+    gives the larger cells; each axes is exactly its matrix, in inches."""
+    margin, title, top, gap = 0.08, 0.38, 0.04, 0.25
+    rows = [s[0] for s in shapes]
+    cols = [s[1] for s in shapes]
+    across = min(CELL, (WIDTH - 2 * margin - 2 * gap) / sum(cols), (HEIGHT - top - title - margin) / max(rows))
+    down = min(CELL, (WIDTH - 2 * margin) / max(cols), (HEIGHT - top - 3 * title - 2 * gap - margin) / sum(rows))
+    cell = max(across, down)
+    if across >= down:
+        width = max(2 * margin + cell * sum(cols) + 2 * gap, 4.2)
+        height = top + title + cell * max(rows) + margin
+        boxes, x = [], margin + (width - 2 * margin - cell * sum(cols) - 2 * gap) / 2
+        for r, c in shapes:
+            boxes.append((x, height - top - title - cell * r, cell * c, cell * r))
+            x += cell * c + gap
+    else:
+        width = max(2 * margin + cell * max(cols), 3.0)
+        height = top + 3 * title + cell * sum(rows) + 2 * gap + margin
+        boxes, y = [], height - top
+        for r, c in shapes:
+            y -= title + cell * r
+            boxes.append(((width - cell * c) / 2, y, cell * c, cell * r))
+            y -= gap
+    fig = _figure(width, height)
+    return fig, [fig.add_axes((x / width, y / height, w / width, h / height)) for x, y, w, h in boxes]
+
+
+@_quiet
+def gradient_heatmap(gradient: dict) -> Plot | None:
+    """Expected and received gradient side by side on one colour scale, with a panel of
+    their difference per entry. `gradient` is {"name": "∇Wy", "expected": rows,
+    "received": rows}; a received gradient whose shape is the transpose is compared
+    transposed back."""
+    if not isinstance(gradient, dict):
+        return None
+    import numpy as np
+    want, got = _matrix(gradient.get("expected")), _matrix(gradient.get("received"))
+    if want is None or got is None:
+        return None
+    E, R = np.array(want), np.array(got)
+    name = str(gradient.get("name") or "the gradient")[:40]
+    transposed = E.shape != R.shape
+    if transposed and R.T.shape != E.shape:
+        return None
+    D = (R.T if transposed else R) - E
+    vmax = float(max(np.abs(E).max(), np.abs(R).max(), 1e-12))
+    D[np.abs(D) <= 1e-5 * vmax] = 0.0                  # float rounding is not an error
+    dmax = float(np.abs(D).max())
+    dlim = max(dmax, 0.02 * vmax)                      # a tiny error stays faint
+    fig, axes = _heatmap_axes([E.shape, R.shape, D.shape])
+    panels = ((axes[0], E, f"expected {name}, {E.shape[0]}×{E.shape[1]}", vmax, "RdBu_r"),
+              (axes[1], R, f"received, {R.shape[0]}×{R.shape[1]}", vmax, "RdBu_r"),
+              (axes[2], D, ("received transposed − expected" if transposed else "received − expected"), dlim, "PuOr_r"))
+    for ax, M, label, lim, cmap in panels:
+        ax.pcolormesh(M, cmap=cmap, vmin=-lim, vmax=lim, edgecolors="white", linewidth=0.5)
+        _title(ax, f"{label}\n{_range(M)}", 7.5, pad=2)
+        ax.set_xlim(0, M.shape[1])
+        ax.set_ylim(M.shape[0], 0)  # row 0 at the top, as the matrix is written
+        ax.set_axis_off()
+        if M is D and dmax == 0:
+            ax.text(M.shape[1] / 2, M.shape[0] / 2, "0 everywhere", ha="center", va="center", fontsize=7.5)
+    worst = np.unravel_index(np.abs(D).argmax(), D.shape)
+    caption = (f"Heatmaps of {name} (blue negative, red positive, one colour scale): the expected gradient "
+               f"({E.shape[0]}×{E.shape[1]}) beside the one your backward returned ({R.shape[0]}×{R.shape[1]}), "
+               "and their difference per entry" + (" after transposing yours back" if transposed else "")
+               + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
+                  ": once transposed, every entry is right; only the shape is wrong") + ".")
+    return _plot(fig, caption, "gradient")
+
+
+# -- per test --------------------------------------------------------------------------------
+
+def for_test(test, prefix: str = "", boundary: bool = True) -> list[Plot]:
+    """The plots of one test's artifacts (none when it has none); `prefix` makes their
+    SVG ids unique in a page; `boundary=False` leaves out the decision boundary."""
+    artifacts = getattr(test, "artifacts", None)
+    if not isinstance(artifacts, dict) or not artifacts:
+        return []
+    plots = []
+    if "curves" in artifacts:
+        title = "Training curves: your run and the reference's" if isinstance(artifacts["curves"], dict) \
+            and "reference" in artifacts["curves"] else "Training curves of the short run"
+        plots.append(training_curves(artifacts["curves"], artifacts.get("before_training"), title))
+    if "boundary" in artifacts and boundary:
+        plots.append(decision_boundary(artifacts["boundary"]))
+    if "gradient" in artifacts:
+        plots.append(gradient_heatmap(artifacts["gradient"]))
+    plots = [p for p in plots if p is not None]
+    if prefix:  # ids unique in the page, and the same on every render of the same report
+        plots = [p.renamed(f"{prefix}{k}-") for k, p in enumerate(plots)]
+    return plots

@@ -1,0 +1,91 @@
+"""The HTML report in a real browser: headless Chromium renders a hand-made report with
+every kind of plot to a PNG, at a desktop width and at a phone width. Skipped where
+Chromium is absent (`.ci/run` installs it on CI)."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from grader.render import html
+from test_render import report_with_plots
+
+CHROMIUM = next((path for name in ("chromium", "chromium-browser", "google-chrome")
+                 if (path := shutil.which(name))), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    html.write(report_with_plots(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def blank_plots_page(page):
+    """The same page with every SVG emptied (its size kept): the layout does not move."""
+    path = page.with_name("blank.html")
+    path.write_text(re.sub(r"(<svg\b[^>]*>).*?</svg>", r"\1</svg>", page.read_text(), flags=re.S))
+    return path
+
+
+def screenshot(page, folder, width: int, height: int):
+    """Chromium's screenshot of the page as an (height, width, channels) float array."""
+    from matplotlib import image
+    folder.mkdir(parents=True, exist_ok=True)
+    png = folder / f"shot-{width}.png"
+    profile = folder / f"profile-{width}"          # a fresh profile: no state shared between runs
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png}",
+               f"--window-size={width},{height}", page.as_uri()]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert png.exists(), f"no screenshot (exit {run.returncode}): {run.stderr[-2000:]}"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return image.imread(png)
+
+
+def colour_count(pixels, rgb, tolerance=0.06) -> int:
+    """How many pixels are close to a colour (0-255 values)."""
+    target = [c / 255 for c in rgb]
+    close = abs(pixels[..., 0] - target[0]) < tolerance
+    for k in (1, 2):
+        close &= abs(pixels[..., k] - target[k]) < tolerance
+    return int(close.sum())
+
+
+def test_desktop_screenshot_shows_the_report(page, tmp_path):
+    pixels = screenshot(page, tmp_path, 1280, 2000)
+    assert pixels.shape[:2] == (2000, 1280)
+    rgb = pixels[..., :3]
+    distinct = {tuple(p) for p in (rgb[::7, ::7] * 255).round().astype(int).reshape(-1, 3).tolist()}
+    assert len(distinct) > 200                      # text, bars and plots, not a blank page
+    assert (rgb < 0.5).any(axis=2).mean() > 0.005   # some dark ink: the text
+    assert colour_count(rgb, (0xc0, 0x36, 0x2c)) > 500   # the failed checks' red border
+    assert colour_count(rgb, (0x1a, 0x7f, 0x37)) > 500   # the passing bars' green
+
+
+
+def test_the_svg_plots_are_drawn(page, blank_plots_page, tmp_path):
+    """Against the same page with empty SVGs of the same size: only the plots' pixels differ,
+    and there are many of them (two heatmaps, curves and a boundary in the first 2000 px)."""
+    drawn = screenshot(page, tmp_path, 1280, 2000)[..., :3]
+    blank = screenshot(blank_plots_page, tmp_path / "blank", 1280, 2000)[..., :3]
+    changed = (abs(drawn - blank) > 0.05).any(axis=2)
+    assert changed.sum() > 60_000
+    rows = changed.any(axis=1).nonzero()[0]
+    assert rows.min() > 300                                  # the header did not move
+
+
+def test_phone_screenshot_renders(page, tmp_path):
+    pixels = screenshot(page, tmp_path, 390, 844)
+    assert pixels.shape[:2] == (844, 390)
+    rgb = pixels[..., :3]
+    distinct = {tuple(p) for p in (rgb[::3, ::3] * 255).round().astype(int).reshape(-1, 3).tolist()}
+    assert len(distinct) > 50
+    assert (rgb < 0.5).any(axis=2).mean() > 0.005
+    # nothing wider than the screen (the parts table, the plots): the right margin stays background
+    assert (rgb[:, -3:] > 0.9).all()
