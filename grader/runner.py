@@ -13,10 +13,12 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader.results import PARTS, PartResult, Report, TestResult
 from grader.rubric.checks import CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
+from grader.sandbox.process import GraderFault
 from grader.submission import Submission
 
 RUBRIC = Path(__file__).parent / "rubric"
@@ -34,6 +36,7 @@ class GraderPlugin:
 
     def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox):
         self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
+        self.fault: GraderFault | None = None
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
 
@@ -84,7 +87,10 @@ class GraderPlugin:
         outcome = yield
         report = outcome.get_result()
         done = (call.when == "call") or (call.when == "setup" and report.outcome != "passed")
-        if done:
+        if done and call.excinfo and isinstance(call.excinfo.value, GraderFault):
+            self.fault = call.excinfo.value  # no check can run: stop, and say why
+            item.session.shouldstop = str(self.fault)
+        elif done:
             self.results.append(self._result(item, report, call))
 
     def _result(self, item, report, call) -> TestResult:
@@ -142,7 +148,14 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     `limits`; it may be started already). Only benchmarks pass an `InProcessSandbox`."""
     started = time.monotonic()
     plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files))
-    code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
+    try:
+        code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
+    finally:
+        torch.set_num_threads(threads)
+    if plugin.fault:
+        raise plugin.fault
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
     found = []

@@ -178,3 +178,16 @@ def test_memory_bomb(part):
     if isinstance(info.value, StudentError):
         assert info.value.exc_type == "MemoryError"
     assert part.call("add", 1, 2) == 3
+
+
+def test_a_worker_that_cannot_start_stops_the_run(tmp_path):
+    """Not the student's fault: the run stops with the worker's own words, instead of
+    restarting a worker for every check."""
+    from grader.runner import grade
+    from grader.sandbox.process import GraderFault
+    from grader.submission import open_submission
+
+    (tmp_path / "answers.py").write_text("TOTAL_PARAMS = 1\n")
+    with pytest.raises(GraderFault, match="cannot start") as failure:
+        grade(open_submission(tmp_path), limits=Limits(memory_bytes=64 << 20), parts=("answers",))
+    assert "MemoryError" in str(failure.value) or "memory" in str(failure.value).lower()

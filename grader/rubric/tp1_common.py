@@ -279,13 +279,8 @@ def reference_curves(seed: int, scale: float = 1.0, accumulate: bool = False, et
     `scale` B gives the gradients of the batch sum (a student's convention); `accumulate`
     and `momentum` give known wrong runs (gradients never reset, an optimizer with momentum).
     """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: extra threads only add overhead
-    try:
-        with torch.no_grad():
-            return _reference_run(seed, scale, accumulate, eta, momentum)
-    finally:
-        torch.set_num_threads(threads)
+    with torch.no_grad():
+        return _reference_run(seed, scale, accumulate, eta, momentum)
 
 
 def _reference_run(seed, scale, accumulate, eta, momentum) -> dict:

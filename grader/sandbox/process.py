@@ -203,6 +203,7 @@ class WorkerProcess:
         self.responses = os.fdopen(self._resp, "rb")
         self.output = _Capture(self.proc.stdout, limits.output_bytes)
         self.output.start()
+        self.answered = 0  # requests answered: a worker that dies before its first cannot start
 
     def call(self, header: dict, blobs: list[bytes], seconds: float) -> tuple[dict, list[bytes], str]:
         """Send one request and wait for its answer; raise WorkerCrashed or CallTimeout."""
@@ -230,6 +231,7 @@ class WorkerProcess:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
                                 output=self.output.take(wait=0.5)) from None
+        self.answered += 1
         return reply, out, self.output.take()
 
     def _died(self) -> WorkerCrashed:
@@ -273,6 +275,7 @@ class Sandbox:
         self.limits, self.files = limits, files or {}
         self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
         self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
+        self.failed_starts = 0
         self._worker: WorkerProcess | None = None
 
     def _live(self) -> WorkerProcess:
@@ -290,7 +293,16 @@ class Sandbox:
         self.loaded[part] = channel.decode(ok, out)
 
     def _request(self, header: dict, blobs: list[bytes], seconds: float):
-        reply, out, output = self._worker.call(header, blobs, seconds)
+        try:
+            reply, out, output = self._worker.call(header, blobs, seconds)
+        except WorkerCrashed as e:
+            # Student code at load time cannot kill the worker (the loader tries it in a fork
+            # first), so two fresh workers in a row that die unanswered is the grader's fault.
+            self.failed_starts = self.failed_starts + 1 if self._worker.answered == 0 else 0
+            if self.failed_starts >= 2:
+                raise GraderFault(f"the worker process cannot start:\n{e.output.strip()}") from None
+            raise
+        self.failed_starts = 0
         if "error" in reply:
             raise _fault(reply["error"], output)
         return reply["ok"], out, output
