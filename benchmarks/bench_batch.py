@@ -87,6 +87,14 @@ def make_class(root: Path, n: int) -> list[Path]:
     return made
 
 
+def time_batch(class_dir: Path, out: Path, jobs: int, parts=PARTS) -> tuple[float, subprocess.CompletedProcess]:
+    """Wall time of `grade batch` on `class_dir`."""
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
+                          "--jobs", str(jobs), "--parts", *parts], capture_output=True, text=True)
+    return time.monotonic() - started, run
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=24)
@@ -113,10 +121,7 @@ def main() -> int:
         serial[entry.name] = run.returncode
     serial_seconds = time.monotonic() - started
 
-    started = time.monotonic()
-    batch = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(work / "batch"),
-                            "--jobs", str(args.jobs), *parts], capture_output=True, text=True)
-    batch_seconds = time.monotonic() - started
+    batch_seconds, batch = time_batch(class_dir, work / "batch", args.jobs, args.parts)
 
     same = 0
     for entry in entries:

@@ -1,12 +1,13 @@
 """How fast `grade check` is, against its floor and a baseline measured in the same run.
 
-    python benchmarks/bench_check.py [--repeat N]
+    python benchmarks/bench_check.py [--repeat N] [--no-batch]
 
 Prints:
 - the baseline: `python -c "import torch"`;
 - `grade check reference` and `grade check student_template` as a user runs them;
 - per part, the rubric with the sandboxed worker and "bare" (the worker's logic in this
   process, no isolation): the floor of this design, and their ratio;
+- batch throughput: `grade batch --jobs 2` on 24 mixed submissions (`bench_batch.make_class`);
 - the time to render the reference's HTML report, plots included;
 - peak memory of the grading process and of the worker.
 Targets (issue 10): sandboxed/bare <= 1.3; reference <= 6x the import; template <= 3x.
@@ -43,7 +44,9 @@ def per_part(report) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch throughput (minutes)")
+    args = parser.parse_args()
+    repeat = args.repeat
 
     from grader.runner import grade
     from grader.sandbox.inprocess import InProcessSandbox
@@ -80,6 +83,15 @@ def main() -> None:
     html.render(sandboxed)
     print(f"HTML report of the reference ({sum(bool(t.artifacts) for t in sandboxed.tests)} tests with plots): "
           f"{time.perf_counter() - start:.2f} s")
+    if not args.no_batch:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from bench_batch import make_class, time_batch
+        with tempfile.TemporaryDirectory() as work:
+            (Path(work) / "class").mkdir()
+            entries = make_class(Path(work) / "class", 24)
+            seconds, _ = time_batch(Path(work) / "class", Path(work) / "out", jobs=2)
+        print(f"grade batch --jobs 2, {len(entries)} mixed submissions: {seconds:.1f} s = "
+              f"{60 * len(entries) / seconds:.1f} submissions a minute")
     print(f"peak memory: grading process {grader_peak:7.0f} MiB, worker {worker_peak:7.0f} MiB")
 
 

@@ -105,9 +105,6 @@ def _function_name(frame) -> str:
 def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
-    # The first torch.optim optimizer imports torch._dynamo (about 1.2 s); nearly every run
-    # makes one, and here it overlaps with the grader's own start-up.
-    importlib.import_module("torch._dynamo")
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
     worker = Worker()
     me = os.getpid()
