@@ -137,22 +137,31 @@ def manual_sgd(ns, params, grads, eta):
             "returned_type": type(returned).__name__, "after": dict(params)}
 
 
-def train_manual(ns, params, data, perms, eta, batch):
-    """The handout's loop with the student's forward, backward and sgd."""
-    forward, backward, sgd = ns["forward"], ns["backward"], ns["sgd"]
+def _train(data, perms, batch, step, predict, logits: bool) -> dict:
+    """The handout's loop: `step(X, Y)` on every batch of every epoch, then the curves of
+    `predict(X)` on train and test after each epoch, and its decision boundary at the end."""
     Xtrain, Ytrain = data[0], data[1]
     points = _points(data)
     curves = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         for idx in _batches(perm, batch):
-            X, Y = Xtrain[idx], Ytrain[idx]
-            Yhat, outputs = forward(params, X)
-            grads = backward(params, outputs, Y)
-            new = sgd(params, grads, eta)
-            params = new if isinstance(new, dict) else params
-        _evaluate(curves, lambda X: _first(forward(params, X)), data, logits=False)
-    curves["boundary"] = _boundary(lambda X: _first(forward(params, X)), points, logits=False)
+            step(Xtrain[idx], Ytrain[idx])
+        _evaluate(curves, predict, data, logits=logits)
+    curves["boundary"] = _boundary(predict, points, logits=logits)
     return curves
+
+
+def train_manual(ns, params, data, perms, eta, batch):
+    """The handout's loop with the student's forward, backward and sgd."""
+    forward, backward, sgd = ns["forward"], ns["backward"], ns["sgd"]
+    state = {"params": params}
+
+    def step(X, Y):
+        Yhat, outputs = forward(state["params"], X)
+        grads = backward(state["params"], outputs, Y)
+        new = sgd(state["params"], grads, eta)
+        state["params"] = new if isinstance(new, dict) else state["params"]
+    return _train(data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False)
 
 
 # -- tp1_autograd ---------------------------------------------------------------------
@@ -222,21 +231,15 @@ def autograd_sgd(ns, params, grads, eta):
 
 def train_autograd(ns, params, data, perms, eta, batch):
     forward, loss_accuracy, sgd = ns["forward"], ns["loss_accuracy"], ns["sgd"]
-    params = _leaves(params)
-    Xtrain, Ytrain = data[0], data[1]
-    points = _points(data)
-    curves = {k: [] for k in CURVE_KEYS}
-    for perm in perms:
-        for idx in _batches(perm, batch):
-            X, Y = Xtrain[idx], Ytrain[idx]
-            Yhat, outputs = forward(params, X)
-            L, acc = loss_accuracy(Yhat, Y)
-            L.backward()
-            new = sgd(params, eta)
-            params = new if isinstance(new, dict) else params
-        _evaluate(curves, lambda X: _first(forward(params, X)), data, logits=False)
-    curves["boundary"] = _boundary(lambda X: _first(forward(params, X)), points, logits=False)
-    return curves
+    state = {"params": _leaves(params)}
+
+    def step(X, Y):
+        Yhat, outputs = forward(state["params"], X)
+        L, acc = loss_accuracy(Yhat, Y)
+        L.backward()
+        new = sgd(state["params"], eta)
+        state["params"] = new if isinstance(new, dict) else state["params"]
+    return _train(data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False)
 
 
 # -- tp1_nn and tp1_optim -------------------------------------------------------------
@@ -287,29 +290,32 @@ def nn_sgd(ns, sizes, weights, grads, eta):
             "grads": {k: p.grad for k, p in found.items()}}
 
 
-def train_nn(ns, sizes, weights, data, perms, eta, batch):
-    model, loss = _init_model(ns, sizes)
+def _model_with_weights(model, weights, sizes):
     info = _load(model, weights, sizes)
     if info["missing"]:
         raise TypeError(f"the model has no parameters of the shapes of Linear({sizes[0]}, {sizes[1]}) "
                         f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}")
+    return model
+
+
+def _evaluated(model):
+    """The model in eval mode, as the curves are measured."""
+    model.eval()
+    return model
+
+
+def train_nn(ns, sizes, weights, data, perms, eta, batch):
+    model, loss = _init_model(ns, sizes)
     loss_accuracy, sgd = ns["loss_accuracy"], ns["sgd"]
-    Xtrain, Ytrain = data[0], data[1]
-    points = _points(data)
-    curves = {k: [] for k in CURVE_KEYS}
-    for perm in perms:
-        model.train()
-        for idx in _batches(perm, batch):
-            X, Y = Xtrain[idx], Ytrain[idx]
-            Yhat = model(X)
-            L, acc = loss_accuracy(loss, Yhat, Y)
-            L.backward()
-            new = sgd(model, eta)
-            model = new if isinstance(new, torch.nn.Module) else model
-        model.eval()
-        _evaluate(curves, model, data, logits=True)
-    curves["boundary"] = _boundary(model, points, logits=True)
-    return curves
+    state = {"model": _model_with_weights(model, weights, sizes)}
+
+    def step(X, Y):
+        state["model"].train()
+        L, acc = loss_accuracy(loss, state["model"](X), Y)
+        L.backward()
+        new = sgd(state["model"], eta)
+        state["model"] = new if isinstance(new, torch.nn.Module) else state["model"]
+    return _train(data, perms, batch, step, lambda X: _evaluated(state["model"])(X), logits=True)
 
 
 def optim_info(ns, sizes, eta):
@@ -342,24 +348,12 @@ def optim_info(ns, sizes, eta):
 
 def train_optim(ns, sizes, weights, data, perms, eta, batch):
     model, loss, optim = _init_model(ns, sizes, eta)
-    info = _load(model, weights, sizes)
-    if info["missing"]:
-        raise TypeError(f"the model has no parameters of the shapes of Linear({sizes[0]}, {sizes[1]}) "
-                        f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}")
-    loss_accuracy = ns["loss_accuracy"]
-    Xtrain, Ytrain = data[0], data[1]
-    points = _points(data)
-    curves = {k: [] for k in CURVE_KEYS}
-    for perm in perms:
+    model, loss_accuracy = _model_with_weights(model, weights, sizes), ns["loss_accuracy"]
+
+    def step(X, Y):
         model.train()
-        for idx in _batches(perm, batch):
-            X, Y = Xtrain[idx], Ytrain[idx]
-            optim.zero_grad()
-            Yhat = model(X)
-            L, acc = loss_accuracy(loss, Yhat, Y)
-            L.backward()
-            optim.step()
-        model.eval()
-        _evaluate(curves, model, data, logits=True)
-    curves["boundary"] = _boundary(model, points, logits=True)
-    return curves
+        optim.zero_grad()
+        L, acc = loss_accuracy(loss, model(X), Y)
+        L.backward()
+        optim.step()
+    return _train(data, perms, batch, step, lambda X: _evaluated(model)(X), logits=True)
