@@ -93,6 +93,15 @@ def _text(path: str, data: bytes, notes: list[str]) -> str:
     return codecs.decode(data, "cp1252", errors="replace")
 
 
+def stem(rel: str) -> str:
+    return PurePosixPath(rel).stem
+
+
+def by_depth(files) -> list[str]:
+    """Top-level files first: a copy in a sub-folder does not shadow them."""
+    return sorted(files, key=lambda rel: (rel.count("/"), rel))
+
+
 def open_submission(path: str | Path) -> Submission:
     path = Path(path)
     files = read_submission(path)
@@ -115,9 +124,6 @@ def open_submission(path: str | Path) -> Submission:
         if part not in sub.parts:
             sub.parts[part], sub.sources[part] = chunks, source
 
-    def stem(rel):  # top-level files first: a copy in a sub-folder does not shadow them
-        return PurePosixPath(rel).stem
-    by_depth = lambda d: sorted(d, key=lambda rel: (rel.count("/"), rel))  # noqa: E731
     for rel in by_depth(modules):
         if stem(rel) in PARTS:
             take(stem(rel), modules[rel], rel)
