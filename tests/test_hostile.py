@@ -12,6 +12,7 @@ import socket
 import sysconfig
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import torch
@@ -149,6 +150,8 @@ need_readonly = pytest.mark.skipif(not IN_FORCE.get("writes_outside_refused"),
                                           "(needs root or user namespaces, or Landlock)")
 need_hidden = pytest.mark.skipif(not IN_FORCE.get("hidden_unreadable") or not all(IN_FORCE["hidden_unreadable"].values()),
                                  reason="cannot hide directories from the worker here (needs a mount namespace)")
+need_private = pytest.mark.skipif(not IN_FORCE.get("private_unreadable"),
+                                  reason="home directories stay readable here (needs a mount namespace)")
 need_netns = pytest.mark.skipif(not IN_FORCE.get("network_refused"),
                                 reason="no network isolation here (needs a network namespace or Landlock ABI 4)")
 need_pidns = pytest.mark.skipif(not (IN_FORCE.get("pid_namespace") or IN_FORCE.get("cgroup")),
@@ -310,6 +313,19 @@ def test_reference_and_rubric_are_unreadable(part, path):
     with pytest.raises(StudentError) as info:
         part.call("read", str(path))
     assert info.value.exc_type in ("FileNotFoundError", "PermissionError")
+
+
+@need_private
+def test_the_grading_users_files_are_unreadable(part):
+    """An instructor's key, or another class's submissions, in a home directory."""
+    secret = Path(isolation.private_directories()[0]) / f".grader-test-secret-{os.getpid()}"
+    secret.write_text("the instructor's key")
+    try:
+        with pytest.raises(StudentError) as info:
+            part.call("read", str(secret))
+        assert info.value.exc_type in ("FileNotFoundError", "PermissionError")
+    finally:
+        secret.unlink()
 
 
 @need_hidden

@@ -46,6 +46,7 @@ CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 32, 1024, 2048, 4096, 16384
 MS_PRIVATE, MS_RELATIME, MS_STRICTATIME = 1 << 18, 1 << 21, 1 << 24
+MNT_DETACH = 2
 _MOUNT_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
                 "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
@@ -119,6 +120,8 @@ class Plan:
     cgroup: str | None = None         # a pids cgroup made for this worker
     enabled: bool = True
     userns: bool = False              # force the unprivileged path (tests)
+    private: list[str] = field(default_factory=list)  # home directories, covered ...
+    needed: list[str] = field(default_factory=list)   # ... but for what the worker reads in them
     done: dict = field(default_factory=dict)  # filled in the child, for describe()
 
 
@@ -142,6 +145,22 @@ def hidden_directories(extra=()) -> list[str]:
         found |= {os.path.join(package, "rubric"), os.path.join(os.path.dirname(package), "reference")}
     found |= set(extra)
     return sorted({os.path.realpath(d) for d in found if os.path.isdir(d)})
+
+
+def private_directories() -> list[str]:
+    """Home directories: the grading user's keys, another class's submissions."""
+    return sorted({os.path.realpath(d) for d in (os.path.expanduser("~"), "/root", "/home") if os.path.isdir(d)})
+
+
+def needed_inside(private: list[str], home: str) -> list[str]:
+    """What the worker reads inside the private directories: the Python installation, its
+    import path, the grader, and its own home (where TMPDIR points there)."""
+    grader = sys.modules["grader"].__path__ if "grader" in sys.modules else []
+    wanted = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(sys.executable), home,
+              *(p for p in sys.path if p), *(os.path.dirname(p) for p in grader)}
+    paths = sorted({os.path.realpath(p) for p in wanted if os.path.isdir(p)})
+    inside = [p for p in paths if _under(p, private)]
+    return [p for p in inside if not _under(os.path.dirname(p), [q for q in inside if q != p])]
 
 
 _counter = itertools.count()
@@ -234,8 +253,9 @@ def prepare(home: str, processes: int = 256, extra_hidden=(), enabled: bool = Tr
     if not (LINUX and enabled) or os.environ.get("GRADER_ISOLATION") == "0":
         return Plan(home, [], processes, enabled=False)
     userns = os.environ.get("GRADER_ISOLATION_USERNS") == "1"
-    return Plan(os.path.realpath(home), hidden_directories(extra_hidden), processes,
-                cgroup=_make_cgroup(processes), userns=userns)
+    home, private = os.path.realpath(home), private_directories()
+    return Plan(home, hidden_directories(extra_hidden), processes, private=private,
+                needed=needed_inside(private, home), cgroup=_make_cgroup(processes), userns=userns)
 
 
 def release(plan: Plan) -> None:
@@ -312,8 +332,30 @@ def _minimal_dev() -> None:
     os.mkdir("/dev/shm", 0o1777)
 
 
+def _private_homes(plan: Plan) -> None:
+    """Cover the home directories with empty tmpfs, then bind back what the worker needs.
+    The sources are held open first (O_PATH): once covered, no path reaches them."""
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in plan.needed]
+    covered = []
+    try:
+        for d in plan.private:
+            _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+            covered.append(d)
+        for path, fd in held:
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    except OSError:
+        for d in reversed(covered):  # half done would leave the worker without Python
+            _c().umount2(d.encode(), MNT_DETACH)
+        raise
+    finally:
+        for _, fd in held:
+            os.close(fd)
+
+
 def _mounts(plan: Plan, root: bool, done: dict) -> None:
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we do propagates to the host
+    _try(done, "private", _private_homes, plan)  # before the hidden ones: a bind-back must not re-expose them
     _mount(plan.home, plan.home, None, MS_BIND | MS_REC)  # its own mount: stays writable
     done["hidden"] = []
     for d in plan.hidden:
@@ -520,7 +562,7 @@ def enter(plan: Plan, then=None, keep=()) -> dict:
 
 # ---- what is in force here ----
 
-def _probe(plan: Plan, port: int, outside: list[str]) -> dict:
+def _probe(plan: Plan, port: int, outside: list[str], secret: str | None) -> dict:
     """Run in an isolated child: try what a hostile worker would."""
     found = {"done": plan.done}
 
@@ -539,6 +581,7 @@ def _probe(plan: Plan, port: int, outside: list[str]) -> dict:
     found["home_writable"] = not refused(lambda: write(os.path.join(plan.home, "probe")))
     found["writes_outside_refused"] = all(refused(lambda p=p: write(p)) for p in outside)
     found["hidden_unreadable"] = {d: refused(lambda d=d: _nonempty(d)) for d in plan.hidden}
+    found["private_unreadable"] = bool(secret) and refused(lambda: open(secret).close())
     found["network_refused"] = refused(lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close())
     found["pid_namespace"] = os.getpid() <= 3
     status = open("/proc/self/status").read()
@@ -563,6 +606,10 @@ def probe(enabled: bool = True) -> dict:
     outside = [os.path.join(os.path.dirname(plan.home), f"grader-probe-{os.getpid()}")]
     if "grader" in sys.modules:
         outside.append(os.path.join(sys.modules["grader"].__path__[0], f".probe-{os.getpid()}"))
+    secret = None
+    if plan.private:  # a file the worker must not see, where the grading user keeps theirs
+        secret = os.path.join(plan.private[0], f".grader-probe-{os.getpid()}")
+        open(secret, "w").close()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -570,7 +617,7 @@ def probe(enabled: bool = True) -> dict:
             os.close(read)
             os.setsid()
             enter(plan, keep=[write])
-            os.write(write, json.dumps(_probe(plan, port, outside)).encode())
+            os.write(write, json.dumps(_probe(plan, port, outside, secret)).encode())
         finally:
             os._exit(0)
     os.close(write)
@@ -580,6 +627,8 @@ def probe(enabled: bool = True) -> dict:
     os.close(read)
     os.waitpid(pid, 0)
     listener.close()
+    if secret:
+        os.unlink(secret)
     release(plan)
     import shutil
     shutil.rmtree(home, ignore_errors=True)
@@ -606,6 +655,10 @@ def describe(enabled: bool = True) -> list[dict]:
                     f"Landlock ABI {landlock}" if landlock else "")},
         {"what": "reference solution and rubric unreadable", "in_force": bool(hidden) and all(hidden.values()),
          "how": how("empty tmpfs over " + ", ".join(done.get("hidden", [])) if done.get("hidden") else "")},
+        {"what": "home directories unreadable (keys, other submissions)",
+         "in_force": f.get("private_unreadable", False),
+         "how": how("empty tmpfs over " + ", ".join(private_directories()) + "; Python and the grader bound back"
+                    + via_user if done.get("private") else "")},
         {"what": "network", "in_force": f.get("network_refused", False),
          "how": how("new network namespace (loopback down)" if "net" in spaces else "",
                     "Landlock TCP bind/connect" if landlock >= 4 else "")},
