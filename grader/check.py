@@ -28,11 +28,11 @@ def main(args) -> int:
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
         print(f"grade: internal error, the submission was not graded: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
-    terminal.render(report)
     report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
-    html.write(report, report_path)
-    print(f"\nReport: {report_path}")
-    for renderer, target in ((json_render, args.json), (junit, args.junit), (gradescope, args.gradescope)):
-        if target:
+    for renderer, target in ((html, report_path), (json_render, args.json), (junit, args.junit),
+                             (gradescope, args.gradescope)):
+        if target:  # the files first: a terminal that goes away must not lose them
             renderer.write(report, Path(target))
+    terminal.render(report)
+    print(f"\nReport: {report_path}")
     return 0 if report.all_passed else 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from grader.results import PARTS
@@ -38,7 +39,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        return run(parser().parse_args(argv))
+    except BrokenPipeError:  # `grade check . | head`: the reader left, the files are written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
+
+
+def run(args) -> int:
     if args.command == "check":
         from grader import check
         return check.main(args)

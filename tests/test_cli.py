@@ -117,3 +117,18 @@ def test_isolation_command_lists_what_is_in_force():
     rows = run.stdout.strip().splitlines()
     assert len(rows) == 9 and all(r.startswith(("yes", "NO")) for r in rows)
     assert any("reference solution and rubric unreadable" in r for r in rows)
+
+
+def test_a_reader_that_leaves_loses_nothing(tmp_path):
+    """`grade check . | head`: the files are written, and no traceback."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "answers.py").write_text((REFERENCE / "answers.py").read_text())
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "check", str(folder), "--parts", "answers",
+                             "--json", str(tmp_path / "r.json")], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader is gone before the first line
+    _, err = proc.communicate(timeout=300)
+    assert "Traceback" not in err and proc.returncode in (0, 1)
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 15
+    assert (tmp_path / "reports" / "sub.html").is_file()

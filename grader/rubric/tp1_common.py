@@ -574,3 +574,23 @@ def accuracy_value(student):
     inp, ytilde, result = check_loss_accuracy(student)
     expect_accuracy_diagnosed(result["acc"], inp.acc, "the accuracy",
                                 accuracy_candidates(torch.softmax(ytilde, 1), inp.Y, inp.acc))
+
+
+def softmax_loss_value(student, leaf: bool = False):
+    """tp1_manual and tp1_autograd: loss_accuracy(Ŷ, Y) returns the batch mean cross-entropy.
+    `leaf`: Ŷ requires grad, as autograd's forward gives it."""
+    inp, (L, _) = _softmax_loss_accuracy(student, leaf)
+    want = float(ref.loss_accuracy(inp.outputs["yhat"], inp.Y)[0])
+    expect_number(L, want, "L (the loss)", diagnoses=loss_candidates(inp.outputs["yhat"], inp.Y, want, "1-ab Q8-9"))
+
+
+def softmax_accuracy_value(student, leaf: bool = False):
+    """tp1_manual and tp1_autograd: loss_accuracy(Ŷ, Y) returns the rate of good predictions."""
+    inp, (_, acc) = _softmax_loss_accuracy(student, leaf)
+    expect_accuracy_diagnosed(acc, inp.acc, "the accuracy", accuracy_candidates(inp.outputs["yhat"], inp.Y, inp.acc))
+
+
+def _softmax_loss_accuracy(student, leaf: bool):
+    inp = unit_inputs(student.seed)
+    yhat = inp.outputs["yhat"].clone().requires_grad_(True) if leaf else inp.outputs["yhat"]
+    return inp, pair(student.call("loss_accuracy", yhat, inp.Y), "loss_accuracy(Yhat, Y)")
