@@ -594,3 +594,9 @@ def _softmax_loss_accuracy(student, leaf: bool):
     inp = unit_inputs(student.seed)
     yhat = inp.outputs["yhat"].clone().requires_grad_(True) if leaf else inp.outputs["yhat"]
     return inp, pair(student.call("loss_accuracy", yhat, inp.Y), "loss_accuracy(Yhat, Y)")
+
+
+def uphill(seed: int, scale: float = 1.0) -> tuple:
+    """The known wrong run of a descent that climbs: for `expect_same_run`'s mistakes."""
+    return (lambda: reference_curves(seed, scale=scale, eta=-ETA),
+            "the run climbs the loss: the parameters move along the gradient instead of against it (1-ab Q10-11).")
