@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from grader.sandbox import channel
+from grader.worker import wire
 from grader.sandbox.process import _fault
 from grader.worker.__main__ import COURSE_DIR, Worker
 
@@ -22,7 +22,7 @@ class InProcessSandbox:
         out: list[bytes] = []
         try:
             value = self.worker.serve(header["op"], header, blobs)
-            return channel.decode(channel.encode(value, out, self.worker.handle), out)
+            return wire.decode(wire.encode(value, out, self.worker.handle), out)
         except Exception as e:  # noqa: BLE001 - reported like the worker reports it
             raise _fault(self.worker.error(e), "") from None
 
@@ -34,8 +34,8 @@ class InProcessSandbox:
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []
-        header = dict(header, args=channel.encode(list(args), blobs),
-                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        header = dict(header, args=wire.encode(list(args), blobs),
+                      kwargs=wire.encode(dict(kwargs or {}), blobs))
         return self._serve(header, blobs), ""
 
     def close(self) -> None:

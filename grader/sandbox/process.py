@@ -24,7 +24,8 @@ import threading
 from dataclasses import dataclass
 
 import grader
-from grader.sandbox import channel, isolation
+from grader.sandbox import isolation
+from grader.worker import wire
 
 # The worker runs the grader code that this process runs (an editable install may map
 # `grader` elsewhere for a fresh interpreter); appended, so it never shadows anything.
@@ -141,7 +142,7 @@ class _Capture(threading.Thread):
                 self.changed.notify_all()
 
     def _feed(self, data: bytes):
-        data, mark = self.carry + data, channel.END_OF_OUTPUT
+        data, mark = self.carry + data, wire.END_OF_OUTPUT
         while (i := data.find(mark)) >= 0:
             self._keep(data[:i])
             self.done.append(self._flush())
@@ -210,7 +211,7 @@ class WorkerProcess:
         if self.contained:  # the worker may end what a failed call left running
             header = dict(header, contained=True)
         try:
-            channel.write_frame(self.requests, header, blobs)
+            wire.write_frame(self.requests, header, blobs)
         except (BrokenPipeError, OSError):
             raise self._died() from None
         try:
@@ -224,10 +225,10 @@ class WorkerProcess:
                               "(an endless loop, or far too much work?); the worker was stopped",
                               output=self.output.take(wait=0.5))
         try:
-            reply, out = channel.read_frame(self.responses)
+            reply, out = wire.read_frame(self.responses)
         except EOFError:
             raise self._died() from None
-        except (channel.ChannelError, ValueError) as e:
+        except (wire.ChannelError, ValueError) as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
                                 output=self.output.take(wait=0.5)) from None
@@ -290,7 +291,7 @@ class Sandbox:
     def _send_load(self, part: str, header: dict) -> None:
         seconds = self.limits.start_seconds + header["budget"] * len(header["chunks"])
         ok, out, _ = self._request(header, [], seconds)
-        self.loaded[part] = channel.decode(ok, out)
+        self.loaded[part] = wire.decode(ok, out)
 
     def _request(self, header: dict, blobs: list[bytes], seconds: float):
         try:
@@ -325,12 +326,12 @@ class Sandbox:
         """Send a call or a get; return (decoded value, captured output)."""
         self._live()
         blobs: list[bytes] = []
-        header = dict(header, args=channel.encode(list(args), blobs),
-                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        header = dict(header, args=wire.encode(list(args), blobs),
+                      kwargs=wire.encode(dict(kwargs or {}), blobs))
         ok, out, output = self._request(header, blobs, seconds or self.limits.call_seconds)
         try:
-            return channel.decode(ok, out), output
-        except channel.ChannelError as e:
+            return wire.decode(ok, out), output
+        except wire.ChannelError as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped", output=output) from None
 
