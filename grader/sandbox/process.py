@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 import grader
@@ -42,6 +43,7 @@ class Limits:
     processes: int = 256              # RLIMIT_NPROC (not enforced for root)
     file_bytes: int = 64 << 20        # largest file the worker may write
     output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
+    reply_bytes: int = 64 << 20       # one answer, all its parts (the largest legitimate: ~5 MB)
     threads: int = 1                  # torch threads in the worker
     isolate: bool = True              # OS isolation where the platform has it (isolation.py)
     hidden: tuple[str, ...] = ()      # more directories the worker must not read
@@ -163,6 +165,11 @@ class _Capture(threading.Thread):
         self.kept, self.dropped = bytearray(), 0
         return text
 
+    def printed(self) -> int:
+        """Bytes the current call has printed so far."""
+        with self.changed:
+            return len(self.kept) + self.dropped + len(self.carry)
+
     def take(self, wait: float = 2.0) -> str:
         """The output of the call that just answered (or, after a crash, all there is)."""
         with self.changed:
@@ -172,6 +179,34 @@ class _Capture(threading.Thread):
             self._keep(self.carry)
             self.carry = b""
             return self._flush()
+
+
+class _Late(Exception):
+    """The reply was not whole by the call's deadline."""
+
+
+class _ReplyReader:
+    """The worker's answer pipe, read with one deadline over the whole frame and a cap on its
+    total size: a worker that sends a length and sleeps, or gigabytes, holds the grader
+    neither past the call's time nor past `cap` bytes of memory."""
+
+    def __init__(self, fd: int, deadline: float, cap: int):
+        self.fd, self.deadline, self.cap, self.left = fd, deadline, cap, cap
+
+    def read(self, n: int) -> bytes:
+        if n > self.left:
+            raise wire.ChannelError(f"an answer of over {self.cap} bytes")
+        data = bytearray()
+        while len(data) < n:
+            wait = self.deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.fd], [], [], wait)[0]:
+                raise _Late
+            chunk = os.read(self.fd, min(n - len(data), 1 << 20))
+            if not chunk:
+                break  # EOF: read_frame sees a short read
+            data += chunk
+        self.left -= len(data)
+        return bytes(data)
 
 
 class WorkerProcess:
@@ -201,7 +236,7 @@ class WorkerProcess:
         os.close(req_read), os.close(resp_write)
         self.contained = _own_pid_namespace(self.proc.pid)
         self.requests = os.fdopen(self._req, "wb")
-        self.responses = os.fdopen(self._resp, "rb")
+        self.responses = os.fdopen(self._resp, "rb", buffering=0)  # read by _ReplyReader
         self.output = _Capture(self.proc.stdout, limits.output_bytes)
         self.output.start()
         self.answered = 0  # requests answered: a worker that dies before its first cannot start
@@ -214,24 +249,25 @@ class WorkerProcess:
             wire.write_frame(self.requests, header, blobs)
         except (BrokenPipeError, OSError):
             raise self._died() from None
+        reader = _ReplyReader(self._resp, time.monotonic() + seconds, self.limits.reply_bytes)
         try:
-            ready, _, _ = select.select([self._resp], [], [], seconds)
-        except BaseException:  # interrupted (Ctrl-C, a test timeout): the answer would arrive out of turn
+            reply, out = wire.read_frame(reader)
+        except _Late:
+            printed = self.output.printed()
             self.close()
-            raise
-        if not ready:
-            self.close()
+            flood = f"; your code printed {_size(printed)} during this call" if printed > 1 << 20 else ""
             raise CallTimeout(f"the call did not return within {seconds:g} s "
-                              "(an endless loop, or far too much work?); the worker was stopped",
-                              output=self.output.take(wait=0.5))
-        try:
-            reply, out = wire.read_frame(self.responses)
+                              f"(an endless loop, or far too much work?){flood}; the worker was stopped",
+                              output=self.output.take(wait=0.5)) from None
         except EOFError:
             raise self._died() from None
         except (wire.ChannelError, ValueError) as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
                                 output=self.output.take(wait=0.5)) from None
+        except BaseException:  # interrupted (Ctrl-C, a test timeout): the answer would arrive out of turn
+            self.close()
+            raise
         self.answered += 1
         return reply, out, self.output.take()
 
@@ -339,6 +375,10 @@ class Sandbox:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
 def _fault(error: dict, output: str) -> StudentFault:
