@@ -4,14 +4,16 @@ The worker runs `python -m grader.worker` in its own session (so that it and its
 children can be killed together), in an empty temporary directory with HOME and
 TMPDIR inside it, under an address-space, a process-count, a file-size and a
 core-dump limit, and isolated by the operating system as far as the platform allows
-(`grader.sandbox.isolation`: namespaces, a read-only file system but its home, the
-reference and the rubric hidden, no network, a pids cgroup, Landlock). Each call has
+(`grader.sandbox.plan` and `child`: namespaces, an allow-list root holding only Python,
+the allowed packages, the worker's code and its home, no network, a pids cgroup,
+Landlock; `weaknesses()` says what the platform refused). Each call has
 a wall-clock limit. A worker that dies, hangs or speaks out of turn is killed with
 everything it started; that call raises, and the next call starts a fresh worker that
 reloads the parts.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import select
@@ -25,12 +27,13 @@ import time
 from dataclasses import dataclass
 
 import grader
-from grader.sandbox import isolation
+from grader.sandbox import child, isolation, plan as plans
+from grader.sandbox.kernel import die_with_parent, kill_tree
 from grader.worker import wire
 
 # The worker runs the grader code that this process runs (an editable install may map
 # `grader` elsewhere for a fresh interpreter); appended, so it never shadows anything.
-GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(grader.__file__)))
 WORKER_BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
                "from grader.worker.__main__ import main; main(int(sys.argv[1]), int(sys.argv[2]))")
 
@@ -45,8 +48,7 @@ class Limits:
     output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
     reply_bytes: int = 64 << 20       # one answer, all its parts (the largest legitimate: ~5 MB)
     threads: int = 1                  # torch threads in the worker
-    isolate: bool = True              # OS isolation where the platform has it (isolation.py)
-    hidden: tuple[str, ...] = ()      # more directories the worker must not read
+    isolate: bool = True              # OS isolation where the platform has it (child.py)
 
 
 class GraderFault(Exception):
@@ -87,18 +89,10 @@ class CallTimeout(StudentFault):
     pass
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when the grader dies, even if stuck in student code."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the worker still ends at its next read from the closed channel
-
-
-def _limit(memory: int, processes: int, file_bytes: int, plan: isolation.Plan | None = None):
+def _limit(memory: int, processes: int, file_bytes: int, plan: plans.Plan, report: int):
+    """The worker's preexec: isolation, then limits; what held is written to `report`."""
     def limits():
-        _die_with_parent()
+        die_with_parent()
         for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
             try:
@@ -107,12 +101,27 @@ def _limit(memory: int, processes: int, file_bytes: int, plan: isolation.Plan | 
                 pass  # a platform without that limit keeps its default
 
     def apply():
-        _die_with_parent()
-        if plan is None:
-            limits()
-        else:  # may fork an init for a PID namespace: only the worker comes back
-            isolation.enter(plan, then=limits)
+        die_with_parent()
+        done = child.enter(plan, then=limits)  # may fork an init for a PID namespace: only the worker comes back
+        os.write(report, json.dumps(dict(done, enabled=plan.enabled)).encode())
     return apply
+
+
+def _read_report(fd: int, seconds: float) -> dict:
+    """What the worker's preexec recorded (`child.enter`'s steps), read until its exec."""
+    data, deadline = b"", time.monotonic() + seconds
+    try:
+        while len(data) < 1 << 16 and select.select([fd], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    try:
+        return json.loads(data)
+    except ValueError:
+        return {}
 
 
 def _own_pid_namespace(pid: int) -> bool:
@@ -227,13 +236,16 @@ class WorkerProcess:
         env.update(HOME=self.home, TMPDIR=self.home, MPLBACKEND="Agg", PYTHONHASHSEED="0",
                    GRADER_THREADS=str(limits.threads), OMP_NUM_THREADS=str(limits.threads),
                    PYTHONDONTWRITEBYTECODE="1")
-        self.isolation = isolation.prepare(self.home, limits.processes, limits.hidden, limits.isolate)
+        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
+        report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
             cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
-            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation))
-        os.close(req_read), os.close(resp_write)
+            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation,
+                              report_write))
+        os.close(req_read), os.close(resp_write), os.close(report_write)
+        self.in_force = _read_report(report_read, limits.start_seconds)
         self.contained = _own_pid_namespace(self.proc.pid)
         self.requests = os.fdopen(self._req, "wb")
         self.responses = os.fdopen(self._resp, "rb", buffering=0)  # read by _ReplyReader
@@ -291,12 +303,9 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_tree(self.proc.pid)
         self.proc.wait()
-        isolation.release(self.isolation)  # what left the process group: killed by its cgroup
+        plans.release(self.isolation)  # what left the process group: killed by its cgroup
         for stream in (self.requests, self.responses):
             try:
                 stream.close()
@@ -347,6 +356,10 @@ class Sandbox:
     def start(self) -> None:
         """Start the worker now (it imports torch while the caller does other work)."""
         self._live()
+
+    def weaknesses(self) -> list[str]:
+        """The protections that the platform refused to this worker, one line each."""
+        return isolation.weaknesses(self._live().in_force)
 
     def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
