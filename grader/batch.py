@@ -464,6 +464,11 @@ def main(args) -> int:
     if not class_dir.is_dir():
         print(f"grade: {class_dir} is not a folder", file=sys.stderr)
         return 2
+    from grader.sandbox import isolation
+    if not args.weak_isolation and (missing := isolation.missing()):
+        print(f"grade: the sandbox lacks here: {'; '.join(missing)}. Students could read each other's files: "
+              "run as root or where user namespaces are allowed, or pass --weak-isolation", file=sys.stderr)
+        return 2
     previous = None
     if threading.current_thread() is threading.main_thread():  # `kill` stops like Ctrl-C
         previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -21,7 +21,7 @@ def main(args) -> int:
     from grader.render import json as json_render
     from grader.render import terminal
     from grader.runner import grade
-    for note in submission.notes:
+    for note in submission.notes + sandbox.weaknesses():
         print(f"grade: note: {note}", file=sys.stderr)
     try:
         report = grade(submission, seed=args.seed, parts=tuple(dict.fromkeys(args.parts)), sandbox=sandbox)

@@ -115,8 +115,8 @@ def test_isolation_command_lists_what_is_in_force():
     run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
-    assert len(rows) == 9 and all(r.startswith(("yes", "NO")) for r in rows)
-    assert any("reference solution and rubric unreadable" in r for r in rows)
+    assert len(rows) == 12 and all(r.startswith(("yes", "NO")) for r in rows)
+    assert any("solution, rubric, source tree and .git unreadable" in r for r in rows)
 
 
 def test_a_reader_that_leaves_loses_nothing(tmp_path):

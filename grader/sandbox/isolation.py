@@ -20,25 +20,25 @@ import grader
 from grader.sandbox import child, plan as plans
 from grader.sandbox.kernel import LINUX, landlock_abi
 
-# step recorded by the child -> the protection lost without it
-STEPS = {"root": "the allow-list root (the worker may read the host's files: other students', the solution)",
-         "pivot": "the allow-list root (the worker may read the host's files: other students', the solution)",
-         "net": "the network namespace (the worker may reach the network)",
-         "pid": "the PID namespace (a child that calls setsid may outlive the worker)",
-         "capabilities": "dropping capabilities"}
+# a step recorded by the child -> what is lost without it
+STEPS = {"root": "no allow-list root: the worker can read the host's files (other students', the solution)",
+         "pivot": "no allow-list root: the worker can read the host's files (other students', the solution)",
+         "net": "no network namespace: the worker can reach the network",
+         "pid": "no PID namespace: a child that calls setsid can outlive the worker",
+         "capabilities": "capabilities not dropped",
+         "landlock": "no Landlock: no second fence on writes and TCP"}
 
 
 def weaknesses(done: dict) -> list[str]:
     """The protections that this worker's platform refused, one line each."""
     if not done.get("enabled", True):
-        return ["isolation is turned off (GRADER_ISOLATION=0 or not Linux): only resource limits hold"]
+        return ["isolation is off (GRADER_ISOLATION=0, or not Linux): only the resource limits hold"]
     spaces = done.get("namespaces", [])
-    lost = [STEPS[s] for s in ("net", "pid") if s not in spaces]
-    lost += [STEPS[s] for s in ("root", "pivot", "capabilities") if done.get(s) is False or
-             (s == "root" and "mnt" not in spaces)]
-    if not done.get("landlock"):
-        lost.append("Landlock (no second fence on writes and TCP)")
-    return list(dict.fromkeys(lost))
+    lost = [s for s in ("net", "pid") if s not in spaces]
+    lost += [s for s in ("root", "pivot", "capabilities") if done.get(s) is False]
+    lost += ["root"] if "mnt" not in spaces else []
+    lost += ["landlock"] if not done.get("landlock") else []
+    return list(dict.fromkeys(STEPS[s] for s in lost))
 
 
 def _refused(fn) -> bool:
@@ -69,19 +69,18 @@ def _places() -> dict[str, list[str]]:
     tree = os.path.dirname(package)
     found = {"solution": [os.path.join(package, "rubric"), os.path.join(package, "reference"),
                           os.path.join(tree, "reference"), os.path.join(tree, ".git")],
-             "host": ["/etc/shadow", "/root", "/home", os.path.expanduser("~")]}
+             "host": ["/etc/shadow"]}
     return {what: [p for p in paths if os.path.exists(p)] for what, paths in found.items()}
 
 
-def _probe(plan: plans.Plan, port: int, secrets: list[str], sock: str) -> dict:
+def _probe(plan: plans.Plan, port: int, places: dict[str, list[str]], sock: str) -> dict:
     """Run in an isolated child: try what a hostile worker would."""
     outside = [os.path.join(d, f"grader-probe-{os.getpid()}") for d in ("/", os.path.dirname(plan.home), plan.worker)]
-    places = _places()
     found = {"done": plan.done,
              "home_writable": not _refused(lambda: _write(os.path.join(plan.home, "probe"))),
              "writes_outside_refused": all(_refused(lambda p=p: _write(p)) for p in outside),
              "solution_unreadable": {p: _refused(lambda p=p: _readable(p)) for p in places["solution"]},
-             "host_unreadable": {p: _refused(lambda p=p: _readable(p)) for p in places["host"] + secrets},
+             "host_unreadable": {p: _refused(lambda p=p: _readable(p)) for p in places["host"]},
              "network_refused": _refused(lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close()),
              "unix_socket_refused": _refused(lambda: socket.socket(socket.AF_UNIX).connect(sock)),
              "pid_namespace": os.getpid() <= 3}
@@ -120,6 +119,8 @@ def probe(enabled: bool = True) -> dict:
     plan = plans.prepare(home, 64, enabled=enabled)
     listener, unix = socket.socket(), socket.socket(socket.AF_UNIX)
     secrets = _plant(scratch)
+    places = _places()
+    places["host"] += secrets
     try:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -133,7 +134,7 @@ def probe(enabled: bool = True) -> dict:
                 os.close(read)
                 os.setsid()
                 child.enter(plan, keep=[write])
-                os.write(write, json.dumps(_probe(plan, listener.getsockname()[1], secrets, sock)).encode())
+                os.write(write, json.dumps(_probe(plan, listener.getsockname()[1], places, sock)).encode())
             finally:
                 os._exit(0)
         os.close(write)
@@ -214,5 +215,5 @@ def main() -> int:
     rows = describe()
     width = max(len(r["what"]) for r in rows)
     for r in rows:
-        print(f"{'on ' if r['in_force'] else 'OFF'}  {r['what']:{width}}  {r['how']}")
+        print(f"{'yes' if r['in_force'] else 'NO ':4} {r['what']:{width}}  {r['how']}")
     return 0
