@@ -17,6 +17,7 @@ class InProcessSandbox:
         if COURSE_DIR not in sys.path:
             sys.path.insert(0, COURSE_DIR)
         self.worker = Worker()
+        self.chunks: dict[str, list[dict]] = {}
 
     def _serve(self, header: dict, blobs: list[bytes]):
         out: list[bytes] = []
@@ -30,6 +31,7 @@ class InProcessSandbox:
         pass
 
     def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
+        self.chunks[part] = chunks
         return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget}, [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
@@ -37,6 +39,9 @@ class InProcessSandbox:
         header = dict(header, args=wire.encode(list(args), blobs),
                       kwargs=wire.encode(dict(kwargs or {}), blobs))
         return self._serve(header, blobs), ""
+
+    def source(self, part: str) -> list[tuple[str, str]]:
+        return [(c["origin"], c["code"]) for c in self.chunks[part]]
 
     def close(self) -> None:
         pass

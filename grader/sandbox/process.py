@@ -357,6 +357,10 @@ class Sandbox:
         """Start the worker now (it imports torch while the caller does other work)."""
         self._live()
 
+    def source(self, part: str) -> list[tuple[str, str]]:
+        """The (origin, code) chunks of `part` as this side sent them: the worker is not asked."""
+        return [(c["origin"], c["code"]) for c in self.loads[part]["chunks"]]
+
     def weaknesses(self) -> list[str]:
         """The protections that the platform refused to this worker, one line each."""
         return isolation.weaknesses(self._live().in_force)
