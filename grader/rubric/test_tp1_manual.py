@@ -270,7 +270,7 @@ def record_gradient(student, key, record) -> None:
 @check("tp1_manual::backward::by_hand", points=2, question="1-ab 2.1")
 def test_backward_by_hand(student):
     """backward computes its gradients by hand: neither it nor what it calls uses autograd (judged on its source)."""
-    student.require("backward")
+    backward_of(student)  # it runs: a backward not written yet is not one done by hand
     if uses := static.autograd_uses(student.sandbox.source(PART), "backward"):
         fail(f"backward uses autograd ({uses[0].where}: {uses[0].what}"
              f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
