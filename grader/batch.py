@@ -267,7 +267,8 @@ def report_from_json(data: dict, seed: int) -> Report:
                         message=t.get("message") or "", diagnosis=t.get("diagnosis"))
              for t in data["tests"]]
     parts = [PartResult(part=p["part"], found=bool(p["found"])) for p in data["parts"]]
-    return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests)
+    return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests,
+                  flags=[f for f in data.get("flags", []) if isinstance(f, dict)])
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader import static
 from grader.results import PARTS, PartResult, Report, TestResult
 from grader.rubric.checks import CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
@@ -168,7 +169,8 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
                   grader_version=_version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  seconds=round(time.monotonic() - started, 2))
+                  seconds=round(time.monotonic() - started, 2),
+                  flags=[f.as_dict() for f in static.cheat_report(submission)])
 
 
 def _version() -> str:

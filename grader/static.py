@@ -1,7 +1,7 @@
 """What a submission's source shows, read on the trusted side with `ast` (nothing runs).
 
 Both take the code as (origin, code) pairs: origin "tp1_manual.py" or "nb.ipynb, cell 4".
-- `reaches(chunks)`: the cheat report, code that reaches for the grader or the machine
+- `reaches(chunks)` (`cheat_report(submission)`): the cheat report, code that reaches for the grader or the machine
   (imports of `grader`, `gc.get_objects`, frames and `sys.modules`, `ctypes`, `/proc` and
   `.git`, sockets, shell and subprocesses), each flag with its file (and cell) and line.
   It is for the instructor and costs no points.
@@ -101,6 +101,15 @@ def _flags_of(tree: ast.AST) -> list[tuple[int, str]]:
             elif ".git" in text.split("/"):
                 found.append((line, "reads under .git"))
     return found
+
+
+def cheat_report(submission) -> list[Flag]:
+    """The cheat report of a whole submission: every part's code, and its other .py files."""
+    chunks = [(c.origin, c.code) for part in submission.parts.values() for c in part]
+    origins = {origin for origin, _ in chunks}
+    chunks += [(path, data.decode(errors="replace")) for path, data in sorted(submission.files.items())
+               if path.endswith(".py") and path.rsplit("/", 1)[-1] not in origins]
+    return reaches(chunks)
 
 
 def reaches(chunks) -> list[Flag]:
