@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import sysconfig
 import time
 import uuid
@@ -24,6 +26,8 @@ from grader.sandbox.plan import cgroup_pids
 HOSTILE = '''\
 import os
 import socket
+import subprocess
+import sys
 import sys
 import threading
 import numpy as np
@@ -409,3 +413,12 @@ def test_module_that_imports_itself(fresh):
 def test_a_correct_submission_after_the_corpus_gets_full_marks(grade_path):
     report = grade_path(REFERENCE, ("tp1_manual",))
     assert report.max_score > 0 and report.score == report.max_score
+
+
+def test_a_deeply_nested_notebook_is_refused_with_a_message(tmp_path):
+    notebook = tmp_path / "deep.ipynb"
+    notebook.write_text("[" * 100_000)
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(notebook)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.startswith("grade: deep.ipynb is not a readable notebook") and run.stderr.count("\n") == 1
