@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.results import PARTS, PartResult, Report, TestResult
+from grader.sandbox.kernel import kill_tree
 
 SUFFIXES = (".zip", ".ipynb")
 THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -108,7 +109,7 @@ def _run_check(job: Job, tmp: Path) -> Outcome:
         try:
             _, stderr = proc.communicate(timeout=job.submission_timeout)
         except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
+            kill_tree(proc.pid)
             proc.communicate()
             return Outcome(job.id, returncode=proc.returncode,
                            error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
@@ -156,36 +157,6 @@ def _why(code: int | None, stderr: str, stopping: bool) -> str:
     return f"the grader failed (exit status {code}): {last}"[:500]
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as f:
-                    stat = f.read().decode(errors="replace")
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL the process `pid` that this module started, its group, and its descendants
-    (the grader's sandboxed worker runs in a session of its own)."""
-    tree, todo, found = _children(), [pid], []
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo += tree.get(p, [])
-    for p in found:
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(p, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-
-
 def stop_running() -> None:
     """After Ctrl-C: start nothing more and kill what is in flight in this process.
     A process already reaped is left alone: its pid may belong to another by now."""
@@ -193,7 +164,7 @@ def stop_running() -> None:
         _stopping.set()
         for proc in list(_running.values()):
             if proc.returncode is None:
-                _kill_tree(proc.pid)
+                kill_tree(proc.pid)
 
 
 # -- the class: entries, digests, resumption, files -------------------------------------

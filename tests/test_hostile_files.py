@@ -208,8 +208,7 @@ def installed(tmp_path_factory):
     venv, tree = tmp_path_factory.mktemp("venv"), tmp_path_factory.mktemp("tree") / "rdfia-grader"
     shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", "build", "reports", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    build = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps",
-                            "--no-build-isolation", "--no-index", "-q", str(tree)],
+    build = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", str(tree)],
                            capture_output=True, text=True, timeout=300, cwd=venv)
     if build.returncode != 0:
         pytest.skip(f"cannot build a non-editable install here: {build.stderr.strip()[-200:]}")
@@ -255,3 +254,29 @@ def test_a_patched_model_description_earns_no_convnet_marks(make_submission, gra
     for check in ("tp2_cnn::convnet::param_count", "tp2_cnn::convnet::layers"):
         assert tests[check].status == "failed" and "tampered" in tests[check].message, check
     assert any(f["what"] == "imports the grader" for f in report.flags)
+
+
+def test_grade_isolation_runs_for_an_ordinary_user():
+    """`grade isolation` as an unprivileged user: rows, not a PermissionError (its own probe
+    files go where that user may write)."""
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user `nobody` here")
+    if os.geteuid() != 0:
+        pytest.skip("already an ordinary user: test_cli runs grade isolation as this one")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.setgroups([]), os.setgid(nobody.pw_gid), os.setuid(nobody.pw_uid)
+            rows = isolation.describe()
+            os.write(write, json.dumps([r["what"] for r in rows]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    assert len(json.loads(data)) == len(isolation.describe(FOUND))
