@@ -76,7 +76,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     manual = REFERENCE / "tp1_manual.py"
     (folder / "tp1_manual.py").write_text(manual.read_text() if manual.exists() else SMALL_MANUAL)
     out = tmp_path / "out.json"
-    result = run_grade("check", folder, "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
+    result = run_grade("check", folder, "--tp", "all", "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())

@@ -8,17 +8,15 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import grader.worker
-from grader.labs.rdfia import LAB
-from grader.worker.loader import Chunk, load, use_course
+from grader.worker.loader import Chunk, load
 
 COURSE = str(Path(grader.worker.__file__).parent / "course")
 
 
 @pytest.fixture(autouse=True)
 def course_helpers(monkeypatch):
-    """The worker puts the course helpers first on sys.path, under the lab's names; so do we."""
+    """The worker puts the course helpers first on sys.path; so do we."""
     monkeypatch.syspath_prepend(COURSE)
-    use_course(LAB.course_modules())
 
 
 def run(code: str, origin: str = "sub.py", budget: float = 5.0):

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 import grader.worker
-from grader.labs.rdfia import LAB
 from grader.submission import SubmissionError, files as files_module, open_submission
-from grader.worker.loader import load, use_course
+from grader.worker.loader import load
 
 COURSE = str(Path(grader.worker.__file__).parent / "course")
 
@@ -74,7 +73,6 @@ def origins(chunks) -> list[str]:
 
 def loaded(chunks, part="p"):
     sys.path.insert(0, COURSE)
-    use_course(LAB.course_modules())
     try:
         return load(chunks, part).namespace
     finally:
