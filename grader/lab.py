@@ -24,10 +24,19 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Helper:
+    """A course helper the worker ships (a module of its `course` folder), and the other
+    names students import or `%run` it by."""
+    module: str              # "utils_data"
+    names: tuple[str, ...] = ()  # "utils-data", "tme5"
+
+
+@dataclass(frozen=True)
 class Assignment:
     name: str                # what `--tp` takes: "1-ab"
     parts: tuple[str, ...]
     title: str = ""          # in messages: "TP 1-ab"
+    helper: Helper | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class NotebookSplit:
     later number ends the last part."""
     label: str               # "Part"
     parts: tuple[str, ...]
+    titles: tuple[str, ...] = ()  # the course notebook's text after each number
 
     def number(self, first_line: str) -> int | None:
         match = re.match(rf"\s*#{{1,6}}\s*{re.escape(self.label)}\s+(\d+)\b", first_line, re.IGNORECASE)
@@ -55,8 +65,6 @@ class Lab:
     reference: Path          # the solution: a module per part, hidden from the worker
     template: Path | None = None  # what students receive: a module per part
     split: NotebookSplit | None = None
-    # A module of the worker's `course` folder -> the names students import or `%run` it by.
-    helpers: dict[str, tuple[str, ...]] | None = None
 
     def __post_init__(self):
         names = self.part_names
@@ -108,5 +116,5 @@ class Lab:
 
     def course_modules(self) -> dict[str, str]:
         """Each name a student imports or `%run`s a course helper by -> its module."""
-        return {alias: module for module, aliases in (self.helpers or {}).items()
-                for alias in (module, *aliases)}
+        helpers = [a.helper for a in self.assignments if a.helper]
+        return {name: h.module for h in helpers for name in (h.module, *h.names)}

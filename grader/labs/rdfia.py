@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from grader.lab import CLASS, CONSTANT, Assignment, Lab, NotebookSplit, Part
+from grader.lab import CLASS, CONSTANT, Assignment, Helper, Lab, NotebookSplit, Part
 
 GRADER = Path(__file__).resolve().parents[1]
 # Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
@@ -57,14 +57,19 @@ LAB = Lab(
         }, "the handout questions whose answer is a number or a formula"),
     ),
     assignments=(
-        Assignment("1-ab", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), "TP 1-ab"),
-        Assignment("1-cd", ("tp2_cnn", "answers"), "TP 1-cd"),
+        # Each helper under its name of 2018-2022 too: `tme5`, `tme6`.
+        Assignment("1-ab", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), "TP 1-ab",
+                   Helper("utils_data", ("utils-data", "tme5"))),
+        Assignment("1-cd", ("tp2_cnn", "answers"), "TP 1-cd", Helper("utils", ("tme6",))),
     ),
     # The course's 1_ab_Intro_to_NNs.ipynb: "# Part 1 : Forward and backward passes ...";
     # its Part 5 and later (MNIST, SVM bonus) end Part 4.
-    split=NotebookSplit("Part", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim")),
-    # The 1-ab helper was `tme5` before it was `utils-data`; the 1-cd one `tme6` before `utils`.
-    helpers={"utils_data": ("utils-data", "tme5"), "utils": ("tme6",)},
+    split=NotebookSplit("Part", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), (
+        'Forward and backward passes "by hands"',
+        "Simplification of the backward pass with torch.autograd",
+        "Simplification of the forward pass with torch.nn",
+        "Simplification of the SGD with torch.optim",
+    )),
     rubric=GRADER / "rubric",
     reference=REFERENCE,
     template=GRADER.parent / "student_template",
