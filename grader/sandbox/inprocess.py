@@ -30,9 +30,9 @@ class InProcessSandbox:
     def start(self) -> None:
         pass
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
         self.chunks[part] = chunks
-        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget}, [])
+        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}, [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []

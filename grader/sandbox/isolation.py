@@ -65,12 +65,14 @@ def _readable(path: str) -> None:
 
 def _places() -> dict[str, list[str]]:
     """Where the solution and other people's files are, on the host, for this install."""
-    package = os.path.dirname(os.path.realpath(grader.__file__))
+    from grader.labs import current
+    lab, package = current(), os.path.dirname(os.path.realpath(grader.__file__))
     tree = os.path.dirname(package)
-    found = {"solution": [os.path.join(package, "rubric"), os.path.join(package, "reference"),
-                          os.path.join(tree, "reference"), os.path.join(tree, ".git")],
+    found = {"solution": [str(lab.reference), str(lab.rubric), os.path.join(package, "rubric"),
+                          os.path.join(package, "reference"), os.path.join(tree, "reference"),
+                          os.path.join(tree, ".git")],
              "host": ["/etc/shadow"]}
-    return {what: [p for p in paths if os.path.exists(p)] for what, paths in found.items()}
+    return {what: sorted({p for p in paths if os.path.exists(p)}) for what, paths in found.items()}
 
 
 def _probe(plan: plans.Plan, port: int, places: dict[str, list[str]], sock: str) -> dict:
