@@ -280,3 +280,19 @@ def test_grade_isolation_runs_for_an_ordinary_user():
         data = f.read()
     os.waitpid(pid, 0)
     assert len(json.loads(data)) == len(isolation.describe(FOUND))
+
+
+def test_a_missing_protection_is_said_and_batch_refuses_without_weak_isolation(tmp_path):
+    (tmp_path / "class" / "good").mkdir(parents=True)
+    (tmp_path / "class" / "good" / "answers.py").write_text(reference_source("answers"))
+    env = {**os.environ, "GRADER_ISOLATION": "0"}  # as on a platform without namespaces or Landlock
+
+    def grade(*args):
+        return subprocess.run([sys.executable, "-m", "grader.cli", *args, "--parts", "answers"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+    check = grade("check", str(tmp_path / "class" / "good"))
+    assert check.returncode == 0 and "grade: note: isolation is off" in check.stderr
+    batch = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
+    refused = grade(*batch)
+    assert refused.returncode == 2 and "--weak-isolation" in refused.stderr and not (tmp_path / "out").exists()
+    assert grade(*batch, "--weak-isolation").returncode == 0
