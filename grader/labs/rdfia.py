@@ -8,8 +8,9 @@ from pathlib import Path
 from grader.lab import CLASS, CONSTANT, Assignment, Helper, Lab, NotebookSplit, Part
 
 GRADER = Path(__file__).resolve().parents[1]
-# Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
-REFERENCE = Path(importlib.util.find_spec("grader.reference").submodule_search_locations[0])
+# Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in
+# the instructor's wheel; the student edition has none.
+_REFERENCE = importlib.util.find_spec("grader.reference")
 
 LAB = Lab(
     name="rdfia",
@@ -71,6 +72,6 @@ LAB = Lab(
         "Simplification of the SGD with torch.optim",
     )),
     rubric=GRADER / "rubric",
-    reference=REFERENCE,
+    reference=Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else None,
     template=GRADER.parent / "student_template",
 )
