@@ -103,16 +103,17 @@ class Lab:
         """Their parts, in grading order."""
         return tuple(p for p in self.part_names if any(p in a.parts for a in assignments))
 
-    def selection(self, found, tp: str | None = None) -> tuple[tuple[str, ...], str]:
-        """The parts to grade, and the line that says which assignments were graded and
-        which were left out."""
-        chosen = self.graded(found, tp)
+    def selection(self, found, tp: str | None = None, only=None) -> tuple[tuple[str, ...], str]:
+        """The parts to grade (those of the assignments `graded` picks, or, given `only`,
+        those of `only` among the assignment `tp` names), and the line that says which
+        assignments were graded and which were left out."""
+        chosen = self.graded(found, tp or ("all" if only else None))
         left = [a for a in self.assignments if a not in chosen]
         line = f"graded {' and '.join(a.title or a.name for a in chosen)}"
         if left:
             why = f"--tp {tp}" if tp else "none of its parts found"
             line += f"; left out {' and '.join(a.title or a.name for a in left)} ({why})"
-        return self.parts_of(chosen), line
+        return tuple(p for p in self.parts_of(chosen) if not only or p in only), line
 
     def course_modules(self) -> dict[str, str]:
         """Each name a student imports or `%run`s a course helper by -> its module."""

@@ -68,12 +68,17 @@ def test_the_assignments_graded_are_those_found_or_named(found, tp, parts, line)
     assert LAB.selection(found, tp) == (parts, line)
 
 
+def test_parts_named_outright_are_graded_whatever_is_found():
+    assert LAB.selection({"tp1_nn"}, None, ["answers"])[0] == ("answers",)
+
+
 def test_batch_grades_everyone_on_the_same_parts():
     def parts(*options):
         return batch_parts(cli.parser().parse_args(["batch", "class", "--out", "out", *options]))
     assert parts() == LAB.part_names
     assert parts("--tp", "1-ab") == AB
-    assert parts("--tp", "1-cd", "--parts", "answers") == ("answers",)
+    assert parts("--tp", "1-cd", "--parts", "answers", "tp1_nn") == ("answers",)
+    assert parts("--parts", "answers", "tp1_nn") == ("tp1_nn", "answers")
 
 
 def test_a_tp1_ab_submission_alone_is_graded_out_of_its_points_and_passes(tmp_path):
