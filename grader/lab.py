@@ -76,19 +76,19 @@ class Lab:
         covered = [p for a in self.assignments for p in a.parts]
         if sorted(covered) != sorted(names):
             raise ValueError(f"lab {self.name}: every part must be in exactly one assignment")
+        if self.split and self.split.titles and len(self.split.titles) != len(self.split.parts):
+            raise ValueError(f"lab {self.name}: the split names {len(self.split.parts)} parts but "
+                             f"{len(self.split.titles)} titles")
 
     @property
     def part_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parts)
 
-    def part(self, name: str) -> Part:
-        return next(p for p in self.parts if p.name == name)
-
     def assignment_of(self, part: str) -> Assignment:
-        return next(a for a in self.assignments if part in a.parts)
+        return {p: a for a in self.assignments for p in a.parts}[part]
 
     def assignment(self, name: str) -> Assignment:
-        return next(a for a in self.assignments if a.name == name)
+        return {a.name: a for a in self.assignments}[name]
 
     def graded(self, found, tp: str | None = None) -> tuple[Assignment, ...]:
         """The assignments to grade: the one `tp` names (every one for "all"), else those

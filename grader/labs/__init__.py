@@ -6,6 +6,7 @@ import functools
 import importlib
 import importlib.util
 import os
+from pathlib import Path
 
 from grader.lab import Lab
 
@@ -21,7 +22,7 @@ def load(name: str) -> Lab:
     """The `LAB` of module `name`, or of the file `name` when it ends in `.py`."""
     try:
         if name.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(f"grader_lab_{abs(hash(name))}", name)
+            spec = importlib.util.spec_from_file_location(f"grader_lab_{Path(name).stem}", name)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         else:
