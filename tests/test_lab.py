@@ -3,6 +3,7 @@ and the contract document and the README say what the declaration says."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import re
 import subprocess
@@ -19,6 +20,7 @@ from grader.labs import LabError, load
 from grader.labs.rdfia import LAB
 from grader.runner import declared_checks, grade
 from grader.submission import open_submission
+from grader.worker import loader
 
 TOY_FILE = Path(__file__).parent / "toy_lab" / "lab.py"
 TOY = load(str(TOY_FILE))
@@ -182,3 +184,16 @@ def test_pytest_runs_the_rubric_on_its_own():
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"1 passed, {len(declared_checks(LAB)) - 1} deselected" in result.stdout
+
+
+# -- the course helpers, under every name the lab gives them --------------------------------
+@pytest.mark.parametrize("name,module", sorted(LAB.course_modules().items()))
+def test_each_name_of_a_course_helper_finds_it(name, module, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(loader.__file__).parent / "course"))
+    expected = {n for n in vars(importlib.import_module(module)) if not n.startswith("_")}
+    runs = [f"get_ipython().run_line_magic('run', \"'{name}.py'\")"]
+    if name.isidentifier():
+        runs.append(f"from {name} import *")
+    for code in runs:
+        loaded = loader.load([loader.Chunk("nb.ipynb, cell 1", code)], "p")
+        assert not loaded.skipped and expected <= set(loaded.namespace), code
