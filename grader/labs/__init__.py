@@ -1,5 +1,6 @@
-"""The labs the grader knows. `current()` is the one named by `GRADER_LAB` (a module
-name or a `.py` file that defines `LAB`), by default the RDFIA practicals."""
+"""The labs the grader knows. `current()` is the one named by `GRADER_LAB`, by default
+the RDFIA practicals: a module name, or the path of a `.py` file, that defines `LAB`
+(`grade batch` runs its jobs in other folders: a path there must be absolute)."""
 from __future__ import annotations
 
 import functools
