@@ -62,7 +62,7 @@ class Lab:
     parts: tuple[Part, ...]
     assignments: tuple[Assignment, ...]
     rubric: Path             # a folder of pytest modules, each with its checks
-    reference: Path | None   # the solution, a module per part, hidden from the worker; None where not shipped
+    reference: Path          # the solution: a module per part, hidden from the worker
     template: Path | None = None  # what students receive: a module per part
     split: NotebookSplit | None = None
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from grader.lab import CLASS, CONSTANT, Assignment, Helper, Lab, NotebookSplit, Part
 
 GRADER = Path(__file__).resolve().parents[1]
-# Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in
-# the instructor's wheel; the student edition has none.
+# Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
+# The student edition (`grade release`) holds none: the lab then names where it would be.
 _REFERENCE = importlib.util.find_spec("grader.reference")
+REFERENCE = Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else GRADER / "reference"
 
 LAB = Lab(
     name="rdfia",
@@ -72,6 +73,6 @@ LAB = Lab(
         "Simplification of the SGD with torch.optim",
     )),
     rubric=GRADER / "rubric",
-    reference=Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else None,
+    reference=REFERENCE,
     template=GRADER.parent / "student_template",
 )

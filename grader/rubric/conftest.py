@@ -10,7 +10,7 @@ from grader.labs.rdfia import LAB
 
 
 def pytest_configure(config):
-    if LAB.reference is None:
+    if not LAB.reference.is_dir():
         raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox

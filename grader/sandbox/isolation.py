@@ -129,7 +129,7 @@ def hidden_directories(extra=()) -> list[str]:
     """The reference solution and the rubric, wherever this install keeps them."""
     from grader.labs import current
     lab = current()
-    found: set[str] = {str(d) for d in (lab.reference, lab.rubric) if d}
+    found: set[str] = {str(lab.reference), str(lab.rubric)}
     packages = set(sys.modules["grader"].__path__) if "grader" in sys.modules else set()
     for finder in sys.meta_path:  # an editable install maps the packages elsewhere
         mapping = getattr(sys.modules.get(getattr(finder, "__module__", "")), "MAPPING", None)
