@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 PARTS = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim", "tp2_cnn", "answers")
 STATUSES = ("passed", "failed", "error", "skipped")
+OK, FAILED = "ok", "failed-to-grade"  # a class row's status
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Report:
     created: str = ""            # ISO date and time
     digest: str = ""             # hash of the submission's content
     seconds: float = 0.0
+    error: str = ""              # why the submission could not be graded (then no tests)
 
     @property
     def score(self) -> float:
@@ -63,3 +65,17 @@ class Report:
     @property
     def all_passed(self) -> bool:
         return all(t.status == "passed" for t in self.tests)
+
+
+@dataclass
+class Graded:
+    """One student's row in a class: what the gradebook and the class summary read."""
+    id: str
+    entry: str                            # the file or folder name in the class folder
+    status: str = OK                      # OK or FAILED
+    error: str = ""
+    report: Report | None = None
+    digest: str = ""
+    seconds: float = 0.0
+    resumed: bool = False
+    fingerprints: dict[str, str] = field(default_factory=dict)  # part -> hash of its normalised AST

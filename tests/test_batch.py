@@ -101,7 +101,7 @@ WRONG = "X = 2\n"
 
 
 def read_csv(out: Path) -> dict[str, dict]:
-    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))}
 
 
 def run(fake, class_dir, out, **kw):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is n
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.html"
-    html.write(report_with_plots(), path)
+    path.write_text(html.render(report_with_plots()), encoding="utf-8")
     return path
 
 

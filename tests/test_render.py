@@ -31,8 +31,7 @@ def report() -> Report:
 
 
 def test_json_follows_the_contract(report, tmp_path):
-    json_render.write(report, tmp_path / "r.json")
-    data = json.loads((tmp_path / "r.json").read_text())
+    data = json.loads(json_render.render(report))
     assert data["score"] == 1.0 and data["max_score"] == 4.0
     assert [p["part"] for p in data["parts"]] == list(PARTS)
     assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0}
@@ -64,8 +63,7 @@ def test_html_escapes_and_shows_status_as_text(report):
 
 
 def test_junit_has_one_testcase_per_check(report, tmp_path):
-    junit.write(report, tmp_path / "r.xml")
-    root = ET.parse(tmp_path / "r.xml").getroot()
+    root = ET.fromstring(junit.render(report).encode())
     cases = root.findall(".//testcase")
     assert [c.get("name") for c in cases] == [t.id for t in report.tests]
     assert root.get("failures") == "1" and root.get("errors") == "1"
@@ -80,8 +78,8 @@ def test_gradescope_schema(report):
 
 
 def test_junit_times_and_gradescope_fields(report, tmp_path):
-    root = junit.as_xml(report).getroot()
-    assert root.get("skipped") == "0" and all(c.get("time") for c in root.iter("testcase"))
+    root = junit.as_xml(report)
+    assert all(s.get("skipped") for s in root.iter("testsuite")) and all(c.get("time") for c in root.iter("testcase"))
     assert root.find(".//testcase[@name='answers::total_params']/system-out").text == "printed\n"
     data = gradescope.as_dict(report)
     assert data["execution_time"] == 1.5 and data["output_format"] == "text"

@@ -13,6 +13,7 @@ import ast
 import codecs
 import hashlib
 import io
+import os
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -23,7 +24,7 @@ from grader.submission.notebook import Notebook, NotebookError
 from grader.suggest import suggest
 from grader.worker.loader import Chunk
 
-__all__ = ["Submission", "SubmissionError", "open_submission", "PART_NAMES"]
+__all__ = ["Submission", "SubmissionError", "open_submission", "submission_name", "PART_NAMES"]
 
 # The names each part defines (contract); they also recognise a notebook of any name.
 PART_NAMES = {
@@ -102,11 +103,18 @@ def by_depth(files) -> list[str]:
     return sorted(files, key=lambda rel: (rel.count("/"), rel))
 
 
+def submission_name(path: str | Path) -> str:
+    """The name of the report: the folder's or the file's own (`grade check .` is named
+    after the folder it means; a symbolic link keeps its own name)."""
+    path = Path(os.path.abspath(path))
+    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
+    return name or str(path)
+
+
 def open_submission(path: str | Path) -> Submission:
     path = Path(path)
     files = read_submission(path)
-    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
-    sub = Submission(name=name or str(path), files=files,
+    sub = Submission(name=submission_name(path), files=files,
                      digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
     modules, notebooks = {}, {}
     for rel, data in files.items():
@@ -123,6 +131,8 @@ def open_submission(path: str | Path) -> Submission:
     def take(part: str, chunks: list[Chunk], source: str):
         if part not in sub.parts:
             sub.parts[part], sub.sources[part] = chunks, source
+        else:
+            sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
 
     for rel in by_depth(modules):
         if stem(rel) in PARTS:
