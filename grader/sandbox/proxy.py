@@ -6,12 +6,14 @@
     logits = model.call(X)
     curves = part.probe("tp1.train_manual", ...)       # grader code run beside the student's
 
-Every call is seeded with the run's seed, so verdicts repeat.
+Every call is seeded with the run's seed, so verdicts repeat. A function that ran out of
+time is not called again with the same or a smaller budget in this run: one endless loop
+costs one time limit, not one per check that calls it.
 """
 from __future__ import annotations
 
 from grader.sandbox import channel
-from grader.sandbox.process import NameMissing, Sandbox
+from grader.sandbox.process import CallTimeout, NameMissing, Sandbox
 from grader.suggest import did_you_mean
 
 
@@ -23,10 +25,11 @@ class Remote(channel.Handle):
         self.part = part
 
     def call(self, *args, _timeout: float | None = None, **kwargs):
-        return self.part._send({"handle": self.id}, args, kwargs, _timeout)
+        return self.part._send({"handle": self.id}, args, kwargs, _timeout, what=f"calling a {self.type}")
 
     def method(self, name: str, *args, _timeout: float | None = None, **kwargs):
-        return self.part._send({"handle": self.id, "attr": name}, args, kwargs, _timeout)
+        return self.part._send({"handle": self.id, "attr": name}, args, kwargs, _timeout,
+                               what=f"{self.type}.{name}")
 
     def get(self, attr: str):
         return self.part._send({"handle": self.id, "attr": attr}, op="get")
@@ -40,11 +43,12 @@ class Part:
         self.names: set[str] = set(loaded["names"])
         self.skipped: list[dict] = loaded["skipped"]
         self.output = ""  # what the last call printed
+        self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
         self.require(name)
-        return self._send({"part": self.name, "name": name}, args, kwargs, _timeout)
+        return self._send({"part": self.name, "name": name}, args, kwargs, _timeout, what=f"`{name}`")
 
     def get(self, name: str):
         """The value of the student's global `name`."""
@@ -53,17 +57,32 @@ class Part:
 
     def require(self, *names: str) -> None:
         """Fail with a near-miss hint unless the part defines every one of `names`."""
+        unparsed = [s for s in self.skipped if s["error"].startswith("does not parse")]
         for name in names:
+            if name not in self.names and unparsed:  # the cause, not its consequence
+                first = unparsed[0]
+                raise NameMissing(f"`{name}` not found in {self.name}: {first['where']} does not parse "
+                                  f"({first['error'].removeprefix('does not parse: ')}), so nothing of that "
+                                  "file or cell was loaded; fix it first")
             if name not in self.names:
                 raise NameMissing(f"`{name}` not found in {self.name}{did_you_mean(name, self.names)}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
-        return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout)
+        return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout, what=f"the check's run ({probe})")
 
-    def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call"):
-        value, self.output = self.sandbox.request(
-            {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
+    def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call", what: str = ""):
+        budget = timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))
+        if what in self.timed_out and budget <= self.timed_out[what][0]:
+            raise CallTimeout(f"{what} timed out earlier in this run, so it was not called again: "
+                              f"{self.timed_out[what][1]}")
+        try:
+            value, self.output = self.sandbox.request(
+                {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
+        except CallTimeout as e:
+            if what:
+                self.timed_out[what] = (budget, e.message)
+            raise
         return self._wrap(value)
 
     def _wrap(self, value):
