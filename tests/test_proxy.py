@@ -63,3 +63,17 @@ def test_a_part_that_does_not_parse_names_the_error_not_the_name():
     fine = Part(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": []})
     with pytest.raises(NameMissing, match="not found in tp1_manual$"):
         fine.require("init_params")
+
+
+def test_a_check_whose_run_calls_a_function_that_timed_out_does_not_start():
+    sandbox = SlowSandbox()
+    p = part(sandbox)
+    with pytest.raises(CallTimeout):
+        p.call("backward")
+    p.require("forward", "backward")
+    with pytest.raises(CallTimeout, match="`backward` timed out earlier in this run, so this check's run, which "
+                                          "calls it, did not start"):
+        p.probe("tp1.train_manual")
+    p.require("forward")
+    assert p.probe("tp1.train_manual") == 1
+    assert sandbox.sent == [("backward", None), ("tp1.train_manual", None)]

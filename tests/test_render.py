@@ -6,6 +6,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -84,6 +85,20 @@ def test_junit_times_and_gradescope_fields(report, tmp_path):
     data = gradescope.as_dict(report)
     assert data["execution_time"] == 1.5 and data["output_format"] == "text"
     assert "What your code printed" in data["tests"][2]["output"]
+
+
+def test_junit_is_valid_against_the_jenkins_and_gitlab_schema(report):
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(Path(__file__).with_name("junit-10.xsd")))
+    not_graded = Report("bob", 0, [], [], error="bob.ipynb is not a readable notebook")
+    for r in (report, report_with_plots(), not_graded):
+        text = junit.render(r)
+        errors = list(schema.iter_errors(text))
+        assert not errors, errors[:3]
+    root = ET.fromstring(junit.render(report).encode())
+    scores = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")} for s in root}
+    assert scores["tp1_manual"] == {"score": "1", "max_score": "3"}
+    assert ET.fromstring(junit.render(not_graded).encode()).find(".//error").text == not_graded.error
 
 
 # -- plots ----------------------------------------------------------------------------------

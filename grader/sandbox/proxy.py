@@ -44,19 +44,25 @@ class Part:
         self.skipped: list[dict] = loaded["skipped"]
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
+        self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
-        self.require(name)
+        self._defines(name)
         return self._send({"part": self.name, "name": name}, args, kwargs, _timeout, what=f"`{name}`")
 
     def get(self, name: str):
         """The value of the student's global `name`."""
-        self.require(name)
+        self._defines(name)
         return self._send({"part": self.name, "name": name}, op="get")
 
     def require(self, *names: str) -> None:
-        """Fail with a near-miss hint unless the part defines every one of `names`."""
+        """Fail with a near-miss hint unless the part defines every one of `names`; the
+        check's next probe is taken to call them."""
+        self._defines(*names)
+        self.required = names
+
+    def _defines(self, *names: str) -> None:
         unparsed = [s for s in self.skipped if s["error"].startswith("does not parse")]
         for name in names:
             if name not in self.names and unparsed:  # the cause, not its consequence
@@ -69,21 +75,29 @@ class Part:
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
+        required, self.required = self.required, ()
+        for name in required:  # it calls a function that timed out already: the same end, at once
+            self._refuse_if_timed_out(f"`{name}`", _timeout, ", so this check's run, which calls it, did not start")
         return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout, what=f"the check's run ({probe})")
 
     def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call", what: str = ""):
-        budget = timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))
-        if what in self.timed_out and budget <= self.timed_out[what][0]:
-            raise CallTimeout(f"{what} timed out earlier in this run, so it was not called again: "
-                              f"{self.timed_out[what][1]}")
+        self._refuse_if_timed_out(what, timeout, ", so it was not called again")
         try:
             value, self.output = self.sandbox.request(
                 {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
         except CallTimeout as e:
             if what:
-                self.timed_out[what] = (budget, e.message)
+                self.timed_out[what] = (self._budget(timeout), e.message)
             raise
         return self._wrap(value)
+
+    def _budget(self, timeout: float | None) -> float:
+        return timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))
+
+    def _refuse_if_timed_out(self, what: str, timeout: float | None, consequence: str) -> None:
+        """CallTimeout at once when `what` ran out of a budget at least as large as this one."""
+        if what in self.timed_out and self._budget(timeout) <= self.timed_out[what][0]:
+            raise CallTimeout(f"{what} timed out earlier in this run{consequence}: {self.timed_out[what][1]}")
 
     def _wrap(self, value):
         if isinstance(value, channel.Handle) and not isinstance(value, Remote):
