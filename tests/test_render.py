@@ -222,3 +222,28 @@ def test_grading_records_the_artifacts_the_plots_need(grade_path, make_submissio
     assert len(b["axis"]) == 40 and len(b["prob"]) == 40 and len(b["points"]) == len(b["labels"]) == 200
     assert [p.kind for p in plots.for_test(run)] == ["curves", "boundary"]
     assert [p.kind for p in plots.for_test(wh)] == ["gradient"]
+
+
+@pytest.mark.parametrize("shape", [(10, 2), (2, 10), (1, 10), (10, 1)])
+def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, monkeypatch):
+    """∇Wh is 10×2: three narrow panels side by side. Their titles must stay apart, and the
+    caption must say what the colours are: one scale for expected and received, one for the
+    difference."""
+    figures = []
+    monkeypatch.setattr(plots, "_plot", lambda fig, caption, kind: figures.append((fig, caption)) or caption)
+    rows, cols = shape
+    expected = [[(i - j) / 7 for j in range(cols)] for i in range(rows)]
+    received = [[v + (1 if (i, j) == (0, 0) else 0) for j, v in enumerate(r)] for i, r in enumerate(expected)]
+    assert plots.gradient_heatmap({"name": "∇Wh", "expected": expected, "received": received})
+    fig, caption = figures[0]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.texts]
+    assert len(boxes) == 3
+    for a, b in ((0, 1), (1, 2), (0, 2)):
+        assert not boxes[a].overlaps(boxes[b]), (shape, a, b)
+    meshes = [ax.collections[0] for ax in fig.axes]
+    (lo0, hi0), (lo1, hi1), (lo2, hi2) = [(m.norm.vmin, m.norm.vmax) for m in meshes]
+    assert (lo0, hi0) == (lo1, hi1) != (lo2, hi2)
+    assert f"±{hi0:.2g}" in caption and f"±{hi2:.2g}" in caption and "scale of its own" in caption
+    assert [m.get_cmap().name for m in meshes] == ["RdBu_r", "RdBu_r", "PuOr_r"]
+    assert "blue negative, red positive" in caption and "purple negative, orange positive" in caption
