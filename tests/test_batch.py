@@ -314,8 +314,8 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
                               "--parts", "answers"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
-                          "--jobs", "2", "--parts", "answers"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=300)
+                          "--jobs", "2", "--parts", "answers", "--gradescope"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
     assert check.wait(timeout=300) in (0, 1), check.stderr.read()
     assert run.returncode == 1, run.stdout + run.stderr  # one failed to grade
     assert "notjson: failed-to-grade" in run.stdout and "not a readable notebook" in run.stdout
@@ -325,6 +325,8 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     grades = read_csv(out)
     assert grades["ref"]["total"] == grades["ref"]["max"] == grades["zipped"]["total"] == f"{direct['score']:g}"
     assert grades["notjson"]["status"] == batch.FAILED and grades["notjson"]["total"] == ""
+    told = json.loads((out / "gradescope" / "notjson.json").read_text())  # the student sees why
+    assert told["score"] == 0 and "not a readable notebook" in told["output"]
     assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error"]
     summary = (out / "summary.html").read_text()
     assert "ref, zipped" in summary and "https://" not in summary
