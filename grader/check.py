@@ -23,10 +23,7 @@ def main(args) -> int:
             raise SubmissionError(f"nothing of the lab was found in {args.path}: no module or notebook holds "
                                   f"any of {', '.join(PARTS)}")
     except SubmissionError as e:
-        print(f"grade: {e}", file=sys.stderr)
-        failed = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=str(e))
-        write(failed, {f: t for f, t in targets(args, failed).items() if REPORT[f].on_error})
-        return 2
+        return not_graded(args, str(e))
     from grader.sandbox import Limits, Sandbox
     sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files)
     sandbox.start()  # the worker imports torch while this process imports it too
@@ -38,8 +35,7 @@ def main(args) -> int:
     try:
         report = grade(submission, seed=args.seed, parts=tuple(dict.fromkeys(args.parts)), sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
-        print(f"grade: internal error, the submission was not graded: {type(e).__name__}: {e}", file=sys.stderr)
-        return 2
+        return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
     files = targets(args, report)
     written = write(report, files)  # the files first: a terminal that goes away must not lose them
     if args.quiet:
@@ -53,6 +49,14 @@ def main(args) -> int:
     if len(written) < len(files):
         return 2
     return 0 if report.all_passed else 1
+
+
+def not_graded(args, reason: str) -> int:
+    """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
+    print(f"grade: {reason}", file=sys.stderr)
+    report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
+    write(report, {name: path for name, path in targets(args, report).items() if REPORT[name].on_error})
+    return 2
 
 
 def targets(args, report: Report) -> dict[str, Path]:
