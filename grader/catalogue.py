@@ -1,4 +1,4 @@
-"""`grade list`: every check of the rubric with its points, handout question and
+"""`grade list`: every check of the lab's rubric with its points, handout question and
 assignment, read from the checks' markers by pytest's own collection. It prints no
 check's description: nothing of it can be an expected value or formula."""
 from __future__ import annotations
@@ -7,12 +7,7 @@ import sys
 
 import pytest
 
-from grader.results import PARTS
-
-
-def assignment(part: str) -> str:
-    """The assignment a part belongs to (the contract's "Assignments")."""
-    return "1-ab" if part.startswith("tp1") else "1-cd"
+from grader.labs import current
 
 
 class Collector:
@@ -27,20 +22,26 @@ class Collector:
         items[:] = []
 
 
-def checks() -> list[dict]:
+def part_of(check: dict) -> str:
+    return check["id"].split("::")[0]
+
+
+def checks(lab=None) -> list[dict]:
     """The marker ({"id", "points", "question", ...}) of every check, in the order of the parts."""
-    from grader.runner import PYTEST_ARGS, RUBRIC
+    from grader.runner import PYTEST_ARGS
+    lab = lab or current()
     collector = Collector()
-    pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[collector])
-    part = lambda c: c["id"].split("::")[0]  # noqa: E731
-    return sorted(collector.checks, key=lambda c: PARTS.index(part(c)) if part(c) in PARTS else len(PARTS))
+    pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS], plugins=[collector])
+    order = {name: k for k, name in enumerate(lab.part_names)}
+    return sorted((c for c in collector.checks if part_of(c) in order), key=lambda c: order[part_of(c)])
 
 
 def main(args) -> int:
-    rows = [(c["id"], float(c["points"]), c.get("question") or "-", assignment(c["id"].split("::")[0]))
-            for c in checks()]
+    lab = current()
+    rows = [(c["id"], float(c["points"]), c.get("question") or "-", lab.assignment_of(part_of(c)).name)
+            for c in checks(lab)]
     if not rows:
-        print("grade: the rubric has no checks", file=sys.stderr)
+        print(f"grade: the rubric of the lab {lab.name} has no checks", file=sys.stderr)
         return 2
     width = max(len(r[0]) for r in rows)
     print(f"{'check':<{width}}  points  question  assignment")

@@ -12,7 +12,7 @@ import webbrowser
 from pathlib import Path
 
 from grader.render import REPORT
-from grader.results import PARTS, Report
+from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
 
@@ -21,7 +21,7 @@ def main(args) -> int:
         submission = open_submission(args.path)
         if not submission.parts:
             raise SubmissionError(f"nothing of the lab was found in {args.path}: no module or notebook holds "
-                                  f"any of {', '.join(PARTS)}")
+                                  f"any of {', '.join(submission.lab.part_names)}")
     except SubmissionError as e:
         return not_graded(args, str(e))
     from grader.sandbox import Limits, Sandbox
@@ -32,8 +32,13 @@ def main(args) -> int:
     from grader.runner import grade
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
+    parts = args.parts
+    if not parts:  # the assignments, named by --tp or found in the submission
+        parts, line = submission.lab.selection(submission.parts, args.tp)
+        if not args.quiet:
+            print(f"grade: {line}")
     try:
-        report = grade(submission, seed=args.seed, parts=tuple(dict.fromkeys(args.parts)), sandbox=sandbox)
+        report = grade(submission, seed=args.seed, parts=tuple(parts), sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
         return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
     files = targets(args, report)

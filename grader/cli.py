@@ -7,8 +7,8 @@ import os
 import sys
 
 from grader import edition, version
+from grader.labs import LabError, current
 from grader.render import REPORT
-from grader.results import PARTS
 
 CHECK_EXITS = ("exit status: 0 when every check passed, 1 when any did not, 2 when the grader could not run "
                "(bad arguments, unreadable submission, a file that cannot be written)")
@@ -42,6 +42,7 @@ def _seed(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    lab = current()
     p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
     p.add_argument("--version", action="version", version=f"grade {version()} ({edition()} edition)")
     commands = p.add_subparsers(dest="command", required=True)
@@ -49,8 +50,10 @@ def parser() -> argparse.ArgumentParser:
     grading.add_argument("--seed", type=_seed, default=0, help="seed of the test inputs (default: %(default)s)")
     grading.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
                          help="seconds allowed to one call of student code (default: %(default)g)")
-    grading.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
-                         help=f"grade only these parts (default: all, {' '.join(PARTS)})")
+    grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
+                         help="grade this assignment (default: those of which a part is found; all in batch)")
+    grading.add_argument("--parts", nargs="+", choices=lab.part_names, metavar="PART",
+                         help=f"grade only these parts, of {' '.join(lab.part_names)} (default: those of --tp)")
     check = commands.add_parser("check", parents=[grading], epilog=CHECK_EXITS,
                                 help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", help="the submission")
@@ -83,6 +86,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(parser().parse_args(argv))
+    except LabError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `grade check . | head`: the reader left, the files are written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1

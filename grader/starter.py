@@ -1,19 +1,21 @@
-"""`grade init [FOLDER]`: a copy of the student template (the modules and notebooks/) to
-start from. The template ships inside the package (`grader.student_template`, package
-data); a source checkout reads `student_template/` beside `grader/`."""
+"""`grade init [FOLDER]`: a copy of the lab's student template (the modules and
+notebooks/) to start from. A source checkout has it where the lab declares it; a wheel
+ships it inside the package, as `grader/student_template` (package data)."""
 from __future__ import annotations
 
 import shutil
 import sys
 from pathlib import Path
 
+from grader.labs import current
+
 HERE = Path(__file__).parent
 KEPT = ("*.py", "notebooks/*.ipynb")
 
 
 def template() -> Path:
-    for folder in (HERE / "student_template", HERE.parent / "student_template"):  # a wheel, a checkout
-        if folder.is_dir():
+    for folder in (current().template, HERE / "student_template"):  # a checkout, a wheel
+        if folder is not None and folder.is_dir():
             return folder
     raise FileNotFoundError("the student template is missing from this installation")
 

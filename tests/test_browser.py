@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 from grader.render import CLASS, html
-from grader.results import FAILED, PARTS, Graded
+from grader.labs.rdfia import LAB
+from grader.results import FAILED, Graded
 from test_render import report_with_plots
 
 CHROMIUM = next((path for name in ("chromium", "chromium-browser", "google-chrome")
@@ -127,7 +128,7 @@ def class_rows() -> list[Graded]:
 @pytest.mark.parametrize("which", ["student report", "class summary"])
 def test_nothing_is_wider_than_a_phone(which, tmp_path):
     page = html.render(report_with_plots()) if which == "student report" else \
-        CLASS["summary.html"].render(class_rows(), PARTS, seed=0)
+        CLASS["summary.html"].render(class_rows(), LAB.part_names, seed=0)
     assert "student-with-a-rather-long-name-0" in page or which == "student report"
     width, past = widest(page, tmp_path, 390)
     assert width <= 390 and not past, (width, past)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.results import PARTS
+from grader.labs.rdfia import LAB
 from grader.submission import open_submission, submission_name
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -81,7 +81,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     manual = REFERENCE / "tp1_manual.py"
     (folder / "tp1_manual.py").write_text(manual.read_text() if manual.exists() else SMALL_MANUAL)
     out = tmp_path / "out.json"
-    result = run_grade("check", folder, "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
+    result = run_grade("check", folder, "--tp", "all", "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
@@ -89,7 +89,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert set(report) == {"submission", "score", "max_score", "parts", "tests"}
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
-    assert [p["part"] for p in report["parts"]] == list(PARTS)
+    assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
     for part in report["parts"]:
         assert set(part) == {"part", "found", "score", "max_score"}
         assert isinstance(part["found"], bool)
@@ -100,7 +100,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert len(ids) == len(set(ids)) and report["tests"]
     for test in report["tests"]:
         assert set(test) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
-        assert test["id"].startswith(test["part"] + "::") and test["part"] in PARTS
+        assert test["id"].startswith(test["part"] + "::") and test["part"] in LAB.part_names
         assert test["status"] in ("passed", "failed", "error", "skipped")
         assert isinstance(test["name"], str) and isinstance(test["message"], str)
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
@@ -255,7 +255,7 @@ def test_init_copies_the_template_and_never_overwrites(tmp_path, capsys):
     template = REFERENCE.parent / "student_template"
     expected = {p.relative_to(template).as_posix() for p in template.rglob("*") if p.suffix in (".py", ".ipynb")}
     assert {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} == expected
-    assert "notebooks/tp1.ipynb" in expected and "tp1_manual.py" in expected
+    assert "notebooks/1-ab.ipynb" in expected and "tp1_manual.py" in expected
     assert (target / "tp1_manual.py").read_bytes() == (template / "tp1_manual.py").read_bytes()
     assert f"grade check {target}" in capsys.readouterr().out
     (target / "tp1_manual.py").write_text("# my work\n")
@@ -270,11 +270,11 @@ def test_init_works_from_the_built_package(tmp_path):
                             "--build-lib", str(tmp_path / "lib")], cwd=REFERENCE.parent, capture_output=True,
                            text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
-    assert (tmp_path / "lib" / "grader" / "student_template" / "notebooks" / "tp1.ipynb").is_file()
+    assert (tmp_path / "lib" / "grader" / "student_template" / "notebooks" / "1-ab.ipynb").is_file()
     run = subprocess.run([sys.executable, "-m", "grader.cli", "init", "start"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "start" / "tp1_manual.py").is_file() and (tmp_path / "start" / "notebooks" / "tp1.ipynb").is_file()
+    assert (tmp_path / "start" / "tp1_manual.py").is_file() and (tmp_path / "start" / "notebooks" / "1-ab.ipynb").is_file()
 
 
 def test_list_prints_each_check_with_points_question_and_assignment(capsys):
@@ -286,7 +286,7 @@ def test_list_prints_each_check_with_points_question_and_assignment(capsys):
     assert set(rows) == {m["id"] for m in marks} and len(marks) > 50
     for m in marks:
         row = rows[m["id"]]
-        assert float(row[1]) == m["points"] and row[-1] == catalogue.assignment(m["id"].split("::")[0])
+        assert float(row[1]) == m["points"] and row[-1] == LAB.assignment_of(catalogue.part_of(m)).name
         assert m["question"] in " ".join(row)
     assert f"{len(marks)} checks, {sum(m['points'] for m in marks):g} points" in out
     for expected in ("1191170", "1,191,170", "0.95", "padding"):  # answers of the handout

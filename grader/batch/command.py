@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.batch.cluster import dask_executor
 from grader.batch.run import run
+from grader.labs import current
 from grader.results import FAILED
 
 
@@ -32,6 +33,12 @@ def main(args) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _parts(args) -> tuple[str, ...]:
+    """`--parts`, else the parts of `--tp` (by default all): the same for every student."""
+    lab = current()
+    return tuple(args.parts or lab.parts_of(lab.graded((), args.tp or "all")))
+
+
 def _main(args, class_dir: Path, out: Path) -> int:
     client = executor = None
     if args.scheduler:
@@ -45,7 +52,7 @@ def _main(args, class_dir: Path, out: Path) -> int:
             return 2
     try:
         rows, finished = run(class_dir, out, jobs=args.jobs, seed=args.seed, timeout=args.timeout,
-                             submission_timeout=args.submission_timeout, parts=tuple(args.parts),
+                             submission_timeout=args.submission_timeout, parts=_parts(args),
                              gradescope=args.gradescope, executor=executor)
     except KeyboardInterrupt:  # while reading the class, before any grading
         print("\ngrade: interrupted before grading started", file=sys.stderr)

@@ -16,17 +16,18 @@ from grader.batch.progress import Log, row_line
 from grader.batch.reader import report_from_json
 from grader.batch.store import Store
 from grader.render import CLASS
-from grader.results import FAILED, PARTS, Graded
+from grader.labs import current
+from grader.results import FAILED, Graded
 
 
 def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, timeout: float = 60.0,
-        submission_timeout: float = 1800.0, parts: tuple[str, ...] = PARTS, gradescope: bool = False,
+        submission_timeout: float = 1800.0, parts: tuple[str, ...] | None = None, gradescope: bool = False,
         executor: cf.Executor | None = None, command: tuple[str, ...] | None = None,
         stream=None) -> tuple[list[Graded], bool]:
     """Grade CLASS_DIR into OUT; returns (one row per student, whether it ran to the end).
     `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here."""
     class_dir, out = Path(class_dir), Path(out)
-    parts = tuple(p for p in PARTS if p in parts)
+    parts = tuple(p for p in current().part_names if parts is None or p in parts)
     jobs_in_flight.stopping.clear()
     store = Store(out)
     rows: dict[str, Graded] = {}

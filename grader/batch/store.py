@@ -43,7 +43,7 @@ class Store:
         except (OSError, ValueError):
             return None
         same = (meta.get("status") == OK and meta.get("digest") == digest and meta.get("seed") == job.seed
-                and meta.get("parts") == list(job.parts) and paths["html"].exists()
+                and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
                 and (not job.gradescope or paths["kept"].exists()))
         if not same:
             return None
@@ -56,7 +56,7 @@ class Store:
     def save(self, job: Job, digest: str, outcome: Outcome) -> None:
         paths = self.paths(job.id)
         meta = {"id": job.id, "entry": Path(job.path).name, "digest": digest, "seed": job.seed,
-                "parts": list(job.parts), "status": OK if not outcome.error else FAILED, "error": outcome.error,
+                "parts": list(job.parts or ()), "status": OK if not outcome.error else FAILED, "error": outcome.error,
                 "seconds": outcome.seconds, "graded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         stale = ["result", "html"] if outcome.error else []  # no stale result may outlive a failed regrade
         if outcome.gradescope is None:
