@@ -77,3 +77,10 @@ def test_a_check_whose_run_calls_a_function_that_timed_out_does_not_start():
     p.require("forward")
     assert p.probe("tp1.train_manual") == 1
     assert sandbox.sent == [("backward", None), ("tp1.train_manual", None)]
+
+
+def test_a_near_miss_still_explains_a_name_beside_a_cell_that_does_not_parse():
+    skipped = [{"where": "tp1.ipynb, cell 13, line 2", "error": "does not parse: SyntaxError: expected ':'"}]
+    p = Part(SlowSandbox(), "tp1_manual", 0, {"names": ["sgd_step"], "skipped": skipped})
+    with pytest.raises(NameMissing, match="did you mean `sgd_step`"):
+        p.require("sgd")

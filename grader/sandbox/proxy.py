@@ -65,7 +65,9 @@ class Part:
     def _defines(self, *names: str) -> None:
         unparsed = [s for s in self.skipped if s["error"].startswith("does not parse")]
         for name in names:
-            if name not in self.names and unparsed:  # the cause, not its consequence
+            # A name missing beside code that does not parse: the cause, not its consequence
+            # (unless a near miss explains it better, as in a notebook that lost one cell).
+            if name not in self.names and unparsed and not did_you_mean(name, self.names):
                 first = unparsed[0]
                 raise NameMissing(f"`{name}` not found in {self.name}: {first['where']} does not parse "
                                   f"({first['error'].removeprefix('does not parse: ')}), so nothing of that "
