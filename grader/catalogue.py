@@ -1,44 +1,24 @@
 """`grade list`: every check of the lab's rubric with its points, handout question and
-assignment, read from the checks' markers by pytest's own collection. It prints no
+assignment, as the checks declare them (collected by pytest, never run). It prints no
 check's description: nothing of it can be an expected value or formula."""
 from __future__ import annotations
 
 import sys
 
-import pytest
-
 from grader.labs import current
 
 
-class Collector:
-    """A pytest plugin that keeps each collected check's marker, and runs nothing."""
-
-    def __init__(self):
-        self.checks: list[dict] = []
-
-    def pytest_collection_modifyitems(self, items):
-        marks = (item.get_closest_marker("grader_check") for item in items)
-        self.checks = [dict(mark.kwargs) for mark in marks if mark is not None]
-        items[:] = []
-
-
-def part_of(check: dict) -> str:
-    return check["id"].split("::")[0]
-
-
 def checks(lab=None) -> list[dict]:
-    """The marker ({"id", "points", "question", ...}) of every check, in the order of the parts."""
-    from grader.runner import PYTEST_ARGS
+    """The declaration ({"id", "part", "points", "question"}) of every check, in the order of the parts."""
+    from grader.runner import declared_checks
     lab = lab or current()
-    collector = Collector()
-    pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS], plugins=[collector])
     order = {name: k for k, name in enumerate(lab.part_names)}
-    return sorted((c for c in collector.checks if part_of(c) in order), key=lambda c: order[part_of(c)])
+    return sorted(declared_checks(lab), key=lambda c: order[c["part"]])
 
 
 def main(args) -> int:
     lab = current()
-    rows = [(c["id"], float(c["points"]), c.get("question") or "-", lab.assignment_of(part_of(c)).name)
+    rows = [(c["id"], float(c["points"]), c.get("question") or "-", lab.assignment_of(c["part"]).name)
             for c in checks(lab)]
     if not rows:
         print(f"grade: the rubric of the lab {lab.name} has no checks", file=sys.stderr)

@@ -32,13 +32,11 @@ def main(args) -> int:
     from grader.runner import grade
     for note in submission.notes:
         print(f"grade: note: {note}", file=sys.stderr)
-    parts = args.parts
-    if not parts:  # the assignments, named by --tp or found in the submission
-        parts, line = submission.lab.selection(submission.parts, args.tp)
-        if not args.quiet:
-            print(f"grade: {line}")
+    parts, line = submission.lab.selection(submission.parts, args.tp, args.parts)
+    if not args.parts and not args.quiet:  # --parts names them outright
+        print(f"grade: {line}")
     try:
-        report = grade(submission, seed=args.seed, parts=tuple(parts), sandbox=sandbox)
+        report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
         return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
     files = targets(args, report)

@@ -286,7 +286,7 @@ def test_list_prints_each_check_with_points_question_and_assignment(capsys):
     assert set(rows) == {m["id"] for m in marks} and len(marks) > 50
     for m in marks:
         row = rows[m["id"]]
-        assert float(row[1]) == m["points"] and row[-1] == LAB.assignment_of(catalogue.part_of(m)).name
+        assert float(row[1]) == m["points"] and row[-1] == LAB.assignment_of(m["part"]).name
         assert m["question"] in " ".join(row)
     assert f"{len(marks)} checks, {sum(m['points'] for m in marks):g} points" in out
     for expected in ("1191170", "1,191,170", "0.95", "padding"):  # answers of the handout

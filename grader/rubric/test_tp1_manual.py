@@ -15,7 +15,6 @@ from grader.rubric import tp1_common as c
 from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail
 from grader.sandbox import StudentFault
 
-PART = "tp1_manual"
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 
 
