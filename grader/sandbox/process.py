@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import grader
 from grader.sandbox import child, isolation, plan as plans
@@ -36,6 +36,14 @@ from grader.worker import wire
 GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(grader.__file__)))
 WORKER_BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
                "from grader.worker.__main__ import main; main(int(sys.argv[1]), int(sys.argv[2]))")
+
+
+def worker_env(limits) -> dict[str, str]:
+    """A worker's environment but its HOME and TMPDIR: the same for a zygote's."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
+    env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", GRADER_THREADS=str(limits.threads),
+               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1")
+    return env
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,7 @@ class _ReplyReader:
 class WorkerProcess:
     """One live worker; `call` it, `close` it."""
 
-    def __init__(self, limits: Limits, files: dict[str, bytes]):
+    def __init__(self, limits: Limits, files: dict[str, bytes], zygote=None):
         self.limits = limits
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         for rel, data in files.items():  # a copy: the student's own modules import from here
@@ -232,18 +240,25 @@ class WorkerProcess:
                     f.write(data)
         req_read, self._req = os.pipe()
         self._resp, resp_write = os.pipe()
-        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
-        env.update(HOME=self.home, TMPDIR=self.home, MPLBACKEND="Agg", PYTHONHASHSEED="0",
-                   GRADER_THREADS=str(limits.threads), OMP_NUM_THREADS=str(limits.threads),
-                   PYTHONDONTWRITEBYTECODE="1")
+        env = dict(worker_env(limits), HOME=self.home, TMPDIR=self.home)
         self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
         report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
-            cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
-            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation,
-                              report_write))
+        rlimits = (limits.memory_bytes, limits.processes, limits.file_bytes)
+        if zygote is not None:  # a fork of a process that has imported torch already
+            out_read, out_write = os.pipe()
+            try:
+                self.proc = zygote.spawn({"cwd": self.home, "env": env, "plan": asdict(self.isolation),
+                                          "limits": rlimits}, [req_read, resp_write, out_write, report_write],
+                                         limits.start_seconds)
+            finally:
+                os.close(out_write)
+            self.proc.stdout = open(out_read, "rb")
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
+                cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
+                preexec_fn=_limit(*rlimits, self.isolation, report_write))
         os.close(req_read), os.close(resp_write), os.close(report_write)
         self.in_force = _read_report(report_read, limits.start_seconds)
         self.contained = _own_pid_namespace(self.proc.pid)
@@ -317,8 +332,8 @@ class WorkerProcess:
 class Sandbox:
     """The worker as the rubric sees it: always there, reloading parts after a restart."""
 
-    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None):
-        self.limits, self.files = limits, files or {}
+    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None, zygote=None):
+        self.limits, self.files, self.zygote = limits, files or {}, zygote  # zygote: forks the workers
         self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
         self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
         self.failed_starts = 0
@@ -328,7 +343,7 @@ class Sandbox:
         if self._worker is None or not self._worker.alive:
             if self._worker is not None:
                 self._worker.close()
-            self._worker = WorkerProcess(self.limits, self.files)
+            self._worker = WorkerProcess(self.limits, self.files, self.zygote)
             for part, header in self.loads.items():
                 self._send_load(part, header)
         return self._worker

@@ -1,0 +1,207 @@
+"""A zygote: a clean process that has imported what every worker imports (torch, numpy,
+`torch._dynamo`, the worker's code) and forks each worker, so that a worker starts in
+milliseconds instead of the seconds of a fresh interpreter.
+
+The zygote never runs student code and is never isolated itself: each fork isolates
+itself (`grader.sandbox.child`, as a fresh worker does between fork and exec), sets its
+limits, drops every descriptor but its channel, and only then becomes the worker. A fork
+is single-threaded, as `unshare(CLONE_NEWUSER)` needs (the zygote has one thread).
+
+The trusted side talks to it over a socket pair: a spawn request (JSON and the worker's
+descriptors), answered with the worker's pid; then the zygote reports each worker's exit
+status (it is their parent). `Forked` gives the trusted side what it uses of `Popen`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+from grader.sandbox.kernel import die_with_parent
+
+BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
+        "from grader.sandbox.zygote import serve; serve(int(sys.argv[1]))")
+MESSAGE = 1 << 16
+
+
+class Zygote:
+    """The trusted side's handle: `spawn` a worker, learn when it ended."""
+
+    def __init__(self, limits):
+        from grader.sandbox.process import GRADER_PARENT, worker_env
+        self.home = tempfile.mkdtemp(prefix="grader-zygote-")
+        env = dict(worker_env(limits), HOME=self.home, TMPDIR=self.home)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
+                                     cwd=self.home, env=env, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                                     start_new_session=True, preexec_fn=die_with_parent)
+        theirs.close()
+        self.sock = ours
+        self.exits: dict[int, int] = {}     # pid -> return code (as Popen's), once ended
+        self.spawned: list[int | None] = []  # the answer to the spawn in progress
+        self.changed = threading.Condition()
+        self.closed = False
+        self.lock = threading.Lock()        # one spawn at a time
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self):
+        while True:
+            try:
+                data = self.sock.recv(MESSAGE)
+            except OSError:
+                data = b""
+            with self.changed:
+                if not data:
+                    self.closed = True
+                    self.changed.notify_all()
+                    return
+                message = json.loads(data)
+                if "exit" in message:
+                    self.exits[message["exit"]] = os.waitstatus_to_exitcode(message["status"])
+                else:
+                    self.spawned.append(message.get("pid"))
+                self.changed.notify_all()
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
+
+    def spawn(self, request: dict, fds: list[int], seconds: float) -> "Forked":
+        """Fork a worker set up by `request` (see `_become_worker`), holding `fds`."""
+        with self.lock:
+            with self.changed:
+                self.spawned.clear()
+            try:
+                socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+            except OSError as e:
+                raise OSError(f"the zygote is gone ({e})") from None
+            with self.changed:
+                self.changed.wait_for(lambda: self.spawned or self.closed, timeout=seconds)
+                pid = self.spawned[0] if self.spawned else None
+        if pid is None:
+            raise OSError("the zygote did not fork a worker")
+        return Forked(self, pid)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.sock.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Forked:
+    """A worker the zygote forked, as `Popen` shows a child: pid, poll, wait, returncode."""
+
+    def __init__(self, zygote: Zygote, pid: int):
+        self.zygote, self.pid, self.returncode = zygote, pid, None
+        self.stdout = None
+
+    def _ended(self) -> bool:
+        return self.pid in self.zygote.exits or self.zygote.closed
+
+    def poll(self) -> int | None:
+        with self.zygote.changed:
+            if self.returncode is None and self._ended():  # a zygote that died took its workers
+                self.returncode = self.zygote.exits.pop(self.pid, -signal.SIGKILL)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        with self.zygote.changed:
+            if not self.zygote.changed.wait_for(self._ended, timeout=timeout):
+                raise subprocess.TimeoutExpired("worker", timeout)
+        return self.poll()
+
+
+# -- the zygote's side -----------------------------------------------------------
+
+
+def serve(fd: int) -> None:
+    """The zygote's loop: import once, then fork a worker per request and report exits."""
+    import numpy  # noqa: F401 - imported once here, for every worker
+    import torch
+    torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
+    import torch._dynamo  # noqa: F401 - the first optimizer's import (a second of every worker)
+    import grader.worker.__main__  # noqa: F401
+    sock = socket.socket(fileno=fd)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        ready = select.select([sock, wake_read], [], [])[0]
+        if wake_read in ready:
+            os.read(wake_read, 4096)
+            _report_exits(sock)
+        if sock in ready:
+            data, fds, _, _ = socket.recv_fds(sock, MESSAGE, 8)
+            if not data:
+                os._exit(0)  # the trusted side is gone
+            pid = os.fork()
+            if pid == 0:
+                _become_worker(json.loads(data), fds, keep=(wake_read, wake_write, sock.fileno()))
+            for f in fds:
+                os.close(f)
+            sock.send(json.dumps({"pid": pid}).encode())
+
+
+def _report_exits(sock) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        sock.send(json.dumps({"exit": pid, "status": status}).encode())
+
+
+def _become_worker(request: dict, fds: list[int], keep) -> None:
+    """In the fork: what a fresh worker's Popen and preexec would do, then the worker's main."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for f in keep:
+            os.close(f)
+        requests, responses, output, report = fds
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0), os.dup2(output, 1), os.dup2(output, 2)
+        os.close(null), os.close(output)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None  # the zygote's TMPDIR is not the worker's
+        from grader.sandbox import plan as plans
+        from grader.sandbox.process import _limit
+        plan = plans.Plan(**request["plan"])
+        _limit(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
+        os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
+        os.closerange(3, min(requests, responses))
+        os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))
+        os.closerange(min(requests, responses) + 1, max(requests, responses))
+        for name in [m for m in sys.modules if m.startswith("grader.sandbox")]:
+            del sys.modules[name]  # the trusted side's code is none of the worker's business
+        sys.path_importer_cache.clear()  # the zygote's view of the file system, before the new root
+        import importlib
+        importlib.invalidate_caches()
+        from grader.worker.__main__ import main
+        main(requests, responses)
+        code = 0
+    except BaseException:  # noqa: BLE001 - a fork never returns into the zygote's loop
+        import traceback
+        traceback.print_exc()  # as an interpreter that ends on an exception
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - student code may have replaced or closed them
+                pass
+        os._exit(code)
