@@ -16,7 +16,8 @@ from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
 
-def main(args) -> int:
+def main(args, zygote=None) -> int:
+    """`zygote`: forks the workers (`grade batch`'s long-lived grading processes)."""
     try:
         submission = open_submission(args.path)
         if not submission.parts:
@@ -25,7 +26,7 @@ def main(args) -> int:
     except SubmissionError as e:
         return not_graded(args, str(e))
     from grader.sandbox import Limits, Sandbox
-    sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files)
+    sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files, zygote)
     sandbox.start()  # the worker imports torch while this process imports it too
     # Imported only now: torch takes seconds to load, and a bad path should fail at once.
     from grader.render import terminal

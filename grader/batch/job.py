@@ -1,10 +1,15 @@
-"""One student's job: `grade check` in a subprocess of its own (a fresh process group),
-killed with its whole process tree past `--submission-timeout`. It runs wherever the
-executor puts it (a thread here, a Dask worker) and returns plain data: the files' text."""
+"""One student's job: `grade check` on one submission, killed with its whole process tree
+past `--submission-timeout`. By default it runs in the calling thread's long-lived grading
+process (`grader.batch.server`: torch, pytest and the rubric loaded once, a fresh sandboxed
+worker per student), started at the thread's first job and replaced after a crash or a
+timeout; `Job.command` runs that command instead, in a subprocess of its own per student.
+It runs wherever the executor puts it (a thread here, a Dask worker, which keeps its
+grading processes warm from task to task) and returns plain data: the files' text."""
 from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -14,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox.kernel import kill_tree
+from grader.sandbox.kernel import die_with_parent, kill_tree
 
 THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
@@ -43,7 +48,10 @@ class Outcome:
     seconds: float = 0.0
 
 
+ENV = {**os.environ, **THREAD_ENV, "NO_COLOR": "1"}
 _running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
+_servers: list["Server"] = []                 # the long-lived grading processes of this process
+_local = threading.local()                   # each executor thread's own grading process
 _lock = threading.Lock()
 stopping = threading.Event()
 
@@ -62,17 +70,36 @@ def grade_job(job: Job) -> Outcome:
 
 def _run_check(job: Job, tmp: Path) -> Outcome:
     files = {"result": tmp / "result.json", "html": tmp / "report.html", "gradescope": tmp / "gradescope.json"}
-    command = list(job.command or (sys.executable, "-m", "grader.cli", "check"))
-    command += [job.path, "--json", str(files["result"]), "--html", str(files["html"]),
-                "--gradescope", str(files["gradescope"]),
-                "--seed", str(job.seed), "--timeout", f"{job.timeout:g}",
-                *(("--parts", *job.parts) if job.parts else ())]
-    env = {**os.environ, **THREAD_ENV, "NO_COLOR": "1"}
+    argv = [job.path, "--json", str(files["result"]), "--html", str(files["html"]),
+            "--gradescope", str(files["gradescope"]), "--seed", str(job.seed), "--timeout", f"{job.timeout:g}",
+            *(("--parts", *job.parts) if job.parts else ())]
+    run = _in_subprocess if job.command else _warm
+    try:
+        code, stderr = run(job, argv, tmp)
+    except _Stopping:
+        return Outcome(job.id, error="interrupted before it started")
+    if code is None:
+        return Outcome(job.id, error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
+    result = _read(files["result"])
+    if code in (0, 1) and result is not None and _is_contract(result):
+        return Outcome(job.id, result=result, html=_read(files["html"]), gradescope=_read(files["gradescope"]),
+                       returncode=code)
+    gradescope = _read(files["gradescope"]) if code == 2 else None  # the grader's own reason, score 0
+    return Outcome(job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope)
+
+
+class _Stopping(Exception):
+    """Ctrl-C came before this job started."""
+
+
+def _in_subprocess(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
+    """`job.command` (a `grade check`) on one submission: (exit status or None past the timeout, stderr)."""
     with _lock:
         if stopping.is_set():
-            return Outcome(job.id, error="interrupted before it started")
-        proc = subprocess.Popen(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+            raise _Stopping
+        proc = subprocess.Popen([*job.command, *argv], cwd=tmp, env=ENV, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                                start_new_session=True)
         _running[proc.pid] = proc
     try:
         try:
@@ -80,18 +107,97 @@ def _run_check(job: Job, tmp: Path) -> Outcome:
         except subprocess.TimeoutExpired:
             kill_tree(proc.pid)
             proc.communicate()
-            return Outcome(job.id, returncode=proc.returncode,
-                           error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
+            return None, ""
     finally:
         with _lock:
             _running.pop(proc.pid, None)
-    code = proc.returncode
-    result = _read(files["result"])
-    if code in (0, 1) and result is not None and _is_contract(result):
-        return Outcome(job.id, result=result, html=_read(files["html"]), gradescope=_read(files["gradescope"]),
-                       returncode=code)
-    gradescope = _read(files["gradescope"]) if code == 2 else None  # the grader's own reason, score 0
-    return Outcome(job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope)
+    return proc.returncode, stderr
+
+
+def _warm(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
+    """The same on this thread's long-lived grading process (started at its first job)."""
+    server = getattr(_local, "server", None)
+    if server is None or server.proc.poll() is not None:
+        with _lock:
+            if stopping.is_set():
+                raise _Stopping
+        server = _local.server = Server()
+    with _lock:
+        if stopping.is_set():
+            raise _Stopping
+        _running[server.proc.pid] = server.proc
+    try:
+        return server.grade(argv, tmp, job.submission_timeout)
+    finally:
+        with _lock:
+            _running.pop(server.proc.pid, None)
+
+
+class Server:
+    """A `python -m grader.batch.server` (torch, pytest and the rubric loaded once)."""
+
+    def __init__(self, start_seconds: float = 300.0):
+        self.log = tempfile.TemporaryFile()  # its own stderr: the last words of a crash
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server"], env=ENV,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                     start_new_session=True, preexec_fn=die_with_parent)
+        with _lock:
+            _servers.append(self)
+        try:
+            if self._line(start_seconds) != b"ready":
+                self.stop()
+        except EOFError:
+            self.proc.wait()
+
+    def _line(self, seconds: float) -> bytes | None:
+        """The next line it writes, or None when it said nothing in `seconds`; EOFError when it ended."""
+        fd, data, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + seconds
+        while not data.endswith(b"\n"):
+            if not select.select([fd], [], [], max(deadline - time.monotonic(), 0))[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data.rstrip(b"\n")
+
+    def grade(self, argv: list[str], cwd: Path, seconds: float) -> tuple[int | None, str]:
+        try:
+            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd)}).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died: said below
+        try:
+            line = self._line(seconds)
+        except EOFError:  # it crashed, or Ctrl-C killed it
+            self.stop()
+            self.log.seek(0)
+            return self.proc.returncode, self.log.read().decode(errors="replace")
+        if line is None:  # past the submission's time: it goes, with all it started
+            self.stop()
+            return None, ""
+        reply = json.loads(line)
+        return reply["code"], reply["stderr"]
+
+    def stop(self) -> None:
+        kill_tree(self.proc.pid)
+        self.proc.wait()
+        with _lock:
+            if self in _servers:
+                _servers.remove(self)
+
+
+def close_servers() -> None:
+    """End this process's idle grading processes (at the end of a run)."""
+    with _lock:
+        servers = list(_servers)
+    for server in servers:
+        server.proc.stdin.close()  # it ends its loop and its zygote
+        try:
+            server.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        server.stop()
 
 
 def _read(path: Path) -> str | None:

@@ -73,6 +73,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
         log.close()
         if own:
             executor.shutdown(wait=finished, cancel_futures=True)
+            jobs_in_flight.close_servers()
     graded = [row for row in rows.values() if row.report is not None or row.status == FAILED]
     write_class_files(graded, out, parts, seed)
     return sorted(rows.values(), key=lambda r: r.id) if finished else graded, finished

@@ -1,0 +1,53 @@
+"""`python -m grader.batch.server`: one long-lived grading process of `grade batch`.
+
+It loads torch, pytest and the rubric once, starts a zygote (`grader.sandbox.zygote`),
+then grades student after student as `grade check` does (`grader.check.main`, the same
+code), each in a fresh sandboxed worker forked by the zygote: a worker of its own, with
+its home, limits and isolation, killed with its cgroup after the student. No student code
+ever runs here or in the zygote.
+
+Protocol, one JSON line each way: `{"argv": [...], "cwd": DIR}` (the arguments of
+`grade check`) on stdin; `{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
+line `ready` once loaded. What grading prints goes nowhere; the batch keeps the files.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+
+
+def main() -> None:
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing else may write into the replies
+    from grader.sandbox import Limits
+    from grader.sandbox.zygote import Zygote
+    zygote = Zygote(Limits())  # it imports torch while this process does too
+    from grader import check, cli
+    import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
+    parser = cli.parser()
+    print("ready", file=replies, flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if not zygote.alive:
+            zygote.close()
+            zygote = Zygote(Limits())
+        os.chdir(request["cwd"])
+        said = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(said):
+            try:
+                code = check.main(parser.parse_args(["check", *request["argv"]]), zygote=zygote)
+            except SystemExit as e:  # argparse
+                code = e.code if isinstance(e.code, int) else 2
+            except Exception:  # noqa: BLE001 - as `grade check` ending on an exception: status 1
+                traceback.print_exc()
+                code = 1
+        print(json.dumps({"code": code, "stderr": said.getvalue()}), file=replies, flush=True)
+    zygote.close()
+
+
+if __name__ == "__main__":
+    main()
