@@ -48,7 +48,6 @@ class Outcome:
     seconds: float = 0.0
 
 
-ENV = {**os.environ, **THREAD_ENV, "NO_COLOR": "1"}
 _running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
 _servers: list["Server"] = []                 # the long-lived grading processes of this process
 _local = threading.local()                   # each executor thread's own grading process
@@ -88,6 +87,10 @@ def _run_check(job: Job, tmp: Path) -> Outcome:
     return Outcome(job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope)
 
 
+def _env() -> dict[str, str]:
+    return {**os.environ, **THREAD_ENV, "NO_COLOR": "1"}
+
+
 class _Stopping(Exception):
     """Ctrl-C came before this job started."""
 
@@ -97,7 +100,7 @@ def _in_subprocess(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, st
     with _lock:
         if stopping.is_set():
             raise _Stopping
-        proc = subprocess.Popen([*job.command, *argv], cwd=tmp, env=ENV, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([*job.command, *argv], cwd=tmp, env=_env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                                 start_new_session=True)
         _running[proc.pid] = proc
@@ -138,7 +141,7 @@ class Server:
 
     def __init__(self, start_seconds: float = 300.0):
         self.log = tempfile.TemporaryFile()  # its own stderr: the last words of a crash
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server"], env=ENV,
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server"], env=_env(),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      start_new_session=True, preexec_fn=die_with_parent)
         with _lock:
