@@ -33,6 +33,19 @@ def course_helper_names():
     use_course(LAB.course_modules())
 
 
+@pytest.fixture(scope="session", params=["fresh", "zygote"])
+def zygote(request):
+    """Workers started both ways: a fresh interpreter (`grade check`), and forked by a
+    zygote (`grade batch`); None for the first."""
+    if request.param == "fresh":
+        yield None
+        return
+    from grader.sandbox.zygote import Zygote
+    forks = Zygote(Limits())
+    yield forks
+    forks.close()
+
+
 @pytest.fixture
 def make_submission(tmp_path):
     """Write `{file name: text}` into a fresh folder and return its path."""

@@ -215,8 +215,8 @@ def alive(pids: set[int]) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def box():
-    sandbox = Sandbox(LIMITS, files={"hostile.py": HOSTILE.encode()})
+def box(zygote):
+    sandbox = Sandbox(LIMITS, files={"hostile.py": HOSTILE.encode()}, zygote=zygote)
     yield sandbox
     pids = worker_processes(sandbox)
     sandbox.close()
@@ -229,12 +229,12 @@ def part(box):
 
 
 @pytest.fixture
-def fresh():
+def fresh(zygote):
     """A sandbox of its own, for what must be seen to die with it."""
     boxes = []
 
     def make(source: str = HOSTILE, name: str = "hostile", budget: float = 5.0):
-        sandbox = Sandbox(LIMITS, files={f"{name}.py": source.encode()})
+        sandbox = Sandbox(LIMITS, files={f"{name}.py": source.encode()}, zygote=zygote)
         boxes.append(sandbox)
         loaded = sandbox.load(name, [{"origin": f"{name}.py", "code": source}], budget=budget)
         return sandbox, Part(sandbox, name, 0, loaded)

@@ -92,8 +92,8 @@ LIMITS = Limits(memory_bytes=3 << 30, output_bytes=4096, call_seconds=30)
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n", "tp1_manual.py": SOURCE.encode()})
+def sandbox(zygote):
+    box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n", "tp1_manual.py": SOURCE.encode()}, zygote=zygote)
     yield box
     box.close()
 

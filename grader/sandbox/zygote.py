@@ -104,7 +104,7 @@ class Forked:
         self.stdout = None
 
     def _ended(self) -> bool:
-        return self.pid in self.zygote.exits or self.zygote.closed
+        return self.returncode is not None or self.pid in self.zygote.exits or self.zygote.closed
 
     def poll(self) -> int | None:
         with self.zygote.changed:
@@ -192,6 +192,7 @@ def _become_worker(request: dict, fds: list[int], keep) -> None:
         sys.path_importer_cache.clear()  # the zygote's view of the file system, before the new root
         import importlib
         importlib.invalidate_caches()
+        sys.argv = ["-c", str(requests), str(responses)]  # as a fresh worker's
         from grader.worker.__main__ import main
         main(requests, responses)
         code = 0
