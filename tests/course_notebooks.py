@@ -4,7 +4,7 @@ Each part's functions are written the way students write them (course skeleton
 comments, `Variable`, one-hot targets given to the loss, accuracies as 0-d tensors);
 `modules(...)` gives the same functions as the four contract modules, so a test can
 check that a notebook scores exactly what its modules score. Around them, the noise a
-real notebook carries: magics and shell lines, the course helper's `%run`, top-level
+real notebook carries: magics, automagics (`cd`, `ls`) and shell lines, the course helper's `%run`, top-level
 training loops and plots, an endless experiment, `__main__` blocks, `display`, a cell
 that does not parse, an indented cell, large image outputs, and Parts 5 (MNIST) and 6
 (SVM) that redefine the same names and must not reach Part 4.
@@ -209,7 +209,9 @@ from torch.autograd import Variable
 %matplotlib inline'''
 
 DOWNLOAD = '''\
-# Download utils-data.py for the Circles data
+# Download utils-data.py for the Circles data (IPython's automagics: no `%` needed)
+cd /content
+ls
 !wget https://github.com/cdancette/deep-learning-polytech-tp6-7/raw/master/tp8/utils-data.py
 %run 'utils-data.py'
 from tme5 import CirclesData  # the old name of the same file'''

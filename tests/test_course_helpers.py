@@ -10,7 +10,7 @@ import torch
 from grader.data.circles import make_circles, make_grid
 
 COURSE_DIR = Path(__file__).parents[1] / "grader" / "worker" / "course"
-HELPERS = ("utils", "utils_data", "tme5")
+HELPERS = ("utils", "utils_data", "tme5", "tme6")
 
 
 @pytest.fixture()
@@ -58,6 +58,9 @@ def test_star_imports_give_the_course_names(course):
     namespace = {}
     exec("from utils import *", namespace)
     assert {"accuracy", "AverageMeter", "TrainLossPlot", "AccLossPlot", "np", "plt"} <= set(namespace)
+    namespace = {}
+    exec("from tme6 import *", namespace)  # the TP 1-cd helpers' name in 2018-2022
+    assert namespace["AverageMeter"] is course("utils").AverageMeter and "accuracy" in namespace
 
 
 def test_circles_plots_are_headless(course, no_show):

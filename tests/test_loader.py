@@ -134,7 +134,7 @@ def test_run_magic_of_course_helper():
     assert loaded.skipped == []
 
 
-@pytest.mark.parametrize("cell", ["%run utils.py", "%run 'tme5.py'", "%run \"utils_data.py\""])
+@pytest.mark.parametrize("cell", ["%run utils.py", "%run 'tme5.py'", "%run \"utils_data.py\"", "%run tme6.py"])
 def test_run_magic_variants(cell):
     assert run(ipython(cell)).skipped == []
 
@@ -166,6 +166,18 @@ def test_later_definitions_replace_earlier():
 def test_chunks_share_one_namespace_and_functions_see_it():
     ns = load([Chunk("c1", "K = 3\n"), Chunk("c2", "def f():\n    return K\n")], "p").namespace
     assert ns["f"]() == 3 and ns["__name__"] == "p"
+
+
+def test_module_has_its_file_in_the_worker_home(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ns = run("import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n", origin="answers.py").namespace
+    assert ns["__file__"] == str(tmp_path / "answers.py") and ns["HERE"] == str(tmp_path)
+    assert "__file__" not in run("X = 1\n", origin="nb.ipynb, cell 1").namespace  # as in Jupyter
+
+
+def test_tqdm_is_available():
+    ns = run("from tqdm import tqdm\nfrom tqdm.notebook import tqdm as tqdm_nb\n").namespace
+    assert callable(ns["tqdm"]) and callable(ns["tqdm_nb"])
 
 
 def test_course_globals_provided():

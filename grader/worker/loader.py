@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 # A notebook's `%run 'utils-data.py'` of a course helper imports our version of it.
 COURSE_HELPERS = {"utils.py": "utils", "utils-data.py": "utils_data",
-                  "utils_data.py": "utils_data", "tme5.py": "tme5"}
+                  "utils_data.py": "utils_data", "tme5.py": "tme5", "tme6.py": "tme6"}
 
 
 class StatementTimeout(BaseException):
@@ -212,6 +212,8 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
     _import_student_files(budget)
     namespace = {} if namespace is None else namespace
     namespace.update({"__name__": module_name, "__builtins__": __builtins__})
+    if len(chunks) == 1 and chunks[0].origin.endswith(".py"):  # a module, copied into the worker's home
+        namespace.setdefault("__file__", os.path.abspath(chunks[0].origin))
     loaded = Loaded(namespace)
     trees = []
     for chunk in chunks:
