@@ -67,6 +67,49 @@ def test_own_definitions_are_not_called_and_dependents_are_silent():
     assert loaded.skipped == []  # not run on purpose: nothing to report
 
 
+def test_deferred_assignments_run_when_asked_for_and_only_then():
+    loaded = run(
+        "calls = []\n"
+        "def conv_params(i, o, k):\n    calls.append(o)\n    return o * (i * k * k + 1)\n"
+        "def main(batch_size, lr):\n    raise AssertionError('main ran')\n"
+        "LAYER_TABLE = [('conv1', (32, 32, 32), conv_params(3, 32, 5)), ('conv2', (64, 16, 16), conv_params(32, 64, 5))]\n"
+        "TOTAL_PARAMS = sum(n for _, _, n in LAYER_TABLE)\n"
+        "result = main(128, 0.1)\n"
+        "accuracy = result[0]\n")
+    ns = loaded.namespace
+    assert loaded.skipped == [] and ns["calls"] == []  # nothing ran at load time
+    assert {"LAYER_TABLE", "TOTAL_PARAMS", "result", "accuracy"} <= set(loaded.names()) and "_" not in loaded.names()
+    assert ns["TOTAL_PARAMS"] == 2432 + 51264 and ns["calls"] == [32, 64]  # its table, computed once
+    assert ns["LAYER_TABLE"][1][2] == 51264 and ns["calls"] == [32, 64]
+    for _ in range(2):  # asked for, `main` runs and fails: each time with its own error
+        with pytest.raises(AssertionError, match="main ran"):
+            ns["accuracy"]
+
+
+def test_deferred_assignment_past_its_budget_is_named_when_asked_for():
+    ns = run("def slow():\n    while True:\n        pass\nx = slow()\ny = 1\n", budget=0.5).namespace
+    assert ns["y"] == 1
+    with pytest.raises(RuntimeError, match=r"`x = slow\(\)` \(sub.py, line 4\) ran past its 0.5 s budget"):
+        ns["x"]
+
+
+def test_later_assignment_replaces_a_deferred_one_and_the_reverse():
+    ns = run("def f():\n    return 'f'\na = f()\na = 1\nb = 2\nb = f()\n").namespace
+    assert ns["a"] == 1 and ns["b"] == "f"
+
+
+def test_every_version_of_a_class_is_kept_and_built_as_when_its_cell_ran():
+    first = ("import torch.nn as nn\nclass ConvNet(nn.Module):\n    def __init__(self):\n"
+             "        super(ConvNet, self).__init__()\n        self.fc = nn.Linear(2, 2)\n")
+    later = ("class ConvNet(nn.Module):\n    def __init__(self):\n        super(ConvNet, self).__init__()\n"
+             "        self.bn = nn.BatchNorm2d(2)\n    def copy(self):\n        ConvNet = dict\n        return ConvNet()\n")
+    ns = load([Chunk("nb.ipynb, cell 4", first), Chunk("nb.ipynb, cell 62", later)], "tp2_cnn").namespace
+    old, new = ns.versions("ConvNet")
+    assert new is ns["ConvNet"] and [c.__name__ for _, c in ns.classes] == ["ConvNet", "ConvNet"]
+    assert hasattr(old(), "fc") and hasattr(new(), "bn")  # cell 4's super() finds cell 4's class
+    assert new().copy() == {}  # a local of the same name stays a local
+
+
 def test_lambda_calling_own_function_is_a_definition():
     ns = run("def g():\n    return 4\nh = lambda: g() + 1\n").namespace
     assert ns["h"]() == 5

@@ -74,8 +74,7 @@ class Worker:
             self.origins |= {c.origin for c in chunks}
             loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
             self.parts[header["part"]] = loaded.namespace
-            names = sorted(k for k in loaded.namespace if not k.startswith("__"))
-            return {"names": names, "skipped": loaded.skipped}
+            return {"names": loaded.names(), "skipped": loaded.skipped}
         target = self.target(header["target"])
         if op == "get":
             return target

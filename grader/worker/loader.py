@@ -41,9 +41,79 @@ class Chunk:
 
 
 @dataclass
+class Deferred:
+    """An assignment that is top-level work (`result = main(128, 0.1)`), run when asked for."""
+    code: object
+    where: str
+    computes: bool
+    state: str = "waiting"  # "running" (its own name is not defined yet), then "done"
+    error: BaseException | None = None
+
+
+class Namespace(dict):
+    """A part's names, as the notebook or module would have made them run top to bottom.
+
+    `classes` holds every version of every class, in definition order. Looking up a
+    deferred assignment's name (from a check, or from code that needs it) runs that
+    assignment once, under the statement budget; never while loading.
+    """
+
+    def __init__(self, budget: float):
+        super().__init__()
+        self.budget, self.lazy, self.depth = budget, False, 0
+        self.classes: list[tuple[str, type]] = []
+        self.deferred: dict[str, Deferred] = {}
+
+    def names(self) -> list[str]:
+        return sorted({k for k in self if not k.startswith("__")} | set(self.deferred))
+
+    def versions(self, name: str) -> list[type]:
+        return [cls for n, cls in self.classes if n == name]
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name) or (self.lazy and name in self.deferred)
+
+    def __missing__(self, name):
+        deferred = self.deferred.get(name) if self.lazy else None
+        if deferred is None or deferred.state == "running":
+            raise KeyError(name)
+        if deferred.state == "waiting":
+            deferred.state = "running"
+            deferred.error = self._compute(deferred)
+            deferred.state = "done"
+        if deferred.error is not None:
+            raise deferred.error
+        return super().__getitem__(name)
+
+    def _compute(self, deferred: Deferred) -> BaseException | None:
+        self.depth += 1
+        try:
+            if self.depth > 1:  # needed by another deferred assignment: under that one's budget
+                exec(deferred.code, self)
+                return None
+            failure = _trial(deferred.code, self, self.budget) if deferred.computes else None
+            if failure:
+                return RuntimeError(f"{deferred.where} {failure.replace('at load time', 'when asked for')}")
+            _run(deferred.code, self, self.budget)
+        except StatementTimeout:
+            return TimeoutError(f"{deferred.where} ran past its {self.budget:g} s budget")
+        except Exception as e:  # noqa: BLE001 - the student's own failure, raised where the name is used
+            return e
+        finally:
+            self.depth -= 1
+        return None
+
+
+@dataclass
 class Loaded:
     namespace: dict
     skipped: list[dict] = field(default_factory=list)  # {"where", "error"}
+
+    def names(self) -> list[str]:
+        """What the part defines, deferred assignments included."""
+        if isinstance(self.namespace, Namespace):
+            return self.namespace.names()
+        return sorted(k for k in self.namespace if not k.startswith("__"))
 
 
 def where(origin: str, line: int) -> str:
@@ -149,6 +219,48 @@ def _helper_run(node: ast.stmt) -> str | None:
     return COURSE_HELPERS.get(os.path.basename(target))
 
 
+def _targets(node: ast.Assign | ast.AnnAssign) -> set[str]:
+    """The names an assignment binds (not those of a comprehension in its value)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _deferrable(node: ast.stmt) -> bool:
+    """An assignment to names, which can run later in the part's namespace (not `x = !ls`)."""
+    return (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and bool(_targets(node))
+            and not _calls(node.value, set()))
+
+
+class _OwnClassName(ast.NodeTransformer):
+    """In the methods of class `name`, the class's own name becomes `__class__`: the version
+    that this class statement makes, as when its cell ran, not one defined later."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def visit_ClassDef(self, node):
+        return node  # a nested class: its `__class__` is its own
+
+    def visit_FunctionDef(self, node):
+        if self.name in _assigned(node) or self.name in {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}:
+            return node  # a local of the same name
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Name("__class__", ast.Load()), node)
+        return node
+
+
+def _own_class_name(node: ast.ClassDef) -> ast.ClassDef:
+    rewrite = _OwnClassName(node.name)
+    node.body = [rewrite.visit(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n
+                 for n in node.body]
+    return node
+
+
 def runnable(node: ast.stmt, own: set[str]) -> bool:
     """Whether a statement is a definition (safe to run at load time)."""
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
@@ -208,9 +320,11 @@ def _import_student_files(budget: float) -> None:
 
 
 def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None) -> Loaded:
-    """Run the definitions of `chunks` in order, in one fresh namespace (or `namespace`)."""
+    """Run the definitions of `chunks` in order, in one fresh `Namespace` (or `namespace`,
+    a module's, where deferred assignments are not run and only the last class is kept)."""
     _import_student_files(budget)
-    namespace = {} if namespace is None else namespace
+    namespace = Namespace(budget) if namespace is None else namespace
+    lazy = isinstance(namespace, Namespace)
     namespace.update({"__name__": module_name, "__builtins__": __builtins__})
     if len(chunks) == 1 and chunks[0].origin.endswith(".py"):  # a module, copied into the worker's home
         namespace.setdefault("__file__", os.path.abspath(chunks[0].origin))
@@ -233,8 +347,13 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
             if helper:  # at the line of the `%run`, so that a failure points there
                 node = ast.copy_location(ast.parse(f"from {helper} import *").body[0], node)
             elif not runnable(node, own):
-                not_run |= _assigned(node)
+                if lazy and _deferrable(node):
+                    _defer(namespace, node, chunk.origin)
+                else:
+                    not_run |= _assigned(node)
                 continue
+            elif isinstance(node, ast.ClassDef):
+                node = _own_class_name(node)
             code = compile(ast.fix_missing_locations(ast.Module([node], [])), chunk.origin, "exec")
             failure = _trial(code, namespace, budget) if _computes(node) else None
             if failure:
@@ -246,13 +365,38 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                 loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                        "error": f"ran past its {budget:g} s budget at load time"})
             except (Exception, SystemExit) as e:  # noqa: BLE001 - any student failure skips that statement
-                if isinstance(e, NameError) and getattr(e, "name", None) in not_run:
+                missing = getattr(e, "name", None) if isinstance(e, NameError) else None
+                if lazy and _deferrable(node) and missing in namespace.deferred:
+                    _defer(namespace, node, chunk.origin)  # needs a deferred value: deferred too
+                elif missing in not_run or (lazy and missing in namespace.deferred):
                     not_run |= _assigned(node)  # depends on top-level work that is not run
-                    continue
-                loaded.skipped.append({"where": where(chunk.origin, node.lineno),
-                                       "error": f"{type(e).__name__}: {e}"})
+                else:
+                    loaded.skipped.append({"where": where(chunk.origin, node.lineno),
+                                           "error": f"{type(e).__name__}: {e}"})
+                continue
+            if lazy:
+                _ran(namespace, node)
     _provide_course_globals(namespace)
+    if lazy:
+        namespace.lazy = True
     return loaded
+
+
+def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
+    code = compile(ast.fix_missing_locations(ast.Module([node], [])), origin, "exec")
+    deferred = Deferred(code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", _computes(node))
+    for name in _targets(node):  # run top to bottom, this assignment's value is the last
+        dict.pop(namespace, name, None)
+        namespace.deferred[name] = deferred
+
+
+def _ran(namespace: Namespace, node: ast.stmt) -> None:
+    """After a statement ran at load: its names are no longer deferred; a class joins its versions."""
+    defines = isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+    for name in {node.name} if defines else _assigned(node):
+        namespace.deferred.pop(name, None)
+    if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
+        namespace.classes.append((node.name, namespace[node.name]))
 
 
 def _provide_course_globals(namespace: dict) -> None:
