@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from grader.sandbox import channel
-from grader.worker import loader
+from grader.worker import colab, loader
 
 COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
 
@@ -104,6 +104,7 @@ def _function_name(frame) -> str:
 
 def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
+    colab.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
     worker = Worker()
