@@ -11,8 +11,9 @@ from grader.reference import tp2_cnn as ref
 from grader.rubric.checks import fail
 from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad, loader
 
-__all__ = ["memo", "seeded", "reference_description", "param_layers", "reference_epoch",
-           "tiny_state", "crops", "identify", "values", "TinyNet", "describe", "is_bad"]
+__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "reference_description",
+           "param_layers", "reference_epoch", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
+           "is_bad"]
 
 
 def memo(student, key: str, compute):
@@ -41,6 +42,73 @@ def seeded(seed: int, build):
 
 def generator(seed: int, salt: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1000 + salt)
+
+
+def inputs(seed: int, n: int, size: int) -> torch.Tensor:
+    """A batch of images drawn from the seed, one draw per image size."""
+    return torch.randn(n, 3, size, size, generator=generator(seed, size))
+
+
+def describe_student(student, seed: int, ref, size: int, train: bool = False) -> dict:
+    """The student's class `ref` (a name, or [name, version]) described on `inputs(seed, 2, size)`."""
+    return memo(student, f"describe:{ref}:{size}:{train}",
+                lambda: student.probe("tp2_cnn.describe_model", ref, inputs(seed, 2, size), train))
+
+
+def class_versions(student) -> list[dict]:
+    return memo(student, "class_versions", lambda: student.probe("tp2_cnn.class_versions"))
+
+
+def _signature(description: dict) -> list:
+    keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features", "out_features")
+    return [(m["type"], [m.get("config", {}).get(k) for k in keys]) for m in param_layers(description)]
+
+
+def is_handout_convnet(description: dict, seed: int) -> bool:
+    """Whether a description is the handout's ConvNet: the reference's layers, nothing more."""
+    want = reference_description("ConvNet", inputs(seed, 2, 32))
+    return (description["error"] is None and description["total"] == want["total"]
+            and _signature(description) == _signature(want)
+            and not any("Norm" in m["type"] or "Dropout" in m["type"] for m in description["modules"]))
+
+
+def baseline(student, seed: int):
+    """The ConvNet the baseline checks judge (contract): the version that is the handout's
+    network if one is, else the first."""
+    student.require("ConvNet")
+
+    def choose():
+        refs = [["ConvNet", v["index"]] for v in class_versions(student) if v["name"] == "ConvNet"]
+        if len(refs) <= 1:
+            return "ConvNet"
+        return next((r for r in refs if is_handout_convnet(describe_student(student, seed, r, 32), seed)), refs[0])
+    return memo(student, "baseline", choose)
+
+
+def improved(student, seed: int) -> tuple[object, str]:
+    """The network the improved-network checks judge, and what messages call it (contract):
+    ConvNetImproved; else the last ConvNet when it differs from the baseline; else the last
+    other nn.Module subclass that holds a BatchNorm2d."""
+    def choose():
+        if "ConvNetImproved" in student.names:
+            return "ConvNetImproved", "ConvNetImproved"
+        versions = class_versions(student)
+        convnets = [v for v in versions if v["name"] == "ConvNet"]
+        if len(convnets) > 1 and "ConvNet" in student.names:
+            last, base = ["ConvNet", convnets[-1]["index"]], baseline(student, seed)
+            if last != base and _layout(describe_student(student, seed, last, 32)) != \
+                    _layout(describe_student(student, seed, base, 32)):
+                return last, f"ConvNet (the version of {convnets[-1]['where']})"
+        others = [v for v in versions if v["name"] != "ConvNet" and v["module"] and v["batchnorm"]]
+        return ([others[-1]["name"], others[-1]["index"]], others[-1]["name"]) if others else None
+    found = memo(student, "improved", choose)
+    if found is None:
+        student.require("ConvNetImproved")  # not found: says so, with the near misses
+    return found
+
+
+def _layout(description: dict) -> list:
+    return [(m["type"], m["config"]) for m in description["modules"]]
 
 
 def reference_description(class_name: str, x: torch.Tensor, train: bool = False) -> dict:

@@ -14,22 +14,17 @@ from grader.data.cifar import make_synthetic
 from grader.reference import answers as ref_answers
 from grader.reference import tp2_cnn as ref
 from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
-from grader.rubric.cnn_common import (generator, identify, is_bad, memo, param_layers,
-                                      reference_description, reference_epoch, tiny_state, values)
+from grader.rubric.cnn_common import (baseline, describe_student, generator, identify, improved, inputs, is_bad,
+                                      memo, param_layers, reference_description, reference_epoch, tiny_state,
+                                      values)
 
 PART = "tp2_cnn"
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
 Q10 = {name: (shape, n) for name, shape, n in ref_answers.LAYER_TABLE}
 
 
-def _x(seed: int, n: int, size: int) -> torch.Tensor:
-    return torch.randn(n, 3, size, size, generator=generator(seed, size))
-
-
-def _describe(student, seed: int, class_name: str, size: int, train: bool = False) -> dict:
-    student.require(class_name)
-    return memo(student, f"describe:{class_name}:{size}:{train}",
-                lambda: student.probe("tp2_cnn.describe_model", class_name, _x(seed, 2, size), train))
+def _baseline(student, seed: int, size: int = 32) -> dict:
+    return describe_student(student, seed, baseline(student, seed), size)
 
 
 def _count(n: int) -> str:
@@ -41,15 +36,15 @@ def _count(n: int) -> str:
 @check("tp2_cnn::convnet::output_shape", points=2, question="1-cd Q15")
 def test_convnet_output_shape(student, seed):
     """ConvNet maps a batch of 3×32×32 images to (B, 10) logits."""
-    model = student.call("ConvNet")
-    out = model.call(_x(seed, 4, 32))
+    model = student.probe("tp2_cnn.build", baseline(student, seed))
+    out = model.call(inputs(seed, 4, 32))
     expect_shape(out, (4, 10), "ConvNet()(x) for x of shape (4, 3, 32, 32)", "one row of 10 logits per image")
 
 
 @check("tp2_cnn::convnet::param_count", points=3, question="1-cd Q11")
 def test_convnet_param_count(student, seed):
     """ConvNet has 1,191,170 trainable parameters (Q11), layer by layer as in the Q10 table."""
-    got = _describe(student, seed, "ConvNet", 32)
+    got = _baseline(student, seed)
     if got["total"] == ref_answers.TOTAL_PARAMS:
         return
     layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
@@ -82,8 +77,8 @@ def test_convnet_param_count(student, seed):
 @check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
     """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
-    got = _describe(student, seed, "ConvNet", 32)
-    want = param_layers(reference_description("ConvNet", _x(seed, 2, 32)))
+    got = _baseline(student, seed)
+    want = param_layers(reference_description("ConvNet", inputs(seed, 2, 32)))
     layers = param_layers(got)
     problems, diagnosis = [], None
     for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
@@ -135,7 +130,7 @@ def test_convnet_layers(student, seed):
 @check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")
 def test_convnet_relu(student, seed):
     """ConvNet applies a ReLU after each convolution and after fc4, none after fc5."""
-    got = _describe(student, seed, "ConvNet", 32)
+    got = _baseline(student, seed)
     if got["error"]:
         fail(f"ConvNet's forward on (2, 3, 32, 32) images failed: {got['error']}.")
     layers = param_layers(got)
@@ -148,7 +143,7 @@ def test_convnet_relu(student, seed):
              f"{', '.join(missing)}.",
              f"missing ReLU after {', '.join(missing)}: without a non-linearity between them, "
              "stacked linear layers collapse into one linear map (1-ab Q3, 1-cd Q15).")
-    out = student.call("ConvNet").call(_x(seed, 4, 32))
+    out = student.probe("tp2_cnn.build", baseline(student, seed)).call(inputs(seed, 4, 32))
     out = expect_shape(out, (4, 10), "ConvNet()(x)")
     if float(out.min()) >= 0:
         softmax = torch.allclose(out.double().sum(1), torch.ones(4, dtype=torch.float64), atol=1e-4)
@@ -162,7 +157,8 @@ def test_convnet_relu(student, seed):
 @check("tp2_cnn::improved::output_shape", points=2, question="1-cd Q22-25")
 def test_improved_output_shape(student, seed):
     """ConvNetImproved maps 28×28 crops to (B, 10) logits, reaching fc4 as 64×4×4 (last pool with ceil_mode=True)."""
-    got = _describe(student, seed, "ConvNetImproved", 28)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28)
     if got["error"]:
         pools = [m for m in got["modules"] if "Pool" in m["type"]]
         last = pools[-1]["config"] if pools else {}
@@ -170,19 +166,20 @@ def test_improved_output_shape(student, seed):
         if pools and last.get("ceil_mode") is False:
             diagnosis = ("the last pool without ceil_mode=True: 28×28 crops give 28→14→7→3 maps, so "
                          "fc4 receives 64·3·3 = 576 values instead of 64·4·4 = 1024.")
-        fail(f"ConvNetImproved's forward on 28×28 images (2, 3, 28, 28) failed: {got['error']}.", diagnosis)
+        fail(f"{name}'s forward on 28×28 images (2, 3, 28, 28) failed: {got['error']}.", diagnosis)
     linear = [t for t in got["trace"] if t["type"] == "Linear"]
     if linear and linear[0]["in_shape"][1:] != [1024]:
         fail(f"fc4 receives {linear[0]['in_shape'][1:]} values per image from a 28×28 crop; it should be "
              "64·4·4 = 1024.")
-    out = student.call("ConvNetImproved").call(_x(seed, 4, 28))
-    expect_shape(out, (4, 10), "ConvNetImproved()(x) for x of shape (4, 3, 28, 28)")
+    out = student.probe("tp2_cnn.build", ref).call(inputs(seed, 4, 28))
+    expect_shape(out, (4, 10), f"{name}()(x) for x of shape (4, 3, 28, 28)")
 
 
 @check("tp2_cnn::improved::batchnorm", points=2, question="1-cd Q34")
 def test_improved_batchnorm(student, seed):
     """ConvNetImproved has a BatchNorm2d after each convolution."""
-    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28, train=True)
     order = got["trace"] if not got["error"] else got["modules"]
     convs, missing = 0, []
     for k, m in enumerate(order):
@@ -197,7 +194,7 @@ def test_improved_batchnorm(student, seed):
         if not any("BatchNorm" in n["type"] for n in following):
             missing.append(f"conv{convs}")
     if convs == 0:
-        fail("ConvNetImproved has no Conv2d module.")
+        fail(f"{name} has no Conv2d module.")
     if missing:
         fail(f"no BatchNorm2d after {', '.join(missing)}: the improved network normalises the output of "
              "each convolution (Q34).", "BatchNorm2d missing after " + ", ".join(missing) + ".")
@@ -206,9 +203,10 @@ def test_improved_batchnorm(student, seed):
 @check("tp2_cnn::improved::dropout", points=2, question="1-cd Q29-33")
 def test_improved_dropout(student, seed):
     """ConvNetImproved has a Dropout between fc4 and fc5, active in train mode."""
-    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28, train=True)
     if got["error"]:
-        fail(f"ConvNetImproved's forward on 28×28 images failed: {got['error']}.")
+        fail(f"{name}'s forward on 28×28 images failed: {got['error']}.")
     linears = [k for k, t in enumerate(got["trace"]) if t["type"] == "Linear"]
     between = got["trace"][linears[-2] + 1:linears[-1]] if len(linears) >= 2 else []
     if any("Dropout" in t["type"] for t in between):
@@ -216,14 +214,14 @@ def test_improved_dropout(student, seed):
     behaviour = _improved_behaviour(student, seed)
     if not torch.equal(behaviour["train1"], behaviour["train2"]):
         return  # a functional dropout (F.dropout(x, p, self.training)): it works
-    fail("ConvNetImproved has no Dropout between fc4 and fc5: in train mode, two passes over the same "
+    fail(f"{name} has no Dropout between fc4 and fc5: in train mode, two passes over the same "
          "images give the same outputs.", "Dropout missing between fc4 and fc5 (Q29-33).")
 
 
 def _improved_behaviour(student, seed):
-    student.require("ConvNetImproved")
+    ref, _ = improved(student, seed)
     return memo(student, "improved_behaviour", lambda: student.probe(
-        "tp2_cnn.improved_behaviour", "ConvNetImproved", _x(seed, 6, 28)))
+        "tp2_cnn.improved_behaviour", ref, inputs(seed, 6, 28)))
 
 
 @check("tp2_cnn::improved::eval_mode", points=2, question="1-cd Q29-34")
@@ -549,8 +547,8 @@ def test_short_training_run(student, seed, record):
     xt, yt = make_synthetic(RUN["n_test_per_class"], seed=seed + 10_000)
     mean, std = ref.compute_mean_std(x)
     norm = lambda t: (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # noqa: E731
-    curves = student.probe("tp2_cnn.short_run", norm(x), y, norm(xt), yt, RUN["epochs"], RUN["batch"],
-                           RUN["lr"], seed, _timeout=120)
+    curves = student.probe("tp2_cnn.short_run", baseline(student, seed), norm(x), y, norm(xt), yt, RUN["epochs"],
+                           RUN["batch"], RUN["lr"], seed, _timeout=120)
     for key, series in curves.items():
         for v in series:
             if is_bad(v):

@@ -87,9 +87,41 @@ def describe(model: nn.Module, x: torch.Tensor | None = None) -> dict:
     return out
 
 
-def describe_model(ns: dict, class_name: str, x: torch.Tensor, train: bool = False) -> dict:
-    """Instantiate the student's `class_name` and describe it on input `x`."""
-    model = ns[class_name]()
+def _class(ns: dict, ref):
+    """The class `ref` names: `"ConvNet"` (its last version) or `["ConvNet", k]` (its k-th)."""
+    if isinstance(ref, str):
+        return ns[ref]
+    name, index = ref
+    return ns.versions(name)[index]
+
+
+def class_versions(ns: dict) -> list[dict]:
+    """Every class the part defined, every version, in definition order: where, and whether it
+    is an nn.Module that holds a BatchNorm2d once built (None when it cannot be built alone)."""
+    out, counts = [], {}
+    for name, cls in ns.classes:
+        index = counts[name] = counts.get(name, -1) + 1
+        code = next((f.__code__ for f in vars(cls).values() if hasattr(f, "__code__")), None)
+        module = isinstance(cls, type) and issubclass(cls, nn.Module)
+        batchnorm = None
+        if module:
+            try:
+                batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in cls().modules())
+            except Exception:  # noqa: BLE001 - a class that needs arguments is no candidate
+                pass
+        out.append({"name": name, "index": index, "module": module, "batchnorm": batchnorm,
+                    "where": f"{code.co_filename}, line {code.co_firstlineno}" if code else None})
+    return out
+
+
+def build(ns: dict, ref):
+    """An instance of the student's class `ref`, held by the worker."""
+    return _class(ns, ref)()
+
+
+def describe_model(ns: dict, ref, x: torch.Tensor, train: bool = False) -> dict:
+    """Instantiate the student's class `ref` and describe it on input `x`."""
+    model = _class(ns, ref)()
     model.train(train)
     return describe(model, x)
 
@@ -98,9 +130,9 @@ def _buffers(model: nn.Module) -> dict:
     return {name: b.detach().clone() for name, b in model.named_buffers()}
 
 
-def improved_behaviour(ns: dict, class_name: str, x: torch.Tensor) -> dict:
+def improved_behaviour(ns: dict, ref, x: torch.Tensor) -> dict:
     """Eval mode: two passes, a pass on a sub-batch, buffers kept; train mode: two passes."""
-    model = ns[class_name]()
+    model = _class(ns, ref)()
     model.eval()
     before = _buffers(model)
     with torch.no_grad():
@@ -270,10 +302,10 @@ def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
 # -- a short training run -------------------------------------------------------------
 
 @_flushed
-def short_run(ns: dict, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
-    """The student's ConvNet trained by the student's epoch with plain SGD; the curves
-    as `epoch` reports them (test first measured before any training)."""
-    model = ns["ConvNet"]()
+def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
+    """The student's ConvNet (class `ref`) trained by the student's epoch with plain SGD; the
+    curves as `epoch` reports them (test first measured before any training)."""
+    model = _class(ns, ref)()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
     train_data = loader(x, y, batch, shuffle=True, seed=seed)
