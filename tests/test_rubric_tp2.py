@@ -106,7 +106,7 @@ def test_mistakes_padding_dropout_at_test_zero_grad_global_mean_gamma(make_submi
         ("            optimizer.zero_grad()\n", ""),                                     # zero_grad missing
         ("    mean = images.mean(dim=(0, 2, 3))\n    std = images.std(dim=(0, 2, 3))\n",
          "    mean = images.mean().expand(3)\n    std = images.std().expand(3)\n"),       # global mean/std
-        ("gamma=0.95", "gamma=0.9"),                                                     # wrong gamma
+        ("LR_GAMMA = 0.95", "LR_GAMMA = 0.9"),                                           # wrong gamma
         extra="\n\nimport torch.nn.functional as F\n\n\nclass TrainDropout(nn.Dropout):\n    def forward(self, x):\n"
               "        return F.dropout(x, self.p, training=True)\n")
     report = grade_path(make_submission({"tp2_cnn.py": source}), parts=("tp2_cnn",))

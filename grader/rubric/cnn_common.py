@@ -9,11 +9,12 @@ import torch.nn as nn
 
 from grader.reference import tp2_cnn as ref
 from grader.rubric.checks import fail
+from grader.worker.colab import cifar_split
 from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad, loader
 
 __all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "reference_description",
            "param_layers", "reference_epoch", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
-           "is_bad"]
+           "is_bad", "cifar_image", "accepted_mean_std", "fit_normalisation"]
 
 
 def memo(student, key: str, compute):
@@ -183,6 +184,32 @@ def values(results, what: str) -> list[float]:
 
 
 # -- transforms ----------------------------------------------------------------------
+
+def cifar_image(train: bool) -> torch.Tensor:
+    """The first image of the grader's CIFAR-10 split, as ToTensor gives it (3, 32, 32)."""
+    return torch.from_numpy(cifar_split(train)[0][0]).permute(2, 0, 1).float() / 255
+
+
+def accepted_mean_std() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The normalisations the contract accepts in `get_dataset`: the per-channel mean and std
+    of the grader's training images, or CIFAR-10's published ones (either std)."""
+    images = torch.from_numpy(cifar_split(True)[0]).permute(0, 3, 1, 2).float() / 255
+    computed = ref.compute_mean_std(images)
+    return [computed] + [(torch.tensor(ref.CIFAR10_MEAN), torch.tensor(std)) for std in ref.CIFAR10_STDS]
+
+
+def fit_normalisation(outputs: torch.Tensor, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The per-channel (mean, std) with outputs = (raw − mean) / std, or None when the outputs
+    are no such function of the crops they were made from."""
+    o, r = outputs.double().transpose(0, 1).reshape(3, -1), raw.double().transpose(0, 1).reshape(3, -1)
+    rc = r - r.mean(1, keepdim=True)
+    slope = (rc * (o - o.mean(1, keepdim=True))).sum(1) / (rc * rc).sum(1).clamp_min(1e-12)
+    offset = o.mean(1) - slope * r.mean(1)
+    residual = (o - slope[:, None] * r - offset[:, None]).abs().max()
+    if not bool((slope > 0).all()) or float(residual) > 1e-3 * max(1.0, float(o.abs().max())):
+        return None
+    return (-offset / slope).float(), (1 / slope).float()
+
 
 def crops(image: torch.Tensor, size: int = 28) -> tuple[torch.Tensor, list[tuple[int, int, bool]]]:
     """Every size x size crop of `image`, unflipped and flipped, with (top, left, flipped)."""

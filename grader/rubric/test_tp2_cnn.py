@@ -14,9 +14,9 @@ from grader.data.cifar import make_synthetic
 from grader.reference import answers as ref_answers
 from grader.reference import tp2_cnn as ref
 from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
-from grader.rubric.cnn_common import (baseline, describe_student, generator, identify, improved, inputs, is_bad,
-                                      memo, param_layers, reference_description, reference_epoch, tiny_state,
-                                      values)
+from grader.rubric.cnn_common import (accepted_mean_std, baseline, cifar_image, describe_student,
+                                      fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
+                                      param_layers, reference_description, reference_epoch, tiny_state, values)
 
 PART = "tp2_cnn"
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
@@ -390,7 +390,10 @@ def _channel_images(seed):
 
 @check("tp2_cnn::normalise::mean_std", points=2, question="1-cd Q19-21")
 def test_compute_mean_std(student, seed):
-    """compute_mean_std gives the per-channel mean and standard deviation, each of shape (3,)."""
+    """compute_mean_std gives the per-channel mean and standard deviation, each of shape (3,)
+    (without it, get_dataset's loaders normalise with those of the training images or CIFAR-10's)."""
+    if _instead(student, "compute_mean_std", "get_dataset"):
+        return _expect_loader_mean_std(student, seed)
     images = _channel_images(seed)
     student.require("compute_mean_std")
     got = student.probe("tp2_cnn.compute_mean_std", images)
@@ -413,10 +416,31 @@ def test_compute_mean_std(student, seed):
                  why_shape="one value per channel: std over dims (0, 2, 3)")
 
 
+def _instead(student, function: str, course: str) -> bool:
+    """Whether the course's `course` (get_dataset, main) is judged instead of the contract's
+    `function`, which the part does not define (contract)."""
+    return function not in student.names and course in student.names
+
+
+def _expect_loader_mean_std(student, seed):
+    outputs, keys, raw = _transformed(student, seed, True)
+    mean, std = _loader_normalisation(outputs, keys, raw)
+    if any(float((mean - m).abs().max()) <= 1e-3 and float((std - s).abs().max()) <= 1e-3
+           for m, s in accepted_mean_std()):
+        return
+    shown = f"mean ({', '.join(f'{v:.4f}' for v in mean)}) and std ({', '.join(f'{v:.4f}' for v in std)})"
+    same = float(mean.max() - mean.min()) < 1e-4 and float(std.max() - std.min()) < 1e-4
+    fail(f"get_dataset's train loader normalises with {shown}: neither the per-channel statistics of the "
+         "training images nor CIFAR-10's published ones (to 3 decimals).",
+         "global instead of per-channel mean/std: one value over all three channels; each channel has its "
+         "own (Q19-21)." if same else None)
+
+
 # -- data augmentation (Q22-25) ---------------------------------------------------------------
 
 MEAN, STD = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
 N_TRAIN_DRAWS = 200
+NOT_NORMALISED = "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."
 
 
 def _image(seed):
@@ -424,18 +448,48 @@ def _image(seed):
 
 
 def _transformed(student, seed, train: bool):
-    student.require("get_transforms")
+    """The transform's outputs for one image, the crop each is (or None), and the raw crops:
+    of get_transforms(train, MEAN, STD), or of the loader get_dataset returns (contract)."""
     n = N_TRAIN_DRAWS if train else 5
-    got = memo(student, f"transform:{train}", lambda: student.probe(
-        "tp2_cnn.transform_outputs", train, MEAN.clone(), STD.clone(), _image(seed), n))
-    what = f"get_transforms(train={train}, mean, std)"
+    if _instead(student, "get_transforms", "get_dataset"):
+        got = memo(student, "loaders", lambda: student.probe(
+            "tp2_cnn.loader_outputs", 32, {"train": N_TRAIN_DRAWS, "test": 5}))
+        what = f"get_dataset's {'train' if train else 'test'} loader"
+        if "bad" not in got:
+            split = got["train" if train else "test"]
+            got, image = split, cifar_image(train if split["train_split"] is None else split["train_split"])
+    else:
+        student.require("get_transforms")
+        got = memo(student, f"transform:{train}", lambda: student.probe(
+            "tp2_cnn.transform_outputs", train, MEAN.clone(), STD.clone(), _image(seed), n))
+        what, image = f"get_transforms(train={train}, mean, std)", _image(seed)
     if "bad" in got:
         fail(f"{what}: {got['bad']}.")
     outputs = got["outputs"]
     if tuple(outputs.shape[1:]) != (3, 28, 28):
         fail(f"{what} should turn a (3, 32, 32) image into a (3, 28, 28) one; got {tuple(outputs.shape[1:])}.")
-    keys, raw = identify(outputs, _image(seed))
+    keys, raw = identify(outputs, image)
     return outputs, keys, raw
+
+
+def _loader_normalisation(outputs, keys, raw) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (mean, std) that get_dataset's train loader normalises with; fails when it does not."""
+    _not_crops("the train transform", keys)
+    fit = fit_normalisation(outputs, raw)
+    if fit is None:
+        fail("the train transform's outputs are not (x − mean) / std of the crops, channel by channel.")
+    mean, std = fit
+    if float(mean.abs().max()) < 1e-3 and float((std - 1).abs().max()) < 1e-3:
+        fail("the train transform's outputs are the crops' pixels in [0, 1], not normalised.", NOT_NORMALISED)
+    return fit
+
+
+def _normalisation(student, seed) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean and std the transforms must normalise with: those given to get_transforms, or
+    the ones get_dataset's train loader uses (judged on their own by normalise::mean_std)."""
+    if _instead(student, "get_transforms", "get_dataset"):
+        return _loader_normalisation(*_transformed(student, seed, True))
+    return MEAN, STD
 
 
 def _not_crops(what, keys):
@@ -478,11 +532,11 @@ def test_transforms_flip(student, seed):
              "with p = 0.5 flips about half.", diagnosis)
 
 
-def _expect_normalised(what, outputs, keys, raw):
+def _expect_normalised(what, outputs, keys, raw, mean, std):
     _not_crops(what, keys)
-    mean, std = MEAN.view(1, 3, 1, 1), STD.view(1, 3, 1, 1)
+    mean, std = mean.view(1, 3, 1, 1), std.view(1, 3, 1, 1)
     expect_close(outputs, (raw - mean) / std, f"{what}'s output", rtol=1e-4, atol=1e-4, diagnoses={
-        "raw": (raw, "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."),
+        "raw": (raw, NOT_NORMALISED),
         "centred": (raw - mean, "only the mean is subtracted: divide by the std too."),
         "times": ((raw - mean) * std, "multiplied by the std instead of divided by it."),
         "inverse": (raw * std + mean, "the inverse normalisation x·std + mean instead of (x − mean) / std."),
@@ -493,7 +547,8 @@ def _expect_normalised(what, outputs, keys, raw):
 def test_transforms_normalise(student, seed):
     """The train transform normalises with the given per-channel mean and std."""
     outputs, keys, raw = _transformed(student, seed, True)
-    _expect_normalised("the train transform", outputs[:40], keys[:40], raw[:40] if raw is not None else None)
+    _expect_normalised("the train transform", outputs[:40], keys[:40], raw[:40] if raw is not None else None,
+                       *_normalisation(student, seed))
 
 
 @check("tp2_cnn::transforms::test_centre", points=2, question="1-cd Q22-25")
@@ -509,20 +564,34 @@ def test_transforms_test_centre(student, seed):
         fail(f"the test transform crops at row {keys[0][0]}, column {keys[0][1]}"
              f"{', flipped' if keys[0][2] else ''}; the centred crop starts at row 2, column 2.",
              "the test crop is not centred (CenterCrop(28)).")
-    _expect_normalised("the test transform", outputs, keys, raw)
+    _expect_normalised("the test transform", outputs, keys, raw, *_normalisation(student, seed))
 
 
 # -- learning-rate schedule (Q26-28) --------------------------------------------------------
 
+MAIN = dict(batch_size=32, lr=0.1, epochs=2)  # two epochs of 4 batches on the grader's small CIFAR-10
+
+
 @check("tp2_cnn::scheduler::exponential", points=2, question="1-cd Q26-28")
 def test_make_scheduler(student, seed):
-    """make_scheduler decays the learning rate by 0.95 per epoch: lr after k steps is lr0·0.95^k."""
+    """make_scheduler decays the learning rate by 0.95 per epoch: lr after k steps is lr0·0.95^k
+    (without it, the optimizer of `main` has those rates in its successive epochs)."""
+    if _instead(student, "make_scheduler", "main"):
+        student.require("main", "epoch")
+        lrs = student.probe("tp2_cnn.main_lrs", MAIN["batch_size"], MAIN["lr"], MAIN["epochs"], _timeout=120)["lrs"]
+        what = f"main(batch_size={MAIN['batch_size']}, lr={MAIN['lr']}, epochs={MAIN['epochs']}, cuda=True)"
+        if len(lrs) != MAIN["epochs"]:
+            fail(f"{what} called epoch with its optimizer {len(lrs)} times, not once per epoch.")
+        _expect_schedule(lrs, ref.lr_schedule(MAIN["lr"], MAIN["epochs"]), f"the optimizer of {what}")
+        return
     student.require("make_scheduler")
     lr0, steps = 0.1, 6
     got = student.probe("tp2_cnn.scheduler_lrs", lr0, steps)
-    lrs = got["lrs"]
-    want = [lr0 * 0.95 ** k for k in range(steps + 1)]
-    if all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
+    _expect_schedule(got["lrs"], ref.lr_schedule(lr0, steps + 1), f"with {got['type']}, the optimizer")
+
+
+def _expect_schedule(lrs: list[float], want: list[float], what: str):
+    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
         return
     ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a]
     diagnosis = None
@@ -530,8 +599,8 @@ def test_make_scheduler(student, seed):
         gamma = ratios[0]
         diagnosis = ("the learning rate never changes: no decay." if abs(gamma - 1) < 1e-9 else
                      f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not 0.95 (Q26-28).")
-    fail(f"with {got['type']}, the learning rates over {steps} epochs from {lr0} should be "
-         f"{', '.join(f'{v:.5g}' for v in want)}; got {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
+    fail(f"{what} should have the learning rates {', '.join(f'{v:.5g}' for v in want)} in its "
+         f"{len(want)} successive epochs from {want[0]}; got {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
 
 
 # -- a short training run (Q16-18) ----------------------------------------------------------

@@ -10,6 +10,7 @@ definitions keeps the two sides in step.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import numbers
 import sys
@@ -271,19 +272,68 @@ def transform_outputs(ns: dict, train: bool, mean: torch.Tensor, std: torch.Tens
                       image: torch.Tensor, n: int) -> dict:
     """Apply the student's transform `n` times to copies of one image."""
     transform = ns["get_transforms"](train, mean, std)
-    outputs = []
-    for _ in range(n):
-        out = transform(image.clone())
+    return _stacked([transform(image.clone()) for _ in range(n)], "the transform")
+
+
+def _stacked(outputs: list, what: str) -> dict:
+    tensors = []
+    for out in outputs:
         if not isinstance(out, torch.Tensor):
             try:
                 out = torch.as_tensor(out)
             except Exception:  # noqa: BLE001
-                return {"bad": f"the transform returned {type(out).__name__}, not a tensor"}
-        outputs.append(out.detach().float())
-    shapes = {tuple(o.shape) for o in outputs}
+                return {"bad": f"{what} returned {type(out).__name__}, not a tensor"}
+        tensors.append(out.detach().float())
+    shapes = {tuple(o.shape) for o in tensors}
     if len(shapes) != 1:
-        return {"bad": f"the transform returned images of different shapes {sorted(shapes)[:3]}"}
-    return {"outputs": torch.stack(outputs)}
+        return {"bad": f"{what} returned images of different shapes {sorted(shapes)[:3]}"}
+    return {"outputs": torch.stack(tensors)}
+
+
+@_flushed
+def loader_outputs(ns: dict, batch_size: int, draws: dict) -> dict:
+    """The first image of each loader that `get_dataset(batch_size)` returns, drawn through its
+    dataset (so its transform) `draws[split]` times, and which CIFAR-10 split the dataset holds."""
+    loaders = ns["get_dataset"](batch_size)
+    if not (isinstance(loaders, (tuple, list)) and len(loaders) >= 2):
+        return {"bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
+                       "(train_loader, test_loader)"}
+    out = {}
+    for split, loader in zip(("train", "test"), loaders):
+        dataset = getattr(loader, "dataset", None)
+        if dataset is None:
+            return {"bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"}
+        items = [dataset[0] for _ in range(draws[split])]
+        got = _stacked([i[0] if isinstance(i, (tuple, list)) else i for i in items], f"the {split} loader's dataset")
+        if "bad" in got:
+            return got
+        out[split] = dict(got, train_split=getattr(dataset, "train", None))
+    return out
+
+
+@_flushed
+def main_lrs(ns: dict, batch_size: int, lr: float, epochs: int) -> dict:
+    """Run the student's `main` (with `cuda=True`, as Colab's notebooks do) and note the learning
+    rate of the optimizer at each training call of `epoch`."""
+    main, epoch = ns["main"], ns["epoch"]
+    lrs = []
+
+    def watched(*args, **kwargs):
+        optimizer = kwargs.get("optimizer", args[3] if len(args) > 3 else None)
+        if isinstance(optimizer, torch.optim.Optimizer):
+            lrs.append(float(optimizer.param_groups[0]["lr"]))
+        return epoch(*args, **kwargs)
+    wanted = {"batch_size": batch_size, "lr": lr, "epochs": epochs, "cuda": True}
+    params = list(inspect.signature(main).parameters)
+    ns["epoch"] = watched  # `main` finds it by name, as it finds the student's
+    try:
+        if {"lr", "epochs"} <= set(params):
+            main(**{k: v for k, v in wanted.items() if k in params})
+        else:  # other names: the course's order
+            main(*list(wanted.values())[:len(params)])
+    finally:
+        ns["epoch"] = epoch
+    return {"lrs": lrs}
 
 
 def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
