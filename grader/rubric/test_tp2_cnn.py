@@ -472,23 +472,25 @@ def _transformed(student, seed, train: bool):
     return outputs, keys, raw
 
 
-def _loader_normalisation(outputs, keys, raw) -> tuple[torch.Tensor, torch.Tensor]:
-    """The (mean, std) that get_dataset's train loader normalises with; fails when it does not."""
+def _loader_normalisation(outputs, keys, raw, normalised: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (mean, std) that get_dataset's train loader normalises with; fails when it is no
+    normalisation, or (`normalised`) the identity."""
     _not_crops("the train transform", keys)
     fit = fit_normalisation(outputs, raw)
     if fit is None:
         fail("the train transform's outputs are not (x − mean) / std of the crops, channel by channel.")
     mean, std = fit
-    if float(mean.abs().max()) < 1e-3 and float((std - 1).abs().max()) < 1e-3:
+    if normalised and float(mean.abs().max()) < 1e-3 and float((std - 1).abs().max()) < 1e-3:
         fail("the train transform's outputs are the crops' pixels in [0, 1], not normalised.", NOT_NORMALISED)
     return fit
 
 
-def _normalisation(student, seed) -> tuple[torch.Tensor, torch.Tensor]:
+def _normalisation(student, seed, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """The mean and std the transforms must normalise with: those given to get_transforms, or
-    the ones get_dataset's train loader uses (judged on their own by normalise::mean_std)."""
+    those of get_dataset's train loader (judged by normalise::mean_std); the test loader must
+    do as the train loader does."""
     if _instead(student, "get_transforms", "get_dataset"):
-        return _loader_normalisation(*_transformed(student, seed, True))
+        return _loader_normalisation(*_transformed(student, seed, True), normalised=train)
     return MEAN, STD
 
 
@@ -548,7 +550,7 @@ def test_transforms_normalise(student, seed):
     """The train transform normalises with the given per-channel mean and std."""
     outputs, keys, raw = _transformed(student, seed, True)
     _expect_normalised("the train transform", outputs[:40], keys[:40], raw[:40] if raw is not None else None,
-                       *_normalisation(student, seed))
+                       *_normalisation(student, seed, True))
 
 
 @check("tp2_cnn::transforms::test_centre", points=2, question="1-cd Q22-25")
@@ -564,7 +566,7 @@ def test_transforms_test_centre(student, seed):
         fail(f"the test transform crops at row {keys[0][0]}, column {keys[0][1]}"
              f"{', flipped' if keys[0][2] else ''}; the centred crop starts at row 2, column 2.",
              "the test crop is not centred (CenterCrop(28)).")
-    _expect_normalised("the test transform", outputs, keys, raw, *_normalisation(student, seed))
+    _expect_normalised("the test transform", outputs, keys, raw, *_normalisation(student, seed, False))
 
 
 # -- learning-rate schedule (Q26-28) --------------------------------------------------------
