@@ -1,6 +1,8 @@
 """The definitions-only loader, called in this process (it normally runs in the worker)."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -152,6 +154,20 @@ def test_statement_that_kills_the_process_is_skipped():
     assert loaded.namespace["B"] == 2
     assert [s["where"] for s in loaded.skipped] == ["sub.py, line 3", "sub.py, line 4"]
     assert "exit code 3" in loaded.skipped[0]["error"] and "SIGSEGV" in loaded.skipped[1]["error"]
+
+
+def test_statement_that_uses_up_the_memory_limit_is_skipped_and_named():
+    """In a process of its own, under an address-space limit as in the worker: a 2 GiB tensor
+    that leaves less than the checks' reserve is skipped, and named, like a failure."""
+    code = ("import resource, sys, torch\nfrom grader.worker.loader import Chunk, load\n"
+            "used = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (used + (5 << 29), resource.RLIM_INFINITY))\n"
+            "loaded = load([Chunk('sub.py', 'import torch\\nx = torch.empty(2**29)\\ny = 1\\n')], 'p')\n"
+            "print(loaded.skipped, 'x' in loaded.namespace, loaded.namespace['y'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": COURSE})
+    assert "'where': 'sub.py, line 2', 'error': \"uses up the memory limit at load time" in done.stdout, done.stderr
+    assert done.stdout.rstrip().endswith("False 1")
 
 
 def test_system_exit_in_a_value_is_skipped():

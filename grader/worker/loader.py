@@ -20,6 +20,7 @@ import importlib.abc
 import importlib.util
 import linecache
 import os
+import resource
 import select
 import signal
 import sys
@@ -28,6 +29,11 @@ from dataclasses import dataclass, field
 # A notebook's `%run 'utils-data.py'` of a course helper imports our version of it.
 COURSE_HELPERS = {"utils.py": "utils", "utils-data.py": "utils_data",
                   "utils_data.py": "utils_data", "tme5.py": "tme5", "tme6.py": "tme6"}
+
+
+# What a statement must leave of the worker's address space for the checks (a CNN's training
+# step takes ~150 MiB): one that leaves less uses up the memory limit and is skipped.
+MEMORY_RESERVE = 1 << 30
 
 
 class StatementTimeout(BaseException):
@@ -154,6 +160,18 @@ def _computes(node: ast.stmt) -> bool:
     return any(isinstance(n, (ast.Call, ast.BinOp, ast.comprehension)) for n in _walk_run(node))
 
 
+def _memory_left() -> int | None:
+    """Bytes of the address-space limit still free, or None without a limit (or /proc)."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm") as f:
+            return limit - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _trial(code, namespace: dict, budget: float) -> str | None:
     """Run `code` in a forked child (which then vanishes): why it cannot run here, or None.
 
@@ -177,13 +195,14 @@ def _trial(code, namespace: dict, budget: float) -> str | None:
                 exec(code, namespace)
             except BaseException:  # noqa: BLE001 - an exception is reported by the real run
                 pass
-            os.write(write, b"x")
+            left = _memory_left()
+            os.write(write, b"m" if left is not None and left < MEMORY_RESERVE else b"x")
         finally:
             os._exit(0)
     os.close(write)
     try:
         ready, _, _ = select.select([read], [], [], budget)
-        finished = bool(ready) and os.read(read, 1) == b"x"
+        answer = os.read(read, 1) if ready else b""
     finally:
         os.close(read)
         try:
@@ -191,8 +210,12 @@ def _trial(code, namespace: dict, budget: float) -> str | None:
         except ProcessLookupError:
             pass
         _, status = os.waitpid(pid, 0)
-    if finished:
+    if answer == b"x":
         return None
+    if answer == b"m":
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        return (f"uses up the memory limit at load time: it leaves less than {MEMORY_RESERVE >> 20} MiB "
+                f"of the worker's {limit >> 20} MiB for grading")
     if not ready:
         return f"ran past its {budget:g} s budget at load time"
     code = os.waitstatus_to_exitcode(status)  # a crash here would kill the worker on every reload
