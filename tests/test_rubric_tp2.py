@@ -277,3 +277,33 @@ def test_reference_full_marks_under_another_seed(make_submission, grade_path, se
     report = grade_path(path, parts=("tp2_cnn", "answers"), seed=seed)
     full_marks(report, "tp2_cnn")
     full_marks(report, "answers")
+
+
+class InProcessPart:
+    """A part loaded here, its probes run here: enough for the rubric's choice of classes."""
+
+    def __init__(self, cells: list[str]):
+        from grader.worker.loader import Chunk, load
+        from grader.worker.probes import tp2_cnn
+        self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
+        self.names, self.probes = set(self.namespace.names()), tp2_cnn
+
+    def require(self, *names):
+        assert set(names) <= self.names, names
+
+    def probe(self, name, *args):
+        return getattr(self.probes, name.removeprefix("tp2_cnn."))(self.namespace, *args)
+
+
+@pytest.mark.parametrize("later, judged", [
+    ("class ConvNetImproved(nn.Module):\n    pass\n", ("ConvNetImproved", "ConvNetImproved")),
+    (corpus.CONVNET_IMPROVED, (["ConvNet", 1], "ConvNet (the version of nb.ipynb, cell 3, line 6)")),
+    (corpus.CONVNET_IMPROVED.replace("ConvNet", "BetterNet") + "\n\n\nclass Plain(nn.Module):\n    pass\n",
+     (["BetterNet", 0], "BetterNet")),
+])
+def test_the_improved_checks_judge_the_network_the_contract_names(later, judged, monkeypatch):
+    from grader.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET, later])
+    assert baseline(student, 0) == (["ConvNet", 0] if judged[0] == ["ConvNet", 1] else "ConvNet")
+    assert improved(student, 0) == judged

@@ -100,8 +100,9 @@ def improved(student, seed: int) -> tuple[object, str]:
             if last != base and _layout(describe_student(student, seed, last, 32)) != \
                     _layout(describe_student(student, seed, base, 32)):
                 return last, f"ConvNet (the version of {convnets[-1]['where']})"
-        others = [v for v in versions if v["name"] != "ConvNet" and v["module"] and v["batchnorm"]]
-        return ([others[-1]["name"], others[-1]["index"]], others[-1]["name"]) if others else None
+        others = [[v["name"], v["index"]] for v in versions if v["name"] != "ConvNet" and v["module"]]
+        found = next((r for r in reversed(others) if student.probe("tp2_cnn.holds_batchnorm", r)), None)
+        return (found, found[0]) if found else None
     found = memo(student, "improved", choose)
     if found is None:
         student.require("ConvNetImproved")  # not found: says so, with the near misses

@@ -97,22 +97,24 @@ def _class(ns: dict, ref):
 
 
 def class_versions(ns: dict) -> list[dict]:
-    """Every class the part defined, every version, in definition order: where, and whether it
-    is an nn.Module that holds a BatchNorm2d once built (None when it cannot be built alone)."""
+    """Every class the part defined, every version, in definition order: where, and whether
+    it is an nn.Module."""
     out, counts = [], {}
     for name, cls in ns.classes:
         index = counts[name] = counts.get(name, -1) + 1
         code = next((f.__code__ for f in vars(cls).values() if hasattr(f, "__code__")), None)
-        module = isinstance(cls, type) and issubclass(cls, nn.Module)
-        batchnorm = None
-        if module:
-            try:
-                batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in cls().modules())
-            except Exception:  # noqa: BLE001 - a class that needs arguments is no candidate
-                pass
-        out.append({"name": name, "index": index, "module": module, "batchnorm": batchnorm,
+        out.append({"name": name, "index": index, "module": issubclass(cls, nn.Module),
                     "where": f"{code.co_filename}, line {code.co_firstlineno}" if code else None})
     return out
+
+
+def holds_batchnorm(ns: dict, ref) -> bool:
+    """Whether the class `ref`, built without arguments, holds a BatchNorm2d."""
+    try:
+        model = _class(ns, ref)()
+    except Exception:  # noqa: BLE001 - a class that needs arguments is no candidate
+        return False
+    return any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
 
 
 def build(ns: dict, ref):
