@@ -43,6 +43,7 @@ from pathlib import Path
 
 from grader.labs import current
 from grader.results import PartResult, Report, TestResult
+from grader.sandbox.kernel import kill_tree
 
 SUFFIXES = (".zip", ".ipynb")
 THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -109,7 +110,7 @@ def _run_check(job: Job, tmp: Path) -> Outcome:
         try:
             _, stderr = proc.communicate(timeout=job.submission_timeout)
         except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
+            kill_tree(proc.pid)
             proc.communicate()
             return Outcome(job.id, returncode=proc.returncode,
                            error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
@@ -157,36 +158,6 @@ def _why(code: int | None, stderr: str, stopping: bool) -> str:
     return f"the grader failed (exit status {code}): {last}"[:500]
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as f:
-                    stat = f.read().decode(errors="replace")
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL the process `pid` that this module started, its group, and its descendants
-    (the grader's sandboxed worker runs in a session of its own)."""
-    tree, todo, found = _children(), [pid], []
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo += tree.get(p, [])
-    for p in found:
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(p, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-
-
 def stop_running() -> None:
     """After Ctrl-C: start nothing more and kill what is in flight in this process.
     A process already reaped is left alone: its pid may belong to another by now."""
@@ -194,7 +165,7 @@ def stop_running() -> None:
         _stopping.set()
         for proc in list(_running.values()):
             if proc.returncode is None:
-                _kill_tree(proc.pid)
+                kill_tree(proc.pid)
 
 
 # -- the class: entries, digests, resumption, files -------------------------------------
@@ -268,7 +239,8 @@ def report_from_json(data: dict, seed: int) -> Report:
                         message=t.get("message") or "", diagnosis=t.get("diagnosis"))
              for t in data["tests"]]
     parts = [PartResult(part=p["part"], found=bool(p["found"])) for p in data["parts"]]
-    return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests)
+    return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests,
+                  flags=[f for f in data.get("flags", []) if isinstance(f, dict)])
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -465,6 +437,11 @@ def main(args) -> int:
     if not class_dir.is_dir():
         print(f"grade: {class_dir} is not a folder", file=sys.stderr)
         return 2
+    from grader.sandbox import isolation
+    if not args.weak_isolation and (missing := isolation.missing()):
+        print(f"grade: the sandbox lacks here: {'; '.join(missing)}. Students could read each other's files: "
+              "run as root or where user namespaces are allowed, or pass --weak-isolation", file=sys.stderr)
+        return 2
     previous = None
     if threading.current_thread() is threading.main_thread():  # `kill` stops like Ctrl-C
         previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -476,9 +453,8 @@ def main(args) -> int:
 
 
 def _parts(args) -> tuple[str, ...]:
-    """`--parts`, else the parts of `--tp` (by default all): the same for every student."""
-    lab = current()
-    return tuple(args.parts or lab.parts_of(lab.graded((), args.tp or "all")))
+    """The parts of `--tp` (by default all), or of `--parts` among them: the same for every student."""
+    return current().selection((), args.tp or "all", args.parts)[0]
 
 
 def _main(args, class_dir: Path, out: Path) -> int:

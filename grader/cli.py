@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler (needs rdfia-grader[dask])")
+    batch.add_argument("--weak-isolation", action="store_true",
+                       help="grade even where the sandbox lacks a protection (grade isolation lists them)")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     return p
 

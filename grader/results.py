@@ -43,6 +43,7 @@ class Report:
     created: str = ""            # ISO date and time
     digest: str = ""             # hash of the submission's content
     seconds: float = 0.0
+    flags: list[dict] = field(default_factory=list)  # the cheat report ({"where", "what"}): costs no points
 
     @property
     def score(self) -> float:

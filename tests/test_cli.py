@@ -81,7 +81,8 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {"submission", "score", "max_score", "parts", "tests"}
+    assert set(report) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
+    assert report["flags"] == []
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
@@ -115,8 +116,8 @@ def test_isolation_command_lists_what_is_in_force():
     run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
-    assert len(rows) == 9 and all(r.startswith(("yes", "NO")) for r in rows)
-    assert any("reference solution and rubric unreadable" in r for r in rows)
+    assert len(rows) == 12 and all(r.startswith(("yes", "NO")) for r in rows)
+    assert any("solution, rubric, source tree and .git unreadable" in r for r in rows)
 
 
 def test_a_reader_that_leaves_loses_nothing(tmp_path):

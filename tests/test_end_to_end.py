@@ -35,7 +35,8 @@ def test_reference_scores_full_marks(reference_run):
 
 def test_json_follows_the_contract(reference_run):
     _, result, _ = reference_run
-    assert set(result) == {"submission", "score", "max_score", "parts", "tests"}
+    assert set(result) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
+    assert result["flags"] == []
     assert all(set(p) == {"part", "found", "score", "max_score"} for p in result["parts"])
     keys = {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
     assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
@@ -65,7 +66,7 @@ def test_partial_submission_scores_its_parts(tmp_path):
     folder = tmp_path / "partial"
     folder.mkdir()
     (folder / "answers.py").write_text((ROOT / "reference" / "answers.py").read_text())
-    run = grade(str(folder), "--json", str(tmp_path / "p.json"), cwd=tmp_path)
+    run = grade(str(folder), "--tp", "all", "--json", str(tmp_path / "p.json"), cwd=tmp_path)
     result = json.loads((tmp_path / "p.json").read_text())
     assert run.returncode == 1
     parts = {p["part"]: p for p in result["parts"]}

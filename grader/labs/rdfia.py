@@ -9,7 +9,9 @@ from grader.lab import CLASS, CONSTANT, Assignment, Helper, Lab, NotebookSplit, 
 
 GRADER = Path(__file__).resolve().parents[1]
 # Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
-REFERENCE = Path(importlib.util.find_spec("grader.reference").submodule_search_locations[0])
+# The student edition (`grade release`) holds none: the lab then names where it would be.
+_REFERENCE = importlib.util.find_spec("grader.reference")
+REFERENCE = Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else GRADER / "reference"
 
 LAB = Lab(
     name="rdfia",

@@ -113,6 +113,7 @@ def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
     return {"n": len(rows), "graded": graded, "failed": failed, "max_score": max_score, "stats": stats,
             "histogram": histogram(ratios), "checks": checks(graded), "diagnoses": diagnoses(graded),
             "parts": part_means(graded, parts), "identical": identical(rows, parts), "seed": seed,
+            "flagged": [g for g in sorted(graded, key=lambda g: g.id) if g.report.flags],
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "students": sorted(rows, key=lambda g: g.id)}
 

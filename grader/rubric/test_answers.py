@@ -11,8 +11,6 @@ import numbers
 from grader.reference import answers as ref
 from grader.rubric.checks import check, describe, fail
 
-PART = "answers"
-
 
 def _number(value):
     """An int or float answer (a one-element tensor counts), or None."""

@@ -10,8 +10,6 @@ import torch
 from grader.rubric import tp1_common as c
 from grader.rubric.checks import check, expect_close, fail
 
-PART = "tp1_autograd"
-
 
 def init_info(student, sizes):
     student.require("init_params")

@@ -11,11 +11,11 @@ import weakref
 
 import torch
 
+from grader import static
 from grader.rubric import tp1_common as c
 from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail
 from grader.sandbox import StudentFault
 
-PART = "tp1_manual"
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 
 
@@ -264,6 +264,15 @@ def record_gradient(student, key, record) -> None:
         record["gradient"] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
     except Exception:  # noqa: BLE001
         pass
+
+
+@check("tp1_manual::backward::by_hand", points=2, question="1-ab 2.1")
+def test_backward_by_hand(student):
+    """backward computes its gradients by hand: neither it nor what it calls uses autograd (judged on its source)."""
+    backward_of(student)  # it runs: a backward not written yet is not one done by hand
+    if uses := static.autograd_uses(student.sandbox.source(student.name), "backward"):
+        fail(f"backward uses autograd ({uses[0].where}: {uses[0].what}"
+             f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
 
 
 @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")

@@ -12,7 +12,6 @@ import torch
 from grader.rubric import tp1_common as c
 from grader.rubric.checks import check, expect_close, fail
 
-PART = "tp1_nn"
 SIZES = (c.NX, c.NH, c.NY)
 
 

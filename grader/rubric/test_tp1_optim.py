@@ -9,7 +9,6 @@ from __future__ import annotations
 from grader.rubric import tp1_common as c
 from grader.rubric.checks import check, fail
 
-PART = "tp1_optim"
 ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows
 
 

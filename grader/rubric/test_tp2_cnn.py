@@ -18,13 +18,45 @@ from grader.rubric.cnn_common import (accepted_mean_std, baseline, cifar_image, 
                                       fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
                                       param_layers, reference_description, reference_epoch, tiny_state, values)
 
-PART = "tp2_cnn"
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
 Q10 = {name: (shape, n) for name, shape, n in ref_answers.LAYER_TABLE}
 
 
 def _baseline(student, seed: int, size: int = 32) -> dict:
     return describe_student(student, seed, baseline(student, seed), size)
+
+
+def _steps(description: dict) -> list:
+    return [(t["type"], t["in_shape"], t["out_shape"]) for t in description["trace"] if t["type"] != "Dropout"]
+
+
+def _confirmed_by_values(student, seed: int, got: dict) -> None:
+    """A description of the handout's very network (student code can patch the probe that
+    makes it) holds only if ConvNet's own parameters, run here through the handout's network,
+    give the outputs it gave on the grader's images. Any other description fails elsewhere."""
+    x = inputs(seed, 2, 32)
+    if got["error"] or _steps(got) != _steps(reference_description("ConvNet", x)):
+        return
+    got = memo(student, "values:ConvNet", lambda: student.probe("tp2_cnn.parameters_and_output",
+                                                                 baseline(student, seed), x))
+    net, params = ref.ConvNet().eval(), list(got.get("params") or []) if isinstance(got, dict) else []
+    weights = {tuple(p.shape): p for p in params if isinstance(p, torch.Tensor) and p.dim() > 1}
+    pairs = [(w, params[i + 1]) for i, w in enumerate(params[:-1]) if isinstance(w, torch.Tensor) and w.dim() > 1]
+    bias = {tuple(w.shape): b for w, b in pairs if isinstance(b, torch.Tensor) and b.dim() == 1}
+    try:
+        with torch.no_grad():
+            for layer in (m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))):
+                layer.weight.copy_(weights[tuple(layer.weight.shape)])
+                layer.bias.copy_(bias[tuple(layer.weight.shape)])
+            expected = net(x)
+        ok = isinstance(got["out"], torch.Tensor) and torch.allclose(got["out"].double(), expected.double(),
+                                                                       rtol=1e-3, atol=1e-4)
+    except (KeyError, RuntimeError, TypeError):
+        ok = False
+    if not ok:
+        fail("ConvNet's outputs on the grader's images are not those of the network it describes with its own "
+             "parameters: its forward differs from its layers (extra functional steps?) or its description was "
+             "tampered with.")
 
 
 def _count(n: int) -> str:
@@ -46,7 +78,7 @@ def test_convnet_param_count(student, seed):
     """ConvNet has 1,191,170 trainable parameters (Q11), layer by layer as in the Q10 table."""
     got = _baseline(student, seed)
     if got["total"] == ref_answers.TOTAL_PARAMS:
-        return
+        return _confirmed_by_values(student, seed, got)
     layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
     norms = [m for m in got["modules"] if m["params"] > 0 and "Norm" in m["type"]]
     lines, diagnosis = [], None
@@ -125,6 +157,7 @@ def test_convnet_layers(student, seed):
         problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
     if problems:
         fail("ConvNet differs from the handout's network: " + "; ".join(problems) + ".", diagnosis)
+    _confirmed_by_values(student, seed, got)
 
 
 @check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")

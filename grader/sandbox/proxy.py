@@ -10,15 +10,15 @@ Every call is seeded with the run's seed, so verdicts repeat.
 """
 from __future__ import annotations
 
-from grader.sandbox import channel
+from grader.worker import wire
 from grader.sandbox.process import NameMissing, Sandbox
 from grader.suggest import did_you_mean
 
 
-class Remote(channel.Handle):
+class Remote(wire.Handle):
     """An object held by the worker (a model, a loss, an optimizer)."""
 
-    def __init__(self, part: "Part", handle: channel.Handle):
+    def __init__(self, part: "Part", handle: wire.Handle):
         super().__init__(handle.id, handle.type)
         self.part = part
 
@@ -67,7 +67,7 @@ class Part:
         return self._wrap(value)
 
     def _wrap(self, value):
-        if isinstance(value, channel.Handle) and not isinstance(value, Remote):
+        if isinstance(value, wire.Handle) and not isinstance(value, Remote):
             return Remote(self, value)
         if isinstance(value, list):
             return [self._wrap(v) for v in value]
