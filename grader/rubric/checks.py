@@ -16,9 +16,10 @@ import pytest
 import torch
 
 
-def check(id: str, points: float, question: str | None = None):
-    """Declare a rubric test: its stable id `part::topic::check`, its points, its handout question."""
-    return pytest.mark.grader_check(id=id, points=points, question=question)
+def check(id: str, points: float, question: str | None = None, hidden: bool = False):
+    """Declare a rubric test: its stable id `part::topic::check`, its points, its handout question.
+    A `hidden` check runs in the instructor edition only: `grade release` leaves it out."""
+    return pytest.mark.grader_check(id=id, points=points, question=question, hidden=hidden)
 
 
 class CheckFailed(AssertionError):
@@ -59,6 +60,14 @@ def as_number(value, what: str) -> float:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.detach().reshape(()).item())
     fail(f"{what} should be a number (a float, or a tensor with one element); got {describe(value)}.")
+
+
+def number_or_none(value) -> float | None:
+    """`as_number`'s float, or None where the value is not a number (a bool is not one)."""
+    try:
+        return as_number(value, "")
+    except CheckFailed:
+        return None
 
 
 def expect_type(value, types, what: str, expected: str):

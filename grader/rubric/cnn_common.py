@@ -1,17 +1,15 @@
-"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, expected values
-computed with the reference, crops recognised in a transform's outputs.
+"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, seeded inputs,
+crops recognised in a transform's outputs (expected values come from the oracle).
 
 Not a test module (pytest collects `test_*.py` only)."""
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 
-from grader.reference import tp2_cnn as ref
 from grader.rubric.checks import fail
-from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad, loader
+from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "reference_description", "param_layers", "reference_epoch",
+__all__ = ["memo", "seeded", "param_layers",
            "tiny_state", "crops", "identify", "values", "TinyNet", "describe", "is_bad"]
 
 
@@ -43,12 +41,6 @@ def generator(seed: int, salt: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1000 + salt)
 
 
-def reference_description(class_name: str, x: torch.Tensor, train: bool = False) -> dict:
-    model = getattr(ref, class_name)()
-    model.train(train)
-    return describe(model, x)
-
-
 def param_layers(description: dict) -> list[dict]:
     """The convolutions and linear layers, in the order the forward ran them (or, when
     the forward failed before the end, in definition order)."""
@@ -74,32 +66,6 @@ def tiny_state(seed: int) -> dict:
         net.bn.weight.data.uniform_(0.5, 1.5)
         return {k: v.detach().clone() for k, v in net.state_dict().items()}
     return seeded(seed, build)
-
-
-def reference_epoch(state: dict, x, y, batch: int, lr: float | None = None) -> dict:
-    """The course's epoch on the grader's TinyNet: per-batch top-1, top-5 (percentages)
-    and loss, and their averages."""
-    model = TinyNet()
-    model.load_state_dict(state)
-    train = lr is not None
-    model.train(train)
-    criterion = nn.CrossEntropyLoss()
-    per_batch = {"top1": [], "top5": [], "loss": []}
-    for inputs, targets in loader(x, y, batch):
-        with torch.set_grad_enabled(train):
-            output = model(inputs)
-            loss = criterion(output, targets)
-        if train:  # plain SGD, as torch.optim.SGD(lr=lr) does it (without importing torch.optim's compiler)
-            model.zero_grad()
-            loss.backward()
-            with torch.no_grad():
-                for p in model.parameters():
-                    p -= lr * p.grad
-        top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
-        per_batch["top1"].append(top1), per_batch["top5"].append(top5)
-        per_batch["loss"].append(float(loss.detach()))
-    mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
-    return {"per_batch": per_batch, **mean}
 
 
 def values(results, what: str) -> list[float]:

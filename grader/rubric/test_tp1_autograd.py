@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from grader.rubric import tp1_common as c
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_common as c
 from grader.rubric.checks import check, expect_close, fail
 
 PART = "tp1_autograd"
@@ -68,7 +69,7 @@ def test_forward(student):
     """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
     inp, layout, (Yhat, _) = student_forward(student)
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)",
-                 diagnoses=c.forward_candidates(inp.params, inp.X), why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
+                 diagnoses=c.forward_candidates(student.seed), why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
 
 
 @check("tp1_autograd::forward::differentiable", points=1, question="1-ab 2.2")
@@ -119,7 +120,7 @@ def test_loss_differentiable(student):
 
 # -- sgd ---------------------------------------------------------------------------------------
 
-def sgd_result(student, eta=0.05):
+def sgd_result(student, eta=c.SGD_ETA):
     student.require("sgd")
     inp, layout = c.unit_inputs(student.seed), c.student_layout(student)
     params, grads = layout.params_to_student(inp.params), layout.params_to_student(inp.grads)
@@ -139,15 +140,14 @@ def test_sgd_update(student):
         fail(f"sgd(params, eta) should return the params dict; it returned {result['returned_type']}.",
              "sgd updates the parameters but returns nothing: the handout's loop does params = sgd(params, eta), "
              "so end sgd with `return params`." if result["returned_type"] == "NoneType" else None)
+    steps = ask("tp1.sgd_step", student.seed, eta)
+    layout = c.student_layout(student)
     for k in c.KEYS:
-        got, p, g = result["after"][k]["value"], params[k], grads[k]
-        expect_close(got, p - eta * g, f"params[{k!r}] after sgd", diagnoses={
-            "uphill": (p + eta * g, f"{k} moved UP the gradient (p + eta·grad): gradient descent steps against it, "
-                                    "p ← p − eta·p.grad (1-ab Q10-11)."),
-            "no-eta": (p - g, f"{k} moved by the whole gradient: p ← p − eta·p.grad (1-ab Q10-11)."),
-            "unchanged": (p, f"{k} did not change: update it under torch.no_grad() with p -= eta * p.grad, "
-                             "which changes the leaf in place (handout 2.2)."),
-        })
+        values = {name: layout.to_student(k, v) for name, v in steps[k].items()}
+        texts = mistakes.sgd_step(k, f"{k}.grad", "update it under torch.no_grad() in place, which changes the "
+                                                  "leaf itself (handout 2.2).")
+        expect_close(result["after"][k]["value"], values.pop("expected"), f"params[{k!r}] after sgd",
+                     diagnoses=c.diagnosed(values, texts))
 
 
 @check("tp1_autograd::sgd::reset_grads", points=1, question="1-ab 2.2")

@@ -11,7 +11,8 @@ import weakref
 
 import torch
 
-from grader.rubric import tp1_common as c
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_common as c
 from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail
 from grader.sandbox import StudentFault
 
@@ -49,9 +50,8 @@ def test_forward_yhat(student):
     inp, layout, result = student_forward(student)
     c.pair(result, "forward(params, X)", ("Yhat", "outputs"))
     Yhat = result[0]
-    diagnoses = c.forward_candidates(inp.params, inp.X)
-    diagnoses["transposed"] = (inp.outputs["yhat"].t(), "Ŷ is transposed, one sample a column: Ŷ is (B, ny), "
-                               "one sample a row, like X (1-ab Q7).")
+    diagnoses = c.forward_candidates(student.seed)
+    diagnoses["transposed"] = (inp.outputs["yhat"].t(), mistakes.FORWARD["transposed"])
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)", diagnoses=diagnoses,
                  why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
 
@@ -62,10 +62,7 @@ def test_forward_outputs(student):
     inp, layout, result = student_forward(student)
     outputs = expect_keys(c.pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
                           "outputs (the second value forward returns)")
-    htilde = inp.outputs["htilde"]
-    h_diag = {"relu": (torch.relu(htilde), "h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
-              "sigmoid": (torch.sigmoid(htilde), "h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
-              "none": (htilde, "h equals h̃: the tanh is missing, h = tanh(h̃) (1-ab Q7).")}
+    h_diag = c.diagnosed(ask("tp1.hidden_mistakes", student.seed), mistakes.HIDDEN)
     for key in OUTPUT_KEYS:
         got, want = outputs[key], inp.outputs[key]
         if isinstance(got, torch.Tensor) and got.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
@@ -116,7 +113,7 @@ class Backward:
 
     def __init__(self, student):
         inp = c.unit_inputs(student.seed)
-        self.inp, self.layout = inp, c.student_layout(student)
+        self.inp, self.inp_seed, self.layout = inp, student.seed, c.student_layout(student)
         params_s = self.layout.params_to_student(inp.params)
         grads = student.call("backward", params_s, outputs_for(student, self.layout, params_s, inp), inp.Y)
         self.grads = expect_keys(grads, c.KEYS, "backward(params, outputs, Y)")
@@ -161,54 +158,17 @@ def backward_of(student) -> Backward:
 
 def grad_candidates(bw: Backward, key: str) -> tuple[torch.Tensor, dict]:
     """The expected gradient (reference layout, student convention) and known mistakes."""
-    inp, s, layout = bw.inp, bw.scale, bw.layout
-    o, Wy, X = inp.outputs, inp.params["Wy"], inp.X
-    d = (o["yhat"] - inp.Y) / c.B * s                      # ∇Ỹ in the student's convention
-    dh_raw = d @ Wy                                        # ∇H before the tanh derivative
-    dh = dh_raw * (1 - o["h"] ** 2)                        # ∇H̃
-    other = c.B if s == 1 else 1 / c.B
-    sym = {"Wy": "∇Wy", "by": "∇by", "Wh": "∇Wh", "bh": "∇bh"}[key]
-    formula = {"Wy": "∇Ỹᵀ H" if not layout.transposed["Wy"] else "Hᵀ ∇Ỹ (your transposed layout)",
-               "Wh": "∇H̃ᵀ X" if not layout.transposed["Wh"] else "Xᵀ ∇H̃ (your transposed layout)",
-               "by": "Σ_rows ∇Ỹ", "bh": "Σ_rows ∇H̃"}[key]
-    q = "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17"
-    expected = {"Wy": d.t() @ o["h"], "by": d.sum(0), "Wh": dh.t() @ X, "bh": dh.sum(0)}[key]
-    conv, conv_other = bw.convention(), bw.convention(c.B if s == 1 else 1)
-    diag = {
-        "sign": (-expected, f"{sym} has the right size but the opposite sign: ∇Ỹ was computed as Y − Ŷ. "
-                            f"The gradient of the loss at the logits is ∇Ỹ = Ŷ − Y (1-ab Q15); with the wrong "
-                            f"sign, gradient descent climbs the loss."),
-        "mixed": (expected * other, f"{sym} is the gradient of the {conv_other} while your other gradients are "
-                                    f"of the {conv} (a factor B = {c.B} apart): divide all four gradients by B, "
-                                    f"or none of them (1-ab Q15-17)."),
-    }
+    layout, sym = bw.layout, "∇" + key
+    answer = ask("tp1.grad", bw.inp_seed, key, bw.scale)
+    expected, values = answer["expected"], dict(answer["mistakes"])
+    rows = values.get("not-summed")
     if key.startswith("W"):
-        # the student's own layout, transposed
-        wrong_layout = layout.to_student(key, expected).t()
-        diag["transposed"] = (wrong_layout, f"{sym} came back transposed, shape {tuple(wrong_layout.shape)} instead "
-                                            f"of {layout.shape(key)}: a gradient has the shape of its parameter, "
-                                            f"{sym} = {formula} ({q}).")
-    if key in ("by", "bh"):
-        rows = d if key == "by" else dh
-        diag["not-summed"] = (rows, f"{sym} has one row per sample (shape {tuple(rows.shape)}): the bias gradient "
-                                    f"was not summed over the batch. {sym} = {formula}, shape "
-                                    f"({NAME_N[key]},) ({q}).")
-        diag["wrong-axis"] = (rows.sum(1), f"{sym} has shape ({c.B},): {'∇Ỹ' if key == 'by' else '∇H̃'} was summed "
-                                           f"over the wrong axis (dim 1, over the units). {sym} = {formula}: "
-                                           f"sum over the batch rows, dim 0 ({q}).")
-    if key in ("Wh", "bh"):
-        nod = dh_raw.t() @ X if key == "Wh" else dh_raw.sum(0)
-        diag["no-tanh-derivative"] = (nod, f"{sym} matches the formula without the tanh derivative: "
-                                           f"∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²), not ∇Ỹ Wy (1-ab Q17).")
-        dht = dh_raw * (1 - o["htilde"] ** 2)
-        diag["htilde-derivative"] = (dht.t() @ X if key == "Wh" else dht.sum(0),
-                                     f"{sym} uses 1 − H̃² for the tanh derivative; tanh'(h̃) = 1 − tanh(h̃)² = "
-                                     f"1 − H², with H the tanh output (1-ab Q17).")
-        dhs = dh_raw * o["h"] * (1 - o["h"])
-        diag["sigmoid-derivative"] = (dhs.t() @ X if key == "Wh" else dhs.sum(0),
-                                      f"{sym} uses H(1 − H), the sigmoid's derivative; the derivative of tanh is "
-                                      f"1 − H² (1-ab Q17).")
-    return expected, diag
+        values["transposed"] = layout.to_student(key, expected).t()  # the student's own layout, transposed
+    texts = mistakes.gradient(sym, "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17", bw.convention(),
+                              bw.convention(c.B if bw.scale == 1 else 1), c.B, shape=layout.shape(key),
+                              got_shape=tuple(values["transposed"].shape) if "transposed" in values else None,
+                              rows_shape=tuple(rows.shape) if rows is not None else None)
+    return expected, c.diagnosed(values, texts)
 
 
 NAME_N = {"by": "ny", "bh": "nh"}
@@ -296,7 +256,7 @@ def test_grad_bh(student, record):
 def test_sgd(student):
     """sgd(params, grads, eta) returns the parameters updated by p ← p − eta·∇p."""
     student.require("sgd")
-    inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), 0.05
+    inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), c.SGD_ETA
     params = layout.params_to_student(inp.params)
     grads = layout.params_to_student(inp.grads)
     result = student.probe("tp1.manual_sgd", params, grads, eta)
@@ -308,17 +268,11 @@ def test_sgd(student):
              "sgd updates the dict in place but returns nothing: the handout's loop does "
              "params = sgd(params, grads, eta), so end sgd with `return params`." if moved else None)
     expect_keys(returned, c.KEYS, "the dict sgd returns")
+    steps = ask("tp1.sgd_step", student.seed, eta)
     for key in c.KEYS:
-        want = params[key] - eta * grads[key]
-        diag = {"uphill": (params[key] + eta * grads[key],
-                           f"{key} moved UP the gradient (p + eta·∇p): gradient descent steps against the gradient, "
-                           "p ← p − eta·∇p (1-ab Q10-11)."),
-                "no-eta": (params[key] - grads[key], f"{key} moved by the whole gradient: the step is scaled by the "
-                                                     "learning rate, p ← p − eta·∇p (1-ab Q10-11)."),
-                "unchanged": (params[key], f"{key} did not change: sgd must return the updated parameters, "
-                                           "p ← p − eta·∇p (1-ab Q10-11)."),
-                "grad": (grads[key], f"sgd returned the gradient in place of {key}: p ← p − eta·∇p.")}
-        expect_close(returned[key], want, f"sgd's {key!r}", diagnoses=diag)
+        values = {name: layout.to_student(key, v) for name, v in steps[key].items()}
+        texts = mistakes.sgd_step(key, f"∇{key}", "sgd must return the updated parameters (1-ab Q10-11).")
+        expect_close(returned[key], values.pop("expected"), f"sgd's {key!r}", diagnoses=c.diagnosed(values, texts))
 
 
 # -- the training loop ---------------------------------------------------------------------
@@ -345,6 +299,4 @@ def test_training(student, record):
                                       "the run matches the reference with the other gradient convention "
                                       "(sum vs mean over the batch) than your backward's: check how sgd or "
                                       "backward scales the gradients."),
-                       "uphill": (lambda: c.reference_curves(student.seed, scale=scale, eta=-c.ETA),
-                                  "the run climbs the loss: the parameters move along the gradient instead of "
-                                  "against it (1-ab Q10-11, Q15).")})
+                       "uphill": c.uphill(student.seed, scale)})

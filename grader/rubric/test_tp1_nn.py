@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from grader.rubric import tp1_common as c
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_common as c
 from grader.rubric.checks import check, expect_close, fail
 
 PART = "tp1_nn"
@@ -48,7 +49,7 @@ def test_accuracy(student):
     c.accuracy_value(student)
 
 
-def sgd_result(student, eta=0.05):
+def sgd_result(student, eta=c.SGD_ETA):
     student.require("sgd")
     inp = c.unit_inputs(student.seed)
     return inp, eta, student.probe("tp1.nn_sgd", SIZES, inp.params, inp.grads, eta)
@@ -58,15 +59,13 @@ def sgd_result(student, eta=0.05):
 def test_sgd_update(student):
     """sgd(model, eta) updates every parameter of the model by p ← p − eta·p.grad."""
     inp, eta, result = sgd_result(student)
+    steps = ask("tp1.sgd_step", student.seed, eta)
     for k in c.KEYS:
-        p, g = inp.params[k], inp.grads[k]
-        expect_close(result["after"][k], p - eta * g, f"the model's {k} after sgd", diagnoses={
-            "uphill": (p + eta * g, "the parameter moved UP the gradient (p + eta·grad): gradient descent steps "
-                                    "against it, p ← p − eta·p.grad (1-ab Q10-11)."),
-            "no-eta": (p - g, "the parameter moved by the whole gradient: p ← p − eta·p.grad (1-ab Q10-11)."),
-            "unchanged": (p, "the parameter did not change: update it in place under torch.no_grad(), "
-                             "p -= eta * p.grad, for every p in model.parameters() (handout 2.3)."),
-        })
+        values = dict(steps[k])
+        texts = mistakes.sgd_step(f"the model's {k}", f"of {k}", "update it in place under torch.no_grad(), for "
+                                                               "every p in model.parameters() (handout 2.3).")
+        expect_close(result["after"][k], values.pop("expected"), f"the model's {k} after sgd",
+                     diagnoses=c.diagnosed(values, texts))
 
 
 @check("tp1_nn::sgd::reset_grads", points=1, question="1-ab 2.3")

@@ -1,0 +1,55 @@
+"""TP 1-cd's answers: the reference network's layers, the reference epoch on the
+grader's TinyNet, the reference mean and standard deviation of the grader's images."""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from grader.data.cifar import make_synthetic
+from grader.oracle import question
+from grader.reference import tp2_cnn as ref
+from grader.rubric import test_tp2_cnn as rubric
+from grader.rubric.cnn_common import param_layers
+from grader.worker.probes.tp2_cnn import TinyNet, describe, loader
+
+
+@question("tp2.convnet_layers")
+def convnet_layers(seed: int) -> list[dict]:
+    """The reference ConvNet's layers with weights, as the probe describes them."""
+    model = ref.ConvNet()
+    model.eval()
+    return param_layers(describe(model, rubric._x(seed, 2, 32)))
+
+
+@question("tp2.epoch", lambda seed: [(seed, True), (seed, False)])
+def epoch(seed: int, train: bool) -> dict:
+    """The course's epoch on the grader's TinyNet, training with plain SGD or evaluating:
+    per-batch top-1, top-5 (percentages) and loss, and their averages."""
+    state, x, y = rubric._epoch_data(seed)
+    model = TinyNet()
+    model.load_state_dict(state)
+    model.train(train)
+    criterion = nn.CrossEntropyLoss()
+    per_batch = {"top1": [], "top5": [], "loss": []}
+    for inputs, targets in loader(x, y, rubric.BATCH):
+        with torch.set_grad_enabled(train):
+            output = model(inputs)
+            loss = criterion(output, targets)
+        if train:  # plain SGD, as torch.optim.SGD(lr=lr) does it (without importing torch.optim's compiler)
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= rubric.LR * p.grad
+        top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
+        per_batch["top1"].append(top1), per_batch["top5"].append(top5)
+        per_batch["loss"].append(float(loss.detach()))
+    mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
+    return {"per_batch": per_batch, **mean}
+
+
+@question("tp2.mean_std", lambda seed: [(seed, "channels"), (seed, "synthetic")])
+def mean_std(seed: int, images: str) -> tuple:
+    """The per-channel mean and std of the normalisation check's images, or of the short run's training set."""
+    x = rubric._channel_images(seed) if images == "channels" else make_synthetic(rubric.RUN["n_per_class"], seed=seed)[0]
+    return tuple(ref.compute_mean_std(x))
