@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from grader.expected import PUBLIC_SEED, edition
 from grader.results import PARTS
 
 
@@ -35,6 +36,8 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler (needs rdfia-grader[dask])")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
+    release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
+    release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
     return p
 
 
@@ -47,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
+    if getattr(args, "seed", PUBLIC_SEED) != PUBLIC_SEED and edition() == "student":
+        print(f"grade: the student edition grades seed {PUBLIC_SEED} only; other seeds are graded by the instructor",
+              file=sys.stderr)
+        return 2
+    if args.command == "release":
+        from grader import release
+        return release.main(args)
     if args.command == "check":
         from grader import check
         return check.main(args)
