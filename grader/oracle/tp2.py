@@ -13,12 +13,19 @@ from grader.rubric.cnn_common import param_layers
 from grader.worker.probes.tp2_cnn import TinyNet, describe, loader
 
 
+LAYER_FIELDS = ("type", "in_shape")
+CONFIG_FIELDS = ("in_channels", "out_channels", "in_features", "out_features")
+
+
 @question("tp2.convnet_layers")
 def convnet_layers(seed: int) -> list[dict]:
-    """The reference ConvNet's layers with weights, as the probe describes them."""
+    """The reference ConvNet's layers with weights as the probe describes them, with only
+    what the layers check compares (not their counts, paddings or strides: answers)."""
     model = ref.ConvNet()
     model.eval()
-    return param_layers(describe(model, rubric._x(seed, 2, 32)))
+    return [{**{k: layer[k] for k in LAYER_FIELDS},
+             "config": {k: v for k, v in layer["config"].items() if k in CONFIG_FIELDS}}
+            for layer in param_layers(describe(model, rubric._x(seed, 2, 32)))]
 
 
 @question("tp2.epoch", lambda seed: [(seed, True), (seed, False)])

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from grader.expected import ask_optional
 from grader.rubric import tp1_common as c
-from grader.rubric.checks import check, fail
+from grader.rubric.checks import CheckFailed, check, fail
+from grader.sandbox import StudentFault
 
 PART = "tp1_optim"
 ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows
@@ -113,19 +114,20 @@ def test_training(student, record):
     curves = c.expect_curves(student.probe("tp1.train_optim", c.NN_SIZES, setup.init, setup.data, setup.perms,
                                            c.ETA, c.BATCH), "the training curves")
 
-    def with_their_optimizer():
+    try:
         groups = optim_info(student)["groups"]
-        g = groups[0] if groups else {}
-        lr, momentum = g.get("lr", c.ETA), g.get("momentum") or 0.0
-        if lr == c.ETA and not momentum:
-            return None
-        # The student edition holds no run at the student's own settings: no diagnosis there.
-        return ask_optional("tp1.curves", student.seed, 1.0, False, float(lr), float(momentum))
+    except (CheckFailed, StudentFault):  # init_model's own checks report it
+        groups = []
+    settings = groups[0] if groups else {}
+    lr, momentum = float(settings.get("lr", c.ETA)), float(settings.get("momentum") or 0.0)
+    differ = lr != c.ETA or momentum != 0.0
+    # The student edition holds no run at the student's own settings: it says only that they differ.
+    theirs = ask_optional("tp1.curves", student.seed, 1.0, False, lr, momentum) if differ else None
     c.expect_same_run(curves, c.reference_curves(student.seed), record, "Training with your model, loss and optimizer", {
-        "optimizer": (with_their_optimizer,
-                      "the run matches the reference with your optimizer's settings (its lr or momentum): the "
-                      "handout's optimizer is torch.optim.SGD(model.parameters(), lr=eta) (handout 2.4)."),
+        "optimizer": (theirs, "the run matches the reference with your optimizer's settings (its lr or momentum): "
+                              "the handout's optimizer is torch.optim.SGD(model.parameters(), lr=eta) (handout 2.4)."),
         "sum": (lambda: c.reference_curves(student.seed, scale=float(c.BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
                 "mean reduction is the handout's."),
-    })
+    }, fallback=f"your optimizer's settings (lr = {lr:g}, momentum = {momentum:g}) are not the handout's "
+                "torch.optim.SGD(model.parameters(), lr=eta), which changes the run (handout 2.4)." if differ else None)

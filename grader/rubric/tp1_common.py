@@ -269,9 +269,11 @@ def curves_agree(got: dict, want: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: dict | None = None) -> None:
+def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: dict | None = None,
+                    fallback: str | None = None) -> None:
     """The student's training curves must follow the reference's; keep both for the report,
-    and the trained network's decision boundary when the probe could compute it."""
+    and the trained network's decision boundary when the probe could compute it.
+    A failed run is diagnosed by the first known wrong run it follows, else by `fallback`."""
     got = dict(got)
     boundary = boundary_artifact(got.pop("boundary", None))
     record["curves"] = {"student": got, "reference": want}
@@ -280,7 +282,7 @@ def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: 
     ok, where = curves_agree(got, want)
     if ok:
         return
-    diagnosis = None
+    diagnosis = fallback
     for curves, text in (candidates or {}).values():
         curves = curves() if callable(curves) else curves
         if curves is not None and curves_agree(got, curves)[0]:
