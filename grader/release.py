@@ -101,5 +101,5 @@ def main(args) -> int:
         print(f"grade release: the wheel could not be built ({e})", file=sys.stderr)
         return 2
     print(f"Student edition: {wheel}\nPublish it where the students' CI installs it from "
-          "(examples/student-repository-workflow.yml, RDFIA_GRADER_WHEEL).")
+          "(GRADER_WHEEL in examples/student-repository-workflow.yml).")
     return 0

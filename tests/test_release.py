@@ -168,12 +168,15 @@ def _unpacked(files: dict[str, bytes]) -> dict[str, bytes]:
 
 GRADE = """
 import json, sys
+from pathlib import Path
+from grader.render import html
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
-out = {}
-for path in sys.argv[1:]:
+out, reports = {}, Path(sys.argv[1])
+for n, path in enumerate(sys.argv[2:]):
     r = grade(open_submission(path), seed=0, limits=Limits(call_seconds=60.0))
+    html.write(r, reports / f"{n}.html")
     out[path] = {"score": r.score, "max": r.max_score,
                  "failed": {t.id: t.diagnosis for t in r.tests if t.status != "passed"}}
 print(json.dumps(out))
@@ -195,11 +198,19 @@ def corpus(tmp_path_factory) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def both_editions(student_python, corpus, tmp_path_factory) -> tuple[dict, dict]:
-    """Every corpus submission graded by each edition, the two in parallel, outside the source tree."""
-    cwd = tmp_path_factory.mktemp("cwd")
-    runs = [subprocess.Popen([python, "-c", GRADE, *corpus], cwd=cwd, stdout=subprocess.PIPE, text=True)
-            for python in (student_python, sys.executable)]
+def reports(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("reports")
+
+
+@pytest.fixture(scope="session")
+def both_editions(student_python, corpus, reports) -> tuple[dict, dict]:
+    """Every corpus submission graded by each edition (HTML reports under `reports`), the two
+    in parallel, outside the source tree."""
+    runs = []
+    for edition, python in (("student", student_python), ("instructor", sys.executable)):
+        (reports / edition).mkdir()
+        runs.append(subprocess.Popen([python, "-c", GRADE, str(reports / edition), *corpus], cwd=reports,
+                                     stdout=subprocess.PIPE, text=True))
     student, instructor = (json.loads(run.communicate(timeout=900)[0]) for run in runs)
     return student, instructor
 
@@ -231,3 +242,27 @@ def test_same_verdicts_as_the_instructor(both_editions, corpus):
             else:
                 assert s["failed"][tid] == diagnosis, (path, tid)
     assert any(i["failed"].get(t) for i in instructor.values() for t in PLAINER), "the corpus shows a plainer diagnosis"
+
+
+# Handout formulas (1-ab Q7-17, 1-cd Q1-Q11) as the rubric used to print them.
+FORMULAS = ["1 − H²", "1 - H²", "∇Ỹᵀ", "Hᵀ ∇Ỹ", "∇H̃ᵀ", "Xᵀ ∇H̃", "Σ_rows", "Ŷ − Y", "Y − Ŷ", "← p", "− eta·", "-= eta",
+            "log ŷ", "Σ y", "SoftMax(tanh", "X Whᵀ", "floor(", "size + 2", "k·k·C_in", "n_in·n_out", "(k − 1)"]
+
+
+def test_feedback_is_not_the_answer_sheet(both_editions, reports):
+    """No check name, message or diagnosis of any report (template, mistakes, variants) holds a
+    handout formula or an answer value."""
+    pages = sorted(reports.rglob("*.html"))
+    assert len(pages) == 2 * len(both_editions[0])
+    values = _answer_values()
+    for page in pages:
+        text = html_text(page.read_text())
+        assert not [f for f in FORMULAS if f in text], page
+        assert not [v for v in values if any(re.search(form, text.encode()) for form in _forms(v)[:2])], page
+
+
+def html_text(page: str) -> str:
+    """The grader's words in a report: without its style sheet, its plots' drawing and the
+    tracebacks that quote the student's own code (here, the reference with a mistake)."""
+    page = re.sub(r"<pre>your code raised an exception:.*?</pre>", "", page, flags=re.S)
+    return re.sub(r"<(style|svg)\b.*?</\1>", "", page, flags=re.S)

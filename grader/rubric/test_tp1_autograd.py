@@ -66,7 +66,7 @@ def student_forward(student):
 
 @check("tp1_autograd::forward::yhat", points=2, question="1-ab Q7")
 def test_forward(student):
-    """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
+    """forward(params, X) returns Ŷ, the network's class probabilities, one row per sample."""
     inp, layout, (Yhat, _) = student_forward(student)
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)",
                  diagnoses=c.forward_candidates(student.seed), why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
@@ -93,7 +93,7 @@ def test_forward_differentiable(student):
 
 @check("tp1_autograd::loss_accuracy::loss", points=1, question="1-ab Q8-9")
 def test_loss(student):
-    """loss_accuracy returns the batch mean of the cross-entropy, L = −(1/B) Σ y log ŷ."""
+    """loss_accuracy returns the batch mean of the cross-entropy."""
     c.softmax_loss_value(student, leaf=True)
 
 
@@ -134,7 +134,7 @@ def sgd_result(student, eta=c.SGD_ETA):
 
 @check("tp1_autograd::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd_update(student):
-    """sgd(params, eta) updates each parameter by p ← p − eta·p.grad."""
+    """sgd(params, eta) makes one gradient-descent step of size eta on each parameter, from its .grad."""
     params, grads, eta, result = sgd_result(student)
     if result["returned_type"] != "dict":
         fail(f"sgd(params, eta) should return the params dict; it returned {result['returned_type']}.",
@@ -178,12 +178,12 @@ def test_sgd_leaves(student):
             fail(f"after sgd, params[{k!r}] is no longer a leaf: it is the result of an operation that autograd "
                  "recorded, so the next L.backward() will not fill its .grad.",
                  f"sgd rebinds the parameter (params[{k!r}] = params[{k!r}] - eta * grad) outside torch.no_grad(): "
-                 "update the leaf in place under torch.no_grad(), p -= eta * p.grad (handout 2.2).")
+                 "update the leaf in place under torch.no_grad() (handout 2.2).")
         if not a["requires_grad"]:
             fail(f"after sgd, params[{k!r}] no longer requires a gradient, so the next L.backward() cannot "
                  "reach it.",
                  f"sgd rebinds the parameter to a new tensor made under torch.no_grad() (params[{k!r}] = "
-                 f"params[{k!r}] - eta * grad): update the leaf in place, p -= eta * p.grad, so that it stays "
+                 f"params[{k!r}] - ...): update the leaf in place (an in-place operator on it), so that it stays "
                  "the same tensor with requires_grad=True (handout 2.2).")
 
 

@@ -46,7 +46,7 @@ def student_forward(student):
 
 @check("tp1_manual::forward::yhat", points=3, question="1-ab Q7")
 def test_forward_yhat(student):
-    """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
+    """forward(params, X) returns Ŷ, the network's class probabilities, one row per sample."""
     inp, layout, result = student_forward(student)
     c.pair(result, "forward(params, X)", ("Yhat", "outputs"))
     Yhat = result[0]
@@ -74,7 +74,7 @@ def test_forward_outputs(student):
 
 @check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
-    """loss_accuracy returns the batch mean of the cross-entropy, L = −(1/B) Σ y log ŷ."""
+    """loss_accuracy returns the batch mean of the cross-entropy."""
     c.softmax_loss_value(student)
 
 
@@ -228,25 +228,25 @@ def record_gradient(student, key, record) -> None:
 
 @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
 def test_grad_Wy(student, record):
-    """backward returns ∇Wy = ∇Ỹᵀ H with ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    """backward returns ∇Wy, the gradient of the loss with respect to Wy (of the batch sum or mean)."""
     check_grad_recorded(student, "Wy", record)
 
 
 @check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
 def test_grad_by(student, record):
-    """backward returns ∇by = Σ over the batch of ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    """backward returns ∇by, the gradient of the loss with respect to by (of the batch sum or mean)."""
     check_grad_recorded(student, "by", record)
 
 
 @check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
 def test_grad_Wh(student, record):
-    """backward returns ∇Wh = ∇H̃ᵀ X with ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    """backward returns ∇Wh, the gradient of the loss with respect to Wh (of the batch sum or mean)."""
     check_grad_recorded(student, "Wh", record)
 
 
 @check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
 def test_grad_bh(student, record):
-    """backward returns ∇bh = Σ over the batch of ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    """backward returns ∇bh, the gradient of the loss with respect to bh (of the batch sum or mean)."""
     check_grad_recorded(student, "bh", record)
 
 
@@ -254,7 +254,7 @@ def test_grad_bh(student, record):
 
 @check("tp1_manual::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd(student):
-    """sgd(params, grads, eta) returns the parameters updated by p ← p − eta·∇p."""
+    """sgd(params, grads, eta) returns the parameters after one gradient-descent step of size eta."""
     student.require("sgd")
     inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), c.SGD_ETA
     params = layout.params_to_student(inp.params)

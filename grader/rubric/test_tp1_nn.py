@@ -27,7 +27,7 @@ def test_architecture(student):
 
 @check("tp1_nn::init_model::logits", points=2, question="1-ab 2.3")
 def test_logits(student):
-    """The model computes the logits Ỹ = tanh(X Whᵀ + bh) Wyᵀ + by: Linear, Tanh, Linear, no SoftMax."""
+    """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
     c.check_logits(student)
 
 
@@ -57,7 +57,7 @@ def sgd_result(student, eta=c.SGD_ETA):
 
 @check("tp1_nn::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd_update(student):
-    """sgd(model, eta) updates every parameter of the model by p ← p − eta·p.grad."""
+    """sgd(model, eta) makes one gradient-descent step of size eta on every parameter of the model."""
     inp, eta, result = sgd_result(student)
     steps = ask("tp1.sgd_step", student.seed, eta)
     for k in c.KEYS:

@@ -26,7 +26,7 @@ def optim_info(student, eta=c.ETA):
 
 @check("tp1_optim::init_model::logits", points=2, question="1-ab 2.3-2.4")
 def test_logits(student):
-    """The model computes the logits Ỹ = tanh(X Whᵀ + bh) Wyᵀ + by: Linear, Tanh, Linear, no SoftMax."""
+    """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
     c.check_logits(student, eta=c.ETA)
 
 
@@ -85,7 +85,7 @@ def test_plain(student):
         if g.get("momentum"):
             fail(f"the optimizer has momentum = {g['momentum']:g}.",
                  "momentum, which the handout does not ask for here: torch.optim.SGD(model.parameters(), lr=eta) "
-                 "is plain gradient descent, p ← p − eta·grad (handout 2.4).")
+                 "is plain gradient descent (handout 2.4).")
         if g.get("weight_decay"):
             fail(f"the optimizer has weight_decay = {g['weight_decay']:g}.",
                  "weight decay (L2 regularisation), which the handout does not ask for here: "

@@ -66,8 +66,8 @@ def test_convnet_param_count(student, seed):
                          "not the Q10 table's count")
             cfg = layer["config"]
             if layer["type"] == "Linear" and name == "fc4" and cfg.get("in_features") not in (None, 1024):
-                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: after three pools halving 32→16→8→4, "
-                             "the 64 maps are 4×4, so fc4 takes 64·4·4 = 1024 (Q9, Q10).")
+                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: it takes every value of the last pool's maps; "
+                             "follow the size of the maps through the three pools (Q9, Q10).")
             elif "no-bias" in labels:
                 diagnosis = f"{name} without its bias: each filter (or output) has one bias (Q1, Q10)."
     if len(layers) != len(PARAM_LAYERS):
@@ -79,7 +79,7 @@ def test_convnet_param_count(student, seed):
 
 @check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
-    """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
+    """ConvNet's layers as in the Q10 table: 5×5 convolutions that keep the size, 2×2 pools that halve it."""
     got = _describe(student, seed, "ConvNet", 32)
     want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
@@ -98,12 +98,12 @@ def test_convnet_layers(student, seed):
             if cfg.get("kernel_size") != [5, 5]:
                 problems.append(f"{name} has kernel {cfg.get('kernel_size')}, not 5×5")
             if padding not in ([2, 2], "same"):
-                problems.append(f"{name} has padding {padding}, not 2")
+                problems.append(f"{name} has padding {padding}, which does not keep the size")
                 if padding == [0, 0] or padding == "valid":
-                    diagnosis = ("convolution without padding: a 5×5 convolution with padding 0 shrinks "
-                                 "32×32 to 28×28; padding 2 and stride 1 keep the size (Q8).")
+                    diagnosis = ("convolution without padding: a 5×5 convolution without padding shrinks "
+                                 "the image; the handout's convolutions keep the size (Q8).")
             if cfg.get("stride") != [1, 1]:
-                problems.append(f"{name} has stride {cfg.get('stride')}, not 1")
+                problems.append(f"{name} has stride {cfg.get('stride')}, which does not keep the size")
             for key in ("in_channels", "out_channels"):
                 if cfg.get(key) != w["config"][key]:
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
@@ -113,17 +113,17 @@ def test_convnet_layers(student, seed):
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
         if g.get("in_shape") is not None and g["in_shape"][1:] != w["in_shape"][1:]:
             problems.append(f"{name} receives maps of shape {tuple(g['in_shape'][1:])}, "
-                            f"the Q10 table has {tuple(w['in_shape'][1:])}")
+                            "not the shape of the Q10 table")
             if name in ("conv2", "conv3") and diagnosis is None and len(g["in_shape"]) == 4 \
                     and layers[k - 1].get("out_shape") and g["in_shape"][2] == layers[k - 1]["out_shape"][2]:
-                diagnosis = f"no pooling before {name}: each 2×2 pool with stride 2 halves the size (Q9)."
+                diagnosis = f"no pooling before {name}: each 2×2 pool halves the size (Q9)."
     for m in got["modules"]:
         if m["type"].startswith("MaxPool") or m["type"].startswith("AvgPool"):
             cfg = m["config"]
             ks, st, pd = cfg.get("kernel_size"), cfg.get("stride"), cfg.get("padding")
             if ks not in (2, [2, 2]) or st not in (2, [2, 2], None) or pd not in (0, [0, 0]):
                 problems.append(f"pool `{m['name']}` has kernel {ks}, stride {st}, padding {pd}; "
-                                "a 2×2 pool halving the size has stride 2 and padding 0 (Q9)")
+                                "that pool does not halve the size (Q9)")
     if got["error"] and not problems:
         problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
     if problems:
