@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.results import PARTS  # noqa: E402
+from grader.labs.rdfia import LAB  # noqa: E402
 
 REFERENCE, TEMPLATE = ROOT / "reference", ROOT / "student_template"
-MODULES = [f"{p}.py" for p in PARTS]
+MODULES = [f"{p}.py" for p in LAB.part_names]
 
 
 def _copy_modules(src: Path, dest: Path, names=MODULES) -> None:
@@ -87,7 +87,7 @@ def make_class(root: Path, n: int) -> list[Path]:
     return made
 
 
-def time_batch(class_dir: Path, out: Path, jobs: int, parts=PARTS) -> tuple[float, subprocess.CompletedProcess]:
+def time_batch(class_dir: Path, out: Path, jobs: int, parts=LAB.part_names) -> tuple[float, subprocess.CompletedProcess]:
     """Wall time of `grade batch` on `class_dir`."""
     started = time.monotonic()
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
@@ -99,7 +99,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=24)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    p.add_argument("--parts", nargs="+", choices=LAB.part_names, default=list(LAB.part_names))
     p.add_argument("--keep", metavar="DIR", help="keep the class and the outputs here")
     args = p.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-batch-"))

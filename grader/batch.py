@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader.results import PARTS, PartResult, Report, TestResult
+from grader.labs import current
+from grader.results import PartResult, Report, TestResult
 
 SUFFIXES = (".zip", ".ipynb")
 THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -57,7 +58,7 @@ class Job:
     seed: int = 0
     timeout: float = 60.0                 # one call of student code (`grade check --timeout`)
     submission_timeout: float = 1800.0    # the whole `grade check` run
-    parts: tuple[str, ...] = PARTS
+    parts: tuple[str, ...] | None = None  # None: the assignments that `grade check` finds
     gradescope: bool = False
     command: tuple[str, ...] | None = None  # default: this machine's `python -m grader.cli check`
 
@@ -94,7 +95,7 @@ def _run_check(job: Job, tmp: Path) -> Outcome:
     files = {"result": tmp / "result.json", "html": tmp / "report.html", "gradescope": tmp / "gradescope.json"}
     command = list(job.command or (sys.executable, "-m", "grader.cli", "check"))
     command += [job.path, "--json", str(files["result"]), "--html", str(files["html"]),
-                "--seed", str(job.seed), "--timeout", f"{job.timeout:g}", "--parts", *job.parts]
+                "--seed", str(job.seed), "--timeout", f"{job.timeout:g}", *(("--parts", *job.parts) if job.parts else ())]
     if job.gradescope:
         command += ["--gradescope", str(files["gradescope"])]
     env = {**os.environ, **THREAD_ENV, "NO_COLOR": "1"}
@@ -306,14 +307,14 @@ class Store:
         except (OSError, ValueError):
             return None
         same = (meta.get("status") == OK and meta.get("digest") == digest and meta.get("seed") == job.seed
-                and meta.get("parts") == list(job.parts) and paths["html"].exists()
+                and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
                 and (not job.gradescope or paths["gradescope"].exists()))
         return report_from_json(result, job.seed) if same else None
 
     def save(self, job: Job, digest: str, outcome: Outcome) -> None:
         paths = self.paths(job.id)
         meta = {"id": job.id, "entry": Path(job.path).name, "digest": digest, "seed": job.seed,
-                "parts": list(job.parts), "status": OK if not outcome.error else FAILED, "error": outcome.error,
+                "parts": list(job.parts or ()), "status": OK if not outcome.error else FAILED, "error": outcome.error,
                 "seconds": outcome.seconds, "graded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         if outcome.error:  # no stale result may outlive a failed regrade
             for key in ("result", "html", "gradescope"):
@@ -365,13 +366,13 @@ def _row_line(row: Graded) -> str:
 
 
 def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, timeout: float = 60.0,
-        submission_timeout: float = 1800.0, parts: tuple[str, ...] = PARTS, gradescope: bool = False,
+        submission_timeout: float = 1800.0, parts: tuple[str, ...] | None = None, gradescope: bool = False,
         executor: cf.Executor | None = None, command: tuple[str, ...] | None = None,
         stream=None) -> tuple[list[Graded], bool]:
     """Grade CLASS_DIR into OUT; returns (one row per student, whether it ran to the end).
     `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here."""
     class_dir, out = Path(class_dir), Path(out)
-    parts = tuple(p for p in PARTS if p in parts)
+    parts = tuple(p for p in current().part_names if parts is None or p in parts)
     _stopping.clear()
     store = Store(out)
     rows: dict[str, Graded] = {}
@@ -474,6 +475,12 @@ def main(args) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _parts(args) -> tuple[str, ...]:
+    """`--parts`, else the parts of `--tp` (by default all): the same for every student."""
+    lab = current()
+    return tuple(args.parts or lab.parts_of(lab.graded((), args.tp or "all")))
+
+
 def _main(args, class_dir: Path, out: Path) -> int:
     client = executor = None
     if args.scheduler:
@@ -487,7 +494,7 @@ def _main(args, class_dir: Path, out: Path) -> int:
             return 2
     try:
         rows, finished = run(class_dir, out, jobs=args.jobs, seed=args.seed, timeout=args.timeout,
-                             submission_timeout=args.submission_timeout, parts=tuple(args.parts),
+                             submission_timeout=args.submission_timeout, parts=_parts(args),
                              gradescope=args.gradescope, executor=executor)
     except KeyboardInterrupt:  # while reading the class, before any grading
         print("\ngrade: interrupted before grading started", file=sys.stderr)

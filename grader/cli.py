@@ -6,17 +6,20 @@ import os
 import sys
 
 from grader.expected import PUBLIC_SEED, edition
-from grader.results import PARTS
+from grader.labs import LabError, current
 
 
 def parser() -> argparse.ArgumentParser:
+    lab = current()
     p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
     commands = p.add_subparsers(dest="command", required=True)
     grading = argparse.ArgumentParser(add_help=False)  # what `check` and `batch` share
     grading.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
     grading.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
-    grading.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), metavar="PART",
-                         help=f"grade only these parts (default all: {' '.join(PARTS)})")
+    grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
+                         help="grade this assignment (default: those of which a part is found; all in batch)")
+    grading.add_argument("--parts", nargs="+", choices=lab.part_names, metavar="PART",
+                         help=f"grade only these parts ({' '.join(lab.part_names)})")
     check = commands.add_parser("check", parents=[grading], help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", help="the submission")
     check.add_argument("--json", metavar="FILE", help="write the results as JSON (the contract's format)")
@@ -44,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         return run(parser().parse_args(argv))
+    except LabError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `grade check . | head`: the reader left, the files are written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1

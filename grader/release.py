@@ -39,8 +39,9 @@ def _is_hidden(decorator: ast.expr) -> bool:
 
 
 def _copy_tree(dest: Path) -> None:
+    # The rubric's conftest.py runs it against the reference (`pytest grader/rubric`): instructor-only too.
     shutil.copytree(SOURCE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name,
-                                                                 *INSTRUCTOR_ONLY))
+                                                                 "conftest.py", *INSTRUCTOR_ONLY))
     for test in (dest / "rubric").glob("test_*.py"):
         test.write_text(strip_hidden(test.read_text()))
     torch.save(_recorded(), dest / RECORDED.name)

@@ -1,8 +1,8 @@
 """Run the rubric (pytest, in this trusted process) against a submission's worker.
 
-`grade(submission, seed)` starts one sandboxed worker, runs every rubric test with
-`pytest.main` and a plugin that gives the tests their fixtures (`student`, `seed`,
-`record`) and turns each outcome into a `TestResult`.
+`grade(submission, seed)` starts one sandboxed worker, runs the rubric of the
+submission's lab with `pytest.main` and a plugin that gives the tests their fixtures
+(`student`, `seed`, `record`) and turns each outcome into a `TestResult`.
 """
 from __future__ import annotations
 
@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.results import PARTS, PartResult, Report, TestResult
-from grader.rubric.checks import CheckFailed
+from grader.results import PartResult, Report, TestResult
+from grader.rubric.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
 from grader.submission import Submission
 
-RUBRIC = Path(__file__).parent / "rubric"
-PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
-               "--import-mode=importlib", "-o", "timeout=900", "--rootdir", str(RUBRIC),
-               "-c", os.devnull]
+# The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
+# plugin below gives the fixtures instead.
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "--noconftest",
+               "--import-mode=importlib", "-o", "timeout=900", "-c", os.devnull]
 
 
 class PartNotFound(Exception):
@@ -36,6 +36,7 @@ class GraderPlugin:
 
     def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox):
         self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
+        self.lab = submission.lab
         self.fault: GraderFault | None = None
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
@@ -47,8 +48,8 @@ class GraderPlugin:
 
     @pytest.fixture
     def student(self, request) -> Part:
-        """The submission's part named by the test module's `PART`."""
-        return self.part(request.module.PART)
+        """The submission's part that the test's check id names."""
+        return self.part(_part_of(request.node))
 
     @pytest.fixture
     def record(self, request) -> dict:
@@ -60,12 +61,14 @@ class GraderPlugin:
             chunks = self.submission.parts.get(name)
             if chunks is None:
                 raise PartNotFound(self.submission.missing_note(name))
-            loaded = self.sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks])
+            loaded = self.sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
+                                       course=self.lab.course_modules())
             self.loaded[name] = Part(self.sandbox, name, self.run_seed, loaded)
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------
     def pytest_configure(self, config):
+        config.addinivalue_line("markers", MARKER)
         # The results come from the exception objects, never from pytest's text; its default
         # long tracebacks (with the repr of every tensor argument) cost seconds per failing run.
         config.option.tbstyle = "line"
@@ -78,9 +81,11 @@ class GraderPlugin:
                 raise pytest.UsageError(f"{item.nodeid} has no @check(...) marker")
             if mark.kwargs["id"] in seen:
                 raise pytest.UsageError(f"duplicate check id {mark.kwargs['id']}")
+            if _part_of(item) not in self.lab.part_names:
+                raise pytest.UsageError(f"check {mark.kwargs['id']} names no part of the lab {self.lab.name}")
             seen.add(mark.kwargs["id"])
         items[:] = [i for i in items if _part_of(i) in self.parts]
-        items.sort(key=lambda i: PARTS.index(_part_of(i)))  # stable: keeps file order within a part
+        items.sort(key=lambda i: self.lab.part_names.index(_part_of(i)))  # stable: file order within a part
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -119,7 +124,7 @@ ARTIFACTS = pytest.StashKey[dict]()
 
 
 def _part_of(item) -> str:
-    return item.get_closest_marker("grader_check").kwargs["id"].split("::")[0]
+    return item.get_closest_marker("grader_check").kwargs["part"]
 
 
 def _explain(exc: BaseException) -> tuple[str, str, str | None]:
@@ -143,15 +148,18 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] = PARTS, sandbox=None) -> Report:
-    """Grade `parts` of `submission` in `sandbox` (by default a fresh `Sandbox` under
-    `limits`; it may be started already). Only benchmarks pass an `InProcessSandbox`."""
+          parts: tuple[str, ...] | None = None, sandbox=None) -> Report:
+    """Grade `parts` (by default all) of `submission` against its lab's rubric, in
+    `sandbox` (by default a fresh `Sandbox` under `limits`; it may be started already).
+    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only."""
     started = time.monotonic()
+    parts = tuple(p for p in submission.lab.part_names if parts is None or p in parts)
     plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files))
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:
-        code = pytest.main([str(RUBRIC), *PYTEST_ARGS], plugins=[plugin])
+        code = pytest.main([str(submission.lab.rubric), "--rootdir", str(submission.lab.rubric), *PYTEST_ARGS],
+                           plugins=[plugin])
     finally:
         torch.set_num_threads(threads)
     if plugin.fault:

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from grader.labs.rdfia import LAB
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
+from grader.worker.loader import use_course
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
@@ -23,6 +25,13 @@ def mutate(part: str, old: str, new: str) -> str:
     source = reference_source(part)
     assert source.count(old) == 1, f"{old!r} must occur exactly once in reference/{part}.py"
     return source.replace(old, new)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def course_helper_names():
+    """Tests that call the loader in this process find the course helpers under the lab's
+    names, as the worker does (the trusted side sends them with each load)."""
+    use_course(LAB.course_modules())
 
 
 @pytest.fixture

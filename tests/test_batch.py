@@ -25,8 +25,7 @@ import pytest
 
 from conftest import REFERENCE, ROOT
 from grader import batch
-from grader.results import PARTS
-from grader.runner import RUBRIC
+from grader.labs.rdfia import LAB
 
 FAKE = r'''
 """A stand-in for `grade check`: the verdict follows the submission's content."""
@@ -269,7 +268,7 @@ def test_dask_cluster_runs_the_same_jobs(fake, tmp_path):
 def _cheapest_part() -> str | None:
     """A part whose rubric exists, cheapest first (the rubric is being written)."""
     for part in ("answers", "tp1_manual"):
-        if any(f'PART = "{part}"' in f.read_text() for f in RUBRIC.glob("test_*.py")):
+        if any(f'@check("{part}::' in f.read_text() for f in LAB.rubric.glob("test_*.py")):
             return part
     return None
 
@@ -311,6 +310,6 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
 def test_cli_reports_bad_arguments(tmp_path):
     from grader.cli import main, parser
     args = parser().parse_args(["batch", "somewhere", "--out", "o"])
-    assert args.jobs is None and args.parts == list(PARTS) and not args.gradescope and args.scheduler is None
+    assert args.jobs is None and args.parts is None and args.tp is None and not args.gradescope and args.scheduler is None
     assert main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert ROOT.joinpath("grader", "render", "templates", "summary.html.j2").exists()

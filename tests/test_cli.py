@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.results import PARTS
+from grader.labs.rdfia import LAB
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
@@ -76,7 +76,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     manual = REFERENCE / "tp1_manual.py"
     (folder / "tp1_manual.py").write_text(manual.read_text() if manual.exists() else SMALL_MANUAL)
     out = tmp_path / "out.json"
-    result = run_grade("check", folder, "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
+    result = run_grade("check", folder, "--tp", "all", "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
@@ -84,7 +84,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert set(report) == {"submission", "score", "max_score", "parts", "tests"}
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
-    assert [p["part"] for p in report["parts"]] == list(PARTS)
+    assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
     for part in report["parts"]:
         assert set(part) == {"part", "found", "score", "max_score"}
         assert isinstance(part["found"], bool)
@@ -95,7 +95,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert len(ids) == len(set(ids)) and report["tests"]
     for test in report["tests"]:
         assert set(test) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
-        assert test["id"].startswith(test["part"] + "::") and test["part"] in PARTS
+        assert test["id"].startswith(test["part"] + "::") and test["part"] in LAB.part_names
         assert test["status"] in ("passed", "failed", "error", "skipped")
         assert isinstance(test["name"], str) and isinstance(test["message"], str)
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)

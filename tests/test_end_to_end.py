@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from grader.results import PARTS
+from grader.labs.rdfia import LAB
 
 
 def grade(*args, cwd):
@@ -28,7 +28,7 @@ def test_reference_scores_full_marks(reference_run):
     run, result, _ = reference_run
     assert run.returncode == 0, run.stdout + run.stderr
     assert result["max_score"] > 0 and result["score"] == result["max_score"]
-    assert [p["part"] for p in result["parts"]] == list(PARTS)
+    assert [p["part"] for p in result["parts"]] == list(LAB.part_names)
     assert all(p["found"] and p["max_score"] > 0 for p in result["parts"])
     assert {t["status"] for t in result["tests"]} == {"passed"}
 
@@ -70,7 +70,7 @@ def test_partial_submission_scores_its_parts(tmp_path):
     assert run.returncode == 1
     parts = {p["part"]: p for p in result["parts"]}
     assert parts["answers"]["found"] and parts["answers"]["score"] == parts["answers"]["max_score"] > 0
-    for name in PARTS[:-1]:
+    for name in LAB.part_names[:-1]:
         assert not parts[name]["found"] and parts[name]["score"] == 0
         assert all("not found" in t["message"] for t in result["tests"] if t["part"] == name)
 

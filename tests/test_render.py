@@ -12,7 +12,8 @@ import pytest
 from conftest import mutate
 from grader.render import gradescope, html, junit, plots, terminal
 from grader.render import json as json_render
-from grader.results import PARTS, PartResult, Report, TestResult
+from grader.labs.rdfia import LAB
+from grader.results import PartResult, Report, TestResult
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def report() -> Report:
         TestResult("answers::total_params", "answers", "TOTAL_PARAMS", "error", 0.0, 1.0, message="boom",
                    output="printed\n"),
     ]
-    parts = [PartResult(p, found=p in ("tp1_manual", "answers"), source=f"{p}.py") for p in PARTS]
+    parts = [PartResult(p, found=p in ("tp1_manual", "answers"), source=f"{p}.py") for p in LAB.part_names]
     return Report("alice", 0, parts, tests, grader_version="0.1.0", created="2026-11-23T00:00:00+00:00",
                   digest="abc", seconds=1.5)
 
@@ -34,7 +35,7 @@ def test_json_follows_the_contract(report, tmp_path):
     json_render.write(report, tmp_path / "r.json")
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["score"] == 1.0 and data["max_score"] == 4.0
-    assert [p["part"] for p in data["parts"]] == list(PARTS)
+    assert [p["part"] for p in data["parts"]] == list(LAB.part_names)
     assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0}
     assert data["tests"][0]["diagnosis"].startswith("∇Wy is transposed")
 
@@ -134,7 +135,7 @@ def report_with_plots() -> Report:
                               "before_training": {"test_loss": 2.3, "test_acc": 0.1}}),
         TestResult("answers::total_params", "answers", "TOTAL_PARAMS", "passed", 1.0, 1.0),
     ]
-    parts = [PartResult(p, found=True, source=f"{p}.py") for p in PARTS]
+    parts = [PartResult(p, found=True, source=f"{p}.py") for p in LAB.part_names]
     return Report("plots", 0, parts, tests, grader_version="0.1.0", created="2026-11-23T00:00:00+00:00",
                   digest="abc", seconds=12.5)
 

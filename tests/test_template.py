@@ -10,55 +10,18 @@ import nbformat
 import pytest
 import torch
 
+from grader.lab import CLASS, CONSTANT
+from grader.labs.rdfia import LAB
+from grader.submission.notebook import Notebook
+
 ROOT = Path(__file__).parents[1]
-TEMPLATE = ROOT / "student_template"
+TEMPLATE = LAB.template
 NOTEBOOKS = TEMPLATE / "notebooks"
+COMBINED = f"{LAB.assignment_of(LAB.split.parts[0]).name}.ipynb"
 BUILDER = ROOT / "tools" / "build_template_notebooks.py"
 
-# Each part's names and, for functions, their parameters (LAB_CONTRACT.md).
-CONTRACT = {
-    "tp1_manual": {
-        "init_params": ["nx", "nh", "ny"],
-        "forward": ["params", "X"],
-        "loss_accuracy": ["Yhat", "Y"],
-        "backward": ["params", "outputs", "Y"],
-        "sgd": ["params", "grads", "eta"],
-    },
-    "tp1_autograd": {
-        "init_params": ["nx", "nh", "ny"],
-        "forward": ["params", "X"],
-        "loss_accuracy": ["Yhat", "Y"],
-        "sgd": ["params", "eta"],
-    },
-    "tp1_nn": {
-        "init_model": ["nx", "nh", "ny"],
-        "loss_accuracy": ["loss", "Yhat", "Y"],
-        "sgd": ["model", "eta"],
-    },
-    "tp1_optim": {
-        "init_model": ["nx", "nh", "ny", "eta"],
-        "loss_accuracy": ["loss", "Yhat", "Y"],
-    },
-    "tp2_cnn": {
-        "ConvNet": "class",
-        "ConvNetImproved": "class",
-        "epoch": ["data", "model", "criterion", "optimizer", "cuda"],
-        "compute_mean_std": ["images"],
-        "get_transforms": ["train", "mean", "std"],
-        "make_scheduler": ["optimizer"],
-    },
-    "answers": {
-        "FIGURE1_SIZES": "constant",
-        "conv_output_size": ["size", "kernel", "padding", "stride"],
-        "conv_params": ["in_channels", "out_channels", "kernel"],
-        "fc_params": ["n_in", "n_out"],
-        "receptive_field": ["kernels", "strides"],
-        "SAME_CONV_5x5": "constant",
-        "HALVING_POOL_2x2": "constant",
-        "LAYER_TABLE": "constant",
-        "TOTAL_PARAMS": "constant",
-    },
-}
+# Each part's names and, for functions, their parameters, as the lab declares them.
+CONTRACT = {part.name: part.defines for part in LAB.parts}
 NAMES = [(part, name) for part, names in CONTRACT.items() for name in names]
 
 
@@ -81,14 +44,14 @@ def test_module_imports_and_declares_nothing_else(part):
 def test_name_is_declared_and_unanswered(part, name):
     value = getattr(load(part), name)
     kind = CONTRACT[part][name]
-    if kind == "constant":
+    if kind == CONSTANT:
         assert value is None
-    elif kind == "class":
+    elif kind == CLASS:
         assert issubclass(value, torch.nn.Module)
         with pytest.raises(NotImplementedError):
             value()
     else:
-        assert list(inspect.signature(value).parameters) == kind
+        assert tuple(inspect.signature(value).parameters) == kind
         with pytest.raises(NotImplementedError):
             value(*[None] * len(kind))
         assert inspect.getdoc(value), f"{name} has no instructions"
@@ -99,7 +62,7 @@ def test_epoch_defaults():
     assert parameters["optimizer"].default is None and parameters["cuda"].default is False
 
 
-EXPECTED_NOTEBOOKS = [f"{part}.ipynb" for part in CONTRACT] + ["tp1.ipynb"]
+EXPECTED_NOTEBOOKS = [f"{part}.ipynb" for part in CONTRACT] + [COMBINED]
 
 
 @pytest.mark.parametrize("name", EXPECTED_NOTEBOOKS)
@@ -118,16 +81,16 @@ def test_part_notebook_defines_the_part(part):
     assert set(CONTRACT[part]) <= set(namespace)
 
 
-def test_tp1_notebook_headings_in_order():
-    nb = nbformat.read(NOTEBOOKS / "tp1.ipynb", as_version=4)
+def test_combined_notebook_splits_into_its_parts():
+    nb = Notebook(COMBINED, (NOTEBOOKS / COMBINED).read_bytes())
     headings = [cell.source.splitlines()[0] for cell in nb.cells
                 if cell.cell_type == "markdown" and cell.source.startswith("# Part")]
-    assert headings == [
-        '# Part 1 : Forward and backward passes "by hands"',
-        "# Part 2 : Simplification of the backward pass with torch.autograd",
-        "# Part 3 : Simplification of the forward pass with torch.nn",
-        "# Part 4 : Simplification of the SGD with torch.optim",
-    ]
+    assert headings[0] == '# Part 1 : Forward and backward passes "by hands"'  # the course's own
+    parts = nb.split_parts(LAB.split)
+    assert list(parts) == list(LAB.split.parts)
+    for part, chunks in parts.items():  # each part sees its own names, and those above it
+        code = "\n".join(c.code for c in chunks if "run_line_magic" not in c.code)
+        assert set(CONTRACT[part]) <= set(compile(code, COMBINED, "exec").co_names)
 
 
 def test_notebooks_are_up_to_date():

@@ -3,13 +3,14 @@
     python tools/build_template_notebooks.py          # (re)write the notebooks
     python tools/build_template_notebooks.py --check  # exit 1 if they are out of date
 
-Each module ``student_template/NAME.py`` gives ``notebooks/NAME.ipynb``: a title cell
-(the module's docstring), a code cell with its imports, then for each definition a
+Each module ``NAME.py`` of the lab's template gives ``notebooks/NAME.ipynb``: a title
+cell (the module's docstring), a code cell with its imports, then for each definition a
 markdown cell with its instructions (docstring, or the comments above a constant) and
-a code cell with the definition. ``tp1.ipynb`` chains the four TP 1-ab parts under the
-``# Part 1`` .. ``# Part 4`` headings of the course's notebook, which is how the grader
-tells them apart. The modules are read as text, never imported, and the output depends
-on them only, so that running this twice gives identical files.
+a code cell with the definition. ``1-ab.ipynb`` chains the parts of the lab's combined
+notebook (TP 1-ab's four) under the headings of the course's notebook (``# Part 1`` ..
+``# Part 4``), which is how the grader tells them apart. The modules are read as text,
+never imported, and the output depends on them only, so that running this twice gives
+identical files.
 """
 
 from __future__ import annotations
@@ -24,18 +25,11 @@ from pathlib import Path
 import nbformat
 from nbformat import v4
 
+from grader.lab import Lab
+from grader.labs import current
+
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "student_template"
-NOTEBOOKS = TEMPLATE / "notebooks"
-PARTS = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim", "tp2_cnn", "answers")
-# The course notebook's headings, as the grader recognises them (contract, "Submission layout").
-TP1_HEADINGS = {
-    "tp1_manual": '# Part 1 : Forward and backward passes "by hands"',
-    "tp1_autograd": "# Part 2 : Simplification of the backward pass with torch.autograd",
-    "tp1_nn": "# Part 3 : Simplification of the forward pass with torch.nn",
-    "tp1_optim": "# Part 4 : Simplification of the SGD with torch.optim",
-}
-TP1_INTRO = """# TP 1-ab: Introduction to neural networks
+INTRO = """# {title}
 
 Complete each function below. The grader reads this notebook part by part: part *k* is
 graded on everything defined from the top of the notebook to the end of part *k*.
@@ -129,15 +123,19 @@ def part_notebook(module: Module):
     return _notebook(cells + _definition_cells(module))
 
 
-def tp1_notebook(modules: dict[str, Module]):
-    cells = [v4.new_markdown_cell(TP1_INTRO)]
+def combined_notebook(lab: Lab, modules: dict[str, Module]):
+    """The parts of the lab's split, under the course notebook's headings (contract,
+    "Submission layout")."""
+    split = lab.split
+    assignment = lab.assignment_of(split.parts[0])
+    cells = [v4.new_markdown_cell(INTRO.format(title=assignment.title or assignment.name))]
     imported: set[str] = set()
-    for part, heading in TP1_HEADINGS.items():
+    for k, (part, title) in enumerate(zip(split.parts, split.titles), start=1):
         module = modules[part]
-        cells.append(v4.new_markdown_cell(f"{heading}\n\n{_title(module.docstring, '##')}"))
+        cells.append(v4.new_markdown_cell(f"# {split.label} {k} : {title}\n\n{_title(module.docstring, '##')}"))
         imports = [line for line in module.imports if line not in imported]
-        if part == "tp1_manual":
-            imports.append("%run 'utils-data.py'")  # the course's data and plots, as in its notebook
+        if k == 1 and assignment.helper:  # the course's data and plots, as in its notebook
+            imports.append(f"%run '{(assignment.helper.names or (assignment.helper.module,))[0]}.py'")
         if imports:
             cells.append(v4.new_code_cell("\n".join(imports)))
         imported.update(imports)
@@ -145,11 +143,13 @@ def tp1_notebook(modules: dict[str, Module]):
     return _notebook(cells)
 
 
-def build() -> dict[Path, str]:
+def build(lab: Lab) -> dict[Path, str]:
     """Each notebook's path and its text."""
-    modules = {part: read_module(TEMPLATE / f"{part}.py") for part in PARTS}
-    notebooks = {NOTEBOOKS / f"{part}.ipynb": part_notebook(module) for part, module in modules.items()}
-    notebooks[NOTEBOOKS / "tp1.ipynb"] = tp1_notebook(modules)
+    folder = lab.template / "notebooks"
+    modules = {part: read_module(lab.template / f"{part}.py") for part in lab.part_names}
+    notebooks = {folder / f"{part}.ipynb": part_notebook(module) for part, module in modules.items()}
+    if lab.split:
+        notebooks[folder / f"{lab.assignment_of(lab.split.parts[0]).name}.ipynb"] = combined_notebook(lab, modules)
     return {path: nbformat.writes(nb) + "\n" for path, nb in notebooks.items()}
 
 
@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="write nothing; exit 1 if a notebook differs from what would be written")
     args = parser.parse_args(argv)
     stale = []
-    for path, text in build().items():
-        current = path.read_text() if path.is_file() else None
-        if current == text:
+    for path, text in build(current()).items():
+        written = path.read_text() if path.is_file() else None
+        if written == text:
             continue
         stale.append(path)
         if not args.check:

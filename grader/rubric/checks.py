@@ -16,10 +16,17 @@ import pytest
 import torch
 
 
+MARKER = "grader_check(id, points, question, hidden): a rubric check; declare it with grader.rubric.checks.check"
+
+
 def check(id: str, points: float, question: str | None = None, hidden: bool = False):
-    """Declare a rubric test: its stable id `part::topic::check`, its points, its handout question.
+    """Declare a rubric test: its stable id `part::topic::check`, its points, its handout
+    question. The part is the id's first field; the lab gives the part's assignment.
     A `hidden` check runs in the instructor edition only: `grade release` leaves it out."""
-    return pytest.mark.grader_check(id=id, points=points, question=question, hidden=hidden)
+    part, sep, _ = id.partition("::")
+    if not (part and sep):
+        raise ValueError(f"check id {id!r} should start with its part: 'part::topic::check'")
+    return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden)
 
 
 class CheckFailed(AssertionError):

@@ -29,8 +29,8 @@ class InProcessSandbox:
     def start(self) -> None:
         pass
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
-        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget}, [])
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
+        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}, [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []

@@ -127,14 +127,9 @@ class Plan:
 
 def hidden_directories(extra=()) -> list[str]:
     """The reference solution and the rubric, wherever this install keeps them."""
-    import importlib.util
-    found: set[str] = set()
-    for name in ("grader.reference", "grader.rubric"):
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        found |= set(getattr(spec, "submodule_search_locations", None) or [])
+    from grader.labs import current
+    lab = current()
+    found: set[str] = {str(lab.reference), str(lab.rubric)}
     packages = set(sys.modules["grader"].__path__) if "grader" in sys.modules else set()
     for finder in sys.meta_path:  # an editable install maps the packages elsewhere
         mapping = getattr(sys.modules.get(getattr(finder, "__module__", "")), "MAPPING", None)

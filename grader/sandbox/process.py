@@ -311,9 +311,9 @@ class Sandbox:
         """Start the worker now (it imports torch while the caller does other work)."""
         self._live()
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0) -> dict:
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
-        header = {"op": "load", "part": part, "chunks": chunks, "budget": budget}
+        header = {"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}
         fresh = self._worker is None or not self._worker.alive
         self.loads[part] = header
         self._live()  # a fresh worker replays every registered load, this one included

@@ -1,11 +1,11 @@
 """A submission, as the grader sees it before any of it runs: which part is where.
 
-`open_submission(path)` reads a folder, a notebook or a zip and finds each part of
-the contract (first match wins):
+`open_submission(path, lab)` reads a folder, a notebook or a zip and finds each part
+of the lab (first match wins):
 1. a module named like the part (`tp1_manual.py`);
 2. a notebook named like the part (`tp1_manual.ipynb`);
-3. a notebook with headings `Part 1` .. `Part 4`: the four TP 1-ab parts;
-4. any other notebook or module: the part whose contract names it defines most.
+3. a notebook whose headings follow the lab's split rule: the parts it names;
+4. any other notebook or module: the part whose declared names it defines most.
 """
 from __future__ import annotations
 
@@ -17,30 +17,20 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.results import PARTS
+from grader.lab import Lab
+from grader.labs import current
 from grader.submission.files import SubmissionError, read_submission
 from grader.submission.notebook import Notebook, NotebookError
 from grader.suggest import suggest
 from grader.worker.loader import Chunk
 
-__all__ = ["Submission", "SubmissionError", "open_submission", "PART_NAMES"]
-
-# The names each part defines (contract); they also recognise a notebook of any name.
-PART_NAMES = {
-    "tp1_manual": {"init_params", "forward", "loss_accuracy", "backward", "sgd"},
-    "tp1_autograd": {"init_params", "forward", "loss_accuracy", "sgd"},
-    "tp1_nn": {"init_model", "loss_accuracy", "sgd"},
-    "tp1_optim": {"init_model", "loss_accuracy"},
-    "tp2_cnn": {"ConvNet", "ConvNetImproved", "epoch", "compute_mean_std", "get_transforms",
-                "make_scheduler"},
-    "answers": {"FIGURE1_SIZES", "conv_output_size", "conv_params", "fc_params", "receptive_field",
-                "SAME_CONV_5x5", "HALVING_POOL_2x2", "LAYER_TABLE", "TOTAL_PARAMS"},
-}
+__all__ = ["Submission", "SubmissionError", "open_submission"]
 
 
 @dataclass
 class Submission:
     name: str
+    lab: Lab
     parts: dict[str, list[Chunk]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)   # part -> where it was found
     files: dict[str, bytes] = field(default_factory=dict)
@@ -52,8 +42,10 @@ class Submission:
         stems = [PurePosixPath(f).stem for f in self.files]
         near = [s for s in suggest(part, stems) if s not in self.parts]
         hint = f"; did you mean {' or '.join(f'`{s}`' for s in near)}? (files must be named like the part)" if near else ""
-        return (f"`{part}` not found in the submission: expected {part}.py, {part}.ipynb"
-                f"{', or a TP 1-ab notebook with headings Part 1 .. Part 4' if part.startswith('tp1') else ''}{hint}")
+        split = self.lab.split
+        combined = (f", or a {self.lab.assignment_of(part).title} notebook with headings {split.headings()}"
+                    if split and part in split.parts else "")
+        return f"`{part}` not found in the submission: expected {part}.py, {part}.ipynb{combined}{hint}"
 
 
 def _defined(chunks: list[Chunk]) -> set[str]:
@@ -72,11 +64,11 @@ def _defined(chunks: list[Chunk]) -> set[str]:
     return names
 
 
-def _best_part(chunks: list[Chunk], taken: dict) -> str | None:
+def _best_part(chunks: list[Chunk], taken: dict, lab: Lab) -> str | None:
     """The part whose names the chunks define the largest share of. One name is enough:
     the course's `1_cd_CNNs.ipynb` defines `ConvNet` and `epoch` but none of the others."""
     names = _defined(chunks)
-    scores = {p: len(names & PART_NAMES[p]) / len(PART_NAMES[p]) for p in PARTS if p not in taken}
+    scores = {p.name: len(names & set(p.defines)) / len(p.defines) for p in lab.parts if p.name not in taken}
     best = max(scores, key=scores.get, default=None)
     return best if best and scores[best] > 0 else None
 
@@ -102,11 +94,11 @@ def by_depth(files) -> list[str]:
     return sorted(files, key=lambda rel: (rel.count("/"), rel))
 
 
-def open_submission(path: str | Path) -> Submission:
-    path = Path(path)
+def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
+    path, lab = Path(path), lab or current()
     files = read_submission(path)
     name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
-    sub = Submission(name=name or str(path), files=files,
+    sub = Submission(name=name or str(path), lab=lab, files=files,
                      digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
     modules, notebooks = {}, {}
     for rel, data in files.items():
@@ -124,23 +116,24 @@ def open_submission(path: str | Path) -> Submission:
         if part not in sub.parts:
             sub.parts[part], sub.sources[part] = chunks, source
 
+    parts = lab.part_names
     for rel in by_depth(modules):
-        if stem(rel) in PARTS:
+        if stem(rel) in parts:
             take(stem(rel), modules[rel], rel)
     for rel in by_depth(notebooks):
-        if stem(rel) in PARTS:
+        if stem(rel) in parts:
             take(stem(rel), notebooks[rel].all_chunks(), rel)
     for rel in by_depth(notebooks):
-        split = notebooks[rel].tp1_parts() if stem(rel) not in PARTS else None
+        split = notebooks[rel].split_parts(lab.split) if stem(rel) not in parts else None
         for k, (part, chunks) in enumerate((split or {}).items(), start=1):
-            take(part, chunks, f"{rel}, Part {k}")
+            take(part, chunks, f"{rel}, {lab.split.label} {k}")
     for rel in by_depth(notebooks):
-        if stem(rel) not in PARTS and notebooks[rel].tp1_parts() is None:
-            part = _best_part(notebooks[rel].all_chunks(), sub.parts)
+        if stem(rel) not in parts and notebooks[rel].split_parts(lab.split) is None:
+            part = _best_part(notebooks[rel].all_chunks(), sub.parts, lab)
             if part:
                 take(part, notebooks[rel].all_chunks(), rel)
     if path.suffix == ".py" and not sub.parts:
-        part = _best_part(next(iter(modules.values())), sub.parts)
+        part = _best_part(next(iter(modules.values())), sub.parts, lab)
         if part:
             take(part, next(iter(modules.values())), path.name)
     return sub

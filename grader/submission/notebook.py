@@ -3,8 +3,8 @@
 Each code cell becomes Python the way IPython itself does it (its leading
 indentation removed, `!shell` and `%magic` lines turned into calls); the chunk's
 origin names the notebook and the cell, and its lines keep their numbers, so messages
-point there. A notebook with markdown headings `Part 1` .. `Part 4` in order is the
-whole of TP 1-ab.
+point there. A notebook whose markdown headings follow the lab's split rule (the
+course's `Part 1` .. `Part 4`) holds several parts.
 """
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from types import SimpleNamespace
 
 import nbformat
 
+from grader.lab import NotebookSplit
 from grader.worker.loader import Chunk
 
-PART_HEADING = re.compile(r"^\s*#{1,6}\s*Part\s+(\d+)\b", re.IGNORECASE)
-TP1_PARTS = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim")
 # Cell magics that run their body as ordinary code in the notebook's namespace: the body's
 # definitions count (`%%time` over a cell of `def`s). IPython would pass it as a string.
 BODY_MAGICS = re.compile(r"^\s*%%(time|capture)\b[^\n]*\n")
@@ -61,25 +60,29 @@ class Notebook:
                 code = source
             self.chunks.append((index, Chunk(f"{name}, cell {index + 1}", code)))
 
-    def part_starts(self) -> dict[int, int]:
-        """`Part N` heading -> the index of its cell (the first heading of each number)."""
+    def part_starts(self, split: NotebookSplit) -> dict[int, int]:
+        """Heading number -> the index of its cell (the first heading of each number)."""
         starts: dict[int, int] = {}
         for index, cell in enumerate(self.cells):
             if cell.cell_type == "markdown" and cell.source.strip():
-                match = PART_HEADING.match(cell.source.strip().splitlines()[0])
-                if match:
-                    starts.setdefault(int(match.group(1)), index)
+                number = split.number(cell.source.strip().splitlines()[0])
+                if number is not None:
+                    starts.setdefault(number, index)
         return starts
 
-    def tp1_parts(self) -> dict[str, list[Chunk]] | None:
-        """Contract: part k is every code cell from the top to the end of Part k;
-        `Part 5` or later ends Part 4. None when the headings are not Part 1..4 in order."""
-        starts = self.part_starts()
-        if not all(k in starts for k in (1, 2, 3, 4)) or sorted(starts[k] for k in (1, 2, 3, 4)) != [starts[k] for k in (1, 2, 3, 4)]:
+    def split_parts(self, split: NotebookSplit | None) -> dict[str, list[Chunk]] | None:
+        """Contract: part k is every code cell from the top to the end of heading k; a
+        later number ends the last part. None when the headings are not 1..n in order."""
+        if split is None:
             return None
-        later = [i for k, i in starts.items() if k >= 5 and i > starts[4]]
-        ends = [starts[2], starts[3], starts[4], min(later, default=len(self.cells))]
-        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(TP1_PARTS, ends)}
+        starts = self.part_starts(split)
+        n = len(split.parts)
+        first = [starts.get(k) for k in range(1, n + 1)]
+        if None in first or first != sorted(first):
+            return None
+        later = [i for k, i in starts.items() if k > n and i > first[-1]]
+        ends = first[1:] + [min(later, default=len(self.cells))]
+        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends)}
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]

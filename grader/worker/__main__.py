@@ -72,6 +72,7 @@ class Worker:
         if op == "load":
             chunks = [loader.Chunk(c["origin"], c["code"]) for c in header["chunks"]]
             self.origins |= {c.origin for c in chunks}
+            loader.use_course(header.get("course", {}))
             loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
             self.parts[header["part"]] = loaded.namespace
             names = sorted(k for k in loaded.namespace if not k.startswith("__"))

@@ -25,9 +25,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-# A notebook's `%run 'utils-data.py'` of a course helper imports our version of it.
-COURSE_HELPERS = {"utils.py": "utils", "utils-data.py": "utils_data",
-                  "utils_data.py": "utils_data", "tme5.py": "tme5"}
+# Each name of a course helper -> its module in `course/`, as the lab declares them
+# (`use_course`): `import tme5` and a notebook's `%run 'utils-data.py'` find our version.
+COURSE_HELPERS: dict[str, str] = {}
 
 
 class StatementTimeout(BaseException):
@@ -146,7 +146,8 @@ def _helper_run(node: ast.stmt) -> str | None:
             and call.args[0].value == "run"):
         return None
     target = str(call.args[1].value).strip().strip("'\"")
-    return COURSE_HELPERS.get(os.path.basename(target))
+    name, extension = os.path.splitext(os.path.basename(target))
+    return COURSE_HELPERS.get(name) if extension == ".py" else None
 
 
 def runnable(node: ast.stmt, own: set[str]) -> bool:
@@ -189,7 +190,7 @@ class _StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def find_spec(self, fullname, path, target=None):
         file = os.path.join(os.getcwd(), f"{fullname}.py")  # the worker's copy of the files
-        if path is not None or fullname in COURSE_HELPERS.values() or not os.path.isfile(file):
+        if path is not None or fullname in COURSE_HELPERS or not os.path.isfile(file):
             return None  # a package's module, the grader's course helper, or no such student file
         return importlib.util.spec_from_file_location(fullname, file, loader=self)
 
@@ -200,6 +201,29 @@ class _StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         with open(module.__file__, "rb") as f:
             code = f.read().decode("utf-8", errors="replace")
         load([Chunk(os.path.basename(module.__file__), code)], module.__name__, self.budget, module.__dict__)
+
+
+class _CourseAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import tme5`: a course helper under another of its names holds the same names."""
+
+    def find_spec(self, fullname, path, target=None):
+        if path is None and COURSE_HELPERS.get(fullname, fullname) != fullname:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        helper = importlib.import_module(COURSE_HELPERS[module.__name__])
+        module.__dict__.update({k: v for k, v in vars(helper).items() if not k.startswith("_")})
+
+
+def use_course(helpers: dict[str, str]) -> None:
+    """Serve the course helpers under the names the lab gives them."""
+    COURSE_HELPERS.update(helpers)
+    if not any(isinstance(f, _CourseAliases) for f in sys.meta_path):
+        sys.meta_path.insert(0, _CourseAliases())
 
 
 def _import_student_files(budget: float) -> None:

@@ -1,0 +1,120 @@
+"""What a lab is, as data: the schema that the engine reads, and no lab's content.
+
+A `Lab` names its parts in grading order (each with the names it defines), the
+assignments that group them, the rule that splits a combined notebook into parts, the
+course helpers the worker ships, and where its reference, rubric and template live.
+`grader.labs` holds the declarations. This module imports nothing of the grader and no
+torch: both sides of the sandbox may read it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+CLASS, CONSTANT = "class", "constant"  # a defined name that is not a function
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    # Each name the part defines -> the parameters of a function, or CLASS or CONSTANT.
+    defines: dict[str, tuple[str, ...] | str]
+    what: str = ""  # what it holds, in the contract's words
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A course helper the worker ships (a module of its `course` folder), and the other
+    names students import or `%run` it by."""
+    module: str              # "utils_data"
+    names: tuple[str, ...] = ()  # "utils-data", "tme5"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str                # what `--tp` takes: "1-ab"
+    parts: tuple[str, ...]
+    title: str = ""          # in messages: "TP 1-ab"
+    helper: Helper | None = None
+
+
+@dataclass(frozen=True)
+class NotebookSplit:
+    """One notebook holding several parts: a markdown cell whose first line is a heading
+    `label k` starts `parts[k - 1]` (any heading level, any text after the number); a
+    later number ends the last part."""
+    label: str               # "Part"
+    parts: tuple[str, ...]
+    titles: tuple[str, ...] = ()  # the course notebook's text after each number
+
+    def number(self, first_line: str) -> int | None:
+        match = re.match(rf"\s*#{{1,6}}\s*{re.escape(self.label)}\s+(\d+)\b", first_line, re.IGNORECASE)
+        return int(match.group(1)) if match else None
+
+    def headings(self) -> str:
+        return f"{self.label} 1 .. {self.label} {len(self.parts)}"
+
+
+@dataclass(frozen=True)
+class Lab:
+    name: str
+    parts: tuple[Part, ...]
+    assignments: tuple[Assignment, ...]
+    rubric: Path             # a folder of pytest modules, each with its checks
+    reference: Path          # the solution: a module per part, hidden from the worker
+    template: Path | None = None  # what students receive: a module per part
+    split: NotebookSplit | None = None
+
+    def __post_init__(self):
+        names = self.part_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"lab {self.name}: a part is declared twice")
+        for group in [a.parts for a in self.assignments] + ([self.split.parts] if self.split else []):
+            if not set(group) <= set(names):
+                raise ValueError(f"lab {self.name}: {sorted(set(group) - set(names))} are not parts")
+        covered = [p for a in self.assignments for p in a.parts]
+        if sorted(covered) != sorted(names):
+            raise ValueError(f"lab {self.name}: every part must be in exactly one assignment")
+
+    @property
+    def part_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parts)
+
+    def part(self, name: str) -> Part:
+        return next(p for p in self.parts if p.name == name)
+
+    def assignment_of(self, part: str) -> Assignment:
+        return next(a for a in self.assignments if part in a.parts)
+
+    def assignment(self, name: str) -> Assignment:
+        return next(a for a in self.assignments if a.name == name)
+
+    def graded(self, found, tp: str | None = None) -> tuple[Assignment, ...]:
+        """The assignments to grade: the one `tp` names (every one for "all"), else those
+        of which a part is among `found` (every one when none is)."""
+        if tp == "all":
+            return self.assignments
+        if tp:
+            return (self.assignment(tp),)
+        return tuple(a for a in self.assignments if set(a.parts) & set(found)) or self.assignments
+
+    def parts_of(self, assignments) -> tuple[str, ...]:
+        """Their parts, in grading order."""
+        return tuple(p for p in self.part_names if any(p in a.parts for a in assignments))
+
+    def selection(self, found, tp: str | None = None) -> tuple[tuple[str, ...], str]:
+        """The parts to grade, and the line that says which assignments were graded and
+        which were left out."""
+        chosen = self.graded(found, tp)
+        left = [a for a in self.assignments if a not in chosen]
+        line = f"graded {' and '.join(a.title or a.name for a in chosen)}"
+        if left:
+            why = f"--tp {tp}" if tp else "none of its parts found"
+            line += f"; left out {' and '.join(a.title or a.name for a in left)} ({why})"
+        return self.parts_of(chosen), line
+
+    def course_modules(self) -> dict[str, str]:
+        """Each name a student imports or `%run`s a course helper by -> its module."""
+        helpers = [a.helper for a in self.assignments if a.helper]
+        return {name: h.module for h in helpers for name in (h.module, *h.names)}
