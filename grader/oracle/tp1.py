@@ -7,7 +7,7 @@ import torch
 
 from grader.oracle import question
 from grader.reference import tp1_manual as ref
-from grader.rubric import tp1_common as c
+from grader.rubric import tp1_inputs
 
 
 @question("tp1.unit")
@@ -15,15 +15,15 @@ def unit(seed: int) -> dict:
     """Parameters, a batch and its targets for the checks of single functions, with the
     reference's forward outputs and gradients of the batch mean."""
     g = torch.Generator().manual_seed(1_000_003 * (seed + 1))
-    params = {"Wh": torch.randn(c.NH, c.NX, generator=g), "bh": 0.5 * torch.randn(c.NH, generator=g),
-              "Wy": torch.randn(c.NY, c.NH, generator=g), "by": 0.5 * torch.randn(c.NY, generator=g)}
-    X = torch.randn(c.B, c.NX, generator=g)
+    params = {"Wh": torch.randn(tp1_inputs.NH, tp1_inputs.NX, generator=g), "bh": 0.5 * torch.randn(tp1_inputs.NH, generator=g),
+              "Wy": torch.randn(tp1_inputs.NY, tp1_inputs.NH, generator=g), "by": 0.5 * torch.randn(tp1_inputs.NY, generator=g)}
+    X = torch.randn(tp1_inputs.B, tp1_inputs.NX, generator=g)
     Yhat, outputs = ref.forward(params, X)
     pred = Yhat.argmax(dim=1)
-    right = torch.zeros(c.B, dtype=torch.bool)
-    right[torch.randperm(c.B, generator=g)[:5]] = True     # 5 of 8 right: accuracy 0.625
-    labels = torch.where(right, pred, (pred + 1 + torch.randint(c.NY - 1, (c.B,), generator=g)) % c.NY)
-    Y = torch.nn.functional.one_hot(labels, c.NY).float()
+    right = torch.zeros(tp1_inputs.B, dtype=torch.bool)
+    right[torch.randperm(tp1_inputs.B, generator=g)[:5]] = True     # 5 of 8 right: accuracy 0.625
+    labels = torch.where(right, pred, (pred + 1 + torch.randint(tp1_inputs.NY - 1, (tp1_inputs.B,), generator=g)) % tp1_inputs.NY)
+    Y = torch.nn.functional.one_hot(labels, tp1_inputs.NY).float()
     grads = ref.backward(params, outputs, Y)
     return {"params": params, "X": X, "Y": Y, "outputs": outputs, "grads": grads,
             "acc": float(right.float().mean())}
@@ -103,16 +103,16 @@ def nn_loss(seed: int) -> dict:
         "nll-on-probs": float(torch.nn.functional.nll_loss(p, labels)), "sign": -L}}
 
 
-@question("tp1.grad", lambda seed: [(seed, k, s) for k in c.KEYS for s in (1, c.B)])
+@question("tp1.grad", lambda seed: [(seed, k, s) for k in tp1_inputs.KEYS for s in (1, tp1_inputs.B)])
 def grad(seed: int, key: str, scale: int) -> dict:
     """The gradient of `key` (reference layout) of the batch mean (`scale` 1) or sum (B),
     and known wrong gradients."""
     u, p, X, Y, o = _parts(seed)
-    d = (o["yhat"] - Y) / c.B * scale
+    d = (o["yhat"] - Y) / tp1_inputs.B * scale
     dh_raw = d @ p["Wy"]
     dh = dh_raw * (1 - o["h"] ** 2)
     expected = {"Wy": d.t() @ o["h"], "by": d.sum(0), "Wh": dh.t() @ X, "bh": dh.sum(0)}[key]
-    mistakes = {"sign": -expected, "mixed": expected * (c.B if scale == 1 else 1 / c.B)}
+    mistakes = {"sign": -expected, "mixed": expected * (tp1_inputs.B if scale == 1 else 1 / tp1_inputs.B)}
     if key in ("by", "bh"):
         rows = d if key == "by" else dh
         mistakes |= {"not-summed": rows, "wrong-axis": rows.sum(1)}
@@ -124,18 +124,18 @@ def grad(seed: int, key: str, scale: int) -> dict:
     return {"expected": expected, "mistakes": mistakes}
 
 
-@question("tp1.sgd_step", lambda seed: [(seed, c.SGD_ETA)])
+@question("tp1.sgd_step", lambda seed: [(seed, tp1_inputs.SGD_ETA)])
 def sgd_step(seed: int, eta: float) -> dict:
     """Per parameter, the unit parameters after one step along the unit gradients, and known wrong steps."""
     u = unit(seed)
     return {k: {"expected": p - eta * g, "uphill": p + eta * g, "no-eta": p - g, "unchanged": p.clone(),
                 "grad": g.clone()}
-            for k, p, g in ((k, u["params"][k], u["grads"][k]) for k in c.KEYS)}
+            for k, p, g in ((k, u["params"][k], u["grads"][k]) for k in tp1_inputs.KEYS)}
 
 
 def _curves_domain(seed: int):
-    return [(seed, scale, accumulate, eta, 0.0) for scale in (1.0, float(c.BATCH)) for accumulate in (False, True)
-            for eta in (c.ETA, -c.ETA)]
+    return [(seed, scale, accumulate, eta, 0.0) for scale in (1.0, float(tp1_inputs.BATCH)) for accumulate in (False, True)
+            for eta in (tp1_inputs.ETA, -tp1_inputs.ETA)]
 
 
 @question("tp1.curves", _curves_domain)
@@ -146,15 +146,15 @@ def curves(seed: int, scale: float, accumulate: bool, eta: float, momentum: floa
     and `momentum` give known wrong runs (gradients never reset, an optimizer with momentum).
     """
     with torch.no_grad():
-        setup = c.training_setup(seed)
+        setup = tp1_inputs.training_setup(seed)
         params = {k: v.clone() for k, v in setup.init.items()}
         acc_grads = {k: torch.zeros_like(v) for k, v in params.items()}
         velocity = {k: torch.zeros_like(v) for k, v in params.items()}
-        run = {k: [] for k in c.CURVE_KEYS}
+        run = {k: [] for k in tp1_inputs.CURVE_KEYS}
         Xtrain, Ytrain = setup.data[0], setup.data[1]
         for perm in setup.perms:
-            for i in range(0, len(perm), c.BATCH):
-                idx = perm[i:i + c.BATCH]
+            for i in range(0, len(perm), tp1_inputs.BATCH):
+                idx = perm[i:i + tp1_inputs.BATCH]
                 _, outputs = ref.forward(params, Xtrain[idx])
                 grads = ref.backward(params, outputs, Ytrain[idx])
                 for k in params:

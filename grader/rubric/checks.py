@@ -10,6 +10,7 @@ Every comparison runs here, in the trusted process, on tensors rebuilt from byte
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import pytest
@@ -39,7 +40,7 @@ def fail(message: str, diagnosis: str | None = None):
     raise CheckFailed(message, diagnosis)
 
 
-def describe(value) -> str:
+def came_back(value) -> str:
     """A short description of what came back, for messages."""
     if isinstance(value, torch.Tensor):
         return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
@@ -57,7 +58,7 @@ def shape_text(shape) -> str:
 def as_tensor(value, what: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value.detach()
-    fail(f"{what} should be a tensor; got {describe(value)}.")
+    fail(f"{what} should be a tensor; got {came_back(value)}.")
 
 
 def as_number(value, what: str) -> float:
@@ -66,7 +67,7 @@ def as_number(value, what: str) -> float:
         return float(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.detach().reshape(()).item())
-    fail(f"{what} should be a number (a float, or a tensor with one element); got {describe(value)}.")
+    fail(f"{what} should be a number (a float, or a tensor with one element); got {came_back(value)}.")
 
 
 def number_or_none(value) -> float | None:
@@ -79,7 +80,7 @@ def number_or_none(value) -> float | None:
 
 def expect_type(value, types, what: str, expected: str):
     if not isinstance(value, types):
-        fail(f"{what} should be {expected}; got {describe(value)}.")
+        fail(f"{what} should be {expected}; got {came_back(value)}.")
     return value
 
 
@@ -173,3 +174,47 @@ def expect_accuracy(got, expected_fraction: float, what: str, *, atol: float = 1
         if abs(value - expected_fraction * scale) <= atol * scale:
             return value / scale
     fail(f"{what} should be {expected_fraction:.4g} (or {expected_fraction * 100:.4g} as a percentage); got {value:.6g}.")
+
+
+# -- known mistakes ----------------------------------------------------------------
+
+def fit(candidate: torch.Tensor | None, shape) -> torch.Tensor | None:
+    """A known-mistake value in the shape of what came back, when it can be."""
+    if candidate is None:
+        return None
+    shape = tuple(shape)
+    if tuple(candidate.shape) == shape:
+        return candidate
+    if candidate.dim() == 2 and tuple(candidate.t().shape) == shape:
+        return candidate.t()
+    if candidate.dim() <= 1 and candidate.numel() == math.prod(shape):
+        return candidate.reshape(shape)
+    return candidate
+
+
+def fitted(diagnoses: dict, shape) -> dict:
+    return {name: (fit(value, shape), text) for name, (value, text) in diagnoses.items()}
+
+
+def number_diagnosis(value: float, diagnoses: dict, rtol=1e-4, atol=1e-6) -> str | None:
+    for candidate, text in diagnoses.values():
+        if candidate is not None and abs(value - candidate) <= atol + rtol * abs(candidate):
+            return text
+    return None
+
+
+def expect_accuracy_diagnosed(got, expected: float, what: str, diagnoses: dict) -> float:
+    """expect_accuracy, naming a known mistake when the value matches one."""
+    try:
+        return expect_accuracy(got, expected, what)
+    except CheckFailed as e:
+        value = as_number(got, what)
+        raise CheckFailed(e.message, number_diagnosis(value, diagnoses)) from None
+
+
+def pair(result, what: str, names=("L", "acc")):
+    """A function's `(L, acc)`-like result, or a failure saying what came back."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        fail(f"{what} should return {len(names)} values ({', '.join(names)}); got {came_back(result)}.")
+    return result
+

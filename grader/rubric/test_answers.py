@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from grader.expected import ask, ask_optional, matches
 from grader.rubric import mistakes
-from grader.rubric.checks import check, describe, fail, number_or_none
+from grader.rubric.checks import came_back, check, fail, number_or_none
 
 PART = "answers"
 
@@ -30,7 +30,7 @@ def _answer(student, name: str):
 
 
 def _show(value) -> str:
-    return repr(value) if number_or_none(value) is not None and not hasattr(value, "shape") else describe(value)
+    return repr(value) if number_or_none(value) is not None and not hasattr(value, "shape") else came_back(value)
 
 
 def _formula(student, name: str, question: str):
@@ -88,7 +88,7 @@ def _expect_dict(got, name: str, effect: str = ""):
     sealed = ask("answers.constant", name)
     keys = sealed["keys"]
     if not isinstance(got, dict):
-        fail(f"{name} should be a dict with the keys {', '.join(keys)}; got {describe(got)}.")
+        fail(f"{name} should be a dict with the keys {', '.join(keys)}; got {came_back(got)}.")
     missing = [k for k in keys if k not in got]
     if missing:
         fail(f"{name} should have the keys {', '.join(keys)}; {', '.join(missing)} missing.")
@@ -147,7 +147,7 @@ def test_layer_table(student):
     """LAYER_TABLE: each layer's output shape and number of weights, as in the Q10 table."""
     got = _answer(student, "LAYER_TABLE")
     if not isinstance(got, (list, tuple)):
-        fail(f"LAYER_TABLE should be a list of (name, output_shape, n_params); got {describe(got)}.")
+        fail(f"LAYER_TABLE should be a list of (name, output_shape, n_params); got {came_back(got)}.")
     rows = {}
     for row in got:
         if not (isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], str)):

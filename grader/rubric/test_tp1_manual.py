@@ -12,8 +12,10 @@ import weakref
 import torch
 
 from grader.expected import ask
-from grader.rubric import mistakes, tp1_common as c
-from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail
+from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
+from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
+from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
+                                      training_setup, unit_inputs)
 from grader.sandbox import StudentFault
 
 PART = "tp1_manual"
@@ -25,22 +27,22 @@ OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 @check("tp1_manual::init_params::shapes", points=2, question="1-ab 2.1")
 def test_init_shapes(student):
     """init_params(nx, nh, ny) returns Wh (nh, nx), bh (nh,), Wy (ny, nh), by (ny,) (or an accepted layout)."""
-    c.expect_init_shapes(student.call("init_params", c.NX, c.NH, c.NY), student.call("init_params", *c.OTHER_SIZES))
+    tp1_checks.expect_init_shapes(student.call("init_params", *NN_SIZES), student.call("init_params", *OTHER_SIZES))
 
 
 @check("tp1_manual::init_params::weights", points=1, question="1-ab 2.1")
 def test_init_weights(student):
     """init_params draws the weights from N(0, 0.3²) (plain torch.randn is accepted)."""
-    params = student.call("init_params", *c.BIG_SIZES)
-    c.read_layout(params, f"init_params{c.BIG_SIZES}", c.BIG_SIZES)
-    c.expect_init_weights(params)
+    params = student.call("init_params", *BIG_SIZES)
+    tp1_layout.read_layout(params, f"init_params{BIG_SIZES}", BIG_SIZES)
+    tp1_checks.expect_init_weights(params)
 
 
 # -- forward ---------------------------------------------------------------------------
 
 def student_forward(student):
-    inp = c.unit_inputs(student.seed)
-    layout = c.student_layout(student)
+    inp = unit_inputs(student.seed)
+    layout = tp1_layout.student_layout(student)
     return inp, layout, student.call("forward", layout.params_to_student(inp.params), inp.X)
 
 
@@ -48,26 +50,26 @@ def student_forward(student):
 def test_forward_yhat(student):
     """forward(params, X) returns Ŷ, the network's class probabilities, one row per sample."""
     inp, layout, result = student_forward(student)
-    c.pair(result, "forward(params, X)", ("Yhat", "outputs"))
+    pair(result, "forward(params, X)", ("Yhat", "outputs"))
     Yhat = result[0]
-    diagnoses = c.forward_candidates(student.seed)
+    diagnoses = tp1_checks.forward_candidates(student.seed)
     diagnoses["transposed"] = (inp.outputs["yhat"].t(), mistakes.FORWARD["transposed"])
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)", diagnoses=diagnoses,
-                 why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
+                 why_shape=f"B = {B} samples, ny = {NY} classes")
 
 
 @check("tp1_manual::forward::outputs", points=1, question="1-ab Q7")
 def test_forward_outputs(student):
     """forward keeps X, htilde, h, ytilde and yhat in its outputs dict, with the forward's values."""
     inp, layout, result = student_forward(student)
-    outputs = expect_keys(c.pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
+    outputs = expect_keys(pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
                           "outputs (the second value forward returns)")
-    h_diag = c.diagnosed(ask("tp1.hidden_mistakes", student.seed), mistakes.HIDDEN)
+    h_diag = mistakes.diagnosed(ask("tp1.hidden_mistakes", student.seed), mistakes.HIDDEN)
     for key in OUTPUT_KEYS:
         got, want = outputs[key], inp.outputs[key]
         if isinstance(got, torch.Tensor) and got.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
             got = got.t()  # a forward that works in columns keeps its outputs transposed
-        expect_close(got, want, f"outputs[{key!r}]", diagnoses=c.fitted(h_diag, want.shape) if key == "h" else None)
+        expect_close(got, want, f"outputs[{key!r}]", diagnoses=fitted(h_diag, want.shape) if key == "h" else None)
 
 
 # -- loss and accuracy -------------------------------------------------------------------
@@ -75,13 +77,13 @@ def test_forward_outputs(student):
 @check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy returns the batch mean of the cross-entropy."""
-    c.softmax_loss_value(student)
+    tp1_checks.softmax_loss_value(student)
 
 
 @check("tp1_manual::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of Ŷ equals argmax of Y)."""
-    c.softmax_accuracy_value(student)
+    tp1_checks.softmax_accuracy_value(student)
 
 
 # -- backward ----------------------------------------------------------------------------
@@ -112,11 +114,11 @@ class Backward:
     """The student's gradients for the unit inputs and their convention, detected once."""
 
     def __init__(self, student):
-        inp = c.unit_inputs(student.seed)
-        self.inp, self.inp_seed, self.layout = inp, student.seed, c.student_layout(student)
+        inp = unit_inputs(student.seed)
+        self.inp, self.inp_seed, self.layout = inp, student.seed, tp1_layout.student_layout(student)
         params_s = self.layout.params_to_student(inp.params)
         grads = student.call("backward", params_s, outputs_for(student, self.layout, params_s, inp), inp.Y)
-        self.grads = expect_keys(grads, c.KEYS, "backward(params, outputs, Y)")
+        self.grads = expect_keys(grads, KEYS, "backward(params, outputs, Y)")
         self.scale, self.per_grad = self.detect()
 
     def normal(self, key):
@@ -124,17 +126,17 @@ class Backward:
 
     def detect(self):
         """1 (gradients of the batch mean) or B (of the batch sum), from all four gradients."""
-        votes, per = {1: 0, c.B: 0}, {}
-        for key in c.KEYS:
+        votes, per = {1: 0, B: 0}, {}
+        for key in KEYS:
             g = self.normal(key)
-            for s in (1, c.B):
+            for s in (1, B):
                 if g is not None and close(g.double(), self.inp.grads[key].double() * s):
                     votes[s] += 1
                     per[key] = s
-        if votes[c.B] != votes[1]:
-            return (c.B if votes[c.B] > votes[1] else 1), per
+        if votes[B] != votes[1]:
+            return (B if votes[B] > votes[1] else 1), per
         ratios = []
-        for key in c.KEYS:
+        for key in KEYS:
             g = self.normal(key)
             if g is not None and torch.isfinite(g).all():
                 r = float(g.double().norm()) / max(float(self.inp.grads[key].double().norm()), 1e-12)
@@ -143,11 +145,11 @@ class Backward:
         if votes[1] == 0 and ratios:
             ratios.sort()
             median = ratios[len(ratios) // 2]
-            return (c.B if abs(median - math.log(c.B)) < abs(median) else 1), per
+            return (B if abs(median - math.log(B)) < abs(median) else 1), per
         return 1, per
 
     def convention(self, scale=None) -> str:
-        return "batch sum" if (scale or self.scale) == c.B else "batch mean"
+        return "batch sum" if (scale or self.scale) == B else "batch mean"
 
 
 def backward_of(student) -> Backward:
@@ -165,10 +167,10 @@ def grad_candidates(bw: Backward, key: str) -> tuple[torch.Tensor, dict]:
     if key.startswith("W"):
         values["transposed"] = layout.to_student(key, expected).t()  # the student's own layout, transposed
     texts = mistakes.gradient(sym, "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17", bw.convention(),
-                              bw.convention(c.B if bw.scale == 1 else 1), c.B, shape=layout.shape(key),
+                              bw.convention(B if bw.scale == 1 else 1), B, shape=layout.shape(key),
                               got_shape=tuple(values["transposed"].shape) if "transposed" in values else None,
                               rows_shape=tuple(rows.shape) if rows is not None else None)
-    return expected, c.diagnosed(values, texts)
+    return expected, mistakes.diagnosed(values, texts)
 
 
 NAME_N = {"by": "ny", "bh": "nh"}
@@ -182,18 +184,18 @@ def check_grad(student, key):
     if key.startswith("W"):
         want = layout.to_student(key, expected)
         shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-        expect_close(got, want, what, diagnoses={k: (c.fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
+        expect_close(got, want, what, diagnoses={k: (fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
                                                  for k, (v, t) in diag.items()},
-                     why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+                     why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
         return
     flat = layout.from_student(key, got)
     if flat is not None:
-        expect_close(flat, expected, what, diagnoses=c.fitted(diag, flat.shape))
+        expect_close(flat, expected, what, diagnoses=fitted(diag, flat.shape))
         return
     want = layout.to_student(key, expected)
     shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-    expect_close(got, want, what, diagnoses=c.fitted(diag, shape),
-                 why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+    expect_close(got, want, what, diagnoses=fitted(diag, shape),
+                 why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
 
 
 def check_grad_recorded(student, key, record):
@@ -256,23 +258,23 @@ def test_grad_bh(student, record):
 def test_sgd(student):
     """sgd(params, grads, eta) returns the parameters after one gradient-descent step of size eta."""
     student.require("sgd")
-    inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), c.SGD_ETA
+    inp, layout, eta = unit_inputs(student.seed), tp1_layout.student_layout(student), SGD_ETA
     params = layout.params_to_student(inp.params)
     grads = layout.params_to_student(inp.grads)
     result = student.probe("tp1.manual_sgd", params, grads, eta)
     returned = result["returned"]
     if returned is None:
-        moved = any(not torch.equal(result["after"][k], params[k]) for k in c.KEYS
+        moved = any(not torch.equal(result["after"][k], params[k]) for k in KEYS
                     if isinstance(result["after"].get(k), torch.Tensor))
         fail(f"sgd(params, grads, eta) should return the params dict; it returned {result['returned_type']}.",
              "sgd updates the dict in place but returns nothing: the handout's loop does "
              "params = sgd(params, grads, eta), so end sgd with `return params`." if moved else None)
-    expect_keys(returned, c.KEYS, "the dict sgd returns")
+    expect_keys(returned, KEYS, "the dict sgd returns")
     steps = ask("tp1.sgd_step", student.seed, eta)
-    for key in c.KEYS:
+    for key in KEYS:
         values = {name: layout.to_student(key, v) for name, v in steps[key].items()}
         texts = mistakes.sgd_step(key, f"∇{key}", "sgd must return the updated parameters (1-ab Q10-11).")
-        expect_close(returned[key], values.pop("expected"), f"sgd's {key!r}", diagnoses=c.diagnosed(values, texts))
+        expect_close(returned[key], values.pop("expected"), f"sgd's {key!r}", diagnoses=mistakes.diagnosed(values, texts))
 
 
 # -- the training loop ---------------------------------------------------------------------
@@ -280,7 +282,7 @@ def test_sgd(student):
 def scale_of(student) -> float:
     """The gradient scale of the training batch in the student's convention (1 or the batch size)."""
     try:
-        return float(c.BATCH) if backward_of(student).scale == c.B else 1.0
+        return float(BATCH) if backward_of(student).scale == B else 1.0
     except (StudentFault, CheckFailed):
         return 1.0
 
@@ -289,14 +291,14 @@ def scale_of(student) -> float:
 def test_training(student, record):
     """The handout's training loop with your forward, backward and sgd follows the reference run."""
     student.require("forward", "backward", "sgd")
-    setup, layout, scale = c.training_setup(student.seed), c.student_layout(student), scale_of(student)
-    curves = c.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
-                                           setup.perms, c.ETA, c.BATCH), "the training curves")
-    want = c.reference_curves(student.seed, scale=scale)
-    other = c.BATCH if scale == 1 else 1.0
-    c.expect_same_run(curves, want, record, "Training with your functions",
-                      {"convention": (lambda: c.reference_curves(student.seed, scale=other),
+    setup, layout, scale = training_setup(student.seed), tp1_layout.student_layout(student), scale_of(student)
+    curves = tp1_runs.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
+                                           setup.perms, ETA, BATCH), "the training curves")
+    want = tp1_runs.reference_curves(student.seed, scale=scale)
+    other = BATCH if scale == 1 else 1.0
+    tp1_runs.expect_same_run(curves, want, record, "Training with your functions",
+                      {"convention": (lambda: tp1_runs.reference_curves(student.seed, scale=other),
                                       "the run matches the reference with the other gradient convention "
                                       "(sum vs mean over the batch) than your backward's: check how sgd or "
                                       "backward scales the gradients."),
-                       "uphill": c.uphill(student.seed, scale)})
+                       "uphill": tp1_runs.uphill(student.seed, scale)})
