@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from grader.artifacts import CURVE_KEYS
 from grader.oracle import question
 from grader.reference import tp1_manual as ref
 from grader.rubric import tp1_inputs
@@ -150,7 +151,7 @@ def curves(seed: int, scale: float, accumulate: bool, eta: float, momentum: floa
         params = {k: v.clone() for k, v in setup.init.items()}
         acc_grads = {k: torch.zeros_like(v) for k, v in params.items()}
         velocity = {k: torch.zeros_like(v) for k, v in params.items()}
-        run = {k: [] for k in tp1_inputs.CURVE_KEYS}
+        run = {k: [] for k in CURVE_KEYS}
         Xtrain, Ytrain = setup.data[0], setup.data[1]
         for perm in setup.perms:
             for i in range(0, len(perm), tp1_inputs.BATCH):

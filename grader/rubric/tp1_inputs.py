@@ -14,7 +14,6 @@ B = 8                           # batch of the unit checks: differs from nx, nh,
 KEYS = ("Wh", "bh", "Wy", "by")
 ETA, BATCH, EPOCHS = 0.03, 10, 30
 SGD_ETA = 0.05                  # the step of the unit checks of sgd
-CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 OTHER_SIZES = (3, 7, 4)     # a second call of init_params, to see that the shapes follow the arguments
 BIG_SIZES = (40, 50, 30)    # enough entries to estimate the weights' distribution
 NN_SIZES = (NX, NH, NY)

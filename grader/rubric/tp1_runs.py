@@ -6,10 +6,11 @@ import math
 
 import torch
 
+from grader.artifacts import BOUNDARY, CURVE_KEYS, CURVES
 from grader.expected import ask
 from grader.rubric import mistakes
 from grader.rubric.checks import expect_keys, fail
-from grader.rubric.tp1_inputs import BATCH, CURVE_KEYS, EPOCHS, ETA, NH
+from grader.rubric.tp1_inputs import BATCH, EPOCHS, ETA, NH
 
 
 def reference_curves(seed: int, scale: float = 1.0, accumulate: bool = False, eta: float = ETA,
@@ -48,10 +49,10 @@ def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: 
     and the trained network's decision boundary when the probe could compute it.
     A failed run is diagnosed by the first known wrong run it follows, else by `fallback`."""
     got = dict(got)
-    boundary = boundary_artifact(got.pop("boundary", None))
-    record["curves"] = {"student": got, "reference": want}
+    boundary = boundary_artifact(got.pop(BOUNDARY, None))
+    record[CURVES] = {"student": got, "reference": want}
     if boundary:
-        record["boundary"] = boundary
+        record[BOUNDARY] = boundary
     ok, where = curves_agree(got, want)
     if ok:
         return
