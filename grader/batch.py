@@ -476,9 +476,8 @@ def main(args) -> int:
 
 
 def _parts(args) -> tuple[str, ...]:
-    """`--parts`, else the parts of `--tp` (by default all): the same for every student."""
-    lab = current()
-    return tuple(args.parts or lab.parts_of(lab.graded((), args.tp or "all")))
+    """The parts of `--tp` (by default all), or of `--parts` among them: the same for every student."""
+    return current().selection((), args.tp or "all", args.parts)[0]
 
 
 def _main(args, class_dir: Path, out: Path) -> int:

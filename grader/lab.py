@@ -76,19 +76,19 @@ class Lab:
         covered = [p for a in self.assignments for p in a.parts]
         if sorted(covered) != sorted(names):
             raise ValueError(f"lab {self.name}: every part must be in exactly one assignment")
+        if self.split and self.split.titles and len(self.split.titles) != len(self.split.parts):
+            raise ValueError(f"lab {self.name}: the split names {len(self.split.parts)} parts but "
+                             f"{len(self.split.titles)} titles")
 
     @property
     def part_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parts)
 
-    def part(self, name: str) -> Part:
-        return next(p for p in self.parts if p.name == name)
-
     def assignment_of(self, part: str) -> Assignment:
-        return next(a for a in self.assignments if part in a.parts)
+        return {p: a for a in self.assignments for p in a.parts}[part]
 
     def assignment(self, name: str) -> Assignment:
-        return next(a for a in self.assignments if a.name == name)
+        return {a.name: a for a in self.assignments}[name]
 
     def graded(self, found, tp: str | None = None) -> tuple[Assignment, ...]:
         """The assignments to grade: the one `tp` names (every one for "all"), else those
@@ -103,16 +103,17 @@ class Lab:
         """Their parts, in grading order."""
         return tuple(p for p in self.part_names if any(p in a.parts for a in assignments))
 
-    def selection(self, found, tp: str | None = None) -> tuple[tuple[str, ...], str]:
-        """The parts to grade, and the line that says which assignments were graded and
-        which were left out."""
-        chosen = self.graded(found, tp)
+    def selection(self, found, tp: str | None = None, only=None) -> tuple[tuple[str, ...], str]:
+        """The parts to grade (those of the assignments `graded` picks, or, given `only`,
+        those of `only` among the assignment `tp` names), and the line that says which
+        assignments were graded and which were left out."""
+        chosen = self.graded(found, tp or ("all" if only else None))
         left = [a for a in self.assignments if a not in chosen]
         line = f"graded {' and '.join(a.title or a.name for a in chosen)}"
         if left:
             why = f"--tp {tp}" if tp else "none of its parts found"
             line += f"; left out {' and '.join(a.title or a.name for a in left)} ({why})"
-        return self.parts_of(chosen), line
+        return tuple(p for p in self.parts_of(chosen) if not only or p in only), line
 
     def course_modules(self) -> dict[str, str]:
         """Each name a student imports or `%run`s a course helper by -> its module."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
@@ -158,8 +159,7 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:
-        code = pytest.main([str(submission.lab.rubric), "--rootdir", str(submission.lab.rubric), *PYTEST_ARGS],
-                           plugins=[plugin])
+        code = pytest.main(_rubric_args(submission.lab), plugins=[plugin])
     finally:
         torch.set_num_threads(threads)
     if plugin.fault:
@@ -177,6 +177,24 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
                   grader_version=_version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   seconds=round(time.monotonic() - started, 2))
+
+
+def declared_checks(lab: Lab) -> list[dict]:
+    """Every check of `lab`'s rubric as its `@check` declares it (id, part, points,
+    question), collected, not run."""
+    marks: list[dict] = []
+
+    class Collector:
+        def pytest_collection_modifyitems(self, items):
+            marks.extend(item.get_closest_marker("grader_check").kwargs for item in items)
+    code = pytest.main([*_rubric_args(lab), "--collect-only"], plugins=[Collector()])
+    if code != pytest.ExitCode.OK:
+        raise RuntimeError(f"the rubric of {lab.name} could not be collected (pytest exit code {int(code)})")
+    return marks
+
+
+def _rubric_args(lab: Lab) -> list[str]:
+    return [str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS]
 
 
 def _version() -> str:

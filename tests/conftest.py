@@ -13,7 +13,6 @@ from grader.worker.loader import use_course
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "reference"
-SHARED = ROOT.parent / "shared"
 
 
 def reference_source(part: str) -> str:

@@ -65,7 +65,7 @@ def test_partial_submission_scores_its_parts(tmp_path):
     folder = tmp_path / "partial"
     folder.mkdir()
     (folder / "answers.py").write_text((ROOT / "reference" / "answers.py").read_text())
-    run = grade(str(folder), "--json", str(tmp_path / "p.json"), cwd=tmp_path)
+    run = grade(str(folder), "--tp", "all", "--json", str(tmp_path / "p.json"), cwd=tmp_path)
     result = json.loads((tmp_path / "p.json").read_text())
     assert run.returncode == 1
     parts = {p["part"]: p for p in result["parts"]}

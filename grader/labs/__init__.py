@@ -1,11 +1,13 @@
-"""The labs the grader knows. `current()` is the one named by `GRADER_LAB` (a module
-name or a `.py` file that defines `LAB`), by default the RDFIA practicals."""
+"""The labs the grader knows. `current()` is the one named by `GRADER_LAB`, by default
+the RDFIA practicals: a module name, or the path of a `.py` file, that defines `LAB`
+(`grade batch` runs its jobs in other folders: a path there must be absolute)."""
 from __future__ import annotations
 
 import functools
 import importlib
 import importlib.util
 import os
+from pathlib import Path
 
 from grader.lab import Lab
 
@@ -21,7 +23,7 @@ def load(name: str) -> Lab:
     """The `LAB` of module `name`, or of the file `name` when it ends in `.py`."""
     try:
         if name.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(f"grader_lab_{abs(hash(name))}", name)
+            spec = importlib.util.spec_from_file_location(f"grader_lab_{Path(name).stem}", name)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         else:

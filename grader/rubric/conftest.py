@@ -4,10 +4,14 @@ The fixtures (`student`, `seed`, `record`) come from the runner's plugin, here g
 reference as the submission, in the same sandbox as `grade check`. The grader itself
 runs the rubric with `--noconftest` and a plugin of its own.
 """
+import pytest
+
 from grader.labs.rdfia import LAB
 
 
 def pytest_configure(config):
+    if not LAB.reference.is_dir():
+        raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox
     from grader.submission import open_submission

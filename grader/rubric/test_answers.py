@@ -10,8 +10,6 @@ from grader.expected import ask, ask_optional, matches
 from grader.rubric import mistakes
 from grader.rubric.checks import came_back, check, fail, number_or_none
 
-PART = "answers"
-
 # The test inputs of each function (inputs only: the oracle holds what they give).
 CASES = {
     "conv_output_size": [(32, 5, 2, 1), (32, 5, 0, 1), (32, 2, 0, 2), (28, 3, 1, 2), (7, 3, 0, 2), (15, 4, 1, 3),
@@ -21,6 +19,7 @@ CASES = {
     "receptive_field": [([3], [1]), ([3, 3], [1, 1]), ([5, 2], [1, 2]), ([3, 2, 3], [1, 2, 1]),
                         ([5, 2, 5, 2, 5, 2], [1, 2, 1, 2, 1, 2]), ([7, 3, 3], [2, 2, 1])],
 }
+
 def _answer(student, name: str):
     """The student's constant `name`; None (the template's placeholder) is not an answer yet."""
     value = student.get(name)

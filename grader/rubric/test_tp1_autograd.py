@@ -13,8 +13,6 @@ from grader.rubric.checks import check, expect_close, fail, pair
 from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
                                       training_setup, unit_inputs)
 
-PART = "tp1_autograd"
-
 
 def init_info(student, sizes):
     student.require("init_params")

@@ -19,7 +19,6 @@ from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, 
                                       training_setup, unit_inputs)
 from grader.sandbox import StudentFault
 
-PART = "tp1_manual"
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 
 

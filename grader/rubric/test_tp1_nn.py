@@ -14,7 +14,6 @@ from grader.rubric import mistakes, tp1_checks, tp1_runs
 from grader.rubric.checks import check, expect_close, fail
 from grader.rubric.tp1_inputs import BATCH, ETA, KEYS, NN_SIZES, SGD_ETA, training_setup, unit_inputs
 
-PART = "tp1_nn"
 
 
 @check("tp1_nn::init_model::architecture", points=1, question="1-ab 2.3")

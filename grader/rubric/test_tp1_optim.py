@@ -12,7 +12,6 @@ from grader.rubric.checks import CheckFailed, check, fail
 from grader.rubric.tp1_inputs import BATCH, ETA, NN_SIZES, training_setup
 from grader.sandbox import StudentFault
 
-PART = "tp1_optim"
 ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows
 
 

@@ -17,7 +17,6 @@ from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy,
 from grader.rubric.cnn_common import (generator, identify, is_bad, memo, param_layers,
                                       tiny_state, values)
 
-PART = "tp2_cnn"
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
 
 
