@@ -1,6 +1,6 @@
 """TP 1-cd: the CNN, its training epoch, its data pipeline (contract, "TP 1-cd conventions").
 
-Expected values come from the reference (`grader.reference.tp2_cnn`) computed here, in
+Expected values come from the oracle (`grader.expected.ask`), in
 the trusted process; the student's code runs in the worker, driven by the probes of
 `grader.worker.probes.tp2_cnn`.
 """
