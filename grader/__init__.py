@@ -1,7 +1,16 @@
-"""rdfia-grader: the autograder of the RDFIA practicals TP 1-ab and TP 1-cd."""
+"""rdfia-grader: an autograder for the Sorbonne RDFIA practicals TP 1-ab and TP 1-cd."""
+from __future__ import annotations
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as installed
+    try:
+        return installed("rdfia-grader")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def edition() -> str:
-    """'instructor', or 'student' for the edition `grade release` builds (`grader.expected.edition`)."""
+    """"instructor", or "student" in the build `grade release` writes (`grader.expected.edition`)."""
     from grader.expected import edition as of_this_install
     return of_this_install()

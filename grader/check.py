@@ -1,41 +1,81 @@
-"""`grade check PATH`: grade one submission and write what was asked for."""
+"""`grade check PATH`: grade one submission and write what was asked for.
+
+Exit status (the contract's "What the grader answers"): 0 when every check passed, 1 when
+any did not, 2 when the grader could not run or a file could not be written; each
+reason in one line. A submission that cannot be graded still gets the `on_error` files
+(JSON, JUnit, Gradescope) with score 0 and the reason, so that a platform shows it.
+"""
 from __future__ import annotations
 
 import sys
+import webbrowser
 from pathlib import Path
 
-from grader.submission import SubmissionError, open_submission
+from grader.render import REPORT
+from grader.results import Report
+from grader.submission import SubmissionError, open_submission, submission_name
 
 
 def main(args) -> int:
     try:
         submission = open_submission(args.path)
+        if not submission.parts:
+            raise SubmissionError(f"nothing of the lab was found in {args.path}: no module or notebook holds "
+                                  f"any of {', '.join(submission.lab.part_names)}")
     except SubmissionError as e:
-        print(f"grade: {e}", file=sys.stderr)
-        return 2
+        return not_graded(args, str(e))
     from grader.sandbox import Limits, Sandbox
     sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files)
     sandbox.start()  # the worker imports torch while this process imports it too
     # Imported only now: torch takes seconds to load, and a bad path should fail at once.
-    from grader.render import gradescope, html, junit
-    from grader.render import json as json_render
     from grader.render import terminal
     from grader.runner import grade
-    for note in submission.notes:
+    for note in submission.notes + sandbox.weaknesses():
         print(f"grade: note: {note}", file=sys.stderr)
     parts, line = submission.lab.selection(submission.parts, args.tp, args.parts)
-    if not args.parts:  # --parts names them outright
+    if not args.parts and not args.quiet:  # --parts names them outright
         print(f"grade: {line}")
     try:
         report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
-        print(f"grade: internal error, the submission was not graded: {type(e).__name__}: {e}", file=sys.stderr)
+        return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
+    files = targets(args, report)
+    written = write(report, files)  # the files first: a terminal that goes away must not lose them
+    if args.quiet:
+        print(terminal.lines(report)[0])
+    else:
+        terminal.render(report)
+        if "html" in written:
+            print(f"\nReport: {files['html']}")
+    if args.open and "html" in written:
+        webbrowser.open(files["html"].resolve().as_uri())
+    if len(written) < len(files):
         return 2
-    report_path = Path(args.html or Path("reports") / f"{submission.name}.html")
-    for renderer, target in ((html, report_path), (json_render, args.json), (junit, args.junit),
-                             (gradescope, args.gradescope)):
-        if target:  # the files first: a terminal that goes away must not lose them
-            renderer.write(report, Path(target))
-    terminal.render(report)
-    print(f"\nReport: {report_path}")
     return 0 if report.all_passed else 1
+
+
+def not_graded(args, reason: str) -> int:
+    """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
+    print(f"grade: {reason}", file=sys.stderr)
+    report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
+    write(report, {name: path for name, path in targets(args, report).items() if REPORT[name].on_error})
+    return 2
+
+
+def targets(args, report: Report) -> dict[str, Path]:
+    """Format name -> the file asked for; the HTML report always, by default in reports/."""
+    files = {name: Path(getattr(args, name)) for name in REPORT if getattr(args, name, None)}
+    files.setdefault("html", Path("reports") / f"{report.submission}.html")
+    return files
+
+
+def write(report: Report, files: dict[str, Path]) -> set[str]:
+    """Write each file; one that cannot be written is said in one line, the others still are."""
+    written = set()
+    for name, path in files.items():
+        try:
+            REPORT[name].write(path, report)
+            written.add(name)
+        except OSError as e:
+            print(f"grade: cannot write the {name} file {path}: {e.strerror or e}", file=sys.stderr)
+    return written

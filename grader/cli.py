@@ -2,42 +2,86 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
-from grader.expected import PUBLIC_SEED, edition
+from grader import edition, version
+from grader.expected import PUBLIC_SEED
 from grader.labs import LabError, current
+from grader.render import REPORT
+
+CHECK_EXITS = ("exit status: 0 when every check passed, 1 when any did not, 2 when the grader could not run "
+               "(bad arguments, unreadable submission, a file that cannot be written)")
+BATCH_EXITS = ("exit status: 0 when every submission was graded (whatever its score), 1 when any failed to "
+               "grade (its row in grades.csv says why), 2 when the batch could not start, 130 when interrupted "
+               "(rerun the same command to go on)")
+
+
+def _positive(kind):
+    """An argparse type: a finite number above 0 (a time limit, a count)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be above 0: {text!r}")
+        return value
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
     lab = current()
     p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
+    p.add_argument("--version", action="version", version=f"grade {version()} ({edition()} edition)")
     commands = p.add_subparsers(dest="command", required=True)
     grading = argparse.ArgumentParser(add_help=False)  # what `check` and `batch` share
-    grading.add_argument("--seed", type=int, default=0, help="seed of the test inputs (default 0)")
-    grading.add_argument("--timeout", type=float, default=60.0, help="seconds allowed to one call of student code")
+    grading.add_argument("--seed", type=_seed, default=0, help="seed of the test inputs (default: %(default)s)")
+    grading.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
+                         help="seconds allowed to one call of student code (default: %(default)g)")
     grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
                          help="grade this assignment (default: those of which a part is found; all in batch)")
     grading.add_argument("--parts", nargs="+", choices=lab.part_names, metavar="PART",
-                         help=f"grade only these parts ({' '.join(lab.part_names)})")
-    check = commands.add_parser("check", parents=[grading], help="grade one submission (a folder, a .ipynb or a .zip)")
+                         help=f"grade only these parts, of {' '.join(lab.part_names)} (default: those of --tp)")
+    check = commands.add_parser("check", parents=[grading], epilog=CHECK_EXITS,
+                                help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", help="the submission")
-    check.add_argument("--json", metavar="FILE", help="write the results as JSON (the contract's format)")
-    check.add_argument("--junit", metavar="FILE", help="write JUnit XML, one testcase per check (for CI)")
-    check.add_argument("--gradescope", metavar="FILE", help="write Gradescope's results.json")
-    check.add_argument("--html", metavar="FILE", help="where to write the HTML report (default reports/NAME.html)")
-    batch = commands.add_parser("batch", parents=[grading], help="grade every submission of a class folder, in parallel")
+    for name, fmt in REPORT.items():
+        default = "reports/NAME.html" if name == "html" else "not written"
+        check.add_argument(f"--{name}", metavar="FILE", help=f"{fmt.help} (default: {default})")
+    check.add_argument("--quiet", action="store_true", help="print the summary line only (default: off)")
+    check.add_argument("--open", action="store_true", help="open the HTML report in the browser (default: off)")
+    batch = commands.add_parser("batch", parents=[grading], epilog=BATCH_EXITS,
+                                help="grade every submission of a class folder, in parallel")
     batch.add_argument("class_dir", metavar="CLASS_DIR",
                        help="one sub-folder, .zip or .ipynb a student; its name is the student id")
     batch.add_argument("--out", required=True, metavar="OUT",
-                       help="where results/, reports/, grades.csv and summary.html go")
-    batch.add_argument("--jobs", type=int, default=None,
+                       help="where results/, reports/, grades.csv and summary.html go (required)")
+    batch.add_argument("--jobs", type=_positive(int), default=None,
                        help="submissions graded at once (default: the number of cores)")
-    batch.add_argument("--submission-timeout", type=float, default=1800.0, metavar="S",
-                       help="seconds allowed to grade one whole submission before it is killed (default 1800)")
-    batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json")
+    batch.add_argument("--submission-timeout", type=_positive(float), default=1800.0, metavar="S",
+                       help="seconds allowed to grade one whole submission before it is killed (default: %(default)g)")
+    batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json (default: off)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
-                       help="send the jobs to this Dask scheduler (needs rdfia-grader[dask])")
+                       help="send the jobs to this Dask scheduler, needs rdfia-grader[dask] (default: local threads)")
+    batch.add_argument("--weak-isolation", action="store_true",
+                       help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
+    init = commands.add_parser("init", help="copy the student template (modules and notebooks/) to start from")
+    init.add_argument("folder", nargs="?", default="rdfia-tp", metavar="FOLDER",
+                      help="a new or empty folder (default: %(default)s)")
+    commands.add_parser("list", help="list the checks: points, handout question and assignment")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
     release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
@@ -69,6 +113,12 @@ def run(args) -> int:
     if args.command == "batch":
         from grader import batch
         return batch.main(args)
+    if args.command == "init":
+        from grader import starter
+        return starter.main(args)
+    if args.command == "list":
+        from grader import catalogue
+        return catalogue.main(args)
     if args.command == "isolation":
         from grader.sandbox import isolation
         return isolation.main()

@@ -58,6 +58,15 @@ def ask_optional(question: str, *args):
         return None
 
 
+def instructor_only(question: str, *args):
+    """The oracle's answer on values of the student's own (never recorded, never cached), or
+    None in the student edition, which then judges with what it can see."""
+    if edition() != "instructor":
+        return None
+    from grader import oracle
+    return oracle.compute(question, *args)
+
+
 # -- sealed answers ---------------------------------------------------------------------
 
 def canonical(value) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STATUSES = ("passed", "failed", "error", "skipped")
+OK, FAILED = "ok", "failed-to-grade"  # a class row's status
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Report:
     created: str = ""            # ISO date and time
     digest: str = ""             # hash of the submission's content
     seconds: float = 0.0
+    flags: list[dict] = field(default_factory=list)  # the cheat report ({"where", "what"}): costs no points
+    error: str = ""              # why the submission could not be graded (then no tests)
 
     @property
     def score(self) -> float:
@@ -62,3 +65,17 @@ class Report:
     @property
     def all_passed(self) -> bool:
         return all(t.status == "passed" for t in self.tests)
+
+
+@dataclass
+class Graded:
+    """One student's row in a class: what the gradebook and the class summary read."""
+    id: str
+    entry: str                            # the file or folder name in the class folder
+    status: str = OK                      # OK or FAILED
+    error: str = ""
+    report: Report | None = None
+    digest: str = ""
+    seconds: float = 0.0
+    resumed: bool = False
+    fingerprints: dict[str, str] = field(default_factory=dict)  # part -> hash of its normalised AST

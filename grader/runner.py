@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from grader import static
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
@@ -176,7 +177,8 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
                   grader_version=_version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  seconds=round(time.monotonic() - started, 2))
+                  seconds=round(time.monotonic() - started, 2),
+                  flags=[f.as_dict() for f in static.cheat_report(submission)])
 
 
 def declared_checks(lab: Lab) -> list[dict]:

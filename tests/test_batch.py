@@ -37,7 +37,9 @@ a = p.parse_args()
 path = pathlib.Path(a.path)
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(f"{path.name} {a.seed} {' '.join(a.parts)} threads={os.environ.get('OMP_NUM_THREADS')}\n")
-if path.suffix == ".zip":
+if path.suffix == ".zip":  # as the grader: the reason, and score 0 where Gradescope shows it
+    if a.gradescope:
+        pathlib.Path(a.gradescope).write_text(json.dumps({"score": 0, "output": "not a readable zip file"}))
     print(f"grade: {path} is not a readable zip file", file=sys.stderr); sys.exit(2)
 code = (path / "answers.py").read_text()
 if "HANG" in code:  # a grader that never ends, with a helper in a session of its own
@@ -100,7 +102,7 @@ WRONG = "X = 2\n"
 
 
 def read_csv(out: Path) -> dict[str, dict]:
-    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text()))}
+    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))}
 
 
 def run(fake, class_dir, out, **kw):
@@ -143,6 +145,10 @@ def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
         "alice": "ok", "bob": "ok", "carol": "ok", "abort": batch.FAILED, "broken": batch.FAILED,
         "crash": batch.FAILED, "hang": batch.FAILED}
     assert grades["broken"]["total"] == "" and "zip" in grades["broken"]["error"]
+    assert (out / "grades.csv").read_bytes().startswith("\ufeffid,".encode())  # Excel reads UTF-8 by its BOM
+    assert json.loads((out / "gradescope" / "broken.json").read_text()) == {"score": 0,
+                                                                          "output": "not a readable zip file"}
+    assert not (out / "gradescope" / "crash.json").exists()
     for sid in ("alice", "bob", "carol"):
         assert json.loads((out / "results" / f"{sid}.json").read_text())["tests"]
         assert (out / "reports" / f"{sid}.html").exists() and (out / "gradescope" / f"{sid}.json").exists()
@@ -182,6 +188,22 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(fake, tmp_path):
 
     run(fake, class_dir, out, seed=7)  # another seed: everything again
     assert sorted(calls(fake)[7:]) == ["alice", "bob", "crash"]
+
+
+def test_rerun_with_gradescope_writes_it_without_regrading(fake, tmp_path):
+    class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG})
+    out = tmp_path / "out"
+    run(fake, class_dir, out)
+    assert not (out / "gradescope").exists()
+    files = lambda: {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")  # noqa: E731
+                     if p.is_file() and p.name != "summary.html"}  # the summary says when it was made
+    before = files()
+    rows, finished = run(fake, class_dir, out, gradescope=True)
+    assert finished and sorted(calls(fake)) == ["alice", "bob"] and all(r.resumed for r in rows)
+    assert json.loads((out / "gradescope" / "alice.json").read_text()) == {"score": 3.0}
+    assert json.loads((out / "gradescope" / "bob.json").read_text()) == {"score": 1.0}
+    after = files()
+    assert {k: v for k, v in after.items() if not k.startswith("gradescope/")} == before
 
 
 class InterruptingExecutor(cf.ThreadPoolExecutor):
@@ -291,8 +313,8 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
                               "--parts", "answers"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True)
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
-                          "--jobs", "2", "--parts", "answers"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=300)
+                          "--jobs", "2", "--parts", "answers", "--gradescope"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
     assert check.wait(timeout=300) in (0, 1), check.stderr.read()
     assert run.returncode == 1, run.stdout + run.stderr  # one failed to grade
     assert "notjson: failed-to-grade" in run.stdout and "not a readable notebook" in run.stdout
@@ -302,6 +324,8 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     grades = read_csv(out)
     assert grades["ref"]["total"] == grades["ref"]["max"] == grades["zipped"]["total"] == f"{direct['score']:g}"
     assert grades["notjson"]["status"] == batch.FAILED and grades["notjson"]["total"] == ""
+    told = json.loads((out / "gradescope" / "notjson.json").read_text())  # the student sees why
+    assert told["score"] == 0 and "not a readable notebook" in told["output"]
     assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error"]
     summary = (out / "summary.html").read_text()
     assert "ref, zipped" in summary and "https://" not in summary

@@ -3,13 +3,16 @@ every kind of plot to a PNG, at a desktop width and at a phone width. Skipped wh
 Chromium is absent (`.ci/run` installs it on CI)."""
 from __future__ import annotations
 
+import html as html_text
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from grader.render import html
+from grader.render import CLASS, html
+from grader.labs.rdfia import LAB
+from grader.results import FAILED, Graded
 from test_render import report_with_plots
 
 CHROMIUM = next((path for name in ("chromium", "chromium-browser", "google-chrome")
@@ -20,7 +23,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is n
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "report.html"
-    html.write(report_with_plots(), path)
+    path.write_text(html.render(report_with_plots()), encoding="utf-8")
     return path
 
 
@@ -89,3 +92,43 @@ def test_phone_screenshot_renders(page, tmp_path):
     assert (rgb < 0.5).any(axis=2).mean() > 0.005
     # nothing wider than the screen (the parts table, the plots): the right margin stays background
     assert (rgb[:, -3:] > 0.9).all()
+
+
+def widest(page: str, folder, width: int) -> tuple[int, list[str]]:
+    """(the page's scroll width, the elements past the right edge) when laid out in a
+    viewport `width` px wide: an iframe of that width (a headless window is never
+    narrower than 500 px), its page read by a script of the same origin (srcdoc)."""
+    probe = folder / f"probe-{width}.html"
+    probe.write_text(f"""<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="width:{width}px;height:844px;border:0" srcdoc="{html_text.escape(page, quote=True)}"></iframe>
+<script>document.getElementById("f").addEventListener("load", function () {{
+  var d = this.contentDocument, past = [];
+  d.querySelectorAll("body *").forEach(function (e) {{
+    if (e.getBoundingClientRect().right > {width} + 0.5) past.push(e.tagName + "." + (e.getAttribute("class") || ""));
+  }});
+  document.body.setAttribute("data-width", d.documentElement.scrollWidth + " " + past.join(" "));
+}});</script></body></html>""", encoding="utf-8")
+    run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={folder / 'profile-probe'}", "--window-size=800,900", "--dump-dom",
+                          probe.as_uri()], capture_output=True, text=True, timeout=60)
+    found = re.search(r'data-width="(\d+) ?([^"]*)"', run.stdout)
+    assert found, f"the probe did not run (exit {run.returncode}): {run.stderr[-2000:]}"
+    return int(found.group(1)), found.group(2).split()
+
+
+def class_rows() -> list[Graded]:
+    """A class with long ids, every kind of check and a submission that failed to grade."""
+    rows = [Graded(f"student-with-a-rather-long-name-{i}", f"s{i}", report=report_with_plots(),
+                   fingerprints={"tp1_manual": "same"}) for i in range(4)]
+    return rows + [Graded("broken-submission", "broken-submission.zip", FAILED,
+                          "broken-submission.zip is not a readable zip file (File is not a zip file)")]
+
+
+@pytest.mark.parametrize("which", ["student report", "class summary"])
+def test_nothing_is_wider_than_a_phone(which, tmp_path):
+    page = html.render(report_with_plots()) if which == "student report" else \
+        CLASS["summary.html"].render(class_rows(), LAB.part_names, seed=0)
+    assert "student-with-a-rather-long-name-0" in page or which == "student report"
+    width, past = widest(page, tmp_path, 390)
+    assert width <= 390 and not past, (width, past)

@@ -6,13 +6,15 @@ import json
 import math
 import pickle
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
-from grader.sandbox import channel
-from grader.sandbox.channel import ChannelError, Handle, decode, encode, read_frame, write_frame
+from grader.worker import wire
+from grader.worker.wire import ChannelError, Handle, decode, encode, read_frame, write_frame
 
 
 def round_trip(value, to_handle=None, from_handle=None):
@@ -167,7 +169,7 @@ def test_truncated_frame(cut):
 
 def test_oversized_lengths_refused_before_reading():
     with pytest.raises(ChannelError):
-        read_frame(io.BytesIO(struct.pack("<Q", channel.MAX_FRAME + 1)))
+        read_frame(io.BytesIO(struct.pack("<Q", wire.MAX_FRAME + 1)))
     stream = frame(b"{}", count=1)
     stream = io.BytesIO(stream.getvalue() + struct.pack("<Q", 2**63))
     with pytest.raises(ChannelError):
@@ -201,3 +203,10 @@ def test_random_garbage_never_escapes_as_another_error():
 def test_malformed_value_is_a_channel_error(data):
     with pytest.raises(ChannelError):
         decode(data, [b"\0" * 4, b"\0" * 4])
+
+
+def test_the_worker_imports_nothing_of_the_trusted_side():
+    code = ("import sys, grader.worker.__main__, grader.worker.probes.tp1, grader.worker.probes.tp2_cnn\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('grader'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert [m for m in loaded if not m.startswith(("grader.worker", "grader.data"))] == ["grader"]

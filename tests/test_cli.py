@@ -1,9 +1,13 @@
 """The `grade` command: exit statuses, one-line errors, and the contract's JSON."""
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 
 from grader import cli
 from grader.labs.rdfia import LAB
+from grader.submission import open_submission, submission_name
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
@@ -81,7 +86,8 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {"submission", "score", "max_score", "parts", "tests"}
+    assert set(report) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
+    assert report["flags"] == []
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
@@ -115,8 +121,8 @@ def test_isolation_command_lists_what_is_in_force():
     run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
-    assert len(rows) == 9 and all(r.startswith(("yes", "NO")) for r in rows)
-    assert any("reference solution and rubric unreadable" in r for r in rows)
+    assert len(rows) == 12 and all(r.startswith(("yes", "NO")) for r in rows)
+    assert any("solution, rubric, source tree and .git unreadable" in r for r in rows)
 
 
 def test_a_reader_that_leaves_loses_nothing(tmp_path):
@@ -132,3 +138,170 @@ def test_a_reader_that_leaves_loses_nothing(tmp_path):
     assert "Traceback" not in err and proc.returncode in (0, 1)
     assert json.loads((tmp_path / "r.json").read_text())["score"] == 15
     assert (tmp_path / "reports" / "sub.html").is_file()
+
+
+# -- issue 16: errors and exit codes ---------------------------------------------------------
+
+def answers_folder(tmp_path, name="sub") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "answers.py").write_text((REFERENCE / "answers.py").read_text())
+    return folder
+
+
+def test_a_file_that_cannot_be_written_exits_2_and_the_others_are_written(tmp_path):
+    folder = answers_folder(tmp_path)
+    (tmp_path / "adir").mkdir()
+    result = run_grade("check", folder, "--parts", "answers", "--html", tmp_path / "adir", "--json",
+                       tmp_path / "r.json", "--junit", "/proc/x.xml", "--gradescope", tmp_path / "g.json",
+                       cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 2 and all(line.startswith("grade: cannot write the ") for line in errors), errors
+    assert "adir" in errors[0] and "/proc/x.xml" in errors[1]
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 15
+    assert json.loads((tmp_path / "g.json").read_text())["score"] == 15
+
+
+@pytest.mark.parametrize("make", ["truncated notebook", "empty folder", "no part"])
+def test_an_ungradable_submission_still_writes_the_machine_files(tmp_path, make, capsys):
+    if make == "truncated notebook":
+        path = tmp_path / "tp1.ipynb"
+        path.write_text('{"cells": [{"cell_type": "code", "source": "x = 1"')
+    else:
+        path = tmp_path / "student"
+        path.mkdir()
+        if make == "no part":
+            (path / "notes.py").write_text("print('hello')\n")
+    files = {f: tmp_path / f"out.{f}" for f in ("json", "junit", "gradescope")}
+    assert cli.main(["check", str(path), *(a for f, p in files.items() for a in (f"--{f}", str(p)))]) == 2
+    err = capsys.readouterr().err
+    reason = err.strip().removeprefix("grade: ")
+    assert_one_clear_line(err, path.name)
+    if make != "truncated notebook":
+        assert "nothing of the lab was found" in err
+    data = json.loads(files["json"].read_text())
+    assert data["score"] == 0 and data["tests"] == [] and data["error"] == reason
+    assert data["submission"] == path.stem
+    scope = json.loads(files["gradescope"].read_text())
+    assert scope["score"] == 0 and scope["output"] == reason
+    junit_root = ET.parse(files["junit"]).getroot()
+    assert junit_root.find(".//testcase/error").get("message") == reason
+    assert not (tmp_path / "reports").exists()  # nothing asked for, nothing more written
+
+
+def test_two_files_for_one_part_say_which_is_graded(tmp_path):
+    (tmp_path / "sub" / "old").mkdir(parents=True)
+    (tmp_path / "sub" / "tp1_nn.py").write_text("A = 1\n")
+    (tmp_path / "sub" / "old" / "tp1_nn.py").write_text("A = 2\n")
+    sub = open_submission(tmp_path / "sub")
+    assert sub.sources["tp1_nn"] == "tp1_nn.py"
+    assert sub.notes == ["two files hold `tp1_nn`: tp1_nn.py is graded, old/tp1_nn.py is ignored"]
+
+
+@pytest.mark.parametrize("argv", [["check", "x", "--timeout", "-5"], ["check", "x", "--timeout", "0"],
+                                  ["check", "x", "--timeout", "nan"], ["check", "x", "--timeout", "inf"],
+                                  ["check", "x", "--seed", "-1"], ["batch", "c", "--out", "o", "--jobs", "0"],
+                                  ["batch", "c", "--out", "o", "--submission-timeout", "-1"]])
+def test_values_that_make_no_sense_are_refused(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    assert argv[-1] in capsys.readouterr().err
+
+
+def test_check_dot_is_named_after_the_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "my-repo"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert submission_name(".") == "my-repo" and submission_name("../my-repo/") == "my-repo"
+    assert submission_name("alice.zip") == "alice" and submission_name("tp1.ipynb") == "tp1"
+
+
+def test_a_syntax_error_is_named_by_every_check_of_its_part(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "tp1_manual.py").write_text(SMALL_MANUAL + "\ndef forward(params, X)\n    return X\n")
+    result = run_grade("check", folder, "--parts", "tp1_manual", "--json", tmp_path / "r.json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    tests = json.loads((tmp_path / "r.json").read_text())["tests"]
+    line = SMALL_MANUAL.count("\n") + 2
+    missing = [t for t in tests if t["status"] != "passed" and "not found" in t["message"]]
+    assert missing and all(f"tp1_manual.py, line {line} does not parse (SyntaxError: expected ':')"
+                           in t["message"] for t in missing), [t["message"] for t in missing][:3]
+
+
+# -- issue 16: the command line people expect -------------------------------------------------
+
+def test_version_names_the_edition(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert re.fullmatch(r"grade \S+ \(instructor edition\)\n", capsys.readouterr().out)
+
+
+def test_every_option_shows_its_default_and_batch_its_exit_codes():
+    commands = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if action.option_strings and action.help != argparse.SUPPRESS and action.dest != "help":
+                assert "default" in action.help or "required" in action.help, (name, action.dest)
+    batch_help = commands.choices["batch"].format_help()
+    assert all(code in batch_help for code in ("0 when", "1 when", "2 when", "130 when"))
+
+
+def test_init_copies_the_template_and_never_overwrites(tmp_path, capsys):
+    target = tmp_path / "start"
+    assert cli.main(["init", str(target)]) == 0
+    template = REFERENCE.parent / "student_template"
+    expected = {p.relative_to(template).as_posix() for p in template.rglob("*") if p.suffix in (".py", ".ipynb")}
+    assert {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} == expected
+    assert "notebooks/1-ab.ipynb" in expected and "tp1_manual.py" in expected
+    assert (target / "tp1_manual.py").read_bytes() == (template / "tp1_manual.py").read_bytes()
+    assert f"grade check {target}" in capsys.readouterr().out
+    (target / "tp1_manual.py").write_text("# my work\n")
+    assert cli.main(["init", str(target)]) == 2
+    assert (target / "tp1_manual.py").read_text() == "# my work\n"
+    assert_one_clear_line(capsys.readouterr().err, "not an empty folder")
+
+
+def test_init_works_from_the_built_package(tmp_path):
+    """What a wheel holds is what setuptools' build_py lays out: `grade init` from there."""
+    build = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
+                            "--build-lib", str(tmp_path / "lib")], cwd=REFERENCE.parent, capture_output=True,
+                           text=True, timeout=300)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert (tmp_path / "lib" / "grader" / "student_template" / "notebooks" / "1-ab.ipynb").is_file()
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "init", "start"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "start" / "tp1_manual.py").is_file() and (tmp_path / "start" / "notebooks" / "1-ab.ipynb").is_file()
+
+
+def test_list_prints_each_check_with_points_question_and_assignment(capsys):
+    from grader import catalogue
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    marks = catalogue.checks()
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if "::" in line}
+    assert set(rows) == {m["id"] for m in marks} and len(marks) > 50
+    for m in marks:
+        row = rows[m["id"]]
+        assert float(row[1]) == m["points"] and row[-1] == LAB.assignment_of(m["part"]).name
+        assert m["question"] in " ".join(row)
+    assert f"{len(marks)} checks, {sum(m['points'] for m in marks):g} points" in out
+    for expected in ("1191170", "1,191,170", "0.95", "padding"):  # answers of the handout
+        assert expected not in out
+
+
+def test_quiet_prints_one_line_and_open_opens_the_report(tmp_path):
+    folder = answers_folder(tmp_path, "quiet")
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(folder), "--parts", "answers",
+                             "--quiet", "--open"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "quiet: 15 / 15 points (seed 0)\n"
+    assert opened.read_text() == (tmp_path / "reports" / "quiet.html").as_uri()

@@ -6,6 +6,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -32,8 +33,7 @@ def report() -> Report:
 
 
 def test_json_follows_the_contract(report, tmp_path):
-    json_render.write(report, tmp_path / "r.json")
-    data = json.loads((tmp_path / "r.json").read_text())
+    data = json.loads(json_render.render(report))
     assert data["score"] == 1.0 and data["max_score"] == 4.0
     assert [p["part"] for p in data["parts"]] == list(LAB.part_names)
     assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0}
@@ -65,8 +65,7 @@ def test_html_escapes_and_shows_status_as_text(report):
 
 
 def test_junit_has_one_testcase_per_check(report, tmp_path):
-    junit.write(report, tmp_path / "r.xml")
-    root = ET.parse(tmp_path / "r.xml").getroot()
+    root = ET.fromstring(junit.render(report).encode())
     cases = root.findall(".//testcase")
     assert [c.get("name") for c in cases] == [t.id for t in report.tests]
     assert root.get("failures") == "1" and root.get("errors") == "1"
@@ -81,12 +80,26 @@ def test_gradescope_schema(report):
 
 
 def test_junit_times_and_gradescope_fields(report, tmp_path):
-    root = junit.as_xml(report).getroot()
-    assert root.get("skipped") == "0" and all(c.get("time") for c in root.iter("testcase"))
+    root = junit.as_xml(report)
+    assert all(s.get("skipped") for s in root.iter("testsuite")) and all(c.get("time") for c in root.iter("testcase"))
     assert root.find(".//testcase[@name='answers::total_params']/system-out").text == "printed\n"
     data = gradescope.as_dict(report)
     assert data["execution_time"] == 1.5 and data["output_format"] == "text"
     assert "What your code printed" in data["tests"][2]["output"]
+
+
+def test_junit_is_valid_against_the_jenkins_and_gitlab_schema(report):
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(Path(__file__).with_name("junit-10.xsd")))
+    not_graded = Report("bob", 0, [], [], error="bob.ipynb is not a readable notebook")
+    for r in (report, report_with_plots(), not_graded):
+        text = junit.render(r)
+        errors = list(schema.iter_errors(text))
+        assert not errors, errors[:3]
+    root = ET.fromstring(junit.render(report).encode())
+    scores = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")} for s in root}
+    assert scores["tp1_manual"] == {"score": "1", "max_score": "3"}
+    assert ET.fromstring(junit.render(not_graded).encode()).find(".//error").text == not_graded.error
 
 
 # -- plots ----------------------------------------------------------------------------------
@@ -210,3 +223,28 @@ def test_grading_records_the_artifacts_the_plots_need(grade_path, make_submissio
     assert len(b["axis"]) == 40 and len(b["prob"]) == 40 and len(b["points"]) == len(b["labels"]) == 200
     assert [p.kind for p in plots.for_test(run)] == ["curves", "boundary"]
     assert [p.kind for p in plots.for_test(wh)] == ["gradient"]
+
+
+@pytest.mark.parametrize("shape", [(10, 2), (2, 10), (1, 10), (10, 1)])
+def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, monkeypatch):
+    """∇Wh is 10×2: three narrow panels side by side. Their titles must stay apart, and the
+    caption must say what the colours are: one scale for expected and received, one for the
+    difference."""
+    figures = []
+    monkeypatch.setattr(plots, "_plot", lambda fig, caption, kind: figures.append((fig, caption)) or caption)
+    rows, cols = shape
+    expected = [[(i - j) / 7 for j in range(cols)] for i in range(rows)]
+    received = [[v + (1 if (i, j) == (0, 0) else 0) for j, v in enumerate(r)] for i, r in enumerate(expected)]
+    assert plots.gradient_heatmap({"name": "∇Wh", "expected": expected, "received": received})
+    fig, caption = figures[0]
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in fig.texts]
+    assert len(boxes) == 3
+    for a, b in ((0, 1), (1, 2), (0, 2)):
+        assert not boxes[a].overlaps(boxes[b]), (shape, a, b)
+    meshes = [ax.collections[0] for ax in fig.axes]
+    (lo0, hi0), (lo1, hi1), (lo2, hi2) = [(m.norm.vmin, m.norm.vmax) for m in meshes]
+    assert (lo0, hi0) == (lo1, hi1) != (lo2, hi2)
+    assert f"±{hi0:.2g}" in caption and f"±{hi2:.2g}" in caption and "scale of its own" in caption
+    assert [m.get_cmap().name for m in meshes] == ["RdBu_r", "RdBu_r", "PuOr_r"]
+    assert "blue negative, red positive" in caption and "purple negative, orange positive" in caption

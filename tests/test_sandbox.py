@@ -1,6 +1,9 @@
 """The worker process as the rubric sees it: values, student failures, crashes, limits."""
 from __future__ import annotations
 
+import time
+import tracemalloc
+
 import torch
 import pytest
 
@@ -9,6 +12,9 @@ from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet,
 
 SOURCE = '''\
 import os
+import struct
+import sys
+import time
 import torch
 from helper import VALUE
 
@@ -61,6 +67,23 @@ def model():
 
 def helper_value():
     return VALUE
+
+def stall():
+    os.write(int(sys.argv[2]), struct.pack("<Q", 100))  # the answer pipe: a length, then nothing
+    time.sleep(600)
+
+def huge(size, count):
+    fd, head, chunk = int(sys.argv[2]), b'{"ok": null}', bytes(1 << 20)
+    os.write(fd, struct.pack("<Q", len(head)) + head + struct.pack("<Q", count))
+    for _ in range(count):
+        os.write(fd, struct.pack("<Q", size))
+        for _ in range(size // len(chunk)):
+            os.write(fd, chunk)
+    time.sleep(600)
+
+def shout():
+    while True:
+        sys.stdout.write("x" * 65536)
 
 layer = torch.nn.Linear(2, 1)
 import nonexistent_module_xyz
@@ -163,6 +186,33 @@ def test_exit_is_a_crash_and_the_next_call_works(part):
 def test_endless_loop_times_out_and_the_next_call_works(part):
     with pytest.raises(CallTimeout, match="did not return within 1 s"):
         part.call("spin", _timeout=1)
+    assert part.call("add", 1, 2) == 3
+
+
+def test_a_frame_that_stalls_ends_at_the_deadline(part):
+    start = time.monotonic()
+    with pytest.raises(CallTimeout, match="did not return within 2 s"):
+        part.call("stall", _timeout=2)
+    assert time.monotonic() - start < 10
+    assert part.call("add", 1, 2) == 3
+
+
+@pytest.mark.parametrize("size, count", [(1 << 30, 7), (16 << 20, 7)], ids=["7x1GiB", "7x16MiB"])
+def test_a_huge_answer_is_refused_within_the_memory_cap(part, size, count):
+    tracemalloc.start()
+    try:
+        with pytest.raises(WorkerCrashed, match="malformed answer .an answer of over"):
+            part.call("huge", size, count)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * Limits().reply_bytes
+    assert part.call("add", 1, 2) == 3
+
+
+def test_a_timeout_while_flooding_says_how_much_was_printed(part):
+    with pytest.raises(CallTimeout, match=r"your code printed \d+(\.\d)? [MG]B during this call"):
+        part.call("shout", _timeout=2)
     assert part.call("add", 1, 2) == 3
 
 

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from grader.data.cifar import make_synthetic
+from grader.expected import seal
 from grader.oracle import question
 from grader.reference import tp2_cnn as ref
 from grader.rubric import test_tp2_cnn as rubric
@@ -26,6 +27,32 @@ def convnet_layers(seed: int) -> list[dict]:
     return [{**{k: layer[k] for k in LAYER_FIELDS},
              "config": {k: v for k, v in layer["config"].items() if k in CONFIG_FIELDS}}
             for layer in param_layers(describe(model, rubric._x(seed, 2, 32)))]
+
+
+@question("tp2.convnet_steps")
+def convnet_steps(seed: int) -> dict:
+    """The steps (layer, input and output shapes) of the reference ConvNet's forward, sealed."""
+    model = ref.ConvNet()
+    model.eval()
+    return seal({"right": rubric._steps(describe(model, rubric._x(seed, 2, 32)))})
+
+
+@question("tp2.handout_output", lambda seed: [])
+def handout_output(params: list, x: torch.Tensor) -> torch.Tensor | None:
+    """The handout's network run with a student's parameters (matched by shape) on `x`;
+    None when they do not fit it."""
+    net = ref.ConvNet().eval()
+    weights = {tuple(p.shape): p for p in params if isinstance(p, torch.Tensor) and p.dim() > 1}
+    pairs = [(w, params[i + 1]) for i, w in enumerate(params[:-1]) if isinstance(w, torch.Tensor) and w.dim() > 1]
+    bias = {tuple(w.shape): b for w, b in pairs if isinstance(b, torch.Tensor) and b.dim() == 1}
+    try:
+        with torch.no_grad():
+            for layer in (m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))):
+                layer.weight.copy_(weights[tuple(layer.weight.shape)])
+                layer.bias.copy_(bias[tuple(layer.weight.shape)])
+            return net(x)
+    except (KeyError, RuntimeError, TypeError):
+        return None
 
 
 @question("tp2.epoch", lambda seed: [(seed, True), (seed, False)])

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from grader.batch import Graded
+from grader.results import Graded
 
 
 def _num(x: float) -> str:
@@ -31,12 +28,7 @@ def rows(graded: list[Graded], parts: tuple[str, ...]) -> list[list[str]]:
     return table
 
 
-def render(graded: list[Graded], parts: tuple[str, ...]) -> str:
+def render(graded: list[Graded], parts: tuple[str, ...], seed: int = 0) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows(graded, parts))
     return buffer.getvalue()
-
-
-def write(graded: list[Graded], parts: tuple[str, ...], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(graded, parts), encoding="utf-8", newline="")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from grader.results import Report
 
@@ -22,7 +21,7 @@ def as_dict(report: Report) -> dict:
     return {
         "score": report.score,
         "execution_time": round(report.seconds, 2),
-        "output": f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})",
+        "output": report.error or f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})",
         "output_format": "text",
         "visibility": "visible",
         "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,
@@ -32,6 +31,5 @@ def as_dict(report: Report) -> dict:
     }
 
 
-def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n")
+def render(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -3,11 +3,9 @@ rendered with Jinja2 from the template shipped beside this module. Plots are inl
 (`grader.render.plots`), each with a text alternative."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from jinja2 import Environment, PackageLoader
 
-from grader.artifacts import BOUNDARY
+from grader.worker.artifacts import BOUNDARY
 from grader.render import plots
 from grader.results import Report
 
@@ -40,8 +38,3 @@ def figures(report: Report) -> dict[str, list[plots.Plot]]:
         if t.status == "passed" and any(p.kind == BOUNDARY for p in out[t.id]):
             passed_shown = True
     return out
-
-
-def write(report: Report, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(report), encoding="utf-8")

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from html import escape
 
-from grader.artifacts import BEFORE_TRAINING, BOUNDARY, CURVE_KEYS, CURVES, GRADIENT
+from grader.worker.artifacts import BEFORE_TRAINING, BOUNDARY, CURVE_KEYS, CURVES, GRADIENT
 
 # Colour-blind-safe pair (Okabe-Ito blue and vermillion); lines also differ by style and marker.
 TRAIN, TEST = "#0072B2", "#D55E00"
@@ -28,7 +28,7 @@ _ids = itertools.count(1)
 class Plot:
     svg: str        # the <svg> element, ready to inline
     caption: str    # a sentence for the <figcaption>, also the SVG's accessible name
-    kind: str       # CURVES, BOUNDARY or GRADIENT (grader.artifacts)
+    kind: str       # CURVES, BOUNDARY or GRADIENT (grader.worker.artifacts)
     width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
     prefix: str = ""  # the prefix of every id in the SVG
 
@@ -306,22 +306,36 @@ def _range(M) -> str:
     return f"{M.min():.2g} to {M.max():.2g}"
 
 
-def _heatmap_axes(shapes):
+def _text_width(text: str, size: float) -> float:
+    """Width in inches of the widest line of `text` at `size` points, as the SVG will set it."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+    font = FontProperties(size=size)
+    return max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
+               for line in text.splitlines()) / 72
+
+
+def _heatmap_axes(shapes, titles, size):
     """A figure and three axes of equal cell size, side by side or stacked, whichever
-    gives the larger cells; each axes is exactly its matrix, in inches."""
+    gives the larger cells; each axes is exactly its matrix, in inches. Side by side, each
+    panel gets a slot as wide as its title, so that titles never run into each other."""
     margin, title, top, gap = 0.08, 0.38, 0.04, 0.25
     rows = [s[0] for s in shapes]
     cols = [s[1] for s in shapes]
+    words = [_text_width(t, size) for t in titles]
     across = min(CELL, (WIDTH - 2 * margin - 2 * gap) / sum(cols), (HEIGHT - top - title - margin) / max(rows))
     down = min(CELL, (WIDTH - 2 * margin) / max(cols), (HEIGHT - top - 3 * title - 2 * gap - margin) / sum(rows))
+    slots = [max(across * c, w) for c, w in zip(cols, words)]
+    if sum(slots) + 2 * gap + 2 * margin > WIDTH:  # the titles do not fit side by side
+        across = 0.0
     cell = max(across, down)
     if across >= down:
-        width = max(2 * margin + cell * sum(cols) + 2 * gap, 4.2)
+        width = max(2 * margin + sum(slots) + 2 * gap, 4.2)
         height = top + title + cell * max(rows) + margin
-        boxes, x = [], margin + (width - 2 * margin - cell * sum(cols) - 2 * gap) / 2
-        for r, c in shapes:
-            boxes.append((x, height - top - title - cell * r, cell * c, cell * r))
-            x += cell * c + gap
+        boxes, x = [], margin + (width - 2 * margin - sum(slots) - 2 * gap) / 2
+        for (r, c), slot in zip(shapes, slots):
+            boxes.append((x + (slot - cell * c) / 2, height - top - title - cell * r, cell * c, cell * r))
+            x += slot + gap
     else:
         width = max(2 * margin + cell * max(cols), 3.0)
         height = top + 3 * title + cell * sum(rows) + 2 * gap + margin
@@ -356,24 +370,28 @@ def gradient_heatmap(gradient: dict) -> Plot | None:
     D[np.abs(D) <= 1e-5 * vmax] = 0.0                  # float rounding is not an error
     dmax = float(np.abs(D).max())
     dlim = max(dmax, 0.02 * vmax)                      # a tiny error stays faint
-    fig, axes = _heatmap_axes([E.shape, R.shape, D.shape])
-    panels = ((axes[0], E, f"expected {name}, {E.shape[0]}×{E.shape[1]}", vmax, "RdBu_r"),
-              (axes[1], R, f"received, {R.shape[0]}×{R.shape[1]}", vmax, "RdBu_r"),
-              (axes[2], D, ("received transposed − expected" if transposed else "received − expected"), dlim, "PuOr_r"))
-    for ax, M, label, lim, cmap in panels:
+    labels = [f"expected {name}, {E.shape[0]}×{E.shape[1]}\n{_range(E)}",
+              f"received, {R.shape[0]}×{R.shape[1]}\n{_range(R)}",
+              ("received transposed\n− expected" if transposed else "received − expected") + f"\n{_range(D)}"]
+    fig, axes = _heatmap_axes([E.shape, R.shape, D.shape], labels, 7.5)
+    panels = ((axes[0], E, vmax, "RdBu_r"), (axes[1], R, vmax, "RdBu_r"), (axes[2], D, dlim, "PuOr_r"))
+    for (ax, M, lim, cmap), label in zip(panels, labels):
         ax.pcolormesh(M, cmap=cmap, vmin=-lim, vmax=lim, edgecolors="white", linewidth=0.5)
-        _title(ax, f"{label}\n{_range(M)}", 7.5, pad=2)
+        _title(ax, label, 7.5, pad=2)
         ax.set_xlim(0, M.shape[1])
         ax.set_ylim(M.shape[0], 0)  # row 0 at the top, as the matrix is written
         ax.set_axis_off()
         if M is D and dmax == 0:
             ax.text(M.shape[1] / 2, M.shape[0] / 2, "0 everywhere", ha="center", va="center", fontsize=7.5)
     worst = np.unravel_index(np.abs(D).argmax(), D.shape)
-    caption = (f"Heatmaps of {name} (blue negative, red positive, one colour scale): the expected gradient "
-               f"({E.shape[0]}×{E.shape[1]}) beside the one your backward returned ({R.shape[0]}×{R.shape[1]}), "
-               "and their difference per entry" + (" after transposing yours back" if transposed else "")
+    caption = (f"Heatmaps of {name}: the expected gradient ({E.shape[0]}×{E.shape[1]}) beside the one your "
+               f"backward returned ({R.shape[0]}×{R.shape[1]}), on one colour scale (blue negative, red positive, "
+               f"up to ±{vmax:.2g}), and their difference per entry"
+               + (" after transposing yours back" if transposed else "")
+               + f", on a scale of its own (purple negative, orange positive, up to ±{dlim:.2g})"
                + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
-                  ": once transposed, every entry is right; only the shape is wrong") + ".")
+                  ": once transposed, every entry is right; only the shape is wrong" if transposed else
+                  ": every entry agrees") + ".")
     return _plot(fig, caption, GRADIENT)
 
 

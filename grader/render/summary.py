@@ -7,13 +7,10 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader
 
-if TYPE_CHECKING:
-    from grader.batch import Graded
+from grader.results import Graded
 
 BINS = 10          # histogram of totals, in tenths of the maximum
 TOP_DIAGNOSES = 20
@@ -113,6 +110,7 @@ def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
     return {"n": len(rows), "graded": graded, "failed": failed, "max_score": max_score, "stats": stats,
             "histogram": histogram(ratios), "checks": checks(graded), "diagnoses": diagnoses(graded),
             "parts": part_means(graded, parts), "identical": identical(rows, parts), "seed": seed,
+            "flagged": [g for g in sorted(graded, key=lambda g: g.id) if g.report.flags],
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "students": sorted(rows, key=lambda g: g.id)}
 
@@ -121,8 +119,3 @@ def render(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> str:
     env = Environment(loader=PackageLoader("grader.render", "templates"),
                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env.get_template("summary.html.j2").render(**context(rows, parts, seed))
-
-
-def write(rows: list[Graded], parts: tuple[str, ...], path: Path, seed: int = 0) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(rows, parts, seed), encoding="utf-8")

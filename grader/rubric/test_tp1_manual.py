@@ -11,7 +11,8 @@ import weakref
 
 import torch
 
-from grader.artifacts import GRADIENT
+from grader import static
+from grader.worker.artifacts import GRADIENT
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
 from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
@@ -226,6 +227,15 @@ def record_gradient(student, key, record) -> None:
         record[GRADIENT] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
     except Exception:  # noqa: BLE001
         pass
+
+
+@check("tp1_manual::backward::by_hand", points=2, question="1-ab 2.1")
+def test_backward_by_hand(student):
+    """backward computes its gradients by hand: neither it nor what it calls uses autograd (judged on its source)."""
+    backward_of(student)  # it runs: a backward not written yet is not one done by hand
+    if uses := static.autograd_uses(student.sandbox.source(student.name), "backward"):
+        fail(f"backward uses autograd ({uses[0].where}: {uses[0].what}"
+             f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
 
 
 @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")

@@ -10,9 +10,10 @@ import math
 
 import torch
 
-from grader.artifacts import BEFORE_TRAINING, CURVES
+from grader.worker.artifacts import BEFORE_TRAINING, CURVES
 from grader.data.cifar import make_synthetic
-from grader.expected import ask, matches
+from grader import edition
+from grader.expected import ask, instructor_only, matches
 from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
 from grader.rubric.cnn_common import (generator, identify, is_bad, memo, param_layers,
                                       tiny_state, values)
@@ -28,6 +29,29 @@ def _describe(student, seed: int, class_name: str, size: int, train: bool = Fals
     student.require(class_name)
     return memo(student, f"describe:{class_name}:{size}:{train}",
                 lambda: student.probe("tp2_cnn.describe_model", class_name, _x(seed, 2, size), train))
+
+
+def _steps(description: dict) -> list:
+    return [(t["type"], t["in_shape"], t["out_shape"]) for t in description["trace"] if t["type"] != "Dropout"]
+
+
+def _confirmed_by_values(student, seed: int, got: dict) -> None:
+    """A description of the handout's very network (student code can patch the probe that
+    makes it) holds only if ConvNet's own parameters, run here through the handout's network,
+    give the outputs it gave on the grader's images. Any other description fails elsewhere."""
+    x = _x(seed, 2, 32)
+    if got["error"] or "right" not in matches(ask("tp2.convnet_steps", seed), _steps(got)) \
+            or edition() != "instructor":  # the student edition cannot run the handout's network: it trusts it
+        return
+    got = memo(student, "values:ConvNet", lambda: student.probe("tp2_cnn.parameters_and_output", "ConvNet", x))
+    params = list(got.get("params") or []) if isinstance(got, dict) else []
+    expected = instructor_only("tp2.handout_output", params, x)
+    ok = expected is not None and isinstance(got.get("out"), torch.Tensor) and got["out"].shape == expected.shape \
+        and torch.allclose(got["out"].double(), expected.double(), rtol=1e-3, atol=1e-4)
+    if not ok:
+        fail("ConvNet's outputs on the grader's images are not those of the network it describes with its own "
+             "parameters: its forward differs from its layers (extra functional steps?) or its description was "
+             "tampered with.")
 
 
 def _count(n: int) -> str:
@@ -50,7 +74,7 @@ def test_convnet_param_count(student, seed):
     got = _describe(student, seed, "ConvNet", 32)
     total, table = ask("answers.total_params"), ask("answers.layer_table")["rows"]
     if "right" in matches(total, got["total"]):
-        return
+        return _confirmed_by_values(student, seed, got)
     layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
     norms = [m for m in got["modules"] if m["params"] > 0 and "Norm" in m["type"]]
     lines, diagnosis = [], None
@@ -128,6 +152,7 @@ def test_convnet_layers(student, seed):
         problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
     if problems:
         fail("ConvNet differs from the handout's network: " + "; ".join(problems) + ".", diagnosis)
+    _confirmed_by_values(student, seed, got)
 
 
 @check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from grader.artifacts import BOUNDARY, CURVE_KEYS, CURVES
+from grader.worker.artifacts import BOUNDARY, CURVE_KEYS, CURVES
 from grader.expected import ask
 from grader.rubric import mistakes
 from grader.rubric.checks import expect_keys, fail

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from grader.sandbox import channel
+from grader.worker import wire
 from grader.sandbox.process import _fault
 from grader.worker.__main__ import COURSE_DIR, Worker
 
@@ -17,12 +17,13 @@ class InProcessSandbox:
         if COURSE_DIR not in sys.path:
             sys.path.insert(0, COURSE_DIR)
         self.worker = Worker()
+        self.chunks: dict[str, list[dict]] = {}
 
     def _serve(self, header: dict, blobs: list[bytes]):
         out: list[bytes] = []
         try:
             value = self.worker.serve(header["op"], header, blobs)
-            return channel.decode(channel.encode(value, out, self.worker.handle), out)
+            return wire.decode(wire.encode(value, out, self.worker.handle), out)
         except Exception as e:  # noqa: BLE001 - reported like the worker reports it
             raise _fault(self.worker.error(e), "") from None
 
@@ -30,13 +31,17 @@ class InProcessSandbox:
         pass
 
     def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
+        self.chunks[part] = chunks
         return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}, [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []
-        header = dict(header, args=channel.encode(list(args), blobs),
-                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        header = dict(header, args=wire.encode(list(args), blobs),
+                      kwargs=wire.encode(dict(kwargs or {}), blobs))
         return self._serve(header, blobs), ""
+
+    def source(self, part: str) -> list[tuple[str, str]]:
+        return [(c["origin"], c["code"]) for c in self.chunks[part]]
 
     def close(self) -> None:
         pass

@@ -4,14 +4,16 @@ The worker runs `python -m grader.worker` in its own session (so that it and its
 children can be killed together), in an empty temporary directory with HOME and
 TMPDIR inside it, under an address-space, a process-count, a file-size and a
 core-dump limit, and isolated by the operating system as far as the platform allows
-(`grader.sandbox.isolation`: namespaces, a read-only file system but its home, the
-reference and the rubric hidden, no network, a pids cgroup, Landlock). Each call has
+(`grader.sandbox.plan` and `child`: namespaces, an allow-list root holding only Python,
+the allowed packages, the worker's code and its home, no network, a pids cgroup,
+Landlock; `weaknesses()` says what the platform refused). Each call has
 a wall-clock limit. A worker that dies, hangs or speaks out of turn is killed with
 everything it started; that call raises, and the next call starts a fresh worker that
 reloads the parts.
 """
 from __future__ import annotations
 
+import json
 import os
 import resource
 import select
@@ -21,14 +23,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 import grader
-from grader.sandbox import channel, isolation
+from grader.sandbox import child, isolation, plan as plans
+from grader.sandbox.kernel import die_with_parent, kill_tree
+from grader.worker import wire
 
 # The worker runs the grader code that this process runs (an editable install may map
 # `grader` elsewhere for a fresh interpreter); appended, so it never shadows anything.
-GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+GRADER_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(grader.__file__)))
 WORKER_BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
                "from grader.worker.__main__ import main; main(int(sys.argv[1]), int(sys.argv[2]))")
 
@@ -41,9 +46,9 @@ class Limits:
     processes: int = 256              # RLIMIT_NPROC (not enforced for root)
     file_bytes: int = 64 << 20        # largest file the worker may write
     output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
+    reply_bytes: int = 64 << 20       # one answer, all its parts (the largest legitimate: ~5 MB)
     threads: int = 1                  # torch threads in the worker
-    isolate: bool = True              # OS isolation where the platform has it (isolation.py)
-    hidden: tuple[str, ...] = ()      # more directories the worker must not read
+    isolate: bool = True              # OS isolation where the platform has it (child.py)
 
 
 class GraderFault(Exception):
@@ -84,18 +89,10 @@ class CallTimeout(StudentFault):
     pass
 
 
-def _die_with_parent() -> None:
-    """Linux: the worker is killed when the grader dies, even if stuck in student code."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: the worker still ends at its next read from the closed channel
-
-
-def _limit(memory: int, processes: int, file_bytes: int, plan: isolation.Plan | None = None):
+def _limit(memory: int, processes: int, file_bytes: int, plan: plans.Plan, report: int):
+    """The worker's preexec: isolation, then limits; what held is written to `report`."""
     def limits():
-        _die_with_parent()
+        die_with_parent()
         for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
             try:
@@ -104,12 +101,27 @@ def _limit(memory: int, processes: int, file_bytes: int, plan: isolation.Plan | 
                 pass  # a platform without that limit keeps its default
 
     def apply():
-        _die_with_parent()
-        if plan is None:
-            limits()
-        else:  # may fork an init for a PID namespace: only the worker comes back
-            isolation.enter(plan, then=limits)
+        die_with_parent()
+        done = child.enter(plan, then=limits)  # may fork an init for a PID namespace: only the worker comes back
+        os.write(report, json.dumps(dict(done, enabled=plan.enabled)).encode())
     return apply
+
+
+def _read_report(fd: int, seconds: float) -> dict:
+    """What the worker's preexec recorded (`child.enter`'s steps), read until its exec."""
+    data, deadline = b"", time.monotonic() + seconds
+    try:
+        while len(data) < 1 << 16 and select.select([fd], [], [], max(deadline - time.monotonic(), 0))[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    try:
+        return json.loads(data)
+    except ValueError:
+        return {}
 
 
 def _own_pid_namespace(pid: int) -> bool:
@@ -141,7 +153,7 @@ class _Capture(threading.Thread):
                 self.changed.notify_all()
 
     def _feed(self, data: bytes):
-        data, mark = self.carry + data, channel.END_OF_OUTPUT
+        data, mark = self.carry + data, wire.END_OF_OUTPUT
         while (i := data.find(mark)) >= 0:
             self._keep(data[:i])
             self.done.append(self._flush())
@@ -162,6 +174,11 @@ class _Capture(threading.Thread):
         self.kept, self.dropped = bytearray(), 0
         return text
 
+    def printed(self) -> int:
+        """Bytes the current call has printed so far."""
+        with self.changed:
+            return len(self.kept) + self.dropped + len(self.carry)
+
     def take(self, wait: float = 2.0) -> str:
         """The output of the call that just answered (or, after a crash, all there is)."""
         with self.changed:
@@ -171,6 +188,34 @@ class _Capture(threading.Thread):
             self._keep(self.carry)
             self.carry = b""
             return self._flush()
+
+
+class _Late(Exception):
+    """The reply was not whole by the call's deadline."""
+
+
+class _ReplyReader:
+    """The worker's answer pipe, read with one deadline over the whole frame and a cap on its
+    total size: a worker that sends a length and sleeps, or gigabytes, holds the grader
+    neither past the call's time nor past `cap` bytes of memory."""
+
+    def __init__(self, fd: int, deadline: float, cap: int):
+        self.fd, self.deadline, self.cap, self.left = fd, deadline, cap, cap
+
+    def read(self, n: int) -> bytes:
+        if n > self.left:
+            raise wire.ChannelError(f"an answer of over {self.cap} bytes")
+        data = bytearray()
+        while len(data) < n:
+            wait = self.deadline - time.monotonic()
+            if wait <= 0 or not select.select([self.fd], [], [], wait)[0]:
+                raise _Late
+            chunk = os.read(self.fd, min(n - len(data), 1 << 20))
+            if not chunk:
+                break  # EOF: read_frame sees a short read
+            data += chunk
+        self.left -= len(data)
+        return bytes(data)
 
 
 class WorkerProcess:
@@ -191,16 +236,19 @@ class WorkerProcess:
         env.update(HOME=self.home, TMPDIR=self.home, MPLBACKEND="Agg", PYTHONHASHSEED="0",
                    GRADER_THREADS=str(limits.threads), OMP_NUM_THREADS=str(limits.threads),
                    PYTHONDONTWRITEBYTECODE="1")
-        self.isolation = isolation.prepare(self.home, limits.processes, limits.hidden, limits.isolate)
+        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
+        report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
             cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
-            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation))
-        os.close(req_read), os.close(resp_write)
+            preexec_fn=_limit(limits.memory_bytes, limits.processes, limits.file_bytes, self.isolation,
+                              report_write))
+        os.close(req_read), os.close(resp_write), os.close(report_write)
+        self.in_force = _read_report(report_read, limits.start_seconds)
         self.contained = _own_pid_namespace(self.proc.pid)
         self.requests = os.fdopen(self._req, "wb")
-        self.responses = os.fdopen(self._resp, "rb")
+        self.responses = os.fdopen(self._resp, "rb", buffering=0)  # read by _ReplyReader
         self.output = _Capture(self.proc.stdout, limits.output_bytes)
         self.output.start()
         self.answered = 0  # requests answered: a worker that dies before its first cannot start
@@ -210,27 +258,28 @@ class WorkerProcess:
         if self.contained:  # the worker may end what a failed call left running
             header = dict(header, contained=True)
         try:
-            channel.write_frame(self.requests, header, blobs)
+            wire.write_frame(self.requests, header, blobs)
         except (BrokenPipeError, OSError):
             raise self._died() from None
+        reader = _ReplyReader(self._resp, time.monotonic() + seconds, self.limits.reply_bytes)
         try:
-            ready, _, _ = select.select([self._resp], [], [], seconds)
-        except BaseException:  # interrupted (Ctrl-C, a test timeout): the answer would arrive out of turn
+            reply, out = wire.read_frame(reader)
+        except _Late:
+            printed = self.output.printed()
             self.close()
-            raise
-        if not ready:
-            self.close()
+            flood = f"; your code printed {_size(printed)} during this call" if printed > 1 << 20 else ""
             raise CallTimeout(f"the call did not return within {seconds:g} s "
-                              "(an endless loop, or far too much work?); the worker was stopped",
-                              output=self.output.take(wait=0.5))
-        try:
-            reply, out = channel.read_frame(self.responses)
+                              f"(an endless loop, or far too much work?){flood}; the worker was stopped",
+                              output=self.output.take(wait=0.5)) from None
         except EOFError:
             raise self._died() from None
-        except (channel.ChannelError, ValueError) as e:
+        except (wire.ChannelError, ValueError) as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped",
                                 output=self.output.take(wait=0.5)) from None
+        except BaseException:  # interrupted (Ctrl-C, a test timeout): the answer would arrive out of turn
+            self.close()
+            raise
         self.answered += 1
         return reply, out, self.output.take()
 
@@ -254,12 +303,9 @@ class WorkerProcess:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_tree(self.proc.pid)
         self.proc.wait()
-        isolation.release(self.isolation)  # what left the process group: killed by its cgroup
+        plans.release(self.isolation)  # what left the process group: killed by its cgroup
         for stream in (self.requests, self.responses):
             try:
                 stream.close()
@@ -290,7 +336,7 @@ class Sandbox:
     def _send_load(self, part: str, header: dict) -> None:
         seconds = self.limits.start_seconds + header["budget"] * len(header["chunks"])
         ok, out, _ = self._request(header, [], seconds)
-        self.loaded[part] = channel.decode(ok, out)
+        self.loaded[part] = wire.decode(ok, out)
 
     def _request(self, header: dict, blobs: list[bytes], seconds: float):
         try:
@@ -311,6 +357,14 @@ class Sandbox:
         """Start the worker now (it imports torch while the caller does other work)."""
         self._live()
 
+    def source(self, part: str) -> list[tuple[str, str]]:
+        """The (origin, code) chunks of `part` as this side sent them: the worker is not asked."""
+        return [(c["origin"], c["code"]) for c in self.loads[part]["chunks"]]
+
+    def weaknesses(self) -> list[str]:
+        """The protections that the platform refused to this worker, one line each."""
+        return isolation.weaknesses(self._live().in_force)
+
     def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
         header = {"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}
@@ -325,12 +379,12 @@ class Sandbox:
         """Send a call or a get; return (decoded value, captured output)."""
         self._live()
         blobs: list[bytes] = []
-        header = dict(header, args=channel.encode(list(args), blobs),
-                      kwargs=channel.encode(dict(kwargs or {}), blobs))
+        header = dict(header, args=wire.encode(list(args), blobs),
+                      kwargs=wire.encode(dict(kwargs or {}), blobs))
         ok, out, output = self._request(header, blobs, seconds or self.limits.call_seconds)
         try:
-            return channel.decode(ok, out), output
-        except channel.ChannelError as e:
+            return wire.decode(ok, out), output
+        except wire.ChannelError as e:
             self.close()
             raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped", output=output) from None
 
@@ -338,6 +392,10 @@ class Sandbox:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
 def _fault(error: dict, output: str) -> StudentFault:

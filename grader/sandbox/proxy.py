@@ -6,27 +6,30 @@
     logits = model.call(X)
     curves = part.probe("tp1.train_manual", ...)       # grader code run beside the student's
 
-Every call is seeded with the run's seed, so verdicts repeat.
+Every call is seeded with the run's seed, so verdicts repeat. A function that ran out of
+time is not called again with the same or a smaller budget in this run: one endless loop
+costs one time limit, not one per check that calls it.
 """
 from __future__ import annotations
 
-from grader.sandbox import channel
-from grader.sandbox.process import NameMissing, Sandbox
+from grader.worker import wire
+from grader.sandbox.process import CallTimeout, NameMissing, Sandbox
 from grader.suggest import did_you_mean
 
 
-class Remote(channel.Handle):
+class Remote(wire.Handle):
     """An object held by the worker (a model, a loss, an optimizer)."""
 
-    def __init__(self, part: "Part", handle: channel.Handle):
+    def __init__(self, part: "Part", handle: wire.Handle):
         super().__init__(handle.id, handle.type)
         self.part = part
 
     def call(self, *args, _timeout: float | None = None, **kwargs):
-        return self.part._send({"handle": self.id}, args, kwargs, _timeout)
+        return self.part._send({"handle": self.id}, args, kwargs, _timeout, what=f"calling a {self.type}")
 
     def method(self, name: str, *args, _timeout: float | None = None, **kwargs):
-        return self.part._send({"handle": self.id, "attr": name}, args, kwargs, _timeout)
+        return self.part._send({"handle": self.id, "attr": name}, args, kwargs, _timeout,
+                               what=f"{self.type}.{name}")
 
     def get(self, attr: str):
         return self.part._send({"handle": self.id, "attr": attr}, op="get")
@@ -40,34 +43,66 @@ class Part:
         self.names: set[str] = set(loaded["names"])
         self.skipped: list[dict] = loaded["skipped"]
         self.output = ""  # what the last call printed
+        self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
+        self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
-        self.require(name)
-        return self._send({"part": self.name, "name": name}, args, kwargs, _timeout)
+        self._defines(name)
+        return self._send({"part": self.name, "name": name}, args, kwargs, _timeout, what=f"`{name}`")
 
     def get(self, name: str):
         """The value of the student's global `name`."""
-        self.require(name)
+        self._defines(name)
         return self._send({"part": self.name, "name": name}, op="get")
 
     def require(self, *names: str) -> None:
-        """Fail with a near-miss hint unless the part defines every one of `names`."""
+        """Fail with a near-miss hint unless the part defines every one of `names`; the
+        check's next probe is taken to call them."""
+        self._defines(*names)
+        self.required = names
+
+    def _defines(self, *names: str) -> None:
+        unparsed = [s for s in self.skipped if s["error"].startswith("does not parse")]
         for name in names:
+            # A name missing beside code that does not parse: the cause, not its consequence
+            # (unless a near miss explains it better, as in a notebook that lost one cell).
+            if name not in self.names and unparsed and not did_you_mean(name, self.names):
+                first = unparsed[0]
+                raise NameMissing(f"`{name}` not found in {self.name}: {first['where']} does not parse "
+                                  f"({first['error'].removeprefix('does not parse: ')}), so nothing of that "
+                                  "file or cell was loaded; fix it first")
             if name not in self.names:
                 raise NameMissing(f"`{name}` not found in {self.name}{did_you_mean(name, self.names)}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
-        return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout)
+        required, self.required = self.required, ()
+        for name in required:  # it calls a function that timed out already: the same end, at once
+            self._refuse_if_timed_out(f"`{name}`", _timeout, ", so this check's run, which calls it, did not start")
+        return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout, what=f"the check's run ({probe})")
 
-    def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call"):
-        value, self.output = self.sandbox.request(
-            {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
+    def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call", what: str = ""):
+        self._refuse_if_timed_out(what, timeout, ", so it was not called again")
+        try:
+            value, self.output = self.sandbox.request(
+                {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
+        except CallTimeout as e:
+            if what:
+                self.timed_out[what] = (self._budget(timeout), e.message)
+            raise
         return self._wrap(value)
 
+    def _budget(self, timeout: float | None) -> float:
+        return timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))
+
+    def _refuse_if_timed_out(self, what: str, timeout: float | None, consequence: str) -> None:
+        """CallTimeout at once when `what` ran out of a budget at least as large as this one."""
+        if what in self.timed_out and self._budget(timeout) <= self.timed_out[what][0]:
+            raise CallTimeout(f"{what} timed out earlier in this run{consequence}: {self.timed_out[what][1]}")
+
     def _wrap(self, value):
-        if isinstance(value, channel.Handle) and not isinstance(value, Remote):
+        if isinstance(value, wire.Handle) and not isinstance(value, Remote):
             return Remote(self, value)
         if isinstance(value, list):
             return [self._wrap(v) for v in value]

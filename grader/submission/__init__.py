@@ -13,6 +13,7 @@ import ast
 import codecs
 import hashlib
 import io
+import os
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,7 +25,7 @@ from grader.submission.notebook import Notebook, NotebookError
 from grader.suggest import suggest
 from grader.worker.loader import Chunk
 
-__all__ = ["Submission", "SubmissionError", "open_submission"]
+__all__ = ["Submission", "SubmissionError", "open_submission", "submission_name"]
 
 
 @dataclass
@@ -94,11 +95,18 @@ def by_depth(files) -> list[str]:
     return sorted(files, key=lambda rel: (rel.count("/"), rel))
 
 
+def submission_name(path: str | Path) -> str:
+    """The name of the report: the folder's or the file's own (`grade check .` is named
+    after the folder it means; a symbolic link keeps its own name)."""
+    path = Path(os.path.abspath(path))
+    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
+    return name or str(path)
+
+
 def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     path, lab = Path(path), lab or current()
     files = read_submission(path)
-    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
-    sub = Submission(name=name or str(path), lab=lab, files=files,
+    sub = Submission(name=submission_name(path), lab=lab, files=files,
                      digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
     modules, notebooks = {}, {}
     for rel, data in files.items():
@@ -115,6 +123,8 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     def take(part: str, chunks: list[Chunk], source: str):
         if part not in sub.parts:
             sub.parts[part], sub.sources[part] = chunks, source
+        else:
+            sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
 
     parts = lab.part_names
     for rel in by_depth(modules):

@@ -118,6 +118,6 @@ def _lenient_cells(text: str) -> list | None:
         cells = [SimpleNamespace(cell_type=c["cell_type"],
                                  source=c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
                  for c in raw["cells"]]
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # 100,000 `[`: too deep
         return None
     return cells if all(isinstance(c.source, str) for c in cells) else None

@@ -4,7 +4,7 @@ Started by `grader.sandbox.process` under resource limits, in an empty directory
 It serves requests one at a time: load a part's definitions, call a student name,
 read a global, call a method of an object it holds, or run a probe (grader code
 that drives student objects from the inside, `grader.worker.probes`). Values go
-back through `grader.sandbox.channel`; objects stay here behind handles.
+back through `grader.worker.wire`; objects stay here behind handles.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import traceback
 import numpy as np
 import torch
 
-from grader.sandbox import channel
+from grader.worker import wire
 from grader.worker import loader
 
 COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
@@ -42,7 +42,7 @@ class Worker:
         self.objects[handle] = obj
         return handle
 
-    def resolve(self, handle: channel.Handle):
+    def resolve(self, handle: wire.Handle):
         try:
             return self.objects[handle.id]
         except KeyError:
@@ -56,7 +56,7 @@ class Worker:
 
     def target(self, spec: dict):
         if "handle" in spec:
-            obj = self.resolve(channel.Handle(spec["handle"], "object"))
+            obj = self.resolve(wire.Handle(spec["handle"], "object"))
             return getattr(obj, spec["attr"]) if spec.get("attr") else obj
         if "probe" in spec:
             module, _, name = spec["probe"].rpartition(".")
@@ -80,8 +80,8 @@ class Worker:
         target = self.target(header["target"])
         if op == "get":
             return target
-        args = channel.decode(header.get("args", []), blobs, self.resolve)
-        kwargs = channel.decode(header.get("kwargs", {"$dict": {}}), blobs, self.resolve)
+        args = wire.decode(header.get("args", []), blobs, self.resolve)
+        kwargs = wire.decode(header.get("kwargs", {"$dict": {}}), blobs, self.resolve)
         seed = header.get("seed")
         if seed is not None:
             torch.manual_seed(seed), random.seed(seed), np.random.seed(seed % 2**32)
@@ -112,14 +112,14 @@ def main(request_fd: int, response_fd: int) -> None:
     me = os.getpid()
     while True:
         try:
-            header, blobs = channel.read_frame(requests)
+            header, blobs = wire.read_frame(requests)
         except EOFError:
             return
         out: list[bytes] = []
         try:
             value = worker.serve(header["op"], header, blobs)
             _only_the_worker_answers(me)
-            reply = {"ok": channel.encode(value, out, worker.handle)}
+            reply = {"ok": wire.encode(value, out, worker.handle)}
         except BaseException as e:  # noqa: BLE001 - a student failure is an answer, not a crash
             _only_the_worker_answers(me)
             if isinstance(e, KeyboardInterrupt):
@@ -128,7 +128,7 @@ def main(request_fd: int, response_fd: int) -> None:
             if header.get("contained") and os.getpid() == 2 and os.getppid() == 1:  # under our init
                 _end_strays()
         end_of_output()
-        channel.write_frame(responses, reply, out)
+        wire.write_frame(responses, reply, out)
 
 
 def _only_the_worker_answers(me: int) -> None:
@@ -159,7 +159,7 @@ def end_of_output() -> None:
             stream.flush()
         except Exception:  # noqa: BLE001 - a student may have replaced or closed them
             pass
-    os.write(1, channel.END_OF_OUTPUT)
+    os.write(1, wire.END_OF_OUTPUT)
 
 
 if __name__ == "__main__":

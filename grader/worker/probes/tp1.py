@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.artifacts import BOUNDARY, CURVE_KEYS
+from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
 
 

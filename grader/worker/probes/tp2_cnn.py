@@ -94,6 +94,16 @@ def describe_model(ns: dict, class_name: str, x: torch.Tensor, train: bool = Fal
     return describe(model, x)
 
 
+def parameters_and_output(ns: dict, class_name: str, x: torch.Tensor) -> dict:
+    """A fresh `class_name`'s trainable parameters (in the order parameters() yields them) and
+    its eval-mode output on `x`: the trusted side checks that the one gives the other."""
+    model = ns[class_name]()
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    return {"params": [p.detach() for p in model.parameters() if p.requires_grad], "out": out}
+
+
 def _buffers(model: nn.Module) -> dict:
     return {name: b.detach().clone() for name, b in model.named_buffers()}
 

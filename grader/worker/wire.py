@@ -1,4 +1,5 @@
-"""The wire between the trusted grader and the student worker.
+"""The wire between the trusted grader and the student worker (both sides import it:
+the worker imports nothing of the trusted side).
 
 A message is one frame: a JSON header followed by the raw bytes of every array it
 carries. Tensors travel as dtype, shape and bytes; the receiver rebuilds them with

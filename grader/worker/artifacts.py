@@ -1,5 +1,6 @@
 """What a check keeps for the report's plots: the kinds of artifact, named once for the
-checks that record them, the worker's probes that produce them and the plots that draw them.
+checks that record them, the worker's probes that produce them (hence here: the worker imports only
+`grader.worker` and `grader.data`) and the plots that draw them.
 
 - CURVES: {"student": run, "reference": run (optional)}, a run {key: one value an epoch} over CURVE_KEYS;
   with BEFORE_TRAINING {"test_loss", "test_acc"} before the first epoch (optional);

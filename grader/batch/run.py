@@ -1,0 +1,102 @@
+"""The run: read the class, keep what is up to date, grade the rest in parallel on an
+executor (threads here, or Dask's), save each outcome as it comes, then write the class
+files. Ctrl-C or a kill loses only the submissions in flight."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+from pathlib import Path
+
+from grader.batch import job as jobs_in_flight
+from grader.batch.atomic import atomic_write
+from grader.batch.discovery import discover, scan
+from grader.batch.job import Job, Outcome, grade_job
+from grader.batch.progress import Log, row_line
+from grader.batch.reader import report_from_json
+from grader.batch.store import Store
+from grader.render import CLASS
+from grader.labs import current
+from grader.results import FAILED, Graded
+
+
+def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, timeout: float = 60.0,
+        submission_timeout: float = 1800.0, parts: tuple[str, ...] | None = None, gradescope: bool = False,
+        executor: cf.Executor | None = None, command: tuple[str, ...] | None = None,
+        stream=None) -> tuple[list[Graded], bool]:
+    """Grade CLASS_DIR into OUT; returns (one row per student, whether it ran to the end).
+    `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here."""
+    class_dir, out = Path(class_dir), Path(out)
+    parts = tuple(p for p in current().part_names if parts is None or p in parts)
+    jobs_in_flight.stopping.clear()
+    store = Store(out)
+    rows: dict[str, Graded] = {}
+    todo: list[tuple[Job, Graded]] = []
+    for sid, path in discover(class_dir, out):
+        if sid in rows:
+            rows[path.name] = Graded(path.name, path.name, FAILED,
+                                     f"not graded: another entry has the same student id `{sid}`")
+            continue
+        digest, prints = scan(path)
+        row = rows[sid] = Graded(sid, path.name, digest=digest, fingerprints=prints)
+        job = Job(sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command)
+        stored = store.up_to_date(job, digest)
+        if stored is not None:
+            row.report, row.resumed = stored, True
+        else:
+            todo.append((job, row))
+    log = Log(len(todo), stream)
+    if len(todo) < len(rows):
+        log.line(f"{len(rows) - len(todo)} of {len(rows)} submissions unchanged since their last grading: kept")
+    own = executor is None
+    executor = executor or cf.ThreadPoolExecutor(max_workers=max(1, jobs or _cores()))
+    finished = False
+    futures = {}
+    try:
+        futures = {executor.submit(grade_job, job): (job, row) for job, row in todo}
+        for future in cf.as_completed(futures):
+            job, row = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as e:  # noqa: BLE001 - e.g. a Dask worker lost
+                outcome = Outcome(job.id, error=f"the job failed ({type(e).__name__}: {e})")
+            _settle(row, outcome, seed)
+            store.save(job, row.digest, outcome)
+            log.line(row_line(row), advance=True)
+        finished = True
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        jobs_in_flight.stop_running()
+        log.line("interrupted: the submissions in flight are lost; rerun the same command to go on")
+    finally:
+        log.close()
+        if own:
+            executor.shutdown(wait=finished, cancel_futures=True)
+    graded = [row for row in rows.values() if row.report is not None or row.status == FAILED]
+    write_class_files(graded, out, parts, seed)
+    return sorted(rows.values(), key=lambda r: r.id) if finished else graded, finished
+
+
+def _settle(row: Graded, outcome: Outcome, seed: int) -> None:
+    row.seconds = outcome.seconds
+    if not outcome.error:
+        try:
+            row.report = report_from_json(json.loads(outcome.result), seed)
+        except (ValueError, KeyError, TypeError) as e:
+            outcome.error = f"the grader's JSON could not be read ({type(e).__name__}: {e})"
+    if outcome.error:
+        row.status, row.error, row.report = FAILED, outcome.error, None
+
+
+def write_class_files(rows: list[Graded], out: Path, parts: tuple[str, ...], seed: int) -> None:
+    rows = sorted(rows, key=lambda r: r.id)
+    for name, fmt in CLASS.items():
+        atomic_write(out / name, fmt.render(rows, parts, seed=seed), fmt.encoding)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

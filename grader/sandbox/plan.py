@@ -1,0 +1,252 @@
+"""The parent side of the worker's isolation: what its root holds, and its pids cgroup.
+
+The worker's file system is an allow-list. `prepare()` lists, in the trusted process,
+everything the worker's empty root will hold (`grader.sandbox.child` builds it between
+fork and exec), each at the path it has on the host:
+- the interpreter and its standard library, the system's shared-library directories;
+- every site-packages directory of the interpreter, as an empty tmpfs holding only the
+  packages student code may use (`ALLOWED` and what they require), never the grader;
+- the worker's own package (`grader/worker`, the course helpers, and `grader/data` that
+  they draw from) under a `grader/__init__.py` of the root's own: never the source tree;
+- its home, a private size-capped tmpfs holding a copy of this student's files.
+Nothing else exists for the worker: no `/tmp`, `/home`, `/root`, `.git`, class folder,
+other worker's home, host socket or `/etc` file but the loader's cache.
+"""
+from __future__ import annotations
+
+import glob
+import importlib.metadata
+import itertools
+import os
+import signal
+import site
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from functools import cache
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+import grader
+from grader.sandbox.kernel import LINUX
+
+ALLOWED = ("torch", "numpy", "matplotlib", "tqdm")  # what student code may import, with the stdlib
+LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+HOME_BYTES = 256 << 20
+WORKER_PACKAGES = ("worker", "data")  # of `grader`: all the worker imports
+
+
+@dataclass
+class Plan:
+    """What the worker's preexec will set up; made by `prepare` in the trusted process."""
+    home: str                         # the host folder with the student's files; the same path inside
+    root: str | None = None           # an empty folder: the mount point of the worker's root
+    binds: list[str] = field(default_factory=list)            # host paths bound read-only, same path
+    links: dict[str, str] = field(default_factory=dict)       # symlinks recreated: path -> target
+    sites: dict[str, list[str]] = field(default_factory=dict)  # site dir -> the entries kept in it
+    worker: str = ""                  # the host `grader` package whose WORKER_PACKAGES are bound
+    home_bytes: int = HOME_BYTES
+    processes: int = 256
+    cgroup: str | None = None         # a pids cgroup made for this worker
+    enabled: bool = True
+    userns: bool = False              # force the unprivileged path (tests)
+    done: dict = field(default_factory=dict)  # filled in the child, for describe()
+
+
+def _links(path: str, links: dict[str, str]) -> str:
+    """Follow `path` to its real file, recording every symlink met on the way."""
+    for _ in range(40):
+        parent = os.path.realpath(os.path.dirname(path))
+        path = os.path.join(parent, os.path.basename(path))
+        if not os.path.islink(path):
+            return path
+        target = os.readlink(path)
+        links[path] = target
+        path = os.path.join(parent, target)
+    raise OSError(f"too many symlinks at {path}")
+
+
+def _requirements(names) -> list[importlib.metadata.Distribution]:
+    """The installed distributions of `names` and of everything they require."""
+    found, todo = {}, list(names)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        found[name] = dist
+        for text in dist.requires or ():
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(found.values())
+
+
+def _site_dirs() -> list[str]:
+    dirs = set(site.getsitepackages()) | {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    if site.ENABLE_USER_SITE:
+        dirs.add(site.getusersitepackages())
+    return [os.path.realpath(d) for d in dirs if os.path.isdir(d)]
+
+
+def _allowed_entries() -> dict[str, set[str]]:
+    """site dir -> the top-level entries (packages, modules, metadata) of the allowed distributions."""
+    entries: dict[str, set[str]] = {}
+    for dist in _requirements(ALLOWED):
+        where = os.path.realpath(str(dist.locate_file("")))
+        kept = entries.setdefault(where, set())
+        for line in (dist.read_text("RECORD") or "").splitlines():  # faster than dist.files
+            top = line.split(",", 1)[0].split("/", 1)[0]
+            if top and top not in ("..", "__pycache__") and not top.endswith(".pth"):
+                kept.add(top)
+    return entries
+
+
+def _roots(paths) -> list[str]:
+    """The paths that are not inside another of them."""
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+
+
+@cache
+def _layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """binds, links and sites: the same for every worker of this process."""
+    links: dict[str, str] = {}
+    binds = {_links(sys.executable, links)}
+    for d in LIBRARY_DIRS:
+        if os.path.islink(d):
+            links[d] = os.readlink(d)
+        elif os.path.isdir(d):
+            binds.add(d)
+    for name in ("stdlib", "platstdlib"):
+        binds.add(os.path.realpath(sysconfig.get_paths()[name]))
+    libdir = sysconfig.get_config_var("LIBDIR")  # libpython
+    if libdir and os.path.isdir(libdir):
+        binds.add(os.path.realpath(libdir))
+    for file in (os.path.join(sys.prefix, "pyvenv.cfg"), "/etc/ld.so.cache"):
+        if os.path.isfile(file):
+            binds.add(os.path.realpath(file))
+    allowed = _allowed_entries()
+    sites = {d: sorted(allowed.get(d, ())) for d in _site_dirs()}
+    for bound in list(binds):  # any other Python's packages inside what is bound: covered, empty
+        for pattern in ("*-packages", "python*/*-packages"):
+            for d in glob.glob(os.path.join(bound, pattern)):
+                if os.path.basename(d) in ("site-packages", "dist-packages"):
+                    sites.setdefault(os.path.realpath(d), [])
+    return (tuple(_roots(binds)), tuple(sorted(links.items())),
+            tuple(sorted((d, tuple(e)) for d, e in sites.items())))
+
+
+_counter = itertools.count()
+_stale_cgroups: list[str] = []
+
+
+def _pids_cgroup_base() -> str | None:
+    """The directory of this process's pids cgroup, when it can hold children we create."""
+    try:
+        lines = open("/proc/self/cgroup").read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):  # cgroup v1
+            base = os.path.join("/sys/fs/cgroup/pids", path.lstrip("/"))
+            return base if os.access(base, os.W_OK) else None
+    for line in lines:
+        if line.startswith("0::"):  # cgroup v2: pids must be enabled for our children
+            base = os.path.join("/sys/fs/cgroup", line[3:].lstrip("/"))
+            try:
+                if "pids" not in open(os.path.join(base, "cgroup.subtree_control")).read().split():
+                    with open(os.path.join(base, "cgroup.subtree_control"), "w") as f:
+                        f.write("+pids")
+                return base if os.access(base, os.W_OK) else None
+            except OSError:
+                return None
+    return None
+
+
+def _make_cgroup(processes: int) -> str | None:
+    for stale in list(_stale_cgroups):
+        _remove_cgroup(stale)
+    base = _pids_cgroup_base()
+    if base is None:
+        return None
+    path = os.path.join(base, f"grader-worker-{os.getpid()}-{next(_counter)}")
+    try:
+        os.mkdir(path)
+        with open(os.path.join(path, "pids.max"), "w") as f:
+            f.write(str(processes))
+        return path
+    except OSError:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+        return None
+
+
+def cgroup_pids(path: str) -> list[int]:
+    try:
+        return [int(p) for p in open(os.path.join(path, "cgroup.procs")).read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _remove_cgroup(path: str) -> bool:
+    """Kill what is left in the cgroup and remove it; True when it is gone."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            with open(os.path.join(path, "cgroup.kill"), "w") as f:  # cgroup v2, Linux 5.14+
+                f.write("1")
+        except OSError:
+            pass
+        for pid in cgroup_pids(path):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.rmdir(path)
+            if path in _stale_cgroups:
+                _stale_cgroups.remove(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if time.monotonic() > deadline:
+                if path not in _stale_cgroups:
+                    _stale_cgroups.append(path)  # retried at the next worker
+                return False
+            time.sleep(0.01)  # the killed processes are still exiting
+
+
+def prepare(home: str, processes: int = 256, enabled: bool = True) -> Plan:
+    """Trusted side, before the worker starts: its root's contents, and a pids cgroup."""
+    if not (LINUX and enabled) or os.environ.get("GRADER_ISOLATION") == "0":
+        return Plan(home, processes=processes, enabled=False)
+    binds, links, sites = _layout()
+    return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
+                {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
+                processes=processes, cgroup=_make_cgroup(processes),
+                userns=os.environ.get("GRADER_ISOLATION_USERNS") == "1")
+
+
+def release(plan: Plan) -> None:
+    """Trusted side, after the worker was killed: nothing of it may survive."""
+    if plan.cgroup:
+        _remove_cgroup(plan.cgroup)
+    if plan.root:
+        try:
+            os.rmdir(plan.root)  # its mounts were the worker's own: the folder is empty here
+        except OSError:
+            pass

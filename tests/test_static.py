@@ -1,0 +1,88 @@
+"""The trusted side's reading of student source: autograd in `backward`, and the cheat report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REFERENCE, ROOT
+from grader.static import autograd_uses, reaches
+
+HAND = '''
+import torch
+def backward(params, outputs, Y):
+    """The backward pass (no autograd here), in the batch mean."""
+    with torch.no_grad():
+        d = (outputs["yhat"] - Y) / Y.shape[0]
+    dh = (d @ params["Wy"]) * (1 - outputs["h"] ** 2)
+    z = torch.zeros(3, requires_grad=False)
+    return {"Wy": d.T @ outputs["h"], "by": d.sum(0), "Wh": dh.T @ outputs["X"], "bh": dh.sum(0)}
+'''
+AUTOGRAD = {
+    "dot backward": "def backward(params, outputs, Y):\n    L = loss(outputs, Y)\n    L.backward()\n    return grads(params)\n",
+    "autograd.grad": "import torch\ndef backward(params, outputs, Y):\n    return torch.autograd.grad(L, params)\n",
+    "imported grad": "from torch.autograd import grad as g\ndef backward(p, o, Y):\n    return g(L, p)\n",
+    "alias module": "from torch import autograd\ndef backward(p, o, Y):\n    return autograd.grad(L, p)\n",
+    "in a helper": "import torch\ndef helper(L, p):\n    return torch.autograd.grad(L, p)\ndef backward(p, o, Y):\n    return helper(1, p)\n",
+    "helper alias": "import torch\nstep = torch.autograd.grad\ndef backward(p, o, Y):\n    return step(1, p)\n",
+    "requires_grad": "def backward(p, o, Y):\n    for v in p.values():\n        v.requires_grad = True\n",
+    "requires_grad_": "def backward(p, o, Y):\n    x = o['X'].requires_grad_()\n",
+    "by name": "def backward(p, o, Y):\n    getattr(L, 'backward')()\n",
+    "func": "import torch.func\ndef backward(p, o, Y):\n    return torch.func.grad(f)(p)\n",
+}
+
+
+def test_a_backward_by_hand_is_not_flagged():
+    assert autograd_uses([("tp1_manual.py", HAND)], "backward") == []
+    reference = (REFERENCE / "tp1_manual.py").read_text()
+    assert autograd_uses([("tp1_manual.py", reference)], "backward") == []
+
+
+@pytest.mark.parametrize("code", AUTOGRAD.values(), ids=AUTOGRAD.keys())
+def test_autograd_in_backward_is_found_with_its_line(code):
+    uses = autograd_uses([("tp1_manual.ipynb, cell 3", code)], "backward")
+    assert uses and uses[0].where.startswith("tp1_manual.ipynb, cell 3, line ")
+
+
+def test_only_the_last_definition_counts():
+    chunks = [("nb.ipynb, cell 1", AUTOGRAD["dot backward"]), ("nb.ipynb, cell 2", HAND)]
+    assert autograd_uses(chunks, "backward") == []
+    assert autograd_uses(chunks[::-1], "backward")
+
+
+CHEATS = '''\
+import ctypes
+import socket, subprocess
+import grader.reference.tp1_manual as answer
+from os import system
+import gc, sys, os
+def f():
+    gc.get_objects()
+    sys.modules["torch"] = None
+    sys._getframe(1).f_back.f_globals
+    open("/proc/1/environ")
+    open("../../.git/config")
+    system("cat /etc/shadow")
+    __import__("subprocess")
+'''
+
+
+def test_cheat_report_flags_each_way_out_with_its_line():
+    flags = {(f.where, f.what) for f in reaches([("tp2_cnn.ipynb, cell 5", CHEATS)])}
+    lines = {int(where.rsplit(" ", 1)[1]) for where, _ in flags}
+    assert lines == {1, 2, 3, 7, 8, 9, 10, 11, 12, 13}  # `from os import system`: at its call
+    assert all(where.startswith("tp2_cnn.ipynb, cell 5, line ") for where, _ in flags)
+    whats = " ".join(what for _, what in flags)
+    for word in ("ctypes", "sockets", "subprocesses", "grader", "gc.get_objects", "sys.modules", "frames", "/proc",
+                 ".git", "os.system"):
+        assert word in whats, word
+
+
+@pytest.mark.parametrize("folder", [REFERENCE, ROOT / "student_template"], ids=["reference", "template"])
+def test_course_code_raises_no_flag(folder: Path):
+    chunks = [(p.name, p.read_text()) for p in sorted(folder.glob("*.py"))]
+    assert reaches(chunks) == []
+
+
+def test_code_that_does_not_parse_is_skipped():
+    assert reaches([("x.py", "def (:\n")]) == [] and autograd_uses([("x.py", "def (:\n")], "backward") == []
