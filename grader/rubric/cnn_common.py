@@ -1,20 +1,19 @@
-"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, expected values
-computed with the reference, crops recognised in a transform's outputs.
+"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, seeded inputs,
+crops recognised in a transform's outputs (expected values come from the oracle).
 
 Not a test module (pytest collects `test_*.py` only)."""
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 
-from grader.reference import tp2_cnn as ref
+from grader.expected import ask, matches
 from grader.rubric.checks import fail
 from grader.worker.colab import cifar_split
-from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad, loader
+from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "reference_description",
-           "param_layers", "reference_epoch", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
-           "is_bad", "cifar_image", "accepted_mean_std", "fit_normalisation"]
+__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "signature",
+           "param_layers", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
+           "is_bad", "cifar_image", "fit_normalisation"]
 
 
 def memo(student, key: str, compute):
@@ -60,16 +59,15 @@ def class_versions(student) -> list[dict]:
     return memo(student, "class_versions", lambda: student.probe("tp2_cnn.class_versions"))
 
 
-def _signature(description: dict) -> list:
+def signature(description: dict) -> list:
     keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features", "out_features")
     return [(m["type"], [m.get("config", {}).get(k) for k in keys]) for m in param_layers(description)]
 
 
 def is_handout_convnet(description: dict, seed: int) -> bool:
     """Whether a description is the handout's ConvNet: the reference's layers, nothing more."""
-    want = reference_description("ConvNet", inputs(seed, 2, 32))
-    return (description["error"] is None and description["total"] == want["total"]
-            and _signature(description) == _signature(want)
+    return (description["error"] is None and "right" in matches(ask("answers.total_params"), description["total"])
+            and "right" in matches(ask("tp2.convnet_signature", seed), signature(description))
             and not any("Norm" in m["type"] or "Dropout" in m["type"] for m in description["modules"]))
 
 
@@ -113,12 +111,6 @@ def _layout(description: dict) -> list:
     return [(m["type"], m["config"]) for m in description["modules"]]
 
 
-def reference_description(class_name: str, x: torch.Tensor, train: bool = False) -> dict:
-    model = getattr(ref, class_name)()
-    model.train(train)
-    return describe(model, x)
-
-
 def param_layers(description: dict) -> list[dict]:
     """The convolutions and linear layers, in the order the forward ran them (or, when
     the forward failed before the end, in definition order)."""
@@ -146,32 +138,6 @@ def tiny_state(seed: int) -> dict:
     return seeded(seed, build)
 
 
-def reference_epoch(state: dict, x, y, batch: int, lr: float | None = None) -> dict:
-    """The course's epoch on the grader's TinyNet: per-batch top-1, top-5 (percentages)
-    and loss, and their averages."""
-    model = TinyNet()
-    model.load_state_dict(state)
-    train = lr is not None
-    model.train(train)
-    criterion = nn.CrossEntropyLoss()
-    per_batch = {"top1": [], "top5": [], "loss": []}
-    for inputs, targets in loader(x, y, batch):
-        with torch.set_grad_enabled(train):
-            output = model(inputs)
-            loss = criterion(output, targets)
-        if train:  # plain SGD, as torch.optim.SGD(lr=lr) does it (without importing torch.optim's compiler)
-            model.zero_grad()
-            loss.backward()
-            with torch.no_grad():
-                for p in model.parameters():
-                    p -= lr * p.grad
-        top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
-        per_batch["top1"].append(top1), per_batch["top5"].append(top5)
-        per_batch["loss"].append(float(loss.detach()))
-    mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
-    return {"per_batch": per_batch, **mean}
-
-
 def values(results, what: str) -> list[float]:
     """The three results of `epoch` as numbers, or a failure that says what came back."""
     if isinstance(results, dict) and "$bad" in results:
@@ -189,14 +155,6 @@ def values(results, what: str) -> list[float]:
 def cifar_image(train: bool) -> torch.Tensor:
     """The first image of the grader's CIFAR-10 split, as ToTensor gives it (3, 32, 32)."""
     return torch.from_numpy(cifar_split(train)[0][0]).permute(2, 0, 1).float() / 255
-
-
-def accepted_mean_std() -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The normalisations the contract accepts in `get_dataset`: the per-channel mean and std
-    of the grader's training images, or CIFAR-10's published ones (either std)."""
-    images = torch.from_numpy(cifar_split(True)[0]).permute(0, 3, 1, 2).float() / 255
-    computed = ref.compute_mean_std(images)
-    return [computed] + [(torch.tensor(ref.CIFAR10_MEAN), torch.tensor(std)) for std in ref.CIFAR10_STDS]
 
 
 def fit_normalisation(outputs: torch.Tensor, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:

@@ -1,6 +1,6 @@
 """TP 1-cd: the CNN, its training epoch, its data pipeline (contract, "TP 1-cd conventions").
 
-Expected values come from the reference (`grader.reference.tp2_cnn`) computed here, in
+Expected values come from the oracle (`grader.expected.ask`), in
 the trusted process; the student's code runs in the worker, driven by the probes of
 `grader.worker.probes.tp2_cnn`.
 """
@@ -10,16 +10,16 @@ import math
 
 import torch
 
+from grader import edition
 from grader.data.cifar import make_synthetic
-from grader.reference import answers as ref_answers
-from grader.reference import tp2_cnn as ref
+from grader.worker.artifacts import BEFORE_TRAINING, CURVES
+from grader.expected import ask, instructor_only, matches
 from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
-from grader.rubric.cnn_common import (accepted_mean_std, baseline, cifar_image, describe_student,
+from grader.rubric.cnn_common import (baseline, cifar_image, describe_student,
                                       fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
-                                      param_layers, reference_description, reference_epoch, tiny_state, values)
+                                      param_layers, tiny_state, values)
 
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
-Q10 = {name: (shape, n) for name, shape, n in ref_answers.LAYER_TABLE}
 
 
 def _baseline(student, seed: int, size: int = 32) -> dict:
@@ -35,24 +35,15 @@ def _confirmed_by_values(student, seed: int, got: dict) -> None:
     makes it) holds only if ConvNet's own parameters, run here through the handout's network,
     give the outputs it gave on the grader's images. Any other description fails elsewhere."""
     x = inputs(seed, 2, 32)
-    if got["error"] or _steps(got) != _steps(reference_description("ConvNet", x)):
+    if got["error"] or "right" not in matches(ask("tp2.convnet_steps", seed), _steps(got)) \
+            or edition() != "instructor":  # the student edition cannot run the handout's network: it trusts it
         return
     got = memo(student, "values:ConvNet", lambda: student.probe("tp2_cnn.parameters_and_output",
                                                                  baseline(student, seed), x))
-    net, params = ref.ConvNet().eval(), list(got.get("params") or []) if isinstance(got, dict) else []
-    weights = {tuple(p.shape): p for p in params if isinstance(p, torch.Tensor) and p.dim() > 1}
-    pairs = [(w, params[i + 1]) for i, w in enumerate(params[:-1]) if isinstance(w, torch.Tensor) and w.dim() > 1]
-    bias = {tuple(w.shape): b for w, b in pairs if isinstance(b, torch.Tensor) and b.dim() == 1}
-    try:
-        with torch.no_grad():
-            for layer in (m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))):
-                layer.weight.copy_(weights[tuple(layer.weight.shape)])
-                layer.bias.copy_(bias[tuple(layer.weight.shape)])
-            expected = net(x)
-        ok = isinstance(got["out"], torch.Tensor) and torch.allclose(got["out"].double(), expected.double(),
-                                                                       rtol=1e-3, atol=1e-4)
-    except (KeyError, RuntimeError, TypeError):
-        ok = False
+    params = list(got.get("params") or []) if isinstance(got, dict) else []
+    expected = instructor_only("tp2.handout_output", params, x)
+    ok = expected is not None and isinstance(got.get("out"), torch.Tensor) and got["out"].shape == expected.shape \
+        and torch.allclose(got["out"].double(), expected.double(), rtol=1e-3, atol=1e-4)
     if not ok:
         fail("ConvNet's outputs on the grader's images are not those of the network it describes with its own "
              "parameters: its forward differs from its layers (extra functional steps?) or its description was "
@@ -75,9 +66,10 @@ def test_convnet_output_shape(student, seed):
 
 @check("tp2_cnn::convnet::param_count", points=3, question="1-cd Q11")
 def test_convnet_param_count(student, seed):
-    """ConvNet has 1,191,170 trainable parameters (Q11), layer by layer as in the Q10 table."""
+    """ConvNet has the handout's number of trainable parameters (Q11), layer by layer as in the Q10 table."""
     got = _baseline(student, seed)
-    if got["total"] == ref_answers.TOTAL_PARAMS:
+    total, table = ask("answers.total_params"), ask("answers.layer_table")["rows"]
+    if "right" in matches(total, got["total"]):
         return _confirmed_by_values(student, seed, got)
     layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
     norms = [m for m in got["modules"] if m["params"] > 0 and "Norm" in m["type"]]
@@ -86,31 +78,31 @@ def test_convnet_param_count(student, seed):
         extra = sum(m["params"] for m in norms)
         lines.append(f"its {len(norms)} normalisation layers add {_count(extra)}")
         diagnosis = ("batch norm in ConvNet: the handout's ConvNet has none (BatchNorm2d belongs to "
-                     "ConvNetImproved, Q34).") if got["total"] - extra == ref_answers.TOTAL_PARAMS else None
+                     "ConvNetImproved, Q34).") if "right" in matches(total, got["total"] - extra) else None
     for name, layer in zip(PARAM_LAYERS, layers):
-        want = Q10[name][1]
-        if layer["params"] != want:
-            lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}; "
-                         f"the Q10 table has {_count(want)}")
+        labels = matches(table[name]["n"], layer["params"])
+        if "right" not in labels:
+            lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}, "
+                         "not the Q10 table's count")
             cfg = layer["config"]
             if layer["type"] == "Linear" and name == "fc4" and cfg.get("in_features") not in (None, 1024):
-                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: after three pools halving 32→16→8→4, "
-                             "the 64 maps are 4×4, so fc4 takes 64·4·4 = 1024 (Q9, Q10).")
-            elif layer["params"] == want - (cfg.get("out_channels") or cfg.get("out_features") or 0):
+                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: it takes every value of the last pool's maps; "
+                             "follow the size of the maps through the three pools (Q9, Q10).")
+            elif "no-bias" in labels:
                 diagnosis = f"{name} without its bias: each filter (or output) has one bias (Q1, Q10)."
     if len(layers) != len(PARAM_LAYERS):
         lines.append(f"it has {len(layers)} layers with parameters "
                      f"({', '.join(m['type'] for m in layers)}); the handout's network has 5 "
                      "(conv1, conv2, conv3, fc4, fc5)")
-    fail(f"ConvNet has {_count(got['total'])} trainable parameters; the handout's has "
-         f"{_count(ref_answers.TOTAL_PARAMS)} (Q11). " + ("; ".join(lines) + "." if lines else ""), diagnosis)
+    fail(f"ConvNet has {_count(got['total'])} trainable parameters, not the handout's number (Q11). "
+         + ("; ".join(lines) + "." if lines else ""), diagnosis)
 
 
 @check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
-    """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
+    """ConvNet's layers as in the Q10 table: 5×5 convolutions that keep the size, 2×2 pools that halve it."""
     got = _baseline(student, seed)
-    want = param_layers(reference_description("ConvNet", inputs(seed, 2, 32)))
+    want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
     problems, diagnosis = [], None
     for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
@@ -127,12 +119,12 @@ def test_convnet_layers(student, seed):
             if cfg.get("kernel_size") != [5, 5]:
                 problems.append(f"{name} has kernel {cfg.get('kernel_size')}, not 5×5")
             if padding not in ([2, 2], "same"):
-                problems.append(f"{name} has padding {padding}, not 2")
+                problems.append(f"{name} has padding {padding}, which does not keep the size")
                 if padding == [0, 0] or padding == "valid":
-                    diagnosis = ("convolution without padding: a 5×5 convolution with padding 0 shrinks "
-                                 "32×32 to 28×28; padding 2 and stride 1 keep the size (Q8).")
+                    diagnosis = ("convolution without padding: a 5×5 convolution without padding shrinks "
+                                 "the image; the handout's convolutions keep the size (Q8).")
             if cfg.get("stride") != [1, 1]:
-                problems.append(f"{name} has stride {cfg.get('stride')}, not 1")
+                problems.append(f"{name} has stride {cfg.get('stride')}, which does not keep the size")
             for key in ("in_channels", "out_channels"):
                 if cfg.get(key) != w["config"][key]:
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
@@ -142,17 +134,17 @@ def test_convnet_layers(student, seed):
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
         if g.get("in_shape") is not None and g["in_shape"][1:] != w["in_shape"][1:]:
             problems.append(f"{name} receives maps of shape {tuple(g['in_shape'][1:])}, "
-                            f"the Q10 table has {tuple(w['in_shape'][1:])}")
+                            "not the shape of the Q10 table")
             if name in ("conv2", "conv3") and diagnosis is None and len(g["in_shape"]) == 4 \
                     and layers[k - 1].get("out_shape") and g["in_shape"][2] == layers[k - 1]["out_shape"][2]:
-                diagnosis = f"no pooling before {name}: each 2×2 pool with stride 2 halves the size (Q9)."
+                diagnosis = f"no pooling before {name}: each 2×2 pool halves the size (Q9)."
     for m in got["modules"]:
         if m["type"].startswith("MaxPool") or m["type"].startswith("AvgPool"):
             cfg = m["config"]
             ks, st, pd = cfg.get("kernel_size"), cfg.get("stride"), cfg.get("padding")
             if ks not in (2, [2, 2]) or st not in (2, [2, 2], None) or pd not in (0, [0, 0]):
                 problems.append(f"pool `{m['name']}` has kernel {ks}, stride {st}, padding {pd}; "
-                                "a 2×2 pool halving the size has stride 2 and padding 0 (Q9)")
+                                "that pool does not halve the size (Q9)")
     if got["error"] and not problems:
         problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
     if problems:
@@ -371,8 +363,7 @@ def test_epoch_train_steps(student, seed):
 def test_epoch_train_results(student, seed):
     """With an optimizer, epoch returns the average top-1, top-5 and loss over the batches."""
     got = _run_epoch(student, seed, True)
-    state, x, y = _epoch_data(seed)
-    _expect_results(got, reference_epoch(state, x, y, BATCH, LR), "epoch(data, model, criterion, optimizer)", True)
+    _expect_results(got, ask("tp2.epoch", seed, True), "epoch(data, model, criterion, optimizer)", True)
 
 
 @check("tp2_cnn::epoch::eval_mode", points=2, question="1-cd Q14")
@@ -409,8 +400,7 @@ def test_epoch_eval_no_update(student, seed):
 def test_epoch_eval_results(student, seed):
     """Without an optimizer, epoch returns the average top-1, top-5 and loss of the model in eval mode."""
     got = _run_epoch(student, seed, False)
-    state, x, y = _epoch_data(seed)
-    _expect_results(got, reference_epoch(state, x, y, BATCH), "epoch(data, model, criterion)", False)
+    _expect_results(got, ask("tp2.epoch", seed, False), "epoch(data, model, criterion)", False)
 
 
 # -- normalisation (Q19-21) ------------------------------------------------------------------
@@ -430,7 +420,7 @@ def test_compute_mean_std(student, seed):
     images = _channel_images(seed)
     student.require("compute_mean_std")
     got = student.probe("tp2_cnn.compute_mean_std", images)
-    mean, std = ref.compute_mean_std(images)
+    mean, std = ask("tp2.mean_std", seed, "channels")
     for key in ("mean", "std"):
         if isinstance(got[key], str):
             fail(f"compute_mean_std should return (mean, std), each a tensor of shape (3,); its {key} is {got[key]}.")
@@ -459,7 +449,7 @@ def _expect_loader_mean_std(student, seed):
     outputs, keys, raw = _transformed(student, seed, True)
     mean, std = _loader_normalisation(outputs, keys, raw)
     if any(float((mean - m).abs().max()) <= 1e-3 and float((std - s).abs().max()) <= 1e-3
-           for m, s in accepted_mean_std()):
+           for m, s in ask("tp2.accepted_mean_std")):
         return
     shown = f"mean ({', '.join(f'{v:.4f}' for v in mean)}) and std ({', '.join(f'{v:.4f}' for v in std)})"
     same = float(mean.max() - mean.min()) < 1e-4 and float(std.max() - std.min()) < 1e-4
@@ -609,7 +599,7 @@ MAIN = dict(batch_size=32, lr=0.1, epochs=2)  # two epochs of 4 batches on the g
 
 @check("tp2_cnn::scheduler::exponential", points=2, question="1-cd Q26-28")
 def test_make_scheduler(student, seed):
-    """make_scheduler decays the learning rate by 0.95 per epoch: lr after k steps is lr0·0.95^k
+    """make_scheduler decays the learning rate once an epoch as the handout's scheduler does
     (without it, the optimizer of `main` has those rates in its successive epochs)."""
     if _instead(student, "make_scheduler", "main"):
         student.require("main", "epoch")
@@ -617,12 +607,12 @@ def test_make_scheduler(student, seed):
         what = f"main(batch_size={MAIN['batch_size']}, lr={MAIN['lr']}, epochs={MAIN['epochs']}, cuda=True)"
         if len(lrs) != MAIN["epochs"]:
             fail(f"{what} called epoch with its optimizer {len(lrs)} times, not once per epoch.")
-        _expect_schedule(lrs, ref.lr_schedule(MAIN["lr"], MAIN["epochs"]), f"the optimizer of {what}")
+        _expect_schedule(lrs, ask("tp2.lr_schedule", MAIN["lr"], MAIN["epochs"]), f"the optimizer of {what}")
         return
     student.require("make_scheduler")
     lr0, steps = 0.1, 6
     got = student.probe("tp2_cnn.scheduler_lrs", lr0, steps)
-    _expect_schedule(got["lrs"], ref.lr_schedule(lr0, steps + 1), f"with {got['type']}, the optimizer")
+    _expect_schedule(got["lrs"], ask("tp2.lr_schedule", lr0, steps + 1), f"with {got['type']}, the optimizer")
 
 
 def _expect_schedule(lrs: list[float], want: list[float], what: str):
@@ -633,9 +623,10 @@ def _expect_schedule(lrs: list[float], want: list[float], what: str):
     if ratios and max(ratios) - min(ratios) < 1e-6:
         gamma = ratios[0]
         diagnosis = ("the learning rate never changes: no decay." if abs(gamma - 1) < 1e-9 else
-                     f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not 0.95 (Q26-28).")
-    fail(f"{what} should have the learning rates {', '.join(f'{v:.5g}' for v in want)} in its "
-         f"{len(want)} successive epochs from {want[0]}; got {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
+                     f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not by the handout's "
+                     "factor (Q26-28).")
+    fail(f"{what} does not have the handout's learning rates in its {len(want)} successive epochs from "
+         f"{want[0]}: it had {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
 
 
 # -- a short training run (Q16-18) ----------------------------------------------------------
@@ -649,7 +640,7 @@ def test_short_training_run(student, seed, record):
     student.require("ConvNet", "epoch")
     x, y = make_synthetic(RUN["n_per_class"], seed=seed)
     xt, yt = make_synthetic(RUN["n_test_per_class"], seed=seed + 10_000)
-    mean, std = ref.compute_mean_std(x)
+    mean, std = ask("tp2.mean_std", seed, "synthetic")
     norm = lambda t: (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # noqa: E731
     curves = student.probe("tp2_cnn.short_run", baseline(student, seed), norm(x), y, norm(xt), yt, RUN["epochs"],
                            RUN["batch"], RUN["lr"], seed, _timeout=120)
@@ -662,8 +653,8 @@ def test_short_training_run(student, seed, record):
         acc = curves[key]
         curves[key] = [a / 100 for a in acc] if max(acc) > 1.0 else acc
     # As the TP 1-ab runs keep them: one value an epoch per curve; the untrained test point apart.
-    record["curves"] = {"student": {k: v[1:] if k.startswith("test") else v for k, v in curves.items()}}
-    record["before_training"] = {"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}
+    record[CURVES] = {"student": {k: v[1:] if k.startswith("test") else v for k, v in curves.items()}}
+    record[BEFORE_TRAINING] = {"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}
     loss, untrained = curves["train_loss"], curves["test_loss"][0]
     best = max(curves["test_acc"][1:])
     if not all(math.isfinite(v) for v in loss):
