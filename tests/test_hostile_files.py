@@ -119,7 +119,7 @@ def listener(tmp_path_factory):
 
 def _leaks(folder: Path) -> list[str]:
     """Every secret of the corpus found in the files under `folder`."""
-    tells = [TOKEN, "def backward(", "gitdir:", "ref: refs/", "root:*:", "root:!:", "root:$", "connected"]
+    tells = [TOKEN, "def backward(", "gitdir:", "ref: refs/", "root:*:", "root:!:", "root:$", "socket: connected"]
     found = []
     for path in folder.rglob("*"):
         if path.is_file():
