@@ -11,6 +11,6 @@ def version() -> str:
 
 
 def edition() -> str:
-    """"instructor", or "student" in a build that `grade release` marks as the student edition."""
-    from pathlib import Path
-    return "student" if (Path(__file__).parent / "STUDENT_EDITION").exists() else "instructor"
+    """"instructor", or "student" in the build `grade release` writes (`grader.expected.edition`)."""
+    from grader.expected import edition as of_this_install
+    return of_this_install()

@@ -7,6 +7,7 @@ import os
 import sys
 
 from grader import edition, version
+from grader.expected import PUBLIC_SEED
 from grader.labs import LabError, current
 from grader.render import REPORT
 
@@ -82,6 +83,8 @@ def parser() -> argparse.ArgumentParser:
                       help="a new or empty folder (default: %(default)s)")
     commands.add_parser("list", help="list the checks: points, handout question and assignment")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
+    release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
+    release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
     return p
 
 
@@ -97,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
+    if getattr(args, "seed", PUBLIC_SEED) != PUBLIC_SEED and edition() == "student":
+        print(f"grade: the student edition grades seed {PUBLIC_SEED} only; other seeds are graded by the instructor",
+              file=sys.stderr)
+        return 2
+    if args.command == "release":
+        from grader import release
+        return release.main(args)
     if args.command == "check":
         from grader import check
         return check.main(args)

@@ -169,12 +169,15 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
         raise plugin.fault
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
-    found = []
+    found, noted = [], set()
     for name in parts:
         loaded = plugin.loaded.get(name)
+        # The parts of one notebook share its cells: a skipped statement is named once, at its first part.
+        skipped = [s for s in (loaded.skipped if loaded else []) if (s["where"], s["error"]) not in noted]
+        noted |= {(s["where"], s["error"]) for s in skipped}
         found.append(PartResult(
             part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
-            skipped=loaded.skipped if loaded else [],
+            skipped=skipped,
             note="" if name in submission.parts else submission.missing_note(name)))
     return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
                   grader_version=_version(), digest=submission.digest,

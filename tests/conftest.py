@@ -12,6 +12,8 @@ from grader.submission import open_submission
 from grader.worker.loader import use_course
 
 ROOT = Path(__file__).resolve().parents[1]
+# The toy lab's rubric runs through the grader (test_lab.py), not as one of these tests.
+collect_ignore = ["toy_lab/rubric"]
 REFERENCE = ROOT / "reference"
 
 

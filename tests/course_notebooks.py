@@ -4,7 +4,7 @@ Each part's functions are written the way students write them (course skeleton
 comments, `Variable`, one-hot targets given to the loss, accuracies as 0-d tensors);
 `modules(...)` gives the same functions as the four contract modules, so a test can
 check that a notebook scores exactly what its modules score. Around them, the noise a
-real notebook carries: magics and shell lines, the course helper's `%run`, top-level
+real notebook carries: magics, automagics (`cd`, `ls`) and shell lines, the course helper's `%run`, top-level
 training loops and plots, an endless experiment, `__main__` blocks, `display`, a cell
 that does not parse, an indented cell, large image outputs, and Parts 5 (MNIST) and 6
 (SVM) that redefine the same names and must not reach Part 4.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -209,7 +210,9 @@ from torch.autograd import Variable
 %matplotlib inline'''
 
 DOWNLOAD = '''\
-# Download utils-data.py for the Circles data
+# Download utils-data.py for the Circles data (IPython's automagics: no `%` needed)
+cd /content
+ls
 !wget https://github.com/cdancette/deep-learning-polytech-tp6-7/raw/master/tp8/utils-data.py
 %run 'utils-data.py'
 from tme5 import CirclesData  # the old name of the same file'''
@@ -424,3 +427,207 @@ def cell_of(notebook_text: str, snippet: str) -> tuple[int, int]:
             if snippet in text:
                 return number, line
     raise AssertionError(f"{snippet!r} is in no cell")
+
+
+# -- TP 1-cd: the course's 1_cd_CNNs.ipynb, its skeleton filled in ------------------------------
+
+CNN_IMPORTS = '''\
+import argparse
+import os
+import time
+
+import PIL
+from PIL import Image
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.backends.cudnn as cudnn
+import torchvision
+from torchvision import datasets
+import torchvision.transforms as transforms
+from tqdm import tqdm
+
+from tme6 import *
+
+PRINT_INTERVAL = 50
+PATH = "datasets"
+CUDA = True'''
+
+CONVNET = '''\
+class ConvNet(nn.Module):
+    """
+    This class defines the structure of the neural network
+    """
+
+    def __init__(self):
+        super(ConvNet, self).__init__()
+        # We first define the convolution and pooling layers as a features extractor
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, (5, 5), stride=1, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d((2, 2), stride=2, padding=0),
+            nn.Conv2d(32, 64, (5, 5), stride=1, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d((2, 2), stride=2, padding=0),
+            nn.Conv2d(64, 64, (5, 5), stride=1, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d((2, 2), stride=2, padding=0),
+        )
+        # We then define fully connected layers as a classifier
+        self.classifier = nn.Sequential(
+            nn.Linear(1024, 1000),
+            nn.ReLU(),
+            nn.Linear(1000, 10),
+            # Reminder: The softmax is included in the loss, do not put it here
+        )
+
+    # Method called when we apply the network to an input batch
+    def forward(self, input):
+        bsize = input.size(0) # batch size
+        output = self.features(input) # output of the conv layers
+        output = output.view(bsize, -1) # we flatten the 2D feature maps into one 1D vector for each input
+        output = self.classifier(output) # we compute the output of the fc layers
+        return output'''
+
+GET_DATASET = '''\
+def get_dataset(batch_size, cuda=False):
+    """
+    This function loads the dataset and performs transformations on each
+    image (listed in `transform = ...`).
+    """
+    train_dataset = datasets.CIFAR10(PATH, train=True, download=True,
+        transform=transforms.Compose([
+            transforms.ToTensor()
+        ]))
+    val_dataset = datasets.CIFAR10(PATH, train=False, download=True,
+        transform=transforms.Compose([
+            transforms.ToTensor()
+        ]))
+
+    train_loader = torch.utils.data.DataLoader(train_dataset,
+                        batch_size=batch_size, shuffle=True, pin_memory=cuda, num_workers=2)
+    val_loader = torch.utils.data.DataLoader(val_dataset,
+                        batch_size=batch_size, shuffle=False, pin_memory=cuda, num_workers=2)
+
+    return train_loader, val_loader'''
+
+# The course's own `epoch`, verbatim: the course-style module holds it, with `model.zero_grad()`.
+EPOCH = next(f for f in _functions((Path(__file__).parent / "tp2_course_variant.py").read_text())
+             if f.startswith("def epoch(")).replace("model.zero_grad()", "optimizer.zero_grad()")
+
+MAIN = '''\
+def main(batch_size=128, lr=0.1, epochs=5, cuda=False):
+
+    # ex de commande pour tout passer sur GPU
+    model = ConvNet()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    lr_sched = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.95)
+
+    if cuda: # only with GPU, and not with CPU
+        cudnn.benchmark = True
+        model = model.cuda()
+        criterion = criterion.cuda()
+
+    # On récupère les données
+    train, test = get_dataset(batch_size, cuda)
+
+    # init plots
+    plot = AccLossPlot()
+    global loss_plot
+    loss_plot = TrainLossPlot()
+
+    # On itère sur les epochs
+    for i in tqdm(range(epochs)):
+        print("=================\\n=== EPOCH "+str(i+1)+" =====\\n=================\\n")
+        # Phase de train
+        top1_acc, avg_top5_acc, loss = epoch(train, model, criterion, optimizer, cuda)
+        # Phase d'evaluation
+        top1_acc_test, top5_acc_test, loss_test = epoch(test, model, criterion, cuda=cuda)
+        lr_sched.step()
+        # plot
+        plot.update(loss.avg, loss_test.avg, top1_acc.avg, top1_acc_test.avg)'''
+
+# Later cells: the improvements, by defining get_dataset and ConvNet again (published mean and std).
+GET_DATASET_IMPROVED = '''\
+def get_dataset(batch_size, cuda=False):
+    mean = [0.491, 0.482, 0.447]
+    std = [0.202, 0.199, 0.201]
+    train_dataset = datasets.CIFAR10(PATH, train=True, download=True,
+        transform=transforms.Compose([
+            transforms.RandomCrop(28),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(mean, std),
+        ]))
+    val_dataset = datasets.CIFAR10(PATH, train=False, download=True,
+        transform=transforms.Compose([
+            transforms.CenterCrop(28),
+            transforms.ToTensor(),
+            transforms.Normalize(mean, std),
+        ]))
+
+    train_loader = torch.utils.data.DataLoader(train_dataset,
+                        batch_size=batch_size, shuffle=True, pin_memory=cuda, num_workers=2)
+    val_loader = torch.utils.data.DataLoader(val_dataset,
+                        batch_size=batch_size, shuffle=False, pin_memory=cuda, num_workers=2)
+
+    return train_loader, val_loader'''
+
+CONVNET_IMPROVED = (CONVNET
+                    .replace("stride=1, padding=2),\n", "stride=1, padding=2),\n            nn.BatchNorm2d(NF),\n")
+                    .replace("nn.Linear(1024, 1000),\n            nn.ReLU(),\n",
+                             "nn.Linear(1024, 1000),\n            nn.ReLU(),\n            nn.Dropout(0.5),\n")
+                    .replace("nn.MaxPool2d((2, 2), stride=2, padding=0),\n        )",
+                             "nn.MaxPool2d((2, 2), stride=2, padding=0, ceil_mode=True),\n        )"))
+for _nf in ("32", "64", "64"):  # each BatchNorm2d has the channels of its convolution
+    CONVNET_IMPROVED = CONVNET_IMPROVED.replace("nn.BatchNorm2d(NF)", f"nn.BatchNorm2d({_nf})", 1)
+
+# The mean and std computed on the training images, the other accepted way.
+COMPUTED_MEAN_STD = ('''    mean = [0.491, 0.482, 0.447]
+    std = [0.202, 0.199, 0.201]
+''', '''    pixels = datasets.CIFAR10(PATH, train=True, download=True).data / 255
+    mean, std = pixels.mean(axis=(0, 1, 2)).round(3), pixels.std(axis=(0, 1, 2)).round(3)
+''')
+
+# Single mistakes, each in its own check; those of one list go in one notebook.
+CNN_MISTAKES = {
+    "no normalisation, gamma 0.9, dropout missing": [
+        ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n"
+         "    val_dataset", "            transforms.ToTensor(),\n        ]))\n    val_dataset"),
+        ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n\n",
+         "            transforms.ToTensor(),\n        ]))\n\n"),
+        ("gamma=0.95", "gamma=0.9"),
+        ("            nn.Dropout(0.5),\n", ""),
+    ],
+    "random test transform, no flip, batch norm missing": [
+        COMPUTED_MEAN_STD,
+        ("            transforms.CenterCrop(28),\n", "            transforms.RandomCrop(28),\n"),
+        ("            transforms.RandomHorizontalFlip(),\n", ""),
+        ("            nn.BatchNorm2d(64),\n", "", 2),
+        ("            nn.BatchNorm2d(32),\n", ""),
+    ],
+}
+
+
+def cnn_notebook(changes=()) -> str:
+    """The course's 1_cd_CNNs.ipynb as a student hands it in: the skeleton filled in, run on
+    Colab's GPU, the improvements made by defining get_dataset and ConvNet again later.
+    `changes` are (old, new[, count]) replacements, each found exactly `count` (1) times."""
+    md, cell = new_markdown_cell, new_code_cell
+    cells = [md("# TP 1-cd: Convolutional neural networks"),
+             cell("!wget https://github.com/cdancette/deep-learning-polytech-tp6-7/raw/master/tp7/tme6.py"),
+             cell(CNN_IMPORTS), md("## 2.2 Network architecture"), cell(CONVNET),
+             md("## Data"), cell(GET_DATASET), cell(EPOCH), cell(MAIN),
+             cell("main(128, 0.05, 1, CUDA)", outputs=[stream("=== EPOCH 1 =====\n")]),
+             md("## 3. Results improvements\n### 3.1 Standardization and 3.2 Data augmentation"),
+             cell(GET_DATASET_IMPROVED), md("### 3.4 Dropout and 3.5 Batch normalization"),
+             cell(CONVNET_IMPROVED), cell("main(128, 0.05, 30, CUDA)")]
+    for old, new, *count in changes:
+        found = sum(c.source.count(old) for c in cells if c.cell_type == "code")
+        assert found == (count[0] if count else 1), (old, found)
+        for c in cells:
+            c.source = c.source.replace(old, new)
+    nb = new_notebook(cells=cells, metadata={"accelerator": "GPU", "colab": {"provenance": []}})
+    nbformat.validate(nb)
+    return nbformat.writes(nb)

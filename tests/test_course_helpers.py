@@ -1,16 +1,19 @@
-"""The grader's versions of the course helpers (utils-data / tme5, utils), as the worker imports them."""
+"""The grader's versions of the course helpers (utils-data / tme5, utils / tme6), as the worker imports
+them, and what the worker gives Colab's code: GPU calls on the CPU, a stand-in torchvision."""
 
 import importlib
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from grader.data.circles import make_circles, make_grid
 
 COURSE_DIR = Path(__file__).parents[1] / "grader" / "worker" / "course"
-HELPERS = ("utils", "utils_data", "tme5")
+HELPERS = ("utils", "utils_data", "tme5", "tme6")
 
 
 @pytest.fixture()
@@ -58,6 +61,9 @@ def test_star_imports_give_the_course_names(course):
     namespace = {}
     exec("from utils import *", namespace)
     assert {"accuracy", "AverageMeter", "TrainLossPlot", "AccLossPlot", "np", "plt"} <= set(namespace)
+    namespace = {}
+    exec("from tme6 import *", namespace)  # the TP 1-cd helpers' name in 2018-2022
+    assert namespace["AverageMeter"] is course("utils").AverageMeter and "accuracy" in namespace
 
 
 def test_circles_plots_are_headless(course, no_show):
@@ -112,3 +118,66 @@ def test_average_meter(course):
     assert meter.avg == pytest.approx(2.5)
     meter.reset()
     assert (meter.val, meter.avg, meter.sum, meter.count) == (0, 0, 0, 0)
+
+
+# -- Colab's code in the worker: GPU calls on the CPU, torchvision's CIFAR-10 (grader.worker.colab) --
+
+STANDIN = COURSE_DIR.parent / "standin"
+
+
+@pytest.fixture()
+def torchvision(monkeypatch):
+    """The stand-in torchvision, as the worker finds it where torchvision is not installed."""
+    monkeypatch.syspath_prepend(str(STANDIN))
+    for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+        monkeypatch.delitem(sys.modules, name)
+    yield importlib.import_module("torchvision")
+    for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+        sys.modules.pop(name)
+
+
+def test_cifar10_serves_the_grader_data_and_never_downloads(torchvision, tmp_path):
+    from grader.worker.colab import cifar_split
+    train = torchvision.datasets.CIFAR10(str(tmp_path), train=True, download=True)
+    test = torchvision.datasets.CIFAR10(str(tmp_path), train=False, download=True,
+                                        transform=torchvision.transforms.ToTensor())
+    assert list(tmp_path.iterdir()) == []  # nothing written, nothing fetched
+    assert train.data.shape == (len(train), 32, 32, 3) and train.data.dtype == np.uint8 and len(test) < len(train)
+    image, label = train[3]
+    assert image.size == (32, 32) and label == train.targets[3]  # a PIL image, as torchvision gives it
+    tensor, _ = test[0]
+    assert torch.equal(tensor, torch.from_numpy(cifar_split(False)[0][0]).permute(2, 0, 1).float() / 255)
+
+
+def test_course_transforms_behave_as_torchvision(torchvision):
+    T = torchvision.transforms
+    data = torchvision.datasets.CIFAR10("data", train=True).data
+    pil = torchvision.datasets.CIFAR10("data", train=True)[0][0]
+    whole = T.ToTensor()(pil)
+    assert whole.shape == (3, 32, 32) and torch.equal(whole, T.ToTensor()(data[0]))  # PIL or HWC array alike
+    mean, std = (0.491, 0.482, 0.447), (0.247, 0.243, 0.261)
+    test = T.Compose([T.CenterCrop(28), T.ToTensor(), T.Normalize(mean, std)])
+    want = (whole[:, 2:30, 2:30] - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+    assert torch.allclose(test(pil), want) and torch.allclose(T.Normalize(mean, std)(T.CenterCrop(28)(whole)), want)
+    torch.manual_seed(0)
+    train = T.Compose([T.RandomCrop(28), T.RandomHorizontalFlip(), T.ToTensor()])
+    crops = {(i, j, f): whole[:, i:i + 28, j:j + 28].flip(-1) if f else whole[:, i:i + 28, j:j + 28]
+             for i in range(5) for j in range(5) for f in (False, True)}
+    seen = [next(k for k, c in crops.items() if torch.equal(c, out)) for out in (train(pil) for _ in range(200))]
+    assert len({k[:2] for k in seen}) > 15 and 0.35 < sum(k[2] for k in seen) / len(seen) < 0.65
+    padded = T.RandomCrop(32, padding=4)(whole)
+    assert padded.shape == (3, 32, 32) and T.RandomCrop(32, padding=4)(pil).size == (32, 32)
+    assert T.Resize(16)(pil).size == (16, 16) and T.Resize((16, 8))(whole).shape == (3, 16, 8)
+    with pytest.raises(TypeError, match="PIL Image or ndarray"):
+        T.ToTensor()(whole)
+
+
+def test_gpu_calls_stay_on_the_cpu():
+    """In a process of its own: `install` changes torch for the worker's whole life."""
+    code = ("import torch\nfrom grader.worker import colab\ncolab.install()\n"
+            "model = torch.nn.Linear(2, 2).cuda().to('cuda')\n"
+            "x = torch.zeros(1, 2).cuda().to(torch.device('cuda:0'), non_blocking=True).to(device='cuda')\n"
+            "y = model(x.to(torch.float64).float())\n"
+            "print(y.device, next(model.parameters()).device, x.to(0).device, x.to(torch.float64).dtype)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["cpu", "cpu", "cpu", "torch.float64"], done.stderr

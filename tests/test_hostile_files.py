@@ -119,7 +119,7 @@ def listener(tmp_path_factory):
 
 def _leaks(folder: Path) -> list[str]:
     """Every secret of the corpus found in the files under `folder`."""
-    tells = [TOKEN, "def backward(", "gitdir:", "ref: refs/", "root:*:", "root:!:", "root:$", "connected"]
+    tells = [TOKEN, "def backward(", "gitdir:", "ref: refs/", "root:*:", "root:!:", "root:$", "socket: connected"]
     found = []
     for path in folder.rglob("*"):
         if path.is_file():
@@ -128,7 +128,7 @@ def _leaks(folder: Path) -> list[str]:
     return found
 
 
-def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"), env=None, user=None):
+def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"), env=None, user=None, prefix=()):
     """Grade a class of three with `grade batch --jobs 2`: a thief and its victim side by side,
     then a correct submission. `base` is a folder that `user`, if given, owns."""
     server, sock = listener
@@ -142,7 +142,6 @@ def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"
         out = base / "out"
         for path in [cls, *cls.rglob("*")] if user else []:
             shutil.chown(path, user)
-        prefix = ["runuser", "-u", user, "--"] if user else []
         run = subprocess.run([*prefix, *command, "batch", str(cls), "--out", str(out), "--parts", "answers",
                               "--jobs", "2"], capture_output=True, text=True, timeout=300, cwd=base,
                              env={**os.environ, **(env or {})})  # cwd: never this tree's `grader`
@@ -175,29 +174,49 @@ def test_no_secret_reaches_any_output_through_a_user_namespace(tmp_path, listene
     _judge(_run_class(tmp_path, listener, env={"GRADER_ISOLATION_USERNS": "1"}))
 
 
+def _as_user(name: str, keep: str) -> list[str]:
+    """The command prefix that runs a command as the ordinary user `name`. Where this Python lives
+    under a folder others may not enter (pyenv's /root, mode 700), the command runs in a private
+    mount namespace in which that folder is an open tmpfs holding only the interpreter's own
+    subfolder, bound back: nothing changes on the machine."""
+    closed = next((p for p in Path(sys.prefix).resolve().parents if p != Path("/") and not p.stat().st_mode & 0o001),
+                  None)
+    if closed is None or not shutil.which("unshare"):
+        return ["runuser", "-u", name, "--"]
+    inner = Path(sys.prefix).resolve().relative_to(closed).parts[0]
+    setup = (f"mount --bind {closed / inner} {keep} && mount -t tmpfs -o mode=755 tmpfs {closed} && "
+             f"mkdir {closed / inner} && mount --move {keep} {closed / inner} && exec runuser -u {name} -- \"$@\"")
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, "sh"]
+
+
 @pytest.fixture(scope="module")
 def ordinary_user():
+    """(name, command prefix) of an ordinary user that this test creates and removes."""
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("runuser"):
         pytest.skip("needs root and useradd/runuser to create an ordinary user")
     name = f"gr{uuid.uuid4().hex[:8]}"
     subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/false", name], check=True)
+    keep = tempfile.mkdtemp(prefix="grader-test-keep-")  # stays empty here: the binds happen inside
     try:
-        probe = subprocess.run(["runuser", "-u", name, "--", sys.executable, "-c", "import torch, grader"],
-                               capture_output=True, text=True)
+        prefix = _as_user(name, keep)
+        probe = subprocess.run([*prefix, sys.executable, "-c", "import torch, grader"], capture_output=True,
+                               text=True, cwd="/")
         if probe.returncode != 0:
             pytest.skip(f"an ordinary user cannot run this Python here ({probe.stderr.strip()[-120:]})")
-        yield name
+        yield name, prefix
     finally:
         subprocess.run(["userdel", name], check=False)
+        os.rmdir(keep)
 
 
 @need_root
 def test_no_secret_reaches_any_output_as_an_ordinary_user(listener, ordinary_user):
-    assert pwd.getpwnam(ordinary_user).pw_uid != 0
+    user, prefix = ordinary_user
+    assert pwd.getpwnam(user).pw_uid != 0
     base = Path(tempfile.mkdtemp(prefix="grader-test-user-"))
     try:
-        shutil.chown(base, ordinary_user)
-        _judge(_run_class(base, listener, user=ordinary_user))
+        shutil.chown(base, user)
+        _judge(_run_class(base, listener, user=user, prefix=prefix))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -1,6 +1,8 @@
 """The definitions-only loader, called in this process (it normally runs in the worker)."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,6 +69,49 @@ def test_own_definitions_are_not_called_and_dependents_are_silent():
     assert loaded.skipped == []  # not run on purpose: nothing to report
 
 
+def test_deferred_assignments_run_when_asked_for_and_only_then():
+    loaded = run(
+        "calls = []\n"
+        "def conv_params(i, o, k):\n    calls.append(o)\n    return o * (i * k * k + 1)\n"
+        "def main(batch_size, lr):\n    raise AssertionError('main ran')\n"
+        "LAYER_TABLE = [('conv1', (32, 32, 32), conv_params(3, 32, 5)), ('conv2', (64, 16, 16), conv_params(32, 64, 5))]\n"
+        "TOTAL_PARAMS = sum(n for _, _, n in LAYER_TABLE)\n"
+        "result = main(128, 0.1)\n"
+        "accuracy = result[0]\n")
+    ns = loaded.namespace
+    assert loaded.skipped == [] and ns["calls"] == []  # nothing ran at load time
+    assert {"LAYER_TABLE", "TOTAL_PARAMS", "result", "accuracy"} <= set(loaded.names()) and "_" not in loaded.names()
+    assert ns["TOTAL_PARAMS"] == 2432 + 51264 and ns["calls"] == [32, 64]  # its table, computed once
+    assert ns["LAYER_TABLE"][1][2] == 51264 and ns["calls"] == [32, 64]
+    for _ in range(2):  # asked for, `main` runs and fails: each time with its own error
+        with pytest.raises(AssertionError, match="main ran"):
+            ns["accuracy"]
+
+
+def test_deferred_assignment_past_its_budget_is_named_when_asked_for():
+    ns = run("def slow():\n    while True:\n        pass\nx = slow()\ny = 1\n", budget=0.5).namespace
+    assert ns["y"] == 1
+    with pytest.raises(RuntimeError, match=r"`x = slow\(\)` \(sub.py, line 4\) ran past its 0.5 s budget"):
+        ns["x"]
+
+
+def test_later_assignment_replaces_a_deferred_one_and_the_reverse():
+    ns = run("def f():\n    return 'f'\na = f()\na = 1\nb = 2\nb = f()\n").namespace
+    assert ns["a"] == 1 and ns["b"] == "f"
+
+
+def test_every_version_of_a_class_is_kept_and_built_as_when_its_cell_ran():
+    first = ("import torch.nn as nn\nclass ConvNet(nn.Module):\n    def __init__(self):\n"
+             "        super(ConvNet, self).__init__()\n        self.fc = nn.Linear(2, 2)\n")
+    later = ("class ConvNet(nn.Module):\n    def __init__(self):\n        super(ConvNet, self).__init__()\n"
+             "        self.bn = nn.BatchNorm2d(2)\n    def copy(self):\n        ConvNet = dict\n        return ConvNet()\n")
+    ns = load([Chunk("nb.ipynb, cell 4", first), Chunk("nb.ipynb, cell 62", later)], "tp2_cnn").namespace
+    old, new = ns.versions("ConvNet")
+    assert new is ns["ConvNet"] and [c.__name__ for _, c in ns.classes] == ["ConvNet", "ConvNet"]
+    assert hasattr(old(), "fc") and hasattr(new(), "bn")  # cell 4's super() finds cell 4's class
+    assert new().copy() == {}  # a local of the same name stays a local
+
+
 def test_lambda_calling_own_function_is_a_definition():
     ns = run("def g():\n    return 4\nh = lambda: g() + 1\n").namespace
     assert ns["h"]() == 5
@@ -111,6 +156,20 @@ def test_statement_that_kills_the_process_is_skipped():
     assert "exit code 3" in loaded.skipped[0]["error"] and "SIGSEGV" in loaded.skipped[1]["error"]
 
 
+def test_statement_that_uses_up_the_memory_limit_is_skipped_and_named():
+    """In a process of its own, under an address-space limit as in the worker: a 2 GiB tensor
+    that leaves less than the checks' reserve is skipped, and named, like a failure."""
+    code = ("import resource, sys, torch\nfrom grader.worker.loader import Chunk, load\n"
+            "used = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (used + (5 << 29), resource.RLIM_INFINITY))\n"
+            "loaded = load([Chunk('sub.py', 'import torch\\nx = torch.empty(2**29)\\ny = 1\\n')], 'p')\n"
+            "print(loaded.skipped, 'x' in loaded.namespace, loaded.namespace['y'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": COURSE})
+    assert "'where': 'sub.py, line 2', 'error': \"uses up the memory limit at load time" in done.stdout, done.stderr
+    assert done.stdout.rstrip().endswith("False 1")
+
+
 def test_system_exit_in_a_value_is_skipped():
     loaded = run("import sys\nx = sys.exit(2)\nB = 2\n")
     assert loaded.namespace["B"] == 2 and loaded.skipped[0]["where"] == "sub.py, line 2"
@@ -134,7 +193,7 @@ def test_run_magic_of_course_helper():
     assert loaded.skipped == []
 
 
-@pytest.mark.parametrize("cell", ["%run utils.py", "%run 'tme5.py'", "%run \"utils_data.py\""])
+@pytest.mark.parametrize("cell", ["%run utils.py", "%run 'tme5.py'", "%run \"utils_data.py\"", "%run tme6.py"])
 def test_run_magic_variants(cell):
     assert run(ipython(cell)).skipped == []
 
@@ -166,6 +225,18 @@ def test_later_definitions_replace_earlier():
 def test_chunks_share_one_namespace_and_functions_see_it():
     ns = load([Chunk("c1", "K = 3\n"), Chunk("c2", "def f():\n    return K\n")], "p").namespace
     assert ns["f"]() == 3 and ns["__name__"] == "p"
+
+
+def test_module_has_its_file_in_the_worker_home(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ns = run("import os\nHERE = os.path.dirname(os.path.abspath(__file__))\n", origin="answers.py").namespace
+    assert ns["__file__"] == str(tmp_path / "answers.py") and ns["HERE"] == str(tmp_path)
+    assert "__file__" not in run("X = 1\n", origin="nb.ipynb, cell 1").namespace  # as in Jupyter
+
+
+def test_tqdm_is_available():
+    ns = run("from tqdm import tqdm\nfrom tqdm.notebook import tqdm as tqdm_nb\n").namespace
+    assert callable(ns["tqdm"]) and callable(ns["tqdm_nb"])
 
 
 def test_course_globals_provided():

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import pytest
 
+import course_notebooks as corpus
 from conftest import by_id, reference_source
+from grader.runner import grade
+from grader.sandbox import Limits
+from grader.submission import open_submission
 
 HERE = Path(__file__).parent
 
@@ -84,6 +88,69 @@ def test_course_style_variants_score_full_marks(make_submission, grade_path):
     full_marks(report, "answers")
 
 
+# The Q10 table written with the module's own functions (deferred at load, run when asked for),
+# and a module that finds its folder with __file__.
+ANSWERS_WITH_OWN_FUNCTIONS = [
+    ("# (An assignment that calls the submission's own functions is top-level work, not run:\n"
+     "# the table is written out.)\nLAYER_TABLE = [\n    [\"Conv1\", [32, 32, 32], 2432],",
+     "HERE = os.path.dirname(os.path.abspath(__file__))\nLAYER_TABLE = [\n    [\"Conv1\", [32, 32, 32], conv_params(3, 32, 5)],"),
+    ('["conv2", [64, 16, 16], 51264]', '["conv2", [64, 16, 16], conv_params(32, 64, 5)]'),
+    ('["fc4", [1000], 1025000]', '["fc4", [1000], fc_params(64 * 4 * 4, 1000)]'),
+    ("import math\n", "import math\nimport os\n"),
+]
+
+
+def answers_with_own_functions() -> str:
+    source = (HERE / "tp2_answers_variant.py").read_text()
+    for old, new in ANSWERS_WITH_OWN_FUNCTIONS:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    return source
+
+
+@pytest.fixture(scope="module")
+def course_cnn(tmp_path_factory):
+    """The course's 1_cd_CNNs.ipynb as students fill it in (tests/course_notebooks.py), right and with
+    each list of single mistakes, graded through get_dataset's loaders and main's scheduler."""
+    grades = {}
+    for name, changes in {"right": (), **corpus.CNN_MISTAKES}.items():
+        folder = tmp_path_factory.mktemp("cnn")
+        (folder / "1_cd_CNNs.ipynb").write_text(corpus.cnn_notebook(changes))
+        parts = ("tp2_cnn",)
+        if name == "right":
+            (folder / "answers.py").write_text(answers_with_own_functions())
+            parts = ("tp2_cnn", "answers")
+        grades[name] = grade(open_submission(folder), limits=Limits(call_seconds=60.0), parts=parts)
+    return grades
+
+
+def test_course_cnn_notebook_scores_full_marks(course_cnn):
+    """tme6 and the course's verbatim epoch, ConvNet defined again with batch norm and dropout,
+    transforms inside get_dataset, the scheduler inside main, `.cuda()` calls; answers deferred."""
+    report = course_cnn["right"]
+    full_marks(report, "tp2_cnn")
+    full_marks(report, "answers")
+    assert report.parts[0].source == "1_cd_CNNs.ipynb" and report.parts[0].skipped == []
+
+
+def test_course_cnn_mistakes_in_loaders_scheduler_and_network(course_cnn):
+    report = course_cnn["no normalisation, gamma 0.9, dropout missing"]
+    expect(report, "tp2_cnn::transforms::normalise", "not normalised")
+    expect(report, "tp2_cnn::normalise::mean_std", "not normalised")
+    expect(report, "tp2_cnn::scheduler::exponential", "wrong gamma", "0.9")
+    expect(report, "tp2_cnn::improved::dropout", "dropout missing")
+    assert "ConvNet (the version of 1_cd_CNNs.ipynb, cell 14" in by_id(report)["tp2_cnn::improved::dropout"].message
+    passed(report, "tp2_cnn::transforms::flip", "tp2_cnn::transforms::random_crop", "tp2_cnn::improved::batchnorm",
+           "tp2_cnn::transforms::test_centre", "tp2_cnn::convnet::param_count", "tp2_cnn::epoch::train_results",
+           "tp2_cnn::training::short_run")
+    report = course_cnn["random test transform, no flip, batch norm missing"]
+    expect(report, "tp2_cnn::transforms::test_centre", "random test transform")
+    expect(report, "tp2_cnn::transforms::flip", "no flip")
+    expect(report, "tp2_cnn::improved::batchnorm", "batchnorm2d missing")
+    passed(report, "tp2_cnn::normalise::mean_std", "tp2_cnn::transforms::normalise",  # computed on the training images
+           "tp2_cnn::transforms::random_crop", "tp2_cnn::improved::dropout", "tp2_cnn::scheduler::exponential")
+
+
 # -- named mistakes ----------------------------------------------------------------------------
 
 CONVNET_CONV1 = ("            nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2),\n"
@@ -106,7 +173,7 @@ def test_mistakes_padding_dropout_at_test_zero_grad_global_mean_gamma(make_submi
         ("            optimizer.zero_grad()\n", ""),                                     # zero_grad missing
         ("    mean = images.mean(dim=(0, 2, 3))\n    std = images.std(dim=(0, 2, 3))\n",
          "    mean = images.mean().expand(3)\n    std = images.std().expand(3)\n"),       # global mean/std
-        ("gamma=0.95", "gamma=0.9"),                                                     # wrong gamma
+        ("LR_GAMMA = 0.95", "LR_GAMMA = 0.9"),                                           # wrong gamma
         extra="\n\nimport torch.nn.functional as F\n\n\nclass TrainDropout(nn.Dropout):\n    def forward(self, x):\n"
               "        return F.dropout(x, self.p, training=True)\n")
     report = grade_path(make_submission({"tp2_cnn.py": source}), parts=("tp2_cnn",))
@@ -210,3 +277,33 @@ def test_reference_full_marks_under_another_seed(make_submission, grade_path, se
     report = grade_path(path, parts=("tp2_cnn", "answers"), seed=seed)
     full_marks(report, "tp2_cnn")
     full_marks(report, "answers")
+
+
+class InProcessPart:
+    """A part loaded here, its probes run here: enough for the rubric's choice of classes."""
+
+    def __init__(self, cells: list[str]):
+        from grader.worker.loader import Chunk, load
+        from grader.worker.probes import tp2_cnn
+        self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
+        self.names, self.probes = set(self.namespace.names()), tp2_cnn
+
+    def require(self, *names):
+        assert set(names) <= self.names, names
+
+    def probe(self, name, *args):
+        return getattr(self.probes, name.removeprefix("tp2_cnn."))(self.namespace, *args)
+
+
+@pytest.mark.parametrize("later, judged", [
+    ("class ConvNetImproved(nn.Module):\n    pass\n", ("ConvNetImproved", "ConvNetImproved")),
+    (corpus.CONVNET_IMPROVED, (["ConvNet", 1], "ConvNet (the version of nb.ipynb, cell 3, line 6)")),
+    (corpus.CONVNET_IMPROVED.replace("ConvNet", "BetterNet") + "\n\n\nclass Plain(nn.Module):\n    pass\n",
+     (["BetterNet", 0], "BetterNet")),
+])
+def test_the_improved_checks_judge_the_network_the_contract_names(later, judged, monkeypatch):
+    from grader.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET, later])
+    assert baseline(student, 0) == (["ConvNet", 0] if judged[0] == ["ConvNet", 1] else "ConvNet")
+    assert improved(student, 0) == judged

@@ -16,7 +16,8 @@ import warnings
 from dataclasses import dataclass
 from html import escape
 
-CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
+from grader.worker.artifacts import BEFORE_TRAINING, BOUNDARY, CURVE_KEYS, CURVES, GRADIENT
+
 # Colour-blind-safe pair (Okabe-Ito blue and vermillion); lines also differ by style and marker.
 TRAIN, TEST = "#0072B2", "#D55E00"
 TRAIN_DARK, TEST_DARK = "#003f63", "#7a3600"
@@ -27,7 +28,7 @@ _ids = itertools.count(1)
 class Plot:
     svg: str        # the <svg> element, ready to inline
     caption: str    # a sentence for the <figcaption>, also the SVG's accessible name
-    kind: str       # "curves", "boundary", "gradient"
+    kind: str       # CURVES, BOUNDARY or GRADIENT (grader.worker.artifacts)
     width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
     prefix: str = ""  # the prefix of every id in the SVG
 
@@ -230,7 +231,7 @@ def training_curves(curves: dict, before: dict | None = None, title: str = "Trai
     caption = (f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
                + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
                + (": " + ", ".join(words) if words else "") + ".")
-    return _plot(fig, caption, "curves")
+    return _plot(fig, caption, CURVES)
 
 
 # -- decision boundary --------------------------------------------------------------------
@@ -293,7 +294,7 @@ def decision_boundary(boundary: dict, title: str = "Decision boundary, P(class 1
         caption += f" It classifies {accuracy:.0%} of the training points right."
     if P.max() <= 0.5 or P.min() >= 0.5:
         caption += f" Your network predicts class {int(P.min() >= 0.5)} everywhere on the grid."
-    return _plot(fig, caption, "boundary")
+    return _plot(fig, caption, BOUNDARY)
 
 
 # -- gradient heatmap ---------------------------------------------------------------------
@@ -391,7 +392,7 @@ def gradient_heatmap(gradient: dict) -> Plot | None:
                + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
                   ": once transposed, every entry is right; only the shape is wrong" if transposed else
                   ": every entry agrees") + ".")
-    return _plot(fig, caption, "gradient")
+    return _plot(fig, caption, GRADIENT)
 
 
 # -- per test --------------------------------------------------------------------------------
@@ -403,14 +404,14 @@ def for_test(test, prefix: str = "", boundary: bool = True) -> list[Plot]:
     if not isinstance(artifacts, dict) or not artifacts:
         return []
     plots = []
-    if "curves" in artifacts:
-        title = "Training curves: your run and the reference's" if isinstance(artifacts["curves"], dict) \
-            and "reference" in artifacts["curves"] else "Training curves of the short run"
-        plots.append(training_curves(artifacts["curves"], artifacts.get("before_training"), title))
-    if "boundary" in artifacts and boundary:
-        plots.append(decision_boundary(artifacts["boundary"]))
-    if "gradient" in artifacts:
-        plots.append(gradient_heatmap(artifacts["gradient"]))
+    if CURVES in artifacts:
+        title = "Training curves: your run and the reference's" if isinstance(artifacts[CURVES], dict) \
+            and "reference" in artifacts[CURVES] else "Training curves of the short run"
+        plots.append(training_curves(artifacts[CURVES], artifacts.get(BEFORE_TRAINING), title))
+    if BOUNDARY in artifacts and boundary:
+        plots.append(decision_boundary(artifacts[BOUNDARY]))
+    if GRADIENT in artifacts:
+        plots.append(gradient_heatmap(artifacts[GRADIENT]))
     plots = [p for p in plots if p is not None]
     if prefix:  # ids unique in the page, and the same on every render of the same report
         plots = [p.renamed(f"{prefix}{k}-") for k, p in enumerate(plots)]

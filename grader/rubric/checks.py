@@ -10,22 +10,24 @@ Every comparison runs here, in the trusted process, on tensors rebuilt from byte
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import pytest
 import torch
 
 
-MARKER = "grader_check(id, points, question): a rubric check; declare it with grader.rubric.checks.check"
+MARKER = "grader_check(id, points, question, hidden): a rubric check; declare it with grader.rubric.checks.check"
 
 
-def check(id: str, points: float, question: str | None = None):
+def check(id: str, points: float, question: str | None = None, hidden: bool = False):
     """Declare a rubric test: its stable id `part::topic::check`, its points, its handout
-    question. The part is the id's first field; the lab gives the part's assignment."""
+    question. The part is the id's first field; the lab gives the part's assignment.
+    A `hidden` check runs in the instructor edition only: `grade release` leaves it out."""
     part, sep, _ = id.partition("::")
     if not (part and sep):
         raise ValueError(f"check id {id!r} should start with its part: 'part::topic::check'")
-    return pytest.mark.grader_check(id=id, part=part, points=points, question=question)
+    return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden)
 
 
 class CheckFailed(AssertionError):
@@ -38,7 +40,7 @@ def fail(message: str, diagnosis: str | None = None):
     raise CheckFailed(message, diagnosis)
 
 
-def describe(value) -> str:
+def came_back(value) -> str:
     """A short description of what came back, for messages."""
     if isinstance(value, torch.Tensor):
         return f"a {str(value.dtype).removeprefix('torch.')} tensor of shape {tuple(value.shape)}"
@@ -56,7 +58,7 @@ def shape_text(shape) -> str:
 def as_tensor(value, what: str) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value.detach()
-    fail(f"{what} should be a tensor; got {describe(value)}.")
+    fail(f"{what} should be a tensor; got {came_back(value)}.")
 
 
 def as_number(value, what: str) -> float:
@@ -65,12 +67,20 @@ def as_number(value, what: str) -> float:
         return float(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.detach().reshape(()).item())
-    fail(f"{what} should be a number (a float, or a tensor with one element); got {describe(value)}.")
+    fail(f"{what} should be a number (a float, or a tensor with one element); got {came_back(value)}.")
+
+
+def number_or_none(value) -> float | None:
+    """`as_number`'s float, or None where the value is not a number (a bool is not one)."""
+    try:
+        return as_number(value, "")
+    except CheckFailed:
+        return None
 
 
 def expect_type(value, types, what: str, expected: str):
     if not isinstance(value, types):
-        fail(f"{what} should be {expected}; got {describe(value)}.")
+        fail(f"{what} should be {expected}; got {came_back(value)}.")
     return value
 
 
@@ -164,3 +174,47 @@ def expect_accuracy(got, expected_fraction: float, what: str, *, atol: float = 1
         if abs(value - expected_fraction * scale) <= atol * scale:
             return value / scale
     fail(f"{what} should be {expected_fraction:.4g} (or {expected_fraction * 100:.4g} as a percentage); got {value:.6g}.")
+
+
+# -- known mistakes ----------------------------------------------------------------
+
+def fit(candidate: torch.Tensor | None, shape) -> torch.Tensor | None:
+    """A known-mistake value in the shape of what came back, when it can be."""
+    if candidate is None:
+        return None
+    shape = tuple(shape)
+    if tuple(candidate.shape) == shape:
+        return candidate
+    if candidate.dim() == 2 and tuple(candidate.t().shape) == shape:
+        return candidate.t()
+    if candidate.dim() <= 1 and candidate.numel() == math.prod(shape):
+        return candidate.reshape(shape)
+    return candidate
+
+
+def fitted(diagnoses: dict, shape) -> dict:
+    return {name: (fit(value, shape), text) for name, (value, text) in diagnoses.items()}
+
+
+def number_diagnosis(value: float, diagnoses: dict, rtol=1e-4, atol=1e-6) -> str | None:
+    for candidate, text in diagnoses.values():
+        if candidate is not None and abs(value - candidate) <= atol + rtol * abs(candidate):
+            return text
+    return None
+
+
+def expect_accuracy_diagnosed(got, expected: float, what: str, diagnoses: dict) -> float:
+    """expect_accuracy, naming a known mistake when the value matches one."""
+    try:
+        return expect_accuracy(got, expected, what)
+    except CheckFailed as e:
+        value = as_number(got, what)
+        raise CheckFailed(e.message, number_diagnosis(value, diagnoses)) from None
+
+
+def pair(result, what: str, names=("L", "acc")):
+    """A function's `(L, acc)`-like result, or a failure saying what came back."""
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        fail(f"{what} should return {len(names)} values ({', '.join(names)}); got {came_back(result)}.")
+    return result
+

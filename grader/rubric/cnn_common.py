@@ -1,18 +1,19 @@
-"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, expected values
-computed with the reference, crops recognised in a transform's outputs.
+"""Trusted-side helpers of the TP 1-cd rubric: shared probe results, seeded inputs,
+crops recognised in a transform's outputs (expected values come from the oracle).
 
 Not a test module (pytest collects `test_*.py` only)."""
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 
-from grader.reference import tp2_cnn as ref
+from grader.expected import ask, matches
 from grader.rubric.checks import fail
-from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad, loader
+from grader.worker.colab import cifar_split
+from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "reference_description", "param_layers", "reference_epoch",
-           "tiny_state", "crops", "identify", "values", "TinyNet", "describe", "is_bad"]
+__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "signature",
+           "param_layers", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
+           "is_bad", "cifar_image", "fit_normalisation"]
 
 
 def memo(student, key: str, compute):
@@ -43,10 +44,71 @@ def generator(seed: int, salt: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1000 + salt)
 
 
-def reference_description(class_name: str, x: torch.Tensor, train: bool = False) -> dict:
-    model = getattr(ref, class_name)()
-    model.train(train)
-    return describe(model, x)
+def inputs(seed: int, n: int, size: int) -> torch.Tensor:
+    """A batch of images drawn from the seed, one draw per image size."""
+    return torch.randn(n, 3, size, size, generator=generator(seed, size))
+
+
+def describe_student(student, seed: int, ref, size: int, train: bool = False) -> dict:
+    """The student's class `ref` (a name, or [name, version]) described on `inputs(seed, 2, size)`."""
+    return memo(student, f"describe:{ref}:{size}:{train}",
+                lambda: student.probe("tp2_cnn.describe_model", ref, inputs(seed, 2, size), train))
+
+
+def class_versions(student) -> list[dict]:
+    return memo(student, "class_versions", lambda: student.probe("tp2_cnn.class_versions"))
+
+
+def signature(description: dict) -> list:
+    keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features", "out_features")
+    return [(m["type"], [m.get("config", {}).get(k) for k in keys]) for m in param_layers(description)]
+
+
+def is_handout_convnet(description: dict, seed: int) -> bool:
+    """Whether a description is the handout's ConvNet: the reference's layers, nothing more."""
+    return (description["error"] is None and "right" in matches(ask("answers.total_params"), description["total"])
+            and "right" in matches(ask("tp2.convnet_signature", seed), signature(description))
+            and not any("Norm" in m["type"] or "Dropout" in m["type"] for m in description["modules"]))
+
+
+def baseline(student, seed: int):
+    """The ConvNet the baseline checks judge (contract): the version that is the handout's
+    network if one is, else the first."""
+    student.require("ConvNet")
+
+    def choose():
+        refs = [["ConvNet", v["index"]] for v in class_versions(student) if v["name"] == "ConvNet"]
+        if len(refs) <= 1:
+            return "ConvNet"
+        return next((r for r in refs if is_handout_convnet(describe_student(student, seed, r, 32), seed)), refs[0])
+    return memo(student, "baseline", choose)
+
+
+def improved(student, seed: int) -> tuple[object, str]:
+    """The network the improved-network checks judge, and what messages call it (contract):
+    ConvNetImproved; else the last ConvNet when it differs from the baseline; else the last
+    other nn.Module subclass that holds a BatchNorm2d."""
+    def choose():
+        if "ConvNetImproved" in student.names:
+            return "ConvNetImproved", "ConvNetImproved"
+        versions = class_versions(student)
+        convnets = [v for v in versions if v["name"] == "ConvNet"]
+        if len(convnets) > 1 and "ConvNet" in student.names:
+            last, base = ["ConvNet", convnets[-1]["index"]], baseline(student, seed)
+            if last != base and _layout(describe_student(student, seed, last, 32)) != \
+                    _layout(describe_student(student, seed, base, 32)):
+                return last, f"ConvNet (the version of {convnets[-1]['where']})"
+        others = [[v["name"], v["index"]] for v in versions if v["name"] != "ConvNet" and v["module"]]
+        found = next((r for r in reversed(others) if student.probe("tp2_cnn.holds_batchnorm", r)), None)
+        return (found, found[0]) if found else None
+    found = memo(student, "improved", choose)
+    if found is None:
+        student.require("ConvNetImproved")  # not found: says so, with the near misses
+    return found
+
+
+def _layout(description: dict) -> list:
+    return [(m["type"], m["config"]) for m in description["modules"]]
 
 
 def param_layers(description: dict) -> list[dict]:
@@ -76,32 +138,6 @@ def tiny_state(seed: int) -> dict:
     return seeded(seed, build)
 
 
-def reference_epoch(state: dict, x, y, batch: int, lr: float | None = None) -> dict:
-    """The course's epoch on the grader's TinyNet: per-batch top-1, top-5 (percentages)
-    and loss, and their averages."""
-    model = TinyNet()
-    model.load_state_dict(state)
-    train = lr is not None
-    model.train(train)
-    criterion = nn.CrossEntropyLoss()
-    per_batch = {"top1": [], "top5": [], "loss": []}
-    for inputs, targets in loader(x, y, batch):
-        with torch.set_grad_enabled(train):
-            output = model(inputs)
-            loss = criterion(output, targets)
-        if train:  # plain SGD, as torch.optim.SGD(lr=lr) does it (without importing torch.optim's compiler)
-            model.zero_grad()
-            loss.backward()
-            with torch.no_grad():
-                for p in model.parameters():
-                    p -= lr * p.grad
-        top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
-        per_batch["top1"].append(top1), per_batch["top5"].append(top5)
-        per_batch["loss"].append(float(loss.detach()))
-    mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
-    return {"per_batch": per_batch, **mean}
-
-
 def values(results, what: str) -> list[float]:
     """The three results of `epoch` as numbers, or a failure that says what came back."""
     if isinstance(results, dict) and "$bad" in results:
@@ -115,6 +151,24 @@ def values(results, what: str) -> list[float]:
 
 
 # -- transforms ----------------------------------------------------------------------
+
+def cifar_image(train: bool) -> torch.Tensor:
+    """The first image of the grader's CIFAR-10 split, as ToTensor gives it (3, 32, 32)."""
+    return torch.from_numpy(cifar_split(train)[0][0]).permute(2, 0, 1).float() / 255
+
+
+def fit_normalisation(outputs: torch.Tensor, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The per-channel (mean, std) with outputs = (raw − mean) / std, or None when the outputs
+    are no such function of the crops they were made from."""
+    o, r = outputs.double().transpose(0, 1).reshape(3, -1), raw.double().transpose(0, 1).reshape(3, -1)
+    rc = r - r.mean(1, keepdim=True)
+    slope = (rc * (o - o.mean(1, keepdim=True))).sum(1) / (rc * rc).sum(1).clamp_min(1e-12)
+    offset = o.mean(1) - slope * r.mean(1)
+    residual = (o - slope[:, None] * r - offset[:, None]).abs().max()
+    if not bool((slope > 0).all()) or float(residual) > 1e-3 * max(1.0, float(o.abs().max())):
+        return None
+    return (-offset / slope).float(), (1 / slope).float()
+
 
 def crops(image: torch.Tensor, size: int = 28) -> tuple[torch.Tensor, list[tuple[int, int, bool]]]:
     """Every size x size crop of `image`, unflipped and flipped, with (top, left, flipped)."""

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.rubric import tp1_common as c
-from grader.rubric.checks import check, expect_close, fail
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
+from grader.rubric.checks import check, expect_close, fail, pair
+from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
+                                      training_setup, unit_inputs)
 
 
 def init_info(student, sizes):
@@ -17,7 +20,7 @@ def init_info(student, sizes):
     if info.get("type") != "dict":
         fail(f"init_params{tuple(sizes)} should return a dict with keys Wh, bh, Wy, by; got {info.get('type')}.")
     params = {k: v["value"] for k, v in info["tensors"].items()}
-    for k in c.KEYS:
+    for k in KEYS:
         if k in info["keys"] and k not in params:
             fail(f"init_params{tuple(sizes)}[{k!r}] should be a tensor.")
     return info, params
@@ -26,15 +29,15 @@ def init_info(student, sizes):
 @check("tp1_autograd::init_params::shapes", points=1, question="1-ab 2.2")
 def test_init_shapes(student):
     """init_params(nx, nh, ny) returns Wh (nh, nx), bh (nh,), Wy (ny, nh), by (ny,) (or an accepted layout)."""
-    c.expect_init_shapes(init_info(student, (c.NX, c.NH, c.NY))[1], init_info(student, c.OTHER_SIZES)[1])
+    tp1_checks.expect_init_shapes(init_info(student, NN_SIZES)[1], init_info(student, OTHER_SIZES)[1])
 
 
 @check("tp1_autograd::init_params::leaves", points=2, question="1-ab 2.2")
 def test_init_leaves(student):
     """Each tensor init_params returns is a leaf with requires_grad=True, so that autograd fills its .grad."""
-    info, params = init_info(student, (c.NX, c.NH, c.NY))
-    c.read_layout(params, "init_params(2, 10, 2)")
-    for k in c.KEYS:
+    info, params = init_info(student, NN_SIZES)
+    tp1_layout.read_layout(params, "init_params(2, 10, 2)")
+    for k in KEYS:
         t = info["tensors"][k]
         if not t["requires_grad"]:
             fail(f"init_params(2, 10, 2)[{k!r}] does not require a gradient.",
@@ -50,30 +53,30 @@ def test_init_leaves(student):
 @check("tp1_autograd::init_params::weights", points=1, question="1-ab 2.1")
 def test_init_weights(student):
     """init_params draws the weights from N(0, 0.3²) (plain torch.randn is accepted)."""
-    params = init_info(student, c.BIG_SIZES)[1]
-    c.read_layout(params, f"init_params{c.BIG_SIZES}", c.BIG_SIZES)
-    c.expect_init_weights(params)
+    params = init_info(student, BIG_SIZES)[1]
+    tp1_layout.read_layout(params, f"init_params{BIG_SIZES}", BIG_SIZES)
+    tp1_checks.expect_init_weights(params)
 
 
 def student_forward(student):
-    inp, layout = c.unit_inputs(student.seed), c.student_layout(student)
+    inp, layout = unit_inputs(student.seed), tp1_layout.student_layout(student)
     params = {k: v.clone().requires_grad_(True) for k, v in layout.params_to_student(inp.params).items()}
-    return inp, layout, c.pair(student.call("forward", params, inp.X), "forward(params, X)", ("Yhat", "outputs"))
+    return inp, layout, pair(student.call("forward", params, inp.X), "forward(params, X)", ("Yhat", "outputs"))
 
 
 @check("tp1_autograd::forward::yhat", points=2, question="1-ab Q7")
 def test_forward(student):
-    """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
+    """forward(params, X) returns Ŷ, the network's class probabilities, one row per sample."""
     inp, layout, (Yhat, _) = student_forward(student)
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)",
-                 diagnoses=c.forward_candidates(inp.params, inp.X), why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
+                 diagnoses=tp1_checks.forward_candidates(student.seed), why_shape=f"B = {B} samples, ny = {NY} classes")
 
 
 @check("tp1_autograd::forward::differentiable", points=1, question="1-ab 2.2")
 def test_forward_differentiable(student):
     """forward is differentiable: a loss on Ŷ sends a gradient back to each of Wh, bh, Wy, by."""
     student.require("forward")
-    inp, layout = c.unit_inputs(student.seed), c.student_layout(student)
+    inp, layout = unit_inputs(student.seed), tp1_layout.student_layout(student)
     info = student.probe("tp1.autograd_forward_grads", layout.params_to_student(inp.params), inp.X)
     if info["yhat_type"] != "Tensor":
         fail(f"forward's Ŷ should be a tensor; got {info['yhat_type']}.")
@@ -81,7 +84,7 @@ def test_forward_differentiable(student):
         fail("forward's Ŷ does not require a gradient: it was computed outside autograd's graph.",
              "the forward leaves the graph somewhere (.detach(), .data, .item(), numpy, torch.no_grad(), or a new "
              "tensor built from values): compute Ŷ with torch operations on the parameters (handout 2.2).")
-    missing = [k for k in c.KEYS if info["grads"].get(k) is None]
+    missing = [k for k in KEYS if info["grads"].get(k) is None]
     if missing:
         fail(f"after a backward through forward's Ŷ, {', '.join(missing)} received no gradient.",
              "those parameters do not take part in the graph of Ŷ (a .detach(), .data, or a copy breaks it) "
@@ -90,21 +93,21 @@ def test_forward_differentiable(student):
 
 @check("tp1_autograd::loss_accuracy::loss", points=1, question="1-ab Q8-9")
 def test_loss(student):
-    """loss_accuracy returns the batch mean of the cross-entropy, L = −(1/B) Σ y log ŷ."""
-    c.softmax_loss_value(student, leaf=True)
+    """loss_accuracy returns the batch mean of the cross-entropy."""
+    tp1_checks.softmax_loss_value(student, leaf=True)
 
 
 @check("tp1_autograd::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of Ŷ equals argmax of Y)."""
-    c.softmax_accuracy_value(student, leaf=True)
+    tp1_checks.softmax_accuracy_value(student, leaf=True)
 
 
 @check("tp1_autograd::loss_accuracy::differentiable", points=1, question="1-ab 2.2")
 def test_loss_differentiable(student):
     """The loss is a tensor in autograd's graph: L.backward() sends a gradient to Ŷ."""
     student.require("loss_accuracy")
-    inp = c.unit_inputs(student.seed)
+    inp = unit_inputs(student.seed)
     info = student.probe("tp1.autograd_loss_grad", inp.outputs["yhat"], inp.Y)
     if info["type"] != "Tensor":
         fail(f"L should be a tensor, so that L.backward() can run; got {info['type']}.",
@@ -117,12 +120,12 @@ def test_loss_differentiable(student):
 
 # -- sgd ---------------------------------------------------------------------------------------
 
-def sgd_result(student, eta=0.05):
+def sgd_result(student, eta=SGD_ETA):
     student.require("sgd")
-    inp, layout = c.unit_inputs(student.seed), c.student_layout(student)
+    inp, layout = unit_inputs(student.seed), tp1_layout.student_layout(student)
     params, grads = layout.params_to_student(inp.params), layout.params_to_student(inp.grads)
     result = student.probe("tp1.autograd_sgd", params, grads, eta)
-    for k in c.KEYS:
+    for k in KEYS:
         if result["after"][k].get("type") != "Tensor":
             fail(f"after sgd, params[{k!r}] is {result['after'][k].get('type')}, not a tensor "
                  f"(sgd returned {result['returned_type']}).")
@@ -131,28 +134,27 @@ def sgd_result(student, eta=0.05):
 
 @check("tp1_autograd::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd_update(student):
-    """sgd(params, eta) updates each parameter by p ← p − eta·p.grad."""
+    """sgd(params, eta) makes one gradient-descent step of size eta on each parameter, from its .grad."""
     params, grads, eta, result = sgd_result(student)
     if result["returned_type"] != "dict":
         fail(f"sgd(params, eta) should return the params dict; it returned {result['returned_type']}.",
              "sgd updates the parameters but returns nothing: the handout's loop does params = sgd(params, eta), "
              "so end sgd with `return params`." if result["returned_type"] == "NoneType" else None)
-    for k in c.KEYS:
-        got, p, g = result["after"][k]["value"], params[k], grads[k]
-        expect_close(got, p - eta * g, f"params[{k!r}] after sgd", diagnoses={
-            "uphill": (p + eta * g, f"{k} moved UP the gradient (p + eta·grad): gradient descent steps against it, "
-                                    "p ← p − eta·p.grad (1-ab Q10-11)."),
-            "no-eta": (p - g, f"{k} moved by the whole gradient: p ← p − eta·p.grad (1-ab Q10-11)."),
-            "unchanged": (p, f"{k} did not change: update it under torch.no_grad() with p -= eta * p.grad, "
-                             "which changes the leaf in place (handout 2.2)."),
-        })
+    steps = ask("tp1.sgd_step", student.seed, eta)
+    layout = tp1_layout.student_layout(student)
+    for k in KEYS:
+        values = {name: layout.to_student(k, v) for name, v in steps[k].items()}
+        texts = mistakes.sgd_step(k, f"{k}.grad", "update it under torch.no_grad() in place, which changes the "
+                                                  "leaf itself (handout 2.2).")
+        expect_close(result["after"][k]["value"], values.pop("expected"), f"params[{k!r}] after sgd",
+                     diagnoses=mistakes.diagnosed(values, texts))
 
 
 @check("tp1_autograd::sgd::reset_grads", points=1, question="1-ab 2.2")
 def test_sgd_reset(student):
     """sgd resets the gradients after the update (zeroed or set to None), so they do not accumulate."""
     params, grads, eta, result = sgd_result(student)
-    for k in c.KEYS:
+    for k in KEYS:
         a = result["after"][k]
         grad = a["grad"] if a["same"] or a["is_leaf"] else None
         if a["same"] and grad is not None and not torch.all(grad == 0):
@@ -170,18 +172,18 @@ def test_sgd_reset(student):
 def test_sgd_leaves(student):
     """After sgd each parameter is still a leaf that requires a gradient (updated in place under no_grad)."""
     params, grads, eta, result = sgd_result(student)
-    for k in c.KEYS:
+    for k in KEYS:
         a = result["after"][k]
         if not a["is_leaf"]:
             fail(f"after sgd, params[{k!r}] is no longer a leaf: it is the result of an operation that autograd "
                  "recorded, so the next L.backward() will not fill its .grad.",
                  f"sgd rebinds the parameter (params[{k!r}] = params[{k!r}] - eta * grad) outside torch.no_grad(): "
-                 "update the leaf in place under torch.no_grad(), p -= eta * p.grad (handout 2.2).")
+                 "update the leaf in place under torch.no_grad() (handout 2.2).")
         if not a["requires_grad"]:
             fail(f"after sgd, params[{k!r}] no longer requires a gradient, so the next L.backward() cannot "
                  "reach it.",
                  f"sgd rebinds the parameter to a new tensor made under torch.no_grad() (params[{k!r}] = "
-                 f"params[{k!r}] - eta * grad): update the leaf in place, p -= eta * p.grad, so that it stays "
+                 f"params[{k!r}] - ...): update the leaf in place (an in-place operator on it), so that it stays "
                  "the same tensor with requires_grad=True (handout 2.2).")
 
 
@@ -191,15 +193,15 @@ def test_sgd_leaves(student):
 def test_training(student, record):
     """The training loop with your forward, loss_accuracy, L.backward() and sgd follows the reference run."""
     student.require("forward", "loss_accuracy", "sgd")
-    setup, layout = c.training_setup(student.seed), c.student_layout(student)
-    curves = c.expect_curves(student.probe("tp1.train_autograd", layout.params_to_student(setup.init), setup.data,
-                                           setup.perms, c.ETA, c.BATCH), "the training curves")
-    c.expect_same_run(curves, c.reference_curves(student.seed), record, "Training with your functions", {
-        "accumulate": (lambda: c.reference_curves(student.seed, accumulate=True),
+    setup, layout = training_setup(student.seed), tp1_layout.student_layout(student)
+    curves = tp1_runs.expect_curves(student.probe("tp1.train_autograd", layout.params_to_student(setup.init), setup.data,
+                                           setup.perms, ETA, BATCH), "the training curves")
+    tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your functions", {
+        "accumulate": (lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
                        "the run matches the reference with gradients that are never reset: each L.backward() adds "
                        "to .grad, so reset it in sgd (p.grad.zero_() or p.grad = None) (handout 2.2)."),
-        "sum": (lambda: c.reference_curves(student.seed, scale=float(c.BATCH)),
+        "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: the loss is the batch mean "
                 "(1-ab Q8-9)."),
-        "uphill": c.uphill(student.seed),
+        "uphill": tp1_runs.uphill(student.seed),
     })

@@ -12,8 +12,12 @@ import weakref
 import torch
 
 from grader import static
-from grader.rubric import tp1_common as c
-from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail
+from grader.worker.artifacts import GRADIENT
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
+from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
+from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
+                                      training_setup, unit_inputs)
 from grader.sandbox import StudentFault
 
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
@@ -24,67 +28,63 @@ OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 @check("tp1_manual::init_params::shapes", points=2, question="1-ab 2.1")
 def test_init_shapes(student):
     """init_params(nx, nh, ny) returns Wh (nh, nx), bh (nh,), Wy (ny, nh), by (ny,) (or an accepted layout)."""
-    c.expect_init_shapes(student.call("init_params", c.NX, c.NH, c.NY), student.call("init_params", *c.OTHER_SIZES))
+    tp1_checks.expect_init_shapes(student.call("init_params", *NN_SIZES), student.call("init_params", *OTHER_SIZES))
 
 
 @check("tp1_manual::init_params::weights", points=1, question="1-ab 2.1")
 def test_init_weights(student):
     """init_params draws the weights from N(0, 0.3²) (plain torch.randn is accepted)."""
-    params = student.call("init_params", *c.BIG_SIZES)
-    c.read_layout(params, f"init_params{c.BIG_SIZES}", c.BIG_SIZES)
-    c.expect_init_weights(params)
+    params = student.call("init_params", *BIG_SIZES)
+    tp1_layout.read_layout(params, f"init_params{BIG_SIZES}", BIG_SIZES)
+    tp1_checks.expect_init_weights(params)
 
 
 # -- forward ---------------------------------------------------------------------------
 
 def student_forward(student):
-    inp = c.unit_inputs(student.seed)
-    layout = c.student_layout(student)
+    inp = unit_inputs(student.seed)
+    layout = tp1_layout.student_layout(student)
     return inp, layout, student.call("forward", layout.params_to_student(inp.params), inp.X)
 
 
 @check("tp1_manual::forward::yhat", points=3, question="1-ab Q7")
 def test_forward_yhat(student):
-    """forward(params, X) returns Ŷ = SoftMax(tanh(X Whᵀ + bh) Wyᵀ + by), one row per sample."""
+    """forward(params, X) returns Ŷ, the network's class probabilities, one row per sample."""
     inp, layout, result = student_forward(student)
-    c.pair(result, "forward(params, X)", ("Yhat", "outputs"))
+    pair(result, "forward(params, X)", ("Yhat", "outputs"))
     Yhat = result[0]
-    diagnoses = c.forward_candidates(inp.params, inp.X)
-    diagnoses["transposed"] = (inp.outputs["yhat"].t(), "Ŷ is transposed, one sample a column: Ŷ is (B, ny), "
-                               "one sample a row, like X (1-ab Q7).")
+    diagnoses = tp1_checks.forward_candidates(student.seed)
+    diagnoses["transposed"] = (inp.outputs["yhat"].t(), mistakes.FORWARD["transposed"])
     expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)", diagnoses=diagnoses,
-                 why_shape=f"B = {c.B} samples, ny = {c.NY} classes")
+                 why_shape=f"B = {B} samples, ny = {NY} classes")
 
 
 @check("tp1_manual::forward::outputs", points=1, question="1-ab Q7")
 def test_forward_outputs(student):
     """forward keeps X, htilde, h, ytilde and yhat in its outputs dict, with the forward's values."""
     inp, layout, result = student_forward(student)
-    outputs = expect_keys(c.pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
+    outputs = expect_keys(pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
                           "outputs (the second value forward returns)")
-    htilde = inp.outputs["htilde"]
-    h_diag = {"relu": (torch.relu(htilde), "h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
-              "sigmoid": (torch.sigmoid(htilde), "h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7)."),
-              "none": (htilde, "h equals h̃: the tanh is missing, h = tanh(h̃) (1-ab Q7).")}
+    h_diag = mistakes.diagnosed(ask("tp1.hidden_mistakes", student.seed), mistakes.HIDDEN)
     for key in OUTPUT_KEYS:
         got, want = outputs[key], inp.outputs[key]
         if isinstance(got, torch.Tensor) and got.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
             got = got.t()  # a forward that works in columns keeps its outputs transposed
-        expect_close(got, want, f"outputs[{key!r}]", diagnoses=c.fitted(h_diag, want.shape) if key == "h" else None)
+        expect_close(got, want, f"outputs[{key!r}]", diagnoses=fitted(h_diag, want.shape) if key == "h" else None)
 
 
 # -- loss and accuracy -------------------------------------------------------------------
 
 @check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
-    """loss_accuracy returns the batch mean of the cross-entropy, L = −(1/B) Σ y log ŷ."""
-    c.softmax_loss_value(student)
+    """loss_accuracy returns the batch mean of the cross-entropy."""
+    tp1_checks.softmax_loss_value(student)
 
 
 @check("tp1_manual::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of Ŷ equals argmax of Y)."""
-    c.softmax_accuracy_value(student)
+    tp1_checks.softmax_accuracy_value(student)
 
 
 # -- backward ----------------------------------------------------------------------------
@@ -115,11 +115,11 @@ class Backward:
     """The student's gradients for the unit inputs and their convention, detected once."""
 
     def __init__(self, student):
-        inp = c.unit_inputs(student.seed)
-        self.inp, self.layout = inp, c.student_layout(student)
+        inp = unit_inputs(student.seed)
+        self.inp, self.inp_seed, self.layout = inp, student.seed, tp1_layout.student_layout(student)
         params_s = self.layout.params_to_student(inp.params)
         grads = student.call("backward", params_s, outputs_for(student, self.layout, params_s, inp), inp.Y)
-        self.grads = expect_keys(grads, c.KEYS, "backward(params, outputs, Y)")
+        self.grads = expect_keys(grads, KEYS, "backward(params, outputs, Y)")
         self.scale, self.per_grad = self.detect()
 
     def normal(self, key):
@@ -127,17 +127,17 @@ class Backward:
 
     def detect(self):
         """1 (gradients of the batch mean) or B (of the batch sum), from all four gradients."""
-        votes, per = {1: 0, c.B: 0}, {}
-        for key in c.KEYS:
+        votes, per = {1: 0, B: 0}, {}
+        for key in KEYS:
             g = self.normal(key)
-            for s in (1, c.B):
+            for s in (1, B):
                 if g is not None and close(g.double(), self.inp.grads[key].double() * s):
                     votes[s] += 1
                     per[key] = s
-        if votes[c.B] != votes[1]:
-            return (c.B if votes[c.B] > votes[1] else 1), per
+        if votes[B] != votes[1]:
+            return (B if votes[B] > votes[1] else 1), per
         ratios = []
-        for key in c.KEYS:
+        for key in KEYS:
             g = self.normal(key)
             if g is not None and torch.isfinite(g).all():
                 r = float(g.double().norm()) / max(float(self.inp.grads[key].double().norm()), 1e-12)
@@ -146,11 +146,11 @@ class Backward:
         if votes[1] == 0 and ratios:
             ratios.sort()
             median = ratios[len(ratios) // 2]
-            return (c.B if abs(median - math.log(c.B)) < abs(median) else 1), per
+            return (B if abs(median - math.log(B)) < abs(median) else 1), per
         return 1, per
 
     def convention(self, scale=None) -> str:
-        return "batch sum" if (scale or self.scale) == c.B else "batch mean"
+        return "batch sum" if (scale or self.scale) == B else "batch mean"
 
 
 def backward_of(student) -> Backward:
@@ -161,54 +161,17 @@ def backward_of(student) -> Backward:
 
 def grad_candidates(bw: Backward, key: str) -> tuple[torch.Tensor, dict]:
     """The expected gradient (reference layout, student convention) and known mistakes."""
-    inp, s, layout = bw.inp, bw.scale, bw.layout
-    o, Wy, X = inp.outputs, inp.params["Wy"], inp.X
-    d = (o["yhat"] - inp.Y) / c.B * s                      # ∇Ỹ in the student's convention
-    dh_raw = d @ Wy                                        # ∇H before the tanh derivative
-    dh = dh_raw * (1 - o["h"] ** 2)                        # ∇H̃
-    other = c.B if s == 1 else 1 / c.B
-    sym = {"Wy": "∇Wy", "by": "∇by", "Wh": "∇Wh", "bh": "∇bh"}[key]
-    formula = {"Wy": "∇Ỹᵀ H" if not layout.transposed["Wy"] else "Hᵀ ∇Ỹ (your transposed layout)",
-               "Wh": "∇H̃ᵀ X" if not layout.transposed["Wh"] else "Xᵀ ∇H̃ (your transposed layout)",
-               "by": "Σ_rows ∇Ỹ", "bh": "Σ_rows ∇H̃"}[key]
-    q = "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17"
-    expected = {"Wy": d.t() @ o["h"], "by": d.sum(0), "Wh": dh.t() @ X, "bh": dh.sum(0)}[key]
-    conv, conv_other = bw.convention(), bw.convention(c.B if s == 1 else 1)
-    diag = {
-        "sign": (-expected, f"{sym} has the right size but the opposite sign: ∇Ỹ was computed as Y − Ŷ. "
-                            f"The gradient of the loss at the logits is ∇Ỹ = Ŷ − Y (1-ab Q15); with the wrong "
-                            f"sign, gradient descent climbs the loss."),
-        "mixed": (expected * other, f"{sym} is the gradient of the {conv_other} while your other gradients are "
-                                    f"of the {conv} (a factor B = {c.B} apart): divide all four gradients by B, "
-                                    f"or none of them (1-ab Q15-17)."),
-    }
+    layout, sym = bw.layout, "∇" + key
+    answer = ask("tp1.grad", bw.inp_seed, key, bw.scale)
+    expected, values = answer["expected"], dict(answer["mistakes"])
+    rows = values.get("not-summed")
     if key.startswith("W"):
-        # the student's own layout, transposed
-        wrong_layout = layout.to_student(key, expected).t()
-        diag["transposed"] = (wrong_layout, f"{sym} came back transposed, shape {tuple(wrong_layout.shape)} instead "
-                                            f"of {layout.shape(key)}: a gradient has the shape of its parameter, "
-                                            f"{sym} = {formula} ({q}).")
-    if key in ("by", "bh"):
-        rows = d if key == "by" else dh
-        diag["not-summed"] = (rows, f"{sym} has one row per sample (shape {tuple(rows.shape)}): the bias gradient "
-                                    f"was not summed over the batch. {sym} = {formula}, shape "
-                                    f"({NAME_N[key]},) ({q}).")
-        diag["wrong-axis"] = (rows.sum(1), f"{sym} has shape ({c.B},): {'∇Ỹ' if key == 'by' else '∇H̃'} was summed "
-                                           f"over the wrong axis (dim 1, over the units). {sym} = {formula}: "
-                                           f"sum over the batch rows, dim 0 ({q}).")
-    if key in ("Wh", "bh"):
-        nod = dh_raw.t() @ X if key == "Wh" else dh_raw.sum(0)
-        diag["no-tanh-derivative"] = (nod, f"{sym} matches the formula without the tanh derivative: "
-                                           f"∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²), not ∇Ỹ Wy (1-ab Q17).")
-        dht = dh_raw * (1 - o["htilde"] ** 2)
-        diag["htilde-derivative"] = (dht.t() @ X if key == "Wh" else dht.sum(0),
-                                     f"{sym} uses 1 − H̃² for the tanh derivative; tanh'(h̃) = 1 − tanh(h̃)² = "
-                                     f"1 − H², with H the tanh output (1-ab Q17).")
-        dhs = dh_raw * o["h"] * (1 - o["h"])
-        diag["sigmoid-derivative"] = (dhs.t() @ X if key == "Wh" else dhs.sum(0),
-                                      f"{sym} uses H(1 − H), the sigmoid's derivative; the derivative of tanh is "
-                                      f"1 − H² (1-ab Q17).")
-    return expected, diag
+        values["transposed"] = layout.to_student(key, expected).t()  # the student's own layout, transposed
+    texts = mistakes.gradient(sym, "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17", bw.convention(),
+                              bw.convention(B if bw.scale == 1 else 1), B, shape=layout.shape(key),
+                              got_shape=tuple(values["transposed"].shape) if "transposed" in values else None,
+                              rows_shape=tuple(rows.shape) if rows is not None else None)
+    return expected, mistakes.diagnosed(values, texts)
 
 
 NAME_N = {"by": "ny", "bh": "nh"}
@@ -222,18 +185,18 @@ def check_grad(student, key):
     if key.startswith("W"):
         want = layout.to_student(key, expected)
         shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-        expect_close(got, want, what, diagnoses={k: (c.fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
+        expect_close(got, want, what, diagnoses={k: (fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
                                                  for k, (v, t) in diag.items()},
-                     why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+                     why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
         return
     flat = layout.from_student(key, got)
     if flat is not None:
-        expect_close(flat, expected, what, diagnoses=c.fitted(diag, flat.shape))
+        expect_close(flat, expected, what, diagnoses=fitted(diag, flat.shape))
         return
     want = layout.to_student(key, expected)
     shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-    expect_close(got, want, what, diagnoses=c.fitted(diag, shape),
-                 why_shape=f"it has the shape of {key}: " + c.why_shape(key, layout))
+    expect_close(got, want, what, diagnoses=fitted(diag, shape),
+                 why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
 
 
 def check_grad_recorded(student, key, record):
@@ -261,7 +224,7 @@ def record_gradient(student, key, record) -> None:
             return
         if got.dim() == 1:  # a bias: one row
             got, want = got[None], want[None]
-        record["gradient"] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
+        record[GRADIENT] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
     except Exception:  # noqa: BLE001
         pass
 
@@ -277,25 +240,25 @@ def test_backward_by_hand(student):
 
 @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
 def test_grad_Wy(student, record):
-    """backward returns ∇Wy = ∇Ỹᵀ H with ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    """backward returns ∇Wy, the gradient of the loss with respect to Wy (of the batch sum or mean)."""
     check_grad_recorded(student, "Wy", record)
 
 
 @check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
 def test_grad_by(student, record):
-    """backward returns ∇by = Σ over the batch of ∇Ỹ = Ŷ − Y (divided by B for the mean loss)."""
+    """backward returns ∇by, the gradient of the loss with respect to by (of the batch sum or mean)."""
     check_grad_recorded(student, "by", record)
 
 
 @check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
 def test_grad_Wh(student, record):
-    """backward returns ∇Wh = ∇H̃ᵀ X with ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    """backward returns ∇Wh, the gradient of the loss with respect to Wh (of the batch sum or mean)."""
     check_grad_recorded(student, "Wh", record)
 
 
 @check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
 def test_grad_bh(student, record):
-    """backward returns ∇bh = Σ over the batch of ∇H̃ = (∇Ỹ Wy) ⊙ (1 − H²)."""
+    """backward returns ∇bh, the gradient of the loss with respect to bh (of the batch sum or mean)."""
     check_grad_recorded(student, "bh", record)
 
 
@@ -303,31 +266,25 @@ def test_grad_bh(student, record):
 
 @check("tp1_manual::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd(student):
-    """sgd(params, grads, eta) returns the parameters updated by p ← p − eta·∇p."""
+    """sgd(params, grads, eta) returns the parameters after one gradient-descent step of size eta."""
     student.require("sgd")
-    inp, layout, eta = c.unit_inputs(student.seed), c.student_layout(student), 0.05
+    inp, layout, eta = unit_inputs(student.seed), tp1_layout.student_layout(student), SGD_ETA
     params = layout.params_to_student(inp.params)
     grads = layout.params_to_student(inp.grads)
     result = student.probe("tp1.manual_sgd", params, grads, eta)
     returned = result["returned"]
     if returned is None:
-        moved = any(not torch.equal(result["after"][k], params[k]) for k in c.KEYS
+        moved = any(not torch.equal(result["after"][k], params[k]) for k in KEYS
                     if isinstance(result["after"].get(k), torch.Tensor))
         fail(f"sgd(params, grads, eta) should return the params dict; it returned {result['returned_type']}.",
              "sgd updates the dict in place but returns nothing: the handout's loop does "
              "params = sgd(params, grads, eta), so end sgd with `return params`." if moved else None)
-    expect_keys(returned, c.KEYS, "the dict sgd returns")
-    for key in c.KEYS:
-        want = params[key] - eta * grads[key]
-        diag = {"uphill": (params[key] + eta * grads[key],
-                           f"{key} moved UP the gradient (p + eta·∇p): gradient descent steps against the gradient, "
-                           "p ← p − eta·∇p (1-ab Q10-11)."),
-                "no-eta": (params[key] - grads[key], f"{key} moved by the whole gradient: the step is scaled by the "
-                                                     "learning rate, p ← p − eta·∇p (1-ab Q10-11)."),
-                "unchanged": (params[key], f"{key} did not change: sgd must return the updated parameters, "
-                                           "p ← p − eta·∇p (1-ab Q10-11)."),
-                "grad": (grads[key], f"sgd returned the gradient in place of {key}: p ← p − eta·∇p.")}
-        expect_close(returned[key], want, f"sgd's {key!r}", diagnoses=diag)
+    expect_keys(returned, KEYS, "the dict sgd returns")
+    steps = ask("tp1.sgd_step", student.seed, eta)
+    for key in KEYS:
+        values = {name: layout.to_student(key, v) for name, v in steps[key].items()}
+        texts = mistakes.sgd_step(key, f"∇{key}", "sgd must return the updated parameters (1-ab Q10-11).")
+        expect_close(returned[key], values.pop("expected"), f"sgd's {key!r}", diagnoses=mistakes.diagnosed(values, texts))
 
 
 # -- the training loop ---------------------------------------------------------------------
@@ -335,7 +292,7 @@ def test_sgd(student):
 def scale_of(student) -> float:
     """The gradient scale of the training batch in the student's convention (1 or the batch size)."""
     try:
-        return float(c.BATCH) if backward_of(student).scale == c.B else 1.0
+        return float(BATCH) if backward_of(student).scale == B else 1.0
     except (StudentFault, CheckFailed):
         return 1.0
 
@@ -344,16 +301,14 @@ def scale_of(student) -> float:
 def test_training(student, record):
     """The handout's training loop with your forward, backward and sgd follows the reference run."""
     student.require("forward", "backward", "sgd")
-    setup, layout, scale = c.training_setup(student.seed), c.student_layout(student), scale_of(student)
-    curves = c.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
-                                           setup.perms, c.ETA, c.BATCH), "the training curves")
-    want = c.reference_curves(student.seed, scale=scale)
-    other = c.BATCH if scale == 1 else 1.0
-    c.expect_same_run(curves, want, record, "Training with your functions",
-                      {"convention": (lambda: c.reference_curves(student.seed, scale=other),
+    setup, layout, scale = training_setup(student.seed), tp1_layout.student_layout(student), scale_of(student)
+    curves = tp1_runs.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
+                                           setup.perms, ETA, BATCH), "the training curves")
+    want = tp1_runs.reference_curves(student.seed, scale=scale)
+    other = BATCH if scale == 1 else 1.0
+    tp1_runs.expect_same_run(curves, want, record, "Training with your functions",
+                      {"convention": (lambda: tp1_runs.reference_curves(student.seed, scale=other),
                                       "the run matches the reference with the other gradient convention "
                                       "(sum vs mean over the batch) than your backward's: check how sgd or "
                                       "backward scales the gradients."),
-                       "uphill": (lambda: c.reference_curves(student.seed, scale=scale, eta=-c.ETA),
-                                  "the run climbs the loss: the parameters move along the gradient instead of "
-                                  "against it (1-ab Q10-11, Q15).")})
+                       "uphill": tp1_runs.uphill(student.seed, scale)})

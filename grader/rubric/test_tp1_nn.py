@@ -9,70 +9,69 @@ from __future__ import annotations
 
 import torch
 
-from grader.rubric import tp1_common as c
+from grader.expected import ask
+from grader.rubric import mistakes, tp1_checks, tp1_runs
 from grader.rubric.checks import check, expect_close, fail
+from grader.rubric.tp1_inputs import BATCH, ETA, KEYS, NN_SIZES, SGD_ETA, training_setup, unit_inputs
 
-SIZES = (c.NX, c.NH, c.NY)
 
 
 @check("tp1_nn::init_model::architecture", points=1, question="1-ab 2.3")
 def test_architecture(student):
     """init_model(nx, nh, ny)'s model holds Linear(nx, nh) and Linear(nh, ny), with biases, and nothing else to learn."""
     student.require("init_model")
-    inp = c.unit_inputs(student.seed)
-    c.expect_architecture(student.probe("tp1.model_logits", SIZES, inp.params, inp.X), "init_model(2, 10, 2)")
+    inp = unit_inputs(student.seed)
+    tp1_checks.expect_architecture(student.probe("tp1.model_logits", NN_SIZES, inp.params, inp.X), "init_model(2, 10, 2)")
 
 
 @check("tp1_nn::init_model::logits", points=2, question="1-ab 2.3")
 def test_logits(student):
-    """The model computes the logits Ỹ = tanh(X Whᵀ + bh) Wyᵀ + by: Linear, Tanh, Linear, no SoftMax."""
-    c.check_logits(student)
+    """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
+    tp1_checks.check_logits(student)
 
 
 @check("tp1_nn::init_model::loss", points=1, question="1-ab Q14")
 def test_loss_object(student):
     """The loss init_model returns is the mean cross-entropy of logits (CrossEntropyLoss)."""
-    c.check_loss(student)
+    tp1_checks.check_loss(student)
 
 
 @check("tp1_nn::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy(loss, Yhat, Y), Yhat the logits and Y one-hot, returns the batch mean cross-entropy."""
-    c.loss_value(student)
+    tp1_checks.loss_value(student)
 
 
 @check("tp1_nn::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of the logits equals argmax of Y)."""
-    c.accuracy_value(student)
+    tp1_checks.accuracy_value(student)
 
 
-def sgd_result(student, eta=0.05):
+def sgd_result(student, eta=SGD_ETA):
     student.require("sgd")
-    inp = c.unit_inputs(student.seed)
-    return inp, eta, student.probe("tp1.nn_sgd", SIZES, inp.params, inp.grads, eta)
+    inp = unit_inputs(student.seed)
+    return inp, eta, student.probe("tp1.nn_sgd", NN_SIZES, inp.params, inp.grads, eta)
 
 
 @check("tp1_nn::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd_update(student):
-    """sgd(model, eta) updates every parameter of the model by p ← p − eta·p.grad."""
+    """sgd(model, eta) makes one gradient-descent step of size eta on every parameter of the model."""
     inp, eta, result = sgd_result(student)
-    for k in c.KEYS:
-        p, g = inp.params[k], inp.grads[k]
-        expect_close(result["after"][k], p - eta * g, f"the model's {k} after sgd", diagnoses={
-            "uphill": (p + eta * g, "the parameter moved UP the gradient (p + eta·grad): gradient descent steps "
-                                    "against it, p ← p − eta·p.grad (1-ab Q10-11)."),
-            "no-eta": (p - g, "the parameter moved by the whole gradient: p ← p − eta·p.grad (1-ab Q10-11)."),
-            "unchanged": (p, "the parameter did not change: update it in place under torch.no_grad(), "
-                             "p -= eta * p.grad, for every p in model.parameters() (handout 2.3)."),
-        })
+    steps = ask("tp1.sgd_step", student.seed, eta)
+    for k in KEYS:
+        values = dict(steps[k])
+        texts = mistakes.sgd_step(f"the model's {k}", f"of {k}", "update it in place under torch.no_grad(), for "
+                                                               "every p in model.parameters() (handout 2.3).")
+        expect_close(result["after"][k], values.pop("expected"), f"the model's {k} after sgd",
+                     diagnoses=mistakes.diagnosed(values, texts))
 
 
 @check("tp1_nn::sgd::reset_grads", points=1, question="1-ab 2.3")
 def test_sgd_reset(student):
     """sgd resets the gradients after the update (model.zero_grad()), so they do not accumulate."""
     inp, eta, result = sgd_result(student)
-    for k in c.KEYS:
+    for k in KEYS:
         g = result["grads"][k]
         if g is not None and not torch.all(g == 0):
             fail(f"after sgd, the gradient of the model's {k} is still there.",
@@ -84,15 +83,15 @@ def test_sgd_reset(student):
 def test_training(student, record):
     """The training loop with your model, loss, loss_accuracy and sgd follows the reference run."""
     student.require("init_model", "loss_accuracy", "sgd")
-    setup = c.training_setup(student.seed)
-    curves = c.expect_curves(student.probe("tp1.train_nn", SIZES, setup.init, setup.data, setup.perms, c.ETA, c.BATCH),
+    setup = training_setup(student.seed)
+    curves = tp1_runs.expect_curves(student.probe("tp1.train_nn", NN_SIZES, setup.init, setup.data, setup.perms, ETA, BATCH),
                              "the training curves")
-    c.expect_same_run(curves, c.reference_curves(student.seed), record, "Training with your model and functions", {
-        "accumulate": (lambda: c.reference_curves(student.seed, accumulate=True),
+    tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your model and functions", {
+        "accumulate": (lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
                        "the run matches the reference with gradients that are never reset (missing zero_grad): "
                        "call model.zero_grad() in sgd after the update (handout 2.3)."),
-        "sum": (lambda: c.reference_curves(student.seed, scale=float(c.BATCH)),
+        "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
                 "mean reduction is the handout's."),
-        "uphill": c.uphill(student.seed),
+        "uphill": tp1_runs.uphill(student.seed),
     })

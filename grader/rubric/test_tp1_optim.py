@@ -6,15 +6,18 @@ uses the grader's loop (`zero_grad`, forward, `loss_accuracy`, `backward`, `step
 """
 from __future__ import annotations
 
-from grader.rubric import tp1_common as c
-from grader.rubric.checks import check, fail
+from grader.expected import ask_optional
+from grader.rubric import tp1_checks, tp1_runs
+from grader.rubric.checks import CheckFailed, check, fail
+from grader.rubric.tp1_inputs import BATCH, ETA, NN_SIZES, training_setup
+from grader.sandbox import StudentFault
 
 ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows
 
 
-def optim_info(student, eta=c.ETA):
+def optim_info(student, eta=ETA):
     student.require("init_model")
-    info = student.probe("tp1.optim_info", c.NN_SIZES, eta)
+    info = student.probe("tp1.optim_info", NN_SIZES, eta)
     if not info["is_optimizer"]:
         fail(f"the third value init_model(nx, nh, ny, eta) returns should be a torch.optim optimizer; got "
              f"{info['type']}.")
@@ -23,14 +26,14 @@ def optim_info(student, eta=c.ETA):
 
 @check("tp1_optim::init_model::logits", points=2, question="1-ab 2.3-2.4")
 def test_logits(student):
-    """The model computes the logits Ỹ = tanh(X Whᵀ + bh) Wyᵀ + by: Linear, Tanh, Linear, no SoftMax."""
-    c.check_logits(student, eta=c.ETA)
+    """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
+    tp1_checks.check_logits(student, eta=ETA)
 
 
 @check("tp1_optim::init_model::loss", points=1, question="1-ab Q14")
 def test_loss_object(student):
     """The loss init_model returns is the mean cross-entropy of logits (CrossEntropyLoss)."""
-    c.check_loss(student, eta=c.ETA)
+    tp1_checks.check_loss(student, eta=ETA)
 
 
 @check("tp1_optim::init_model::optimizer_sgd", points=1, question="1-ab 2.4")
@@ -82,7 +85,7 @@ def test_plain(student):
         if g.get("momentum"):
             fail(f"the optimizer has momentum = {g['momentum']:g}.",
                  "momentum, which the handout does not ask for here: torch.optim.SGD(model.parameters(), lr=eta) "
-                 "is plain gradient descent, p ← p − eta·grad (handout 2.4).")
+                 "is plain gradient descent (handout 2.4).")
         if g.get("weight_decay"):
             fail(f"the optimizer has weight_decay = {g['weight_decay']:g}.",
                  "weight decay (L2 regularisation), which the handout does not ask for here: "
@@ -94,35 +97,37 @@ def test_plain(student):
 @check("tp1_optim::loss_accuracy::loss", points=1, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy(loss, Yhat, Y), Yhat the logits and Y one-hot, returns the batch mean cross-entropy."""
-    c.loss_value(student)
+    tp1_checks.loss_value(student)
 
 
 @check("tp1_optim::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of the logits equals argmax of Y)."""
-    c.accuracy_value(student)
+    tp1_checks.accuracy_value(student)
 
 
 @check("tp1_optim::training::curves", points=3, question="1-ab 2.4")
 def test_training(student, record):
     """The training loop (zero_grad, forward, loss_accuracy, backward, step) with your objects follows the reference."""
     student.require("init_model", "loss_accuracy")
-    setup = c.training_setup(student.seed)
-    curves = c.expect_curves(student.probe("tp1.train_optim", c.NN_SIZES, setup.init, setup.data, setup.perms,
-                                           c.ETA, c.BATCH), "the training curves")
+    setup = training_setup(student.seed)
+    curves = tp1_runs.expect_curves(student.probe("tp1.train_optim", NN_SIZES, setup.init, setup.data, setup.perms,
+                                           ETA, BATCH), "the training curves")
 
-    def with_their_optimizer():
+    try:
         groups = optim_info(student)["groups"]
-        g = groups[0] if groups else {}
-        lr, momentum = g.get("lr", c.ETA), g.get("momentum") or 0.0
-        if lr == c.ETA and not momentum:
-            return None
-        return c.reference_curves(student.seed, eta=lr, momentum=momentum)
-    c.expect_same_run(curves, c.reference_curves(student.seed), record, "Training with your model, loss and optimizer", {
-        "optimizer": (with_their_optimizer,
-                      "the run matches the reference with your optimizer's settings (its lr or momentum): the "
-                      "handout's optimizer is torch.optim.SGD(model.parameters(), lr=eta) (handout 2.4)."),
-        "sum": (lambda: c.reference_curves(student.seed, scale=float(c.BATCH)),
+    except (CheckFailed, StudentFault):  # init_model's own checks report it
+        groups = []
+    settings = groups[0] if groups else {}
+    lr, momentum = float(settings.get("lr", ETA)), float(settings.get("momentum") or 0.0)
+    differ = lr != ETA or momentum != 0.0
+    # The student edition holds no run at the student's own settings: it says only that they differ.
+    theirs = ask_optional("tp1.curves", student.seed, 1.0, False, lr, momentum) if differ else None
+    tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your model, loss and optimizer", {
+        "optimizer": (theirs, "the run matches the reference with your optimizer's settings (its lr or momentum): "
+                              "the handout's optimizer is torch.optim.SGD(model.parameters(), lr=eta) (handout 2.4)."),
+        "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
                 "mean reduction is the handout's."),
-    })
+    }, fallback=f"your optimizer's settings (lr = {lr:g}, momentum = {momentum:g}) are not the handout's "
+                "torch.optim.SGD(model.parameters(), lr=eta), which changes the run (handout 2.4)." if differ else None)

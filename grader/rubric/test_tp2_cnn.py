@@ -1,6 +1,6 @@
 """TP 1-cd: the CNN, its training epoch, its data pipeline (contract, "TP 1-cd conventions").
 
-Expected values come from the reference (`grader.reference.tp2_cnn`) computed here, in
+Expected values come from the oracle (`grader.expected.ask`), in
 the trusted process; the student's code runs in the worker, driven by the probes of
 `grader.worker.probes.tp2_cnn`.
 """
@@ -10,25 +10,20 @@ import math
 
 import torch
 
+from grader import edition
 from grader.data.cifar import make_synthetic
-from grader.reference import answers as ref_answers
-from grader.reference import tp2_cnn as ref
+from grader.worker.artifacts import BEFORE_TRAINING, CURVES
+from grader.expected import ask, instructor_only, matches
 from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
-from grader.rubric.cnn_common import (generator, identify, is_bad, memo, param_layers,
-                                      reference_description, reference_epoch, tiny_state, values)
+from grader.rubric.cnn_common import (baseline, cifar_image, describe_student,
+                                      fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
+                                      param_layers, tiny_state, values)
 
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
-Q10 = {name: (shape, n) for name, shape, n in ref_answers.LAYER_TABLE}
 
 
-def _x(seed: int, n: int, size: int) -> torch.Tensor:
-    return torch.randn(n, 3, size, size, generator=generator(seed, size))
-
-
-def _describe(student, seed: int, class_name: str, size: int, train: bool = False) -> dict:
-    student.require(class_name)
-    return memo(student, f"describe:{class_name}:{size}:{train}",
-                lambda: student.probe("tp2_cnn.describe_model", class_name, _x(seed, 2, size), train))
+def _baseline(student, seed: int, size: int = 32) -> dict:
+    return describe_student(student, seed, baseline(student, seed), size)
 
 
 def _steps(description: dict) -> list:
@@ -39,24 +34,16 @@ def _confirmed_by_values(student, seed: int, got: dict) -> None:
     """A description of the handout's very network (student code can patch the probe that
     makes it) holds only if ConvNet's own parameters, run here through the handout's network,
     give the outputs it gave on the grader's images. Any other description fails elsewhere."""
-    x = _x(seed, 2, 32)
-    if got["error"] or _steps(got) != _steps(reference_description("ConvNet", x)):
+    x = inputs(seed, 2, 32)
+    if got["error"] or "right" not in matches(ask("tp2.convnet_steps", seed), _steps(got)) \
+            or edition() != "instructor":  # the student edition cannot run the handout's network: it trusts it
         return
-    got = memo(student, "values:ConvNet", lambda: student.probe("tp2_cnn.parameters_and_output", "ConvNet", x))
-    net, params = ref.ConvNet().eval(), list(got.get("params") or []) if isinstance(got, dict) else []
-    weights = {tuple(p.shape): p for p in params if isinstance(p, torch.Tensor) and p.dim() > 1}
-    pairs = [(w, params[i + 1]) for i, w in enumerate(params[:-1]) if isinstance(w, torch.Tensor) and w.dim() > 1]
-    bias = {tuple(w.shape): b for w, b in pairs if isinstance(b, torch.Tensor) and b.dim() == 1}
-    try:
-        with torch.no_grad():
-            for layer in (m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))):
-                layer.weight.copy_(weights[tuple(layer.weight.shape)])
-                layer.bias.copy_(bias[tuple(layer.weight.shape)])
-            expected = net(x)
-        ok = isinstance(got["out"], torch.Tensor) and torch.allclose(got["out"].double(), expected.double(),
-                                                                       rtol=1e-3, atol=1e-4)
-    except (KeyError, RuntimeError, TypeError):
-        ok = False
+    got = memo(student, "values:ConvNet", lambda: student.probe("tp2_cnn.parameters_and_output",
+                                                                 baseline(student, seed), x))
+    params = list(got.get("params") or []) if isinstance(got, dict) else []
+    expected = instructor_only("tp2.handout_output", params, x)
+    ok = expected is not None and isinstance(got.get("out"), torch.Tensor) and got["out"].shape == expected.shape \
+        and torch.allclose(got["out"].double(), expected.double(), rtol=1e-3, atol=1e-4)
     if not ok:
         fail("ConvNet's outputs on the grader's images are not those of the network it describes with its own "
              "parameters: its forward differs from its layers (extra functional steps?) or its description was "
@@ -72,16 +59,17 @@ def _count(n: int) -> str:
 @check("tp2_cnn::convnet::output_shape", points=2, question="1-cd Q15")
 def test_convnet_output_shape(student, seed):
     """ConvNet maps a batch of 3×32×32 images to (B, 10) logits."""
-    model = student.call("ConvNet")
-    out = model.call(_x(seed, 4, 32))
+    model = student.probe("tp2_cnn.build", baseline(student, seed))
+    out = model.call(inputs(seed, 4, 32))
     expect_shape(out, (4, 10), "ConvNet()(x) for x of shape (4, 3, 32, 32)", "one row of 10 logits per image")
 
 
 @check("tp2_cnn::convnet::param_count", points=3, question="1-cd Q11")
 def test_convnet_param_count(student, seed):
-    """ConvNet has 1,191,170 trainable parameters (Q11), layer by layer as in the Q10 table."""
-    got = _describe(student, seed, "ConvNet", 32)
-    if got["total"] == ref_answers.TOTAL_PARAMS:
+    """ConvNet has the handout's number of trainable parameters (Q11), layer by layer as in the Q10 table."""
+    got = _baseline(student, seed)
+    total, table = ask("answers.total_params"), ask("answers.layer_table")["rows"]
+    if "right" in matches(total, got["total"]):
         return _confirmed_by_values(student, seed, got)
     layers = [m for m in got["modules"] if m["params"] > 0 and "Norm" not in m["type"]]
     norms = [m for m in got["modules"] if m["params"] > 0 and "Norm" in m["type"]]
@@ -90,31 +78,31 @@ def test_convnet_param_count(student, seed):
         extra = sum(m["params"] for m in norms)
         lines.append(f"its {len(norms)} normalisation layers add {_count(extra)}")
         diagnosis = ("batch norm in ConvNet: the handout's ConvNet has none (BatchNorm2d belongs to "
-                     "ConvNetImproved, Q34).") if got["total"] - extra == ref_answers.TOTAL_PARAMS else None
+                     "ConvNetImproved, Q34).") if "right" in matches(total, got["total"] - extra) else None
     for name, layer in zip(PARAM_LAYERS, layers):
-        want = Q10[name][1]
-        if layer["params"] != want:
-            lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}; "
-                         f"the Q10 table has {_count(want)}")
+        labels = matches(table[name]["n"], layer["params"])
+        if "right" not in labels:
+            lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}, "
+                         "not the Q10 table's count")
             cfg = layer["config"]
             if layer["type"] == "Linear" and name == "fc4" and cfg.get("in_features") not in (None, 1024):
-                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: after three pools halving 32→16→8→4, "
-                             "the 64 maps are 4×4, so fc4 takes 64·4·4 = 1024 (Q9, Q10).")
-            elif layer["params"] == want - (cfg.get("out_channels") or cfg.get("out_features") or 0):
+                diagnosis = (f"fc4 takes {cfg['in_features']} inputs: it takes every value of the last pool's maps; "
+                             "follow the size of the maps through the three pools (Q9, Q10).")
+            elif "no-bias" in labels:
                 diagnosis = f"{name} without its bias: each filter (or output) has one bias (Q1, Q10)."
     if len(layers) != len(PARAM_LAYERS):
         lines.append(f"it has {len(layers)} layers with parameters "
                      f"({', '.join(m['type'] for m in layers)}); the handout's network has 5 "
                      "(conv1, conv2, conv3, fc4, fc5)")
-    fail(f"ConvNet has {_count(got['total'])} trainable parameters; the handout's has "
-         f"{_count(ref_answers.TOTAL_PARAMS)} (Q11). " + ("; ".join(lines) + "." if lines else ""), diagnosis)
+    fail(f"ConvNet has {_count(got['total'])} trainable parameters, not the handout's number (Q11). "
+         + ("; ".join(lines) + "." if lines else ""), diagnosis)
 
 
 @check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
-    """ConvNet's layers as in the Q10 table: 5×5 convolutions keeping the size (padding 2, stride 1), 2×2 pools halving it."""
-    got = _describe(student, seed, "ConvNet", 32)
-    want = param_layers(reference_description("ConvNet", _x(seed, 2, 32)))
+    """ConvNet's layers as in the Q10 table: 5×5 convolutions that keep the size, 2×2 pools that halve it."""
+    got = _baseline(student, seed)
+    want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
     problems, diagnosis = [], None
     for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
@@ -131,12 +119,12 @@ def test_convnet_layers(student, seed):
             if cfg.get("kernel_size") != [5, 5]:
                 problems.append(f"{name} has kernel {cfg.get('kernel_size')}, not 5×5")
             if padding not in ([2, 2], "same"):
-                problems.append(f"{name} has padding {padding}, not 2")
+                problems.append(f"{name} has padding {padding}, which does not keep the size")
                 if padding == [0, 0] or padding == "valid":
-                    diagnosis = ("convolution without padding: a 5×5 convolution with padding 0 shrinks "
-                                 "32×32 to 28×28; padding 2 and stride 1 keep the size (Q8).")
+                    diagnosis = ("convolution without padding: a 5×5 convolution without padding shrinks "
+                                 "the image; the handout's convolutions keep the size (Q8).")
             if cfg.get("stride") != [1, 1]:
-                problems.append(f"{name} has stride {cfg.get('stride')}, not 1")
+                problems.append(f"{name} has stride {cfg.get('stride')}, which does not keep the size")
             for key in ("in_channels", "out_channels"):
                 if cfg.get(key) != w["config"][key]:
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
@@ -146,17 +134,17 @@ def test_convnet_layers(student, seed):
                     problems.append(f"{name} has {key} {cfg.get(key)}, not {w['config'][key]}")
         if g.get("in_shape") is not None and g["in_shape"][1:] != w["in_shape"][1:]:
             problems.append(f"{name} receives maps of shape {tuple(g['in_shape'][1:])}, "
-                            f"the Q10 table has {tuple(w['in_shape'][1:])}")
+                            "not the shape of the Q10 table")
             if name in ("conv2", "conv3") and diagnosis is None and len(g["in_shape"]) == 4 \
                     and layers[k - 1].get("out_shape") and g["in_shape"][2] == layers[k - 1]["out_shape"][2]:
-                diagnosis = f"no pooling before {name}: each 2×2 pool with stride 2 halves the size (Q9)."
+                diagnosis = f"no pooling before {name}: each 2×2 pool halves the size (Q9)."
     for m in got["modules"]:
         if m["type"].startswith("MaxPool") or m["type"].startswith("AvgPool"):
             cfg = m["config"]
             ks, st, pd = cfg.get("kernel_size"), cfg.get("stride"), cfg.get("padding")
             if ks not in (2, [2, 2]) or st not in (2, [2, 2], None) or pd not in (0, [0, 0]):
                 problems.append(f"pool `{m['name']}` has kernel {ks}, stride {st}, padding {pd}; "
-                                "a 2×2 pool halving the size has stride 2 and padding 0 (Q9)")
+                                "that pool does not halve the size (Q9)")
     if got["error"] and not problems:
         problems.append(f"its forward on (2, 3, 32, 32) images failed: {got['error']}")
     if problems:
@@ -167,7 +155,7 @@ def test_convnet_layers(student, seed):
 @check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")
 def test_convnet_relu(student, seed):
     """ConvNet applies a ReLU after each convolution and after fc4, none after fc5."""
-    got = _describe(student, seed, "ConvNet", 32)
+    got = _baseline(student, seed)
     if got["error"]:
         fail(f"ConvNet's forward on (2, 3, 32, 32) images failed: {got['error']}.")
     layers = param_layers(got)
@@ -180,7 +168,7 @@ def test_convnet_relu(student, seed):
              f"{', '.join(missing)}.",
              f"missing ReLU after {', '.join(missing)}: without a non-linearity between them, "
              "stacked linear layers collapse into one linear map (1-ab Q3, 1-cd Q15).")
-    out = student.call("ConvNet").call(_x(seed, 4, 32))
+    out = student.probe("tp2_cnn.build", baseline(student, seed)).call(inputs(seed, 4, 32))
     out = expect_shape(out, (4, 10), "ConvNet()(x)")
     if float(out.min()) >= 0:
         softmax = torch.allclose(out.double().sum(1), torch.ones(4, dtype=torch.float64), atol=1e-4)
@@ -194,7 +182,8 @@ def test_convnet_relu(student, seed):
 @check("tp2_cnn::improved::output_shape", points=2, question="1-cd Q22-25")
 def test_improved_output_shape(student, seed):
     """ConvNetImproved maps 28×28 crops to (B, 10) logits, reaching fc4 as 64×4×4 (last pool with ceil_mode=True)."""
-    got = _describe(student, seed, "ConvNetImproved", 28)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28)
     if got["error"]:
         pools = [m for m in got["modules"] if "Pool" in m["type"]]
         last = pools[-1]["config"] if pools else {}
@@ -202,19 +191,20 @@ def test_improved_output_shape(student, seed):
         if pools and last.get("ceil_mode") is False:
             diagnosis = ("the last pool without ceil_mode=True: 28×28 crops give 28→14→7→3 maps, so "
                          "fc4 receives 64·3·3 = 576 values instead of 64·4·4 = 1024.")
-        fail(f"ConvNetImproved's forward on 28×28 images (2, 3, 28, 28) failed: {got['error']}.", diagnosis)
+        fail(f"{name}'s forward on 28×28 images (2, 3, 28, 28) failed: {got['error']}.", diagnosis)
     linear = [t for t in got["trace"] if t["type"] == "Linear"]
     if linear and linear[0]["in_shape"][1:] != [1024]:
         fail(f"fc4 receives {linear[0]['in_shape'][1:]} values per image from a 28×28 crop; it should be "
              "64·4·4 = 1024.")
-    out = student.call("ConvNetImproved").call(_x(seed, 4, 28))
-    expect_shape(out, (4, 10), "ConvNetImproved()(x) for x of shape (4, 3, 28, 28)")
+    out = student.probe("tp2_cnn.build", ref).call(inputs(seed, 4, 28))
+    expect_shape(out, (4, 10), f"{name}()(x) for x of shape (4, 3, 28, 28)")
 
 
 @check("tp2_cnn::improved::batchnorm", points=2, question="1-cd Q34")
 def test_improved_batchnorm(student, seed):
     """ConvNetImproved has a BatchNorm2d after each convolution."""
-    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28, train=True)
     order = got["trace"] if not got["error"] else got["modules"]
     convs, missing = 0, []
     for k, m in enumerate(order):
@@ -229,7 +219,7 @@ def test_improved_batchnorm(student, seed):
         if not any("BatchNorm" in n["type"] for n in following):
             missing.append(f"conv{convs}")
     if convs == 0:
-        fail("ConvNetImproved has no Conv2d module.")
+        fail(f"{name} has no Conv2d module.")
     if missing:
         fail(f"no BatchNorm2d after {', '.join(missing)}: the improved network normalises the output of "
              "each convolution (Q34).", "BatchNorm2d missing after " + ", ".join(missing) + ".")
@@ -238,9 +228,10 @@ def test_improved_batchnorm(student, seed):
 @check("tp2_cnn::improved::dropout", points=2, question="1-cd Q29-33")
 def test_improved_dropout(student, seed):
     """ConvNetImproved has a Dropout between fc4 and fc5, active in train mode."""
-    got = _describe(student, seed, "ConvNetImproved", 28, train=True)
+    ref, name = improved(student, seed)
+    got = describe_student(student, seed, ref, 28, train=True)
     if got["error"]:
-        fail(f"ConvNetImproved's forward on 28×28 images failed: {got['error']}.")
+        fail(f"{name}'s forward on 28×28 images failed: {got['error']}.")
     linears = [k for k, t in enumerate(got["trace"]) if t["type"] == "Linear"]
     between = got["trace"][linears[-2] + 1:linears[-1]] if len(linears) >= 2 else []
     if any("Dropout" in t["type"] for t in between):
@@ -248,14 +239,14 @@ def test_improved_dropout(student, seed):
     behaviour = _improved_behaviour(student, seed)
     if not torch.equal(behaviour["train1"], behaviour["train2"]):
         return  # a functional dropout (F.dropout(x, p, self.training)): it works
-    fail("ConvNetImproved has no Dropout between fc4 and fc5: in train mode, two passes over the same "
+    fail(f"{name} has no Dropout between fc4 and fc5: in train mode, two passes over the same "
          "images give the same outputs.", "Dropout missing between fc4 and fc5 (Q29-33).")
 
 
 def _improved_behaviour(student, seed):
-    student.require("ConvNetImproved")
+    ref, _ = improved(student, seed)
     return memo(student, "improved_behaviour", lambda: student.probe(
-        "tp2_cnn.improved_behaviour", "ConvNetImproved", _x(seed, 6, 28)))
+        "tp2_cnn.improved_behaviour", ref, inputs(seed, 6, 28)))
 
 
 @check("tp2_cnn::improved::eval_mode", points=2, question="1-cd Q29-34")
@@ -372,8 +363,7 @@ def test_epoch_train_steps(student, seed):
 def test_epoch_train_results(student, seed):
     """With an optimizer, epoch returns the average top-1, top-5 and loss over the batches."""
     got = _run_epoch(student, seed, True)
-    state, x, y = _epoch_data(seed)
-    _expect_results(got, reference_epoch(state, x, y, BATCH, LR), "epoch(data, model, criterion, optimizer)", True)
+    _expect_results(got, ask("tp2.epoch", seed, True), "epoch(data, model, criterion, optimizer)", True)
 
 
 @check("tp2_cnn::epoch::eval_mode", points=2, question="1-cd Q14")
@@ -410,8 +400,7 @@ def test_epoch_eval_no_update(student, seed):
 def test_epoch_eval_results(student, seed):
     """Without an optimizer, epoch returns the average top-1, top-5 and loss of the model in eval mode."""
     got = _run_epoch(student, seed, False)
-    state, x, y = _epoch_data(seed)
-    _expect_results(got, reference_epoch(state, x, y, BATCH), "epoch(data, model, criterion)", False)
+    _expect_results(got, ask("tp2.epoch", seed, False), "epoch(data, model, criterion)", False)
 
 
 # -- normalisation (Q19-21) ------------------------------------------------------------------
@@ -424,11 +413,14 @@ def _channel_images(seed):
 
 @check("tp2_cnn::normalise::mean_std", points=2, question="1-cd Q19-21")
 def test_compute_mean_std(student, seed):
-    """compute_mean_std gives the per-channel mean and standard deviation, each of shape (3,)."""
+    """compute_mean_std gives the per-channel mean and standard deviation, each of shape (3,)
+    (without it, get_dataset's loaders normalise with those of the training images or CIFAR-10's)."""
+    if _instead(student, "compute_mean_std", "get_dataset"):
+        return _expect_loader_mean_std(student, seed)
     images = _channel_images(seed)
     student.require("compute_mean_std")
     got = student.probe("tp2_cnn.compute_mean_std", images)
-    mean, std = ref.compute_mean_std(images)
+    mean, std = ask("tp2.mean_std", seed, "channels")
     for key in ("mean", "std"):
         if isinstance(got[key], str):
             fail(f"compute_mean_std should return (mean, std), each a tensor of shape (3,); its {key} is {got[key]}.")
@@ -447,10 +439,31 @@ def test_compute_mean_std(student, seed):
                  why_shape="one value per channel: std over dims (0, 2, 3)")
 
 
+def _instead(student, function: str, course: str) -> bool:
+    """Whether the course's `course` (get_dataset, main) is judged instead of the contract's
+    `function`, which the part does not define (contract)."""
+    return function not in student.names and course in student.names
+
+
+def _expect_loader_mean_std(student, seed):
+    outputs, keys, raw = _transformed(student, seed, True)
+    mean, std = _loader_normalisation(outputs, keys, raw)
+    if any(float((mean - m).abs().max()) <= 1e-3 and float((std - s).abs().max()) <= 1e-3
+           for m, s in ask("tp2.accepted_mean_std")):
+        return
+    shown = f"mean ({', '.join(f'{v:.4f}' for v in mean)}) and std ({', '.join(f'{v:.4f}' for v in std)})"
+    same = float(mean.max() - mean.min()) < 1e-4 and float(std.max() - std.min()) < 1e-4
+    fail(f"get_dataset's train loader normalises with {shown}: neither the per-channel statistics of the "
+         "training images nor CIFAR-10's published ones (to 3 decimals).",
+         "global instead of per-channel mean/std: one value over all three channels; each channel has its "
+         "own (Q19-21)." if same else None)
+
+
 # -- data augmentation (Q22-25) ---------------------------------------------------------------
 
 MEAN, STD = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
 N_TRAIN_DRAWS = 200
+NOT_NORMALISED = "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."
 
 
 def _image(seed):
@@ -458,18 +471,50 @@ def _image(seed):
 
 
 def _transformed(student, seed, train: bool):
-    student.require("get_transforms")
+    """The transform's outputs for one image, the crop each is (or None), and the raw crops:
+    of get_transforms(train, MEAN, STD), or of the loader get_dataset returns (contract)."""
     n = N_TRAIN_DRAWS if train else 5
-    got = memo(student, f"transform:{train}", lambda: student.probe(
-        "tp2_cnn.transform_outputs", train, MEAN.clone(), STD.clone(), _image(seed), n))
-    what = f"get_transforms(train={train}, mean, std)"
+    if _instead(student, "get_transforms", "get_dataset"):
+        got = memo(student, "loaders", lambda: student.probe(
+            "tp2_cnn.loader_outputs", 32, {"train": N_TRAIN_DRAWS, "test": 5}))
+        what = f"get_dataset's {'train' if train else 'test'} loader"
+        if "bad" not in got:
+            split = got["train" if train else "test"]
+            got, image = split, cifar_image(train if split["train_split"] is None else split["train_split"])
+    else:
+        student.require("get_transforms")
+        got = memo(student, f"transform:{train}", lambda: student.probe(
+            "tp2_cnn.transform_outputs", train, MEAN.clone(), STD.clone(), _image(seed), n))
+        what, image = f"get_transforms(train={train}, mean, std)", _image(seed)
     if "bad" in got:
         fail(f"{what}: {got['bad']}.")
     outputs = got["outputs"]
     if tuple(outputs.shape[1:]) != (3, 28, 28):
         fail(f"{what} should turn a (3, 32, 32) image into a (3, 28, 28) one; got {tuple(outputs.shape[1:])}.")
-    keys, raw = identify(outputs, _image(seed))
+    keys, raw = identify(outputs, image)
     return outputs, keys, raw
+
+
+def _loader_normalisation(outputs, keys, raw, normalised: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (mean, std) that get_dataset's train loader normalises with; fails when it is no
+    normalisation, or (`normalised`) the identity."""
+    _not_crops("the train transform", keys)
+    fit = fit_normalisation(outputs, raw)
+    if fit is None:
+        fail("the train transform's outputs are not (x − mean) / std of the crops, channel by channel.")
+    mean, std = fit
+    if normalised and float(mean.abs().max()) < 1e-3 and float((std - 1).abs().max()) < 1e-3:
+        fail("the train transform's outputs are the crops' pixels in [0, 1], not normalised.", NOT_NORMALISED)
+    return fit
+
+
+def _normalisation(student, seed, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean and std the transforms must normalise with: those given to get_transforms, or
+    those of get_dataset's train loader (judged by normalise::mean_std); the test loader must
+    do as the train loader does."""
+    if _instead(student, "get_transforms", "get_dataset"):
+        return _loader_normalisation(*_transformed(student, seed, True), normalised=train)
+    return MEAN, STD
 
 
 def _not_crops(what, keys):
@@ -512,11 +557,11 @@ def test_transforms_flip(student, seed):
              "with p = 0.5 flips about half.", diagnosis)
 
 
-def _expect_normalised(what, outputs, keys, raw):
+def _expect_normalised(what, outputs, keys, raw, mean, std):
     _not_crops(what, keys)
-    mean, std = MEAN.view(1, 3, 1, 1), STD.view(1, 3, 1, 1)
+    mean, std = mean.view(1, 3, 1, 1), std.view(1, 3, 1, 1)
     expect_close(outputs, (raw - mean) / std, f"{what}'s output", rtol=1e-4, atol=1e-4, diagnoses={
-        "raw": (raw, "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."),
+        "raw": (raw, NOT_NORMALISED),
         "centred": (raw - mean, "only the mean is subtracted: divide by the std too."),
         "times": ((raw - mean) * std, "multiplied by the std instead of divided by it."),
         "inverse": (raw * std + mean, "the inverse normalisation x·std + mean instead of (x − mean) / std."),
@@ -527,7 +572,8 @@ def _expect_normalised(what, outputs, keys, raw):
 def test_transforms_normalise(student, seed):
     """The train transform normalises with the given per-channel mean and std."""
     outputs, keys, raw = _transformed(student, seed, True)
-    _expect_normalised("the train transform", outputs[:40], keys[:40], raw[:40] if raw is not None else None)
+    _expect_normalised("the train transform", outputs[:40], keys[:40], raw[:40] if raw is not None else None,
+                       *_normalisation(student, seed, True))
 
 
 @check("tp2_cnn::transforms::test_centre", points=2, question="1-cd Q22-25")
@@ -543,29 +589,44 @@ def test_transforms_test_centre(student, seed):
         fail(f"the test transform crops at row {keys[0][0]}, column {keys[0][1]}"
              f"{', flipped' if keys[0][2] else ''}; the centred crop starts at row 2, column 2.",
              "the test crop is not centred (CenterCrop(28)).")
-    _expect_normalised("the test transform", outputs, keys, raw)
+    _expect_normalised("the test transform", outputs, keys, raw, *_normalisation(student, seed, False))
 
 
 # -- learning-rate schedule (Q26-28) --------------------------------------------------------
 
+MAIN = dict(batch_size=32, lr=0.1, epochs=2)  # two epochs of 4 batches on the grader's small CIFAR-10
+
+
 @check("tp2_cnn::scheduler::exponential", points=2, question="1-cd Q26-28")
 def test_make_scheduler(student, seed):
-    """make_scheduler decays the learning rate by 0.95 per epoch: lr after k steps is lr0·0.95^k."""
+    """make_scheduler decays the learning rate once an epoch as the handout's scheduler does
+    (without it, the optimizer of `main` has those rates in its successive epochs)."""
+    if _instead(student, "make_scheduler", "main"):
+        student.require("main", "epoch")
+        lrs = student.probe("tp2_cnn.main_lrs", MAIN["batch_size"], MAIN["lr"], MAIN["epochs"], _timeout=120)["lrs"]
+        what = f"main(batch_size={MAIN['batch_size']}, lr={MAIN['lr']}, epochs={MAIN['epochs']}, cuda=True)"
+        if len(lrs) != MAIN["epochs"]:
+            fail(f"{what} called epoch with its optimizer {len(lrs)} times, not once per epoch.")
+        _expect_schedule(lrs, ask("tp2.lr_schedule", MAIN["lr"], MAIN["epochs"]), f"the optimizer of {what}")
+        return
     student.require("make_scheduler")
     lr0, steps = 0.1, 6
     got = student.probe("tp2_cnn.scheduler_lrs", lr0, steps)
-    lrs = got["lrs"]
-    want = [lr0 * 0.95 ** k for k in range(steps + 1)]
-    if all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
+    _expect_schedule(got["lrs"], ask("tp2.lr_schedule", lr0, steps + 1), f"with {got['type']}, the optimizer")
+
+
+def _expect_schedule(lrs: list[float], want: list[float], what: str):
+    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
         return
     ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a]
     diagnosis = None
     if ratios and max(ratios) - min(ratios) < 1e-6:
         gamma = ratios[0]
         diagnosis = ("the learning rate never changes: no decay." if abs(gamma - 1) < 1e-9 else
-                     f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not 0.95 (Q26-28).")
-    fail(f"with {got['type']}, the learning rates over {steps} epochs from {lr0} should be "
-         f"{', '.join(f'{v:.5g}' for v in want)}; got {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
+                     f"wrong gamma: the rate is multiplied by {gamma:.4g} each epoch, not by the handout's "
+                     "factor (Q26-28).")
+    fail(f"{what} does not have the handout's learning rates in its {len(want)} successive epochs from "
+         f"{want[0]}: it had {', '.join(f'{v:.5g}' for v in lrs)}.", diagnosis)
 
 
 # -- a short training run (Q16-18) ----------------------------------------------------------
@@ -579,10 +640,10 @@ def test_short_training_run(student, seed, record):
     student.require("ConvNet", "epoch")
     x, y = make_synthetic(RUN["n_per_class"], seed=seed)
     xt, yt = make_synthetic(RUN["n_test_per_class"], seed=seed + 10_000)
-    mean, std = ref.compute_mean_std(x)
+    mean, std = ask("tp2.mean_std", seed, "synthetic")
     norm = lambda t: (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # noqa: E731
-    curves = student.probe("tp2_cnn.short_run", norm(x), y, norm(xt), yt, RUN["epochs"], RUN["batch"],
-                           RUN["lr"], seed, _timeout=120)
+    curves = student.probe("tp2_cnn.short_run", baseline(student, seed), norm(x), y, norm(xt), yt, RUN["epochs"],
+                           RUN["batch"], RUN["lr"], seed, _timeout=120)
     for key, series in curves.items():
         for v in series:
             if is_bad(v):
@@ -592,8 +653,8 @@ def test_short_training_run(student, seed, record):
         acc = curves[key]
         curves[key] = [a / 100 for a in acc] if max(acc) > 1.0 else acc
     # As the TP 1-ab runs keep them: one value an epoch per curve; the untrained test point apart.
-    record["curves"] = {"student": {k: v[1:] if k.startswith("test") else v for k, v in curves.items()}}
-    record["before_training"] = {"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}
+    record[CURVES] = {"student": {k: v[1:] if k.startswith("test") else v for k, v in curves.items()}}
+    record[BEFORE_TRAINING] = {"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}
     loss, untrained = curves["train_loss"], curves["test_loss"][0]
     best = max(curves["test_acc"][1:])
     if not all(math.isfinite(v) for v in loss):

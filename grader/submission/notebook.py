@@ -8,6 +8,7 @@ course's `Part 1` .. `Part 4`) holds several parts.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
 import json
@@ -24,6 +25,12 @@ from grader.worker.loader import Chunk
 # Cell magics that run their body as ordinary code in the notebook's namespace: the body's
 # definitions count (`%%time` over a cell of `def`s). IPython would pass it as a string.
 BODY_MAGICS = re.compile(r"^\s*%%(time|capture)\b[^\n]*\n")
+# IPython's automagics and shell aliases, which run without their `%` (`cd folder`, `ls`): a line
+# that starts with one, not followed by what would make it Python (`ls = ...`, `cd(...)`).
+AUTOMAGIC = re.compile(
+    r"^(?=(?:bookmark|cat|cd|clear|conda|cp|dhist|dirs|env|history|ldir|less|lf|lk|ll|load_ext|ls|lx|"
+    r"man|matplotlib|mkdir|more|mv|pip|popd|pushd|pwd|reload_ext|reset|rm|rmdir|run|sx|system|time|"
+    r"timeit|who|whos)\b(?!\s*[=(.\[,:)]))", re.MULTILINE)
 
 
 class NotebookError(Exception):
@@ -54,8 +61,7 @@ class Notebook:
             # line stays as a blank one, and the blank lines IPython drops at the top come back.
             source = BODY_MAGICS.sub(lambda m: "\n" * m.group().count("\n"), cell.source, count=1)
             try:
-                code = transform(source)
-                code = "\n" * max(_blank_top(source) - _blank_top(code), 0) + code
+                code = _python(transform, source)
             except Exception:  # noqa: BLE001 - keep the raw text; the loader names the cell
                 code = source
             self.chunks.append((index, Chunk(f"{name}, cell {index + 1}", code)))
@@ -86,6 +92,23 @@ class Notebook:
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]
+
+
+def _python(transform, source: str) -> str:
+    """The cell as IPython runs it. Automagic lines are magics only where the cell does not
+    parse without them, as IPython decides at run time (a name of the notebook's comes first)."""
+    code = transform(source)
+    if not _parses(code):
+        code = transform(AUTOMAGIC.sub("%", source))
+    return "\n" * max(_blank_top(source) - _blank_top(code), 0) + code
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _blank_top(text: str) -> int:

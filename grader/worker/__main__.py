@@ -19,8 +19,7 @@ import traceback
 import numpy as np
 import torch
 
-from grader.worker import wire
-from grader.worker import loader
+from grader.worker import colab, loader, wire
 
 COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
 
@@ -75,8 +74,7 @@ class Worker:
             loader.use_course(header.get("course", {}))
             loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
             self.parts[header["part"]] = loaded.namespace
-            names = sorted(k for k in loaded.namespace if not k.startswith("__"))
-            return {"names": names, "skipped": loaded.skipped}
+            return {"names": loaded.names(), "skipped": loaded.skipped}
         target = self.target(header["target"])
         if op == "get":
             return target
@@ -106,6 +104,7 @@ def _function_name(frame) -> str:
 
 def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
+    colab.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
     worker = Worker()

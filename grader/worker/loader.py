@@ -20,6 +20,7 @@ import importlib.abc
 import importlib.util
 import linecache
 import os
+import resource
 import select
 import signal
 import sys
@@ -28,6 +29,10 @@ from dataclasses import dataclass, field
 # Each name of a course helper -> its module in `course/`, as the lab declares them
 # (`use_course`): `import tme5` and a notebook's `%run 'utils-data.py'` find our version.
 COURSE_HELPERS: dict[str, str] = {}
+
+# What a statement must leave of the worker's address space for the checks (a CNN's training
+# step takes ~150 MiB): one that leaves less uses up the memory limit and is skipped.
+MEMORY_RESERVE = 1 << 30
 
 
 class StatementTimeout(BaseException):
@@ -41,9 +46,79 @@ class Chunk:
 
 
 @dataclass
+class Deferred:
+    """An assignment that is top-level work (`result = main(128, 0.1)`), run when asked for."""
+    code: object
+    where: str
+    computes: bool
+    state: str = "waiting"  # "running" (its own name is not defined yet), then "done"
+    error: BaseException | None = None
+
+
+class Namespace(dict):
+    """A part's names, as the notebook or module would have made them run top to bottom.
+
+    `classes` holds every version of every class, in definition order. Looking up a
+    deferred assignment's name (from a check, or from code that needs it) runs that
+    assignment once, under the statement budget; never while loading.
+    """
+
+    def __init__(self, budget: float):
+        super().__init__()
+        self.budget, self.lazy, self.depth = budget, False, 0
+        self.classes: list[tuple[str, type]] = []
+        self.deferred: dict[str, Deferred] = {}
+
+    def names(self) -> list[str]:
+        return sorted({k for k in self if not k.startswith("__")} | set(self.deferred))
+
+    def versions(self, name: str) -> list[type]:
+        return [cls for n, cls in self.classes if n == name]
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name) or (self.lazy and name in self.deferred)
+
+    def __missing__(self, name):
+        deferred = self.deferred.get(name) if self.lazy else None
+        if deferred is None or deferred.state == "running":
+            raise KeyError(name)
+        if deferred.state == "waiting":
+            deferred.state = "running"
+            deferred.error = self._compute(deferred)
+            deferred.state = "done"
+        if deferred.error is not None:
+            raise deferred.error
+        return super().__getitem__(name)
+
+    def _compute(self, deferred: Deferred) -> BaseException | None:
+        self.depth += 1
+        try:
+            if self.depth > 1:  # needed by another deferred assignment: under that one's budget
+                exec(deferred.code, self)
+                return None
+            failure = _trial(deferred.code, self, self.budget) if deferred.computes else None
+            if failure:
+                return RuntimeError(f"{deferred.where} {failure.replace('at load time', 'when asked for')}")
+            _run(deferred.code, self, self.budget)
+        except StatementTimeout:
+            return TimeoutError(f"{deferred.where} ran past its {self.budget:g} s budget")
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - the student's own failure, raised where the name is used
+            return e
+        finally:
+            self.depth -= 1
+        return None
+
+
+@dataclass
 class Loaded:
     namespace: dict
     skipped: list[dict] = field(default_factory=list)  # {"where", "error"}
+
+    def names(self) -> list[str]:
+        """What the part defines, deferred assignments included."""
+        if isinstance(self.namespace, Namespace):
+            return self.namespace.names()
+        return sorted(k for k in self.namespace if not k.startswith("__"))
 
 
 def where(origin: str, line: int) -> str:
@@ -84,6 +159,18 @@ def _computes(node: ast.stmt) -> bool:
     return any(isinstance(n, (ast.Call, ast.BinOp, ast.comprehension)) for n in _walk_run(node))
 
 
+def _memory_left() -> int | None:
+    """Bytes of the address-space limit still free, or None without a limit (or /proc)."""
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm") as f:
+            return limit - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _trial(code, namespace: dict, budget: float) -> str | None:
     """Run `code` in a forked child (which then vanishes): why it cannot run here, or None.
 
@@ -107,13 +194,14 @@ def _trial(code, namespace: dict, budget: float) -> str | None:
                 exec(code, namespace)
             except BaseException:  # noqa: BLE001 - an exception is reported by the real run
                 pass
-            os.write(write, b"x")
+            left = _memory_left()
+            os.write(write, b"m" if left is not None and left < MEMORY_RESERVE else b"x")
         finally:
             os._exit(0)
     os.close(write)
     try:
         ready, _, _ = select.select([read], [], [], budget)
-        finished = bool(ready) and os.read(read, 1) == b"x"
+        answer = os.read(read, 1) if ready else b""
     finally:
         os.close(read)
         try:
@@ -121,8 +209,12 @@ def _trial(code, namespace: dict, budget: float) -> str | None:
         except ProcessLookupError:
             pass
         _, status = os.waitpid(pid, 0)
-    if finished:
+    if answer == b"x":
         return None
+    if answer == b"m":
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        return (f"uses up the memory limit at load time: it leaves less than {MEMORY_RESERVE >> 20} MiB "
+                f"of the worker's {limit >> 20} MiB for grading")
     if not ready:
         return f"ran past its {budget:g} s budget at load time"
     code = os.waitstatus_to_exitcode(status)  # a crash here would kill the worker on every reload
@@ -148,6 +240,48 @@ def _helper_run(node: ast.stmt) -> str | None:
     target = str(call.args[1].value).strip().strip("'\"")
     name, extension = os.path.splitext(os.path.basename(target))
     return COURSE_HELPERS.get(name) if extension == ".py" else None
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> set[str]:
+    """The names an assignment binds (not those of a comprehension in its value)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _deferrable(node: ast.stmt) -> bool:
+    """An assignment to names, which can run later in the part's namespace (not `x = !ls`)."""
+    return (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and bool(_targets(node))
+            and not _calls(node.value, set()))
+
+
+class _OwnClassName(ast.NodeTransformer):
+    """In the methods of class `name`, the class's own name becomes `__class__`: the version
+    that this class statement makes, as when its cell ran, not one defined later."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def visit_ClassDef(self, node):
+        return node  # a nested class: its `__class__` is its own
+
+    def visit_FunctionDef(self, node):
+        if self.name in _assigned(node) or self.name in {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}:
+            return node  # a local of the same name
+        return self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Name("__class__", ast.Load()), node)
+        return node
+
+
+def _own_class_name(node: ast.ClassDef) -> ast.ClassDef:
+    rewrite = _OwnClassName(node.name)
+    node.body = [rewrite.visit(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n
+                 for n in node.body]
+    return node
 
 
 def runnable(node: ast.stmt, own: set[str]) -> bool:
@@ -232,10 +366,14 @@ def _import_student_files(budget: float) -> None:
 
 
 def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None) -> Loaded:
-    """Run the definitions of `chunks` in order, in one fresh namespace (or `namespace`)."""
+    """Run the definitions of `chunks` in order, in one fresh `Namespace` (or `namespace`,
+    a module's, where deferred assignments are not run and only the last class is kept)."""
     _import_student_files(budget)
-    namespace = {} if namespace is None else namespace
+    namespace = Namespace(budget) if namespace is None else namespace
+    lazy = isinstance(namespace, Namespace)
     namespace.update({"__name__": module_name, "__builtins__": __builtins__})
+    if len(chunks) == 1 and chunks[0].origin.endswith(".py"):  # a module, copied into the worker's home
+        namespace.setdefault("__file__", os.path.abspath(chunks[0].origin))
     loaded = Loaded(namespace)
     trees = []
     for chunk in chunks:
@@ -255,8 +393,13 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
             if helper:  # at the line of the `%run`, so that a failure points there
                 node = ast.copy_location(ast.parse(f"from {helper} import *").body[0], node)
             elif not runnable(node, own):
-                not_run |= _assigned(node)
+                if lazy and _deferrable(node):
+                    _defer(namespace, node, chunk.origin)
+                else:
+                    not_run |= _assigned(node)
                 continue
+            elif isinstance(node, ast.ClassDef):
+                node = _own_class_name(node)
             code = compile(ast.fix_missing_locations(ast.Module([node], [])), chunk.origin, "exec")
             failure = _trial(code, namespace, budget) if _computes(node) else None
             if failure:
@@ -268,13 +411,38 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                 loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                        "error": f"ran past its {budget:g} s budget at load time"})
             except (Exception, SystemExit) as e:  # noqa: BLE001 - any student failure skips that statement
-                if isinstance(e, NameError) and getattr(e, "name", None) in not_run:
+                missing = getattr(e, "name", None) if isinstance(e, NameError) else None
+                if lazy and _deferrable(node) and missing in namespace.deferred:
+                    _defer(namespace, node, chunk.origin)  # needs a deferred value: deferred too
+                elif missing in not_run or (lazy and missing in namespace.deferred):
                     not_run |= _assigned(node)  # depends on top-level work that is not run
-                    continue
-                loaded.skipped.append({"where": where(chunk.origin, node.lineno),
-                                       "error": f"{type(e).__name__}: {e}"})
+                else:
+                    loaded.skipped.append({"where": where(chunk.origin, node.lineno),
+                                           "error": f"{type(e).__name__}: {e}"})
+                continue
+            if lazy:
+                _ran(namespace, node)
     _provide_course_globals(namespace)
+    if lazy:
+        namespace.lazy = True
     return loaded
+
+
+def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
+    code = compile(ast.fix_missing_locations(ast.Module([node], [])), origin, "exec")
+    deferred = Deferred(code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", _computes(node))
+    for name in _targets(node):  # run top to bottom, this assignment's value is the last
+        dict.pop(namespace, name, None)
+        namespace.deferred[name] = deferred
+
+
+def _ran(namespace: Namespace, node: ast.stmt) -> None:
+    """After a statement ran at load: its names are no longer deferred; a class joins its versions."""
+    defines = isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+    for name in {node.name} if defines else _assigned(node):
+        namespace.deferred.pop(name, None)
+    if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
+        namespace.classes.append((node.name, namespace[node.name]))
 
 
 def _provide_course_globals(namespace: dict) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
+from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
+
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -147,7 +148,7 @@ def _train(data, perms, batch, step, predict, logits: bool) -> dict:
         for idx in _batches(perm, batch):
             step(Xtrain[idx], Ytrain[idx])
         _evaluate(curves, predict, data, logits=logits)
-    curves["boundary"] = _boundary(predict, points, logits=logits)
+    curves[BOUNDARY] = _boundary(predict, points, logits=logits)
     return curves
 
 

@@ -10,6 +10,7 @@ definitions keeps the two sides in step.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import numbers
 import sys
@@ -87,17 +88,51 @@ def describe(model: nn.Module, x: torch.Tensor | None = None) -> dict:
     return out
 
 
-def describe_model(ns: dict, class_name: str, x: torch.Tensor, train: bool = False) -> dict:
-    """Instantiate the student's `class_name` and describe it on input `x`."""
-    model = ns[class_name]()
+def _class(ns: dict, ref):
+    """The class `ref` names: `"ConvNet"` (its last version) or `["ConvNet", k]` (its k-th)."""
+    if isinstance(ref, str):
+        return ns[ref]
+    name, index = ref
+    return ns.versions(name)[index]
+
+
+def class_versions(ns: dict) -> list[dict]:
+    """Every class the part defined, every version, in definition order: where, and whether
+    it is an nn.Module."""
+    out, counts = [], {}
+    for name, cls in ns.classes:
+        index = counts[name] = counts.get(name, -1) + 1
+        code = next((f.__code__ for f in vars(cls).values() if hasattr(f, "__code__")), None)
+        out.append({"name": name, "index": index, "module": issubclass(cls, nn.Module),
+                    "where": f"{code.co_filename}, line {code.co_firstlineno}" if code else None})
+    return out
+
+
+def holds_batchnorm(ns: dict, ref) -> bool:
+    """Whether the class `ref`, built without arguments, holds a BatchNorm2d."""
+    try:
+        model = _class(ns, ref)()
+    except Exception:  # noqa: BLE001 - a class that needs arguments is no candidate
+        return False
+    return any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+
+
+def build(ns: dict, ref):
+    """An instance of the student's class `ref`, held by the worker."""
+    return _class(ns, ref)()
+
+
+def describe_model(ns: dict, ref, x: torch.Tensor, train: bool = False) -> dict:
+    """Instantiate the student's class `ref` and describe it on input `x`."""
+    model = _class(ns, ref)()
     model.train(train)
     return describe(model, x)
 
 
-def parameters_and_output(ns: dict, class_name: str, x: torch.Tensor) -> dict:
-    """A fresh `class_name`'s trainable parameters (in the order parameters() yields them) and
+def parameters_and_output(ns: dict, ref, x: torch.Tensor) -> dict:
+    """A fresh class `ref`'s trainable parameters (in the order parameters() yields them) and
     its eval-mode output on `x`: the trusted side checks that the one gives the other."""
-    model = ns[class_name]()
+    model = _class(ns, ref)()
     model.eval()
     with torch.no_grad():
         out = model(x)
@@ -108,9 +143,9 @@ def _buffers(model: nn.Module) -> dict:
     return {name: b.detach().clone() for name, b in model.named_buffers()}
 
 
-def improved_behaviour(ns: dict, class_name: str, x: torch.Tensor) -> dict:
+def improved_behaviour(ns: dict, ref, x: torch.Tensor) -> dict:
     """Eval mode: two passes, a pass on a sub-batch, buffers kept; train mode: two passes."""
-    model = ns[class_name]()
+    model = _class(ns, ref)()
     model.eval()
     before = _buffers(model)
     with torch.no_grad():
@@ -249,19 +284,68 @@ def transform_outputs(ns: dict, train: bool, mean: torch.Tensor, std: torch.Tens
                       image: torch.Tensor, n: int) -> dict:
     """Apply the student's transform `n` times to copies of one image."""
     transform = ns["get_transforms"](train, mean, std)
-    outputs = []
-    for _ in range(n):
-        out = transform(image.clone())
+    return _stacked([transform(image.clone()) for _ in range(n)], "the transform")
+
+
+def _stacked(outputs: list, what: str) -> dict:
+    tensors = []
+    for out in outputs:
         if not isinstance(out, torch.Tensor):
             try:
                 out = torch.as_tensor(out)
             except Exception:  # noqa: BLE001
-                return {"bad": f"the transform returned {type(out).__name__}, not a tensor"}
-        outputs.append(out.detach().float())
-    shapes = {tuple(o.shape) for o in outputs}
+                return {"bad": f"{what} returned {type(out).__name__}, not a tensor"}
+        tensors.append(out.detach().float())
+    shapes = {tuple(o.shape) for o in tensors}
     if len(shapes) != 1:
-        return {"bad": f"the transform returned images of different shapes {sorted(shapes)[:3]}"}
-    return {"outputs": torch.stack(outputs)}
+        return {"bad": f"{what} returned images of different shapes {sorted(shapes)[:3]}"}
+    return {"outputs": torch.stack(tensors)}
+
+
+@_flushed
+def loader_outputs(ns: dict, batch_size: int, draws: dict) -> dict:
+    """The first image of each loader that `get_dataset(batch_size)` returns, drawn through its
+    dataset (so its transform) `draws[split]` times, and which CIFAR-10 split the dataset holds."""
+    loaders = ns["get_dataset"](batch_size)
+    if not (isinstance(loaders, (tuple, list)) and len(loaders) >= 2):
+        return {"bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
+                       "(train_loader, test_loader)"}
+    out = {}
+    for split, loader in zip(("train", "test"), loaders):
+        dataset = getattr(loader, "dataset", None)
+        if dataset is None:
+            return {"bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"}
+        items = [dataset[0] for _ in range(draws[split])]
+        got = _stacked([i[0] if isinstance(i, (tuple, list)) else i for i in items], f"the {split} loader's dataset")
+        if "bad" in got:
+            return got
+        out[split] = dict(got, train_split=getattr(dataset, "train", None))
+    return out
+
+
+@_flushed
+def main_lrs(ns: dict, batch_size: int, lr: float, epochs: int) -> dict:
+    """Run the student's `main` (with `cuda=True`, as Colab's notebooks do) and note the learning
+    rate of the optimizer at each training call of `epoch`."""
+    main, epoch = ns["main"], ns["epoch"]
+    lrs = []
+
+    def watched(*args, **kwargs):
+        optimizer = kwargs.get("optimizer", args[3] if len(args) > 3 else None)
+        if isinstance(optimizer, torch.optim.Optimizer):
+            lrs.append(float(optimizer.param_groups[0]["lr"]))
+        return epoch(*args, **kwargs)
+    wanted = {"batch_size": batch_size, "lr": lr, "epochs": epochs, "cuda": True}
+    params = list(inspect.signature(main).parameters)
+    ns["epoch"] = watched  # `main` finds it by name, as it finds the student's
+    try:
+        if {"lr", "epochs"} <= set(params):
+            main(**{k: v for k, v in wanted.items() if k in params})
+        else:  # other names: the course's order
+            main(*list(wanted.values())[:len(params)])
+    finally:
+        ns["epoch"] = epoch
+    return {"lrs": lrs}
 
 
 def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
@@ -280,10 +364,10 @@ def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
 # -- a short training run -------------------------------------------------------------
 
 @_flushed
-def short_run(ns: dict, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
-    """The student's ConvNet trained by the student's epoch with plain SGD; the curves
-    as `epoch` reports them (test first measured before any training)."""
-    model = ns["ConvNet"]()
+def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
+    """The student's ConvNet (class `ref`) trained by the student's epoch with plain SGD; the
+    curves as `epoch` reports them (test first measured before any training)."""
+    model = _class(ns, ref)()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
     train_data = loader(x, y, batch, shuffle=True, seed=seed)

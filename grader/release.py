@@ -1,0 +1,106 @@
+"""`grade release OUT`: build the student edition, a wheel that installs as `rdfia-grader`.
+
+The same grader and rubric, with the oracle replaced by its answers recorded at the
+public seed (`grader/expectations.pt`, data only), and without `grader/oracle`,
+`grader/reference` or any check marked `hidden=True`.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import torch
+
+import grader
+from grader.expected import PUBLIC_SEED, RECORDED, edition
+
+SOURCE = Path(grader.__file__).parent
+INSTRUCTOR_ONLY = ("oracle", "reference")
+
+
+def strip_hidden(source: str) -> str:
+    """`source` without its functions decorated `@check(..., hidden=True)`, decorators included."""
+    lines = source.splitlines(keepends=True)
+    for node in reversed(ast.parse(source).body):
+        if isinstance(node, ast.FunctionDef) and any(_is_hidden(d) for d in node.decorator_list):
+            del lines[node.decorator_list[0].lineno - 1:node.end_lineno]
+    return "".join(lines)
+
+
+def _is_hidden(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and any(
+        k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True for k in decorator.keywords)
+
+
+def _copy_tree(dest: Path) -> None:
+    # The rubric's conftest.py runs it against the reference (`pytest grader/rubric`): instructor-only too.
+    shutil.copytree(SOURCE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name,
+                                                                 "conftest.py", *INSTRUCTOR_ONLY))
+    for test in (dest / "rubric").glob("test_*.py"):
+        test.write_text(strip_hidden(test.read_text()))
+    torch.save(_recorded(), dest / RECORDED.name)
+
+
+def _recorded() -> dict:
+    from grader import oracle
+    return oracle.recorded(PUBLIC_SEED)
+
+
+def _pyproject(tree: Path) -> str:
+    """The student edition's project: the instructor's name, version and dependencies,
+    the packages found in `tree`, the recorded expectations as package data."""
+    project = _instructor_project()
+    packages = sorted(".".join(p.parent.relative_to(tree).parts) for p in (tree / "grader").rglob("__init__.py"))
+    toml = json.dumps  # a TOML basic string or array of strings is written as JSON writes it
+    return "\n".join([
+        "[build-system]", 'requires = ["setuptools>=64"]', 'build-backend = "setuptools.build_meta"', "",
+        "[project]", f"name = {toml(project['name'])}", f"version = {toml(project['version'])}",
+        f"description = {toml(project['description'] + ' (student edition)')}",
+        f"requires-python = {toml(project['requires-python'])}", f"dependencies = {toml(project['dependencies'])}",
+        "", "[project.scripts]", 'grade = "grader.cli:main"', "",
+        "[tool.setuptools]", f"packages = {toml(packages)}", "",
+        "[tool.setuptools.package-data]", f'"grader" = {toml([RECORDED.name])}', '"grader.rubric" = ["*.py"]',
+        '"grader.render" = ["templates/*.j2"]', ""])
+
+
+def _instructor_project() -> dict:
+    """The [project] table of the instructor's pyproject.toml, else of the installed metadata."""
+    pyproject = SOURCE.parent / "pyproject.toml"
+    if pyproject.exists():
+        return tomllib.loads(pyproject.read_text())["project"]
+    from importlib.metadata import metadata
+    meta = metadata("rdfia-grader")
+    return {"name": meta["Name"], "version": meta["Version"], "description": meta["Summary"],
+            "requires-python": meta["Requires-Python"], "dependencies": meta.get_all("Requires-Dist") or []}
+
+
+def build(out: Path) -> Path:
+    """Write the student edition's wheel into `out`; return its path."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp)
+        _copy_tree(tree / "grader")
+        (tree / "pyproject.toml").write_text(_pyproject(tree))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                        "--wheel-dir", str(out), str(tree)], check=True)
+    return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"
+
+
+def main(args) -> int:
+    if edition() != "instructor":
+        print("grade release: this is the student edition; releases are built from the instructor's", file=sys.stderr)
+        return 2
+    try:
+        wheel = build(Path(args.out))
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"grade release: the wheel could not be built ({e})", file=sys.stderr)
+        return 2
+    print(f"Student edition: {wheel}\nPublish it where the students' CI installs it from "
+          "(GRADER_WHEEL in examples/student-repository-workflow.yml).")
+    return 0

@@ -1,0 +1,162 @@
+"""The catalogue of known mistakes: what the report says when a student's value matches
+one. The values come from the oracle under the same keys (`grader.oracle`).
+
+A text names the mistake and where to look, never the handout's formula or value.
+"""
+from __future__ import annotations
+
+
+def diagnosed(values: dict, texts: dict) -> dict:
+    """The oracle's known-mistake values with the catalogue's texts: {name: (value, text)}."""
+    return {name: (value, texts[name]) for name, value in values.items()}
+
+FORWARD = {
+    "sigmoid": "Ŷ is sigmoid(Ỹ): its rows do not sum to 1. The output layer is a SoftMax, so that Ŷ is a "
+               "distribution over the classes (1-ab Q5-7).",
+    "no-softmax": "Ŷ equals the logits Ỹ: the SoftMax is missing (1-ab Q7).",
+    "softmax-dim0": "Ŷ is a SoftMax over the batch (dim 0): each COLUMN sums to 1. The SoftMax normalises each "
+                    "sample's row over the classes (dim 1) (1-ab Q7).",
+    "log-softmax": "Ŷ is log SoftMax(Ỹ): the output is the SoftMax itself, not its log (1-ab Q7).",
+    "relu": "Ŷ matches a hidden layer with ReLU: the handout's hidden activation is tanh (1-ab Q3, Q7).",
+    "sigmoid-hidden": "Ŷ matches a hidden layer with sigmoid: the handout's hidden activation is tanh (1-ab Q7).",
+    "no-activation": "Ŷ matches a network WITHOUT hidden activation: the two linear layers then collapse into "
+                     "one (1-ab Q3, Q7).",
+    "no-bias": "Ŷ matches a forward without the biases bh and by (1-ab Q7).",
+    "transposed": "Ŷ is transposed, one sample a column: Ŷ is (B, ny), one sample a row, like X (1-ab Q7).",
+}
+
+HIDDEN = {
+    "relu": "h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7).",
+    "sigmoid": "h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7).",
+    "none": "h equals h̃: the tanh is missing (1-ab Q7).",
+}
+
+LOGITS = {
+    "softmax": "the model's output rows are SoftMax probabilities: the model ends with a Softmax. "
+               "CrossEntropyLoss applies log-SoftMax itself, so the model must output the logits Ỹ "
+               "(Linear, Tanh, Linear, nothing after); with a Softmax inside, SoftMax is applied twice "
+               "(1-ab Q14, handout 2.3).",
+    "log-softmax": "the model ends with LogSoftmax: CrossEntropyLoss expects the logits Ỹ and applies log-SoftMax "
+                   "itself (handout 2.3).",
+    "sigmoid": "the model ends with a Sigmoid: it must output the logits Ỹ (Linear, Tanh, Linear) (handout 2.3).",
+    "relu": "the hidden activation is ReLU: the handout's is tanh, torch.nn.Tanh() (1-ab Q3, Q7).",
+    "sigmoid-hidden": "the hidden activation is a sigmoid: the handout's is tanh, torch.nn.Tanh() (1-ab Q7).",
+    "no-activation": "there is no activation between the two Linear layers: they then collapse into one; add "
+                     "torch.nn.Tanh() (1-ab Q3, Q7).",
+}
+
+
+def loss(batch: int, question: str) -> dict:
+    return {
+        "sum": f"the loss is the SUM over the batch ({batch} × the mean): the handout's loss is the batch mean "
+               f"of the cross-entropy ({question}).",
+        "all-mean": "the loss is averaged over every entry of Y log Ŷ (a plain .mean() divides by B × ny): sum "
+                    f"over the classes, then average over the batch ({question}).",
+        "sign": f"the loss has the wrong sign: the cross-entropy is a positive number ({question}).",
+        "q14-on-yhat": "the loss is Q14's expression applied to Ŷ, the SoftMax output: that applies SoftMax twice. "
+                       "Q14 holds on the logits Ỹ (1-ab Q14).",
+        "mse": "the loss is a squared error: the handout uses the cross-entropy with a SoftMax output (1-ab Q8-9).",
+        "mse-mean": "the loss is a mean squared error: the handout uses the cross-entropy with a SoftMax output "
+                    "(1-ab Q8-9).",
+    }
+
+
+def accuracy(count: float, batch: int) -> dict:
+    return {
+        "count": f"the accuracy is the NUMBER of good predictions ({count:g} of {batch}): it is their rate, the "
+                 "count divided by the batch size.",
+        "error": "the accuracy is the error rate 1 − accuracy: count the predictions whose argmax equals the "
+                 "target's.",
+        "axis0": "the argmax is taken over the batch (dim 0); the predicted class of a sample is the argmax over "
+                 "its row (dim 1).",
+    }
+
+
+def nn_loss(batch: int) -> dict:
+    return {
+        "softmax-then-ce": "the loss is CrossEntropyLoss applied to SoftMax outputs: CrossEntropyLoss takes the "
+                           "logits and applies log-SoftMax itself, so SoftMax is applied twice. Give it Ŷ, the "
+                           "model's logits, as they are (1-ab Q14, handout 2.3).",
+        "sum": f"the loss is the SUM over the batch ({batch} × the mean): CrossEntropyLoss's default "
+               "reduction='mean' gives the batch mean the handout uses.",
+        "nll-on-logits": "the loss is NLLLoss on logits (−ỹ of the right class): NLLLoss expects log-probabilities; "
+                         "use CrossEntropyLoss on the logits (handout 2.3).",
+        "nll-on-probs": "the loss is NLLLoss on SoftMax probabilities: use CrossEntropyLoss on the logits "
+                        "(handout 2.3).",
+        "sign": "the loss has the wrong sign: the cross-entropy is a positive number.",
+    }
+
+
+def gradient(sym: str, question: str, convention: str, other: str, batch: int, shape=None, got_shape=None,
+             rows_shape=None) -> dict:
+    """The mistakes of one gradient of `backward`; `sym` names it (∇Wy...)."""
+    return {
+        "sign": f"{sym} has the right size but the opposite sign: ∇Ỹ, the gradient at the logits, is computed "
+                "the wrong way round (1-ab Q15); with the wrong sign, gradient descent climbs the loss.",
+        "mixed": f"{sym} is the gradient of the {other} while your other gradients are of the {convention} (a "
+                 f"factor B = {batch} apart): divide all four gradients by B, or none of them (1-ab Q15-17).",
+        "transposed": f"{sym} came back transposed, shape {got_shape} instead of {shape}: a gradient has the shape "
+                      f"of its parameter ({question}).",
+        "not-summed": f"{sym} has one row per sample (shape {rows_shape}): the bias gradient was not summed over "
+                      f"the batch ({question}).",
+        "wrong-axis": f"{sym} has shape ({batch},): it was summed over the wrong axis (dim 1, over the units) "
+                      f"instead of over the batch rows, dim 0 ({question}).",
+        "no-tanh-derivative": f"{sym} is missing the tanh derivative: the gradient at h̃ goes through tanh "
+                              "(1-ab Q17).",
+        "htilde-derivative": f"{sym} takes the tanh derivative at the wrong tensor: it is written with the tanh's "
+                             "output H, not its input H̃ (1-ab Q17).",
+        "sigmoid-derivative": f"{sym} uses the sigmoid's derivative; the hidden activation is tanh (1-ab Q17).",
+    }
+
+
+def sgd_step(name: str, grad: str, unchanged: str) -> dict:
+    """The mistakes of a gradient step on parameter `name`; `grad` names its gradient, `unchanged`
+    says how to make the update stick in this part."""
+    return {
+        "uphill": f"{name} moved UP the gradient: gradient descent steps against the gradient (1-ab Q10-11).",
+        "no-eta": f"{name} moved by the whole gradient: the step is scaled by the learning rate (1-ab Q10-11).",
+        "unchanged": f"{name} did not change: {unchanged}",
+        "grad": f"sgd returned the gradient {grad} in place of {name}.",
+    }
+
+
+UPHILL_RUN = "the run climbs the loss: the parameters move along the gradient instead of against it (1-ab Q10-11)."
+
+FORMULA = {
+    "conv_output_size": {
+        "one-side-padding": "padding counted on one side only: a padding p adds p pixels on each side",
+        "no-plus-one": "the +1 is missing: the first position of the kernel counts",
+        "no-floor": "no floor: a kernel that does not fit at the last stride is not applied, so round down",
+        "no-stride": "the stride is ignored: with stride s the kernel moves s pixels at a time",
+        "no-padding": "the padding is ignored",
+    },
+    "conv_params": {
+        "no-bias": "the biases are missing: each filter has one",
+        "bias-per-input": "one bias per input channel: a filter has one bias, whatever its input channels",
+        "kernel-not-squared": "the kernel counted as k weights, not k×k",
+        "no-input-channels": "the input channels are missing: a filter spans all C_in input channels",
+    },
+    "fc_params": {
+        "bias-per-input": "fc bias counted per input: a fully connected layer has one bias per output",
+        "no-bias": "the biases are missing: one per output",
+    },
+    "receptive_field": {
+        "no-strides": "receptive field that ignores strides: after a stride-s layer, each further pixel covers s "
+                      "input pixels",
+        "kernels-added": "the kernels added up",
+        "kernels-multiplied": "the kernels multiplied",
+    },
+}
+
+SAME_CONV = {
+    "one-side-padding": "padding counted on one side only: the padding is added on each side of the image (Q8).",
+    "no-padding": "convolution without padding: it shrinks the image (Q8).",
+}
+
+LAYER_SHAPE = {"hwc": "shapes written (H, W, C): the table is (C, H, W)",
+               "no-padding": "convolution without padding: the handout's convolutions keep the size (Q8)"}
+LAYER_COUNT = {"conv": {"no-bias": "the biases are missing: one per filter"},
+               "fc": {"bias-per-input": "fc bias counted per input: a fully connected layer has one bias per output",
+                      "no-bias": "the biases are missing"}}
+TOTAL = {"no-bias": "the biases are missing: each convolution filter and each fully connected output has one",
+         "bias-per-input": "fc bias counted per input: one bias per output, not per input"}
