@@ -120,11 +120,13 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
         raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
 
+    ignored: list[tuple[str, str]] = []  # (part, source) of the files that a part found first outranks
+
     def take(part: str, chunks: list[Chunk], source: str):
         if part not in sub.parts:
             sub.parts[part], sub.sources[part] = chunks, source
         else:
-            sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
+            ignored.append((part, source))
 
     parts = lab.part_names
     for rel in by_depth(modules):
@@ -146,4 +148,10 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         part = _best_part(next(iter(modules.values())), sub.parts, lab)
         if part:
             take(part, next(iter(modules.values())), path.name)
+    if len(ignored) == 1:
+        (part, source), = ignored
+        sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
+    elif ignored:  # one line, however many: a folder of modules and their notebooks is common
+        sub.notes.append(f"{len(ignored)} files hold a part that another file holds, and are ignored: "
+                         + "; ".join(f"{source} (`{part}`: {sub.sources[part]} is graded)" for part, source in ignored))
     return sub
