@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import pytest
 import torch
 
-from grader import static
+from grader import static, version
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
@@ -180,7 +178,7 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
             skipped=skipped,
             note="" if name in submission.parts else submission.missing_note(name)))
     return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
-                  grader_version=_version(), digest=submission.digest,
+                  grader_version=version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   seconds=round(time.monotonic() - started, 2),
                   flags=[f.as_dict() for f in static.cheat_report(submission)])
@@ -202,11 +200,4 @@ def declared_checks(lab: Lab) -> list[dict]:
 
 def _rubric_args(lab: Lab) -> list[str]:
     return [str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS]
-
-
-def _version() -> str:
-    try:
-        return version("rdfia-grader")
-    except PackageNotFoundError:
-        return "unknown"
 
