@@ -20,6 +20,7 @@ class TestResult:
     message: str = ""            # what was expected, what came back, where
     diagnosis: str | None = None  # the likely mistake, when one is recognised
     question: str | None = None  # the handout question, e.g. "1-ab Q16"
+    same_mistake_as: str | None = None  # an earlier check of the part whose diagnosis named this mistake: counted in both
     output: str = ""             # what the student's code printed during the test
     seconds: float = 0.0         # how long the test took
     artifacts: dict = field(default_factory=dict)  # curves and values for plots

@@ -42,6 +42,7 @@ class GraderPlugin:
         self.fault: GraderFault | None = None
         self.loaded: dict[str, Part] = {}
         self.results: list[TestResult] = []
+        self.causes: dict[str, frozenset] = {}  # check id -> the mistakes its diagnosis named
 
     # -- fixtures --------------------------------------------------------------
     @pytest.fixture(scope="session")
@@ -116,7 +117,16 @@ class GraderPlugin:
         elif report.failed:
             result.score = 0.0
             result.status, result.message, result.diagnosis = _explain(call.excinfo.value)
+            result.same_mistake_as = self._charged_before(result, call.excinfo.value)
         return result
+
+    def _charged_before(self, result: TestResult, exc: BaseException) -> str | None:
+        """The first earlier failed check of `result`'s part whose diagnosis named one of the
+        mistakes (`Mistake.causes`) that this one names."""
+        causes = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
+        self.causes[result.id] = causes
+        return next((r.id for r in self.results if r.part == result.part and causes & self.causes.get(r.id, set())),
+                    None)
 
     def pytest_sessionfinish(self):
         self.sandbox.close()
@@ -132,7 +142,7 @@ def _part_of(item) -> str:
 def _explain(exc: BaseException) -> tuple[str, str, str | None]:
     """(status, message, diagnosis) of a failed test."""
     if isinstance(exc, CheckFailed):
-        return "failed", exc.message, exc.diagnosis
+        return "failed", exc.message, None if exc.diagnosis is None else str(exc.diagnosis)
     if isinstance(exc, (PartNotFound, NameMissing)):
         return "failed", str(exc), None
     if isinstance(exc, NotImplementedYet):

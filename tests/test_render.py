@@ -15,6 +15,9 @@ from grader.render import gradescope, html, junit, plots, terminal
 from grader.render import json as json_render
 from grader.labs.rdfia import LAB
 from grader.results import PartResult, Report, TestResult
+from grader.runner import grade
+from grader.sandbox import Limits
+from grader.submission import open_submission
 
 
 @pytest.fixture
@@ -204,13 +207,20 @@ def test_extreme_but_valid_values_still_plot():
     assert plots.gradient_heatmap({"name": "∇W", "expected": big, "received": big}) is not None
 
 
-def test_grading_records_the_artifacts_the_plots_need(grade_path, make_submission):
+@pytest.fixture(scope="module")
+def no_tanh_derivative(tmp_path_factory) -> Report:
+    """tp1_manual graded with a backward that forgets the tanh derivative."""
+    folder = tmp_path_factory.mktemp("no_tanh_derivative")
+    (folder / "tp1_manual.py").write_text(mutate(
+        "tp1_manual", 'grad_htilde = torch.mm(grad_ytilde, params["Wy"]) * (1 - outputs["h"] ** 2)',
+        'grad_htilde = torch.mm(grad_ytilde, params["Wy"])'))
+    return grade(open_submission(folder), limits=Limits(call_seconds=60.0), parts=("tp1_manual",))
+
+
+def test_grading_records_the_artifacts_the_plots_need(no_tanh_derivative):
     """A backward without the tanh derivative: the two hidden-layer gradients fail with
     both values kept, and the training run fails with its curves and its boundary."""
-    folder = make_submission({"tp1_manual.py": mutate(
-        "tp1_manual", 'grad_htilde = torch.mm(grad_ytilde, params["Wy"]) * (1 - outputs["h"] ** 2)',
-        'grad_htilde = torch.mm(grad_ytilde, params["Wy"])')})
-    tests = {t.id: t for t in grade_path(folder, ("tp1_manual",)).tests}
+    tests = {t.id: t for t in no_tanh_derivative.tests}
     wh = tests["tp1_manual::backward::grad_Wh"]
     assert wh.status == "failed" and set(wh.artifacts["gradient"]) == {"name", "expected", "received"}
     assert len(wh.artifacts["gradient"]["expected"]) == 10 and len(wh.artifacts["gradient"]["expected"][0]) == 2
@@ -223,6 +233,21 @@ def test_grading_records_the_artifacts_the_plots_need(grade_path, make_submissio
     assert len(b["axis"]) == 40 and len(b["prob"]) == 40 and len(b["points"]) == len(b["labels"]) == 200
     assert [p.kind for p in plots.for_test(run)] == ["curves", "boundary"]
     assert [p.kind for p in plots.for_test(wh)] == ["gradient"]
+
+
+def test_one_mistake_failing_two_checks_is_said_in_each_report(no_tanh_derivative):
+    """∇Wh and ∇bh both miss the tanh derivative: one mistake, charged in both checks; the
+    second says so, in the JSON, the HTML and the terminal."""
+    wh, bh = "tp1_manual::backward::grad_Wh", "tp1_manual::backward::grad_bh"
+    tests = {t["id"]: t for t in json.loads(json_render.render(no_tanh_derivative))["tests"]}
+    assert tests[bh]["same_mistake_as"] == wh and tests[bh]["score"] == 0
+    assert tests[wh]["same_mistake_as"] is None and tests[wh]["status"] == "failed"
+    assert tests["tp1_manual::training::curves"]["same_mistake_as"] is None  # its diagnosis names no mistake
+    page = html.render(no_tanh_derivative)
+    assert page.count("counted here too") == 1
+    assert f'The same mistake as <a href="#{wh}"><code>{wh}</code></a>, counted here too.' in page
+    assert f'id="{wh}"' in page
+    assert f"the same mistake as {wh}, counted here too" in "\n".join(terminal.lines(no_tanh_derivative))
 
 
 @pytest.mark.parametrize("shape", [(10, 2), (2, 10), (1, 10), (10, 1)])

@@ -183,6 +183,26 @@ def test_mistakes_are_named(graded, round_name):
     assert not problems, "\n".join(problems)
 
 
+# Checks that charge a mistake an earlier check of the part already named: {round: {check: earlier check}}.
+COUNTED_AGAIN = {
+    "round_c": {"tp1_manual::backward::grad_bh": "tp1_manual::backward::grad_Wh"},
+    "round_d": {**{f"tp1_manual::backward::grad_{k}": "tp1_manual::backward::grad_Wy" for k in ("by", "Wh", "bh")},
+                "tp1_manual::training::curves": "tp1_manual::backward::grad_Wy",
+                "tp1_autograd::training::curves": "tp1_autograd::sgd::reset_grads",
+                "tp1_nn::training::curves": "tp1_nn::sgd::reset_grads"},
+    "round_b": {"tp1_manual::forward::outputs": "tp1_manual::forward::yhat",
+                "tp1_optim::training::curves": "tp1_optim::init_model::lr_is_eta"},
+    "round_a": {"tp1_optim::training::curves": "tp1_optim::init_model::plain_sgd"},
+}
+
+
+@pytest.mark.parametrize("round_name", sorted(COUNTED_AGAIN))
+def test_one_mistake_counted_again_is_said(graded, round_name):
+    """Exactly the checks whose diagnosis repeats an earlier check's mistake name that check."""
+    noted = {tid: t.same_mistake_as for tid, t in graded(round_name).items() if t.same_mistake_as}
+    assert noted == COUNTED_AGAIN[round_name]
+
+
 def test_reference_full_marks():
     report = run(REFERENCE)
     assert {p.part for p in report.parts if p.found} >= set(TP1)

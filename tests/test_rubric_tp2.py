@@ -45,6 +45,11 @@ def expect(report, check_id: str, *words: str):
     assert all(w.lower() in text for w in words), f"{check_id}: diagnosis {test.diagnosis!r} ({test.message})"
 
 
+def noted(report) -> dict:
+    """{check: the earlier check whose mistake it counts again}."""
+    return {t.id: t.same_mistake_as for t in report.tests if t.same_mistake_as}
+
+
 def passed(report, *check_ids: str):
     tests = by_id(report)
     for check_id in check_ids:
@@ -183,6 +188,7 @@ def test_mistakes_padding_dropout_at_test_zero_grad_global_mean_gamma(make_submi
     expect(report, "tp2_cnn::normalise::mean_std", "global instead of per-channel")
     expect(report, "tp2_cnn::scheduler::exponential", "wrong gamma", "0.9")
     assert by_id(report)["tp2_cnn::convnet::layers"].question == "1-cd Q8-10"
+    assert noted(report) == {"tp2_cnn::epoch::train_results": "tp2_cnn::epoch::train_steps"}
     passed(report, "tp2_cnn::convnet::param_count", "tp2_cnn::improved::dropout", "tp2_cnn::epoch::eval_mode",
            "tp2_cnn::epoch::eval_no_update", "tp2_cnn::epoch::eval_results", "tp2_cnn::transforms::flip",
            "tp2_cnn::transforms::test_centre")
@@ -202,6 +208,8 @@ def test_mistakes_relu_dropout_eval_mode_flip(make_submission, grade_path):
     expect(report, "tp2_cnn::epoch::eval_mode", "eval mode not set")
     expect(report, "tp2_cnn::epoch::eval_no_update", "eval mode not set")
     expect(report, "tp2_cnn::transforms::flip", "no flip")
+    assert noted(report) == {"tp2_cnn::epoch::eval_no_update": "tp2_cnn::epoch::eval_mode",
+                             "tp2_cnn::epoch::eval_results": "tp2_cnn::epoch::eval_mode"}
     passed(report, "tp2_cnn::convnet::layers", "tp2_cnn::convnet::param_count", "tp2_cnn::improved::eval_mode",
            "tp2_cnn::epoch::train_mode", "tp2_cnn::epoch::train_steps", "tp2_cnn::epoch::train_results",
            "tp2_cnn::transforms::random_crop", "tp2_cnn::transforms::normalise")

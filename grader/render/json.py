@@ -15,7 +15,7 @@ def as_dict(report: Report) -> dict:
                    "max_score": report.part_score(p.part)[1]} for p in report.parts],
         "tests": [{"id": t.id, "part": t.part, "name": t.name, "status": t.status,
                    "score": t.score, "max_score": t.max_score, "message": t.message,
-                   "diagnosis": t.diagnosis} for t in report.tests],
+                   "diagnosis": t.diagnosis, "same_mistake_as": t.same_mistake_as} for t in report.tests],
         "flags": report.flags,  # the cheat report, for the instructor; costs no points
     }
     if report.error:  # not graded at all: say why, beside the score 0

@@ -34,6 +34,8 @@ def lines(report: Report) -> list[str]:
         out += [f"      {line}" for line in t.message.splitlines()]
         if t.diagnosis:
             out.append(f"      likely mistake: {t.diagnosis}")
+        if t.same_mistake_as:
+            out.append(f"      the same mistake as {t.same_mistake_as}, counted here too")
     return out
 
 
@@ -85,3 +87,5 @@ def _render_rich(report: Report, stream) -> None:
             console.print(f"      {escape(line)}")
         if t.diagnosis:
             console.print(f"      [yellow]likely mistake:[/] {escape(t.diagnosis)}")
+        if t.same_mistake_as:
+            console.print(f"      [yellow]the same mistake as[/] {escape(t.same_mistake_as)}, counted here too")

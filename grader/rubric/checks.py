@@ -30,6 +30,18 @@ def check(id: str, points: float, question: str | None = None, hidden: bool = Fa
     return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden)
 
 
+class Mistake(str):
+    """A diagnosis text that names coding mistakes which more than one check of a part
+    charges (a sign error in ∇Ỹ fails all four gradients): `causes` are their ids. The
+    report notes, at each failed check after the first that names one of them, that the
+    mistake is counted again there."""
+
+    def __new__(cls, text: str, *causes: str):
+        mistake = super().__new__(cls, text)
+        mistake.causes = frozenset(causes)
+        return mistake
+
+
 class CheckFailed(AssertionError):
     def __init__(self, message: str, diagnosis: str | None = None):
         super().__init__(message)

@@ -2,8 +2,32 @@
 one. The values come from the oracle under the same keys (`grader.oracle`).
 
 A text names the mistake and where to look, never the handout's formula or value.
+
+One coding mistake can fail several checks of a part (a sign error in ∇Ỹ fails the four
+gradients and the training run). The texts that name such a mistake are `Mistake`s with
+the ids below: the report says, at each check after the first, that it counts the same
+mistake again. The points stay as the course set them.
 """
 from __future__ import annotations
+
+from grader.rubric.checks import Mistake
+
+# The coding mistakes that more than one check of a part charges.
+GRADIENT_SIGN = "gradient-sign"            # ∇Ỹ the wrong way round: every gradient
+NO_TANH_DERIVATIVE = "no-tanh-derivative"  # ∇H̃ without tanh': ∇Wh and ∇bh
+HTILDE_DERIVATIVE = "htilde-derivative"
+SIGMOID_DERIVATIVE = "sigmoid-derivative"
+HIDDEN_RELU = "hidden-relu"                # the hidden activation: Ŷ and outputs["h"]
+HIDDEN_SIGMOID = "hidden-sigmoid"
+NO_HIDDEN_ACTIVATION = "no-hidden-activation"
+UPHILL_STEP = "uphill-step"                # sgd's update and the training run
+NOT_RESET = "gradients-not-reset"          # sgd's reset and the training run
+OPTIMIZER_LR = "optimizer-lr"              # init_model's optimizer and the training run
+OPTIMIZER_MOMENTUM = "optimizer-momentum"
+ZERO_GRAD = "zero-grad-missing"            # tp2's epoch: its steps and its results
+TRAIN_MODE = "train-mode-missing"          # tp2's epoch: its mode and its results
+EVAL_MODE = "eval-mode-missing"            # tp2's evaluation epoch: its mode, batch norm's statistics, its results
+NOT_NORMALISED = "not-normalised"          # tp2's loaders: the mean and std, the transforms
 
 
 def diagnosed(values: dict, texts: dict) -> dict:
@@ -17,18 +41,20 @@ FORWARD = {
     "softmax-dim0": "Ŷ is a SoftMax over the batch (dim 0): each COLUMN sums to 1. The SoftMax normalises each "
                     "sample's row over the classes (dim 1) (1-ab Q7).",
     "log-softmax": "Ŷ is log SoftMax(Ỹ): the output is the SoftMax itself, not its log (1-ab Q7).",
-    "relu": "Ŷ matches a hidden layer with ReLU: the handout's hidden activation is tanh (1-ab Q3, Q7).",
-    "sigmoid-hidden": "Ŷ matches a hidden layer with sigmoid: the handout's hidden activation is tanh (1-ab Q7).",
-    "no-activation": "Ŷ matches a network WITHOUT hidden activation: the two linear layers then collapse into "
-                     "one (1-ab Q3, Q7).",
+    "relu": Mistake("Ŷ matches a hidden layer with ReLU: the handout's hidden activation is tanh (1-ab Q3, Q7).",
+                    HIDDEN_RELU),
+    "sigmoid-hidden": Mistake("Ŷ matches a hidden layer with sigmoid: the handout's hidden activation is tanh "
+                              "(1-ab Q7).", HIDDEN_SIGMOID),
+    "no-activation": Mistake("Ŷ matches a network WITHOUT hidden activation: the two linear layers then collapse "
+                             "into one (1-ab Q3, Q7).", NO_HIDDEN_ACTIVATION),
     "no-bias": "Ŷ matches a forward without the biases bh and by (1-ab Q7).",
     "transposed": "Ŷ is transposed, one sample a column: Ŷ is (B, ny), one sample a row, like X (1-ab Q7).",
 }
 
 HIDDEN = {
-    "relu": "h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7).",
-    "sigmoid": "h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7).",
-    "none": "h equals h̃: the tanh is missing (1-ab Q7).",
+    "relu": Mistake("h is ReLU(h̃); the handout's hidden activation is tanh (1-ab Q7).", HIDDEN_RELU),
+    "sigmoid": Mistake("h is sigmoid(h̃); the handout's hidden activation is tanh (1-ab Q7).", HIDDEN_SIGMOID),
+    "none": Mistake("h equals h̃: the tanh is missing (1-ab Q7).", NO_HIDDEN_ACTIVATION),
 }
 
 LOGITS = {
@@ -91,8 +117,9 @@ def gradient(sym: str, question: str, convention: str, other: str, batch: int, s
              rows_shape=None) -> dict:
     """The mistakes of one gradient of `backward`; `sym` names it (∇Wy...)."""
     return {
-        "sign": f"{sym} has the right size but the opposite sign: ∇Ỹ, the gradient at the logits, is computed "
-                "the wrong way round (1-ab Q15); with the wrong sign, gradient descent climbs the loss.",
+        "sign": Mistake(f"{sym} has the right size but the opposite sign: ∇Ỹ, the gradient at the logits, is "
+                        "computed the wrong way round (1-ab Q15); with the wrong sign, gradient descent climbs the "
+                        "loss.", GRADIENT_SIGN),
         "mixed": f"{sym} is the gradient of the {other} while your other gradients are of the {convention} (a "
                  f"factor B = {batch} apart): divide all four gradients by B, or none of them (1-ab Q15-17).",
         "transposed": f"{sym} came back transposed, shape {got_shape} instead of {shape}: a gradient has the shape "
@@ -101,11 +128,12 @@ def gradient(sym: str, question: str, convention: str, other: str, batch: int, s
                       f"the batch ({question}).",
         "wrong-axis": f"{sym} has shape ({batch},): it was summed over the wrong axis (dim 1, over the units) "
                       f"instead of over the batch rows, dim 0 ({question}).",
-        "no-tanh-derivative": f"{sym} is missing the tanh derivative: the gradient at h̃ goes through tanh "
-                              "(1-ab Q17).",
-        "htilde-derivative": f"{sym} takes the tanh derivative at the wrong tensor: it is written with the tanh's "
-                             "output H, not its input H̃ (1-ab Q17).",
-        "sigmoid-derivative": f"{sym} uses the sigmoid's derivative; the hidden activation is tanh (1-ab Q17).",
+        "no-tanh-derivative": Mistake(f"{sym} is missing the tanh derivative: the gradient at h̃ goes through "
+                                      "tanh (1-ab Q17).", NO_TANH_DERIVATIVE),
+        "htilde-derivative": Mistake(f"{sym} takes the tanh derivative at the wrong tensor: it is written with the "
+                                     "tanh's output H, not its input H̃ (1-ab Q17).", HTILDE_DERIVATIVE),
+        "sigmoid-derivative": Mistake(f"{sym} uses the sigmoid's derivative; the hidden activation is tanh "
+                                      "(1-ab Q17).", SIGMOID_DERIVATIVE),
     }
 
 
@@ -113,14 +141,16 @@ def sgd_step(name: str, grad: str, unchanged: str) -> dict:
     """The mistakes of a gradient step on parameter `name`; `grad` names its gradient, `unchanged`
     says how to make the update stick in this part."""
     return {
-        "uphill": f"{name} moved UP the gradient: gradient descent steps against the gradient (1-ab Q10-11).",
+        "uphill": Mistake(f"{name} moved UP the gradient: gradient descent steps against the gradient "
+                          "(1-ab Q10-11).", UPHILL_STEP),
         "no-eta": f"{name} moved by the whole gradient: the step is scaled by the learning rate (1-ab Q10-11).",
         "unchanged": f"{name} did not change: {unchanged}",
         "grad": f"sgd returned the gradient {grad} in place of {name}.",
     }
 
 
-UPHILL_RUN = "the run climbs the loss: the parameters move along the gradient instead of against it (1-ab Q10-11)."
+UPHILL_RUN = Mistake("the run climbs the loss: the parameters move along the gradient instead of against it "
+                     "(1-ab Q10-11).", UPHILL_STEP, GRADIENT_SIGN)
 
 FORMULA = {
     "conv_output_size": {

@@ -9,7 +9,7 @@ import torch
 
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
-from grader.rubric.checks import check, expect_close, fail, pair
+from grader.rubric.checks import Mistake, check, expect_close, fail, pair
 from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
                                       training_setup, unit_inputs)
 
@@ -159,13 +159,14 @@ def test_sgd_reset(student):
         grad = a["grad"] if a["same"] or a["is_leaf"] else None
         if a["same"] and grad is not None and not torch.all(grad == 0):
             fail(f"after sgd, params[{k!r}].grad still holds the gradient.",
-                 "the gradients are not reset: autograd ADDS each L.backward() to .grad, so the next steps use "
-                 "the sum of all past gradients. After the update, call p.grad.zero_() (or set p.grad = None) "
-                 "(handout 2.2).")
+                 Mistake("the gradients are not reset: autograd ADDS each L.backward() to .grad, so the next steps "
+                         "use the sum of all past gradients. After the update, call p.grad.zero_() (or set "
+                         "p.grad = None) (handout 2.2).", mistakes.NOT_RESET))
         if not a["same"] and a["original_grad"] is not None and not torch.all(a["original_grad"] == 0) \
                 and a["is_leaf"] and a["requires_grad"] and grad is not None and not torch.all(grad == 0):
             fail(f"after sgd, params[{k!r}].grad still holds a gradient.",
-                 "the gradients are not reset: call p.grad.zero_() (or set p.grad = None) after the update (handout 2.2).")
+                 Mistake("the gradients are not reset: call p.grad.zero_() (or set p.grad = None) after the update "
+                         "(handout 2.2).", mistakes.NOT_RESET))
 
 
 @check("tp1_autograd::sgd::leaves", points=1, question="1-ab 2.2")
@@ -198,8 +199,9 @@ def test_training(student, record):
                                            setup.perms, ETA, BATCH), "the training curves")
     tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your functions", {
         "accumulate": (lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
-                       "the run matches the reference with gradients that are never reset: each L.backward() adds "
-                       "to .grad, so reset it in sgd (p.grad.zero_() or p.grad = None) (handout 2.2)."),
+                       Mistake("the run matches the reference with gradients that are never reset: each "
+                               "L.backward() adds to .grad, so reset it in sgd (p.grad.zero_() or p.grad = None) "
+                               "(handout 2.2).", mistakes.NOT_RESET)),
         "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: the loss is the batch mean "
                 "(1-ab Q8-9)."),

@@ -11,7 +11,7 @@ import torch
 
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_runs
-from grader.rubric.checks import check, expect_close, fail
+from grader.rubric.checks import Mistake, check, expect_close, fail
 from grader.rubric.tp1_inputs import BATCH, ETA, KEYS, NN_SIZES, SGD_ETA, training_setup, unit_inputs
 
 
@@ -75,8 +75,9 @@ def test_sgd_reset(student):
         g = result["grads"][k]
         if g is not None and not torch.all(g == 0):
             fail(f"after sgd, the gradient of the model's {k} is still there.",
-                 "the gradients are not reset (missing zero_grad): each L.backward() ADDS to .grad, so the next "
-                 "steps use the sum of all past gradients. Call model.zero_grad() after the update (handout 2.3).")
+                 Mistake("the gradients are not reset (missing zero_grad): each L.backward() ADDS to .grad, so the "
+                         "next steps use the sum of all past gradients. Call model.zero_grad() after the update "
+                         "(handout 2.3).", mistakes.NOT_RESET))
 
 
 @check("tp1_nn::training::curves", points=3, question="1-ab 2.3")
@@ -88,8 +89,9 @@ def test_training(student, record):
                              "the training curves")
     tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your model and functions", {
         "accumulate": (lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
-                       "the run matches the reference with gradients that are never reset (missing zero_grad): "
-                       "call model.zero_grad() in sgd after the update (handout 2.3)."),
+                       Mistake("the run matches the reference with gradients that are never reset (missing "
+                               "zero_grad): call model.zero_grad() in sgd after the update (handout 2.3).",
+                               mistakes.NOT_RESET)),
         "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
                 "mean reduction is the handout's."),

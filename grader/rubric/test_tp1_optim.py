@@ -7,8 +7,8 @@ uses the grader's loop (`zero_grad`, forward, `loss_accuracy`, `backward`, `step
 from __future__ import annotations
 
 from grader.expected import ask_optional
-from grader.rubric import tp1_checks, tp1_runs
-from grader.rubric.checks import CheckFailed, check, fail
+from grader.rubric import mistakes, tp1_checks, tp1_runs
+from grader.rubric.checks import CheckFailed, Mistake, check, fail
 from grader.rubric.tp1_inputs import BATCH, ETA, NN_SIZES, training_setup
 from grader.sandbox import StudentFault
 
@@ -73,8 +73,8 @@ def test_lr(student):
             same = sorted({g.get("lr") for g in fixed["groups"]}, key=str) == lrs
             fail(f"init_model(2, 10, 2, eta={eta}) made an optimizer with lr = {', '.join(map(str, lrs))}; "
                  f"it should be lr = eta = {eta}.",
-                 f"the learning rate is fixed at {lrs[0]} whatever eta is: pass lr=eta "
-                 "(handout 2.4, 1-ab Q11)." if same and len(lrs) == 1 else None)
+                 Mistake(f"the learning rate is fixed at {lrs[0]} whatever eta is: pass lr=eta "
+                         "(handout 2.4, 1-ab Q11).", mistakes.OPTIMIZER_LR) if same and len(lrs) == 1 else None)
 
 
 @check("tp1_optim::init_model::plain_sgd", points=1, question="1-ab 2.4")
@@ -84,8 +84,8 @@ def test_plain(student):
     for g in info["groups"]:
         if g.get("momentum"):
             fail(f"the optimizer has momentum = {g['momentum']:g}.",
-                 "momentum, which the handout does not ask for here: torch.optim.SGD(model.parameters(), lr=eta) "
-                 "is plain gradient descent (handout 2.4).")
+                 Mistake("momentum, which the handout does not ask for here: torch.optim.SGD(model.parameters(), "
+                         "lr=eta) is plain gradient descent (handout 2.4).", mistakes.OPTIMIZER_MOMENTUM))
         if g.get("weight_decay"):
             fail(f"the optimizer has weight_decay = {g['weight_decay']:g}.",
                  "weight decay (L2 regularisation), which the handout does not ask for here: "
@@ -121,13 +121,17 @@ def test_training(student, record):
     settings = groups[0] if groups else {}
     lr, momentum = float(settings.get("lr", ETA)), float(settings.get("momentum") or 0.0)
     differ = lr != ETA or momentum != 0.0
+    settings_mistakes = [m for m, wrong in ((mistakes.OPTIMIZER_LR, lr != ETA),
+                                            (mistakes.OPTIMIZER_MOMENTUM, momentum != 0.0)) if wrong]
     # The student edition holds no run at the student's own settings: it says only that they differ.
     theirs = ask_optional("tp1.curves", student.seed, 1.0, False, lr, momentum) if differ else None
     tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your model, loss and optimizer", {
-        "optimizer": (theirs, "the run matches the reference with your optimizer's settings (its lr or momentum): "
-                              "the handout's optimizer is torch.optim.SGD(model.parameters(), lr=eta) (handout 2.4)."),
+        "optimizer": (theirs, Mistake("the run matches the reference with your optimizer's settings (its lr or "
+                                      "momentum): the handout's optimizer is torch.optim.SGD(model.parameters(), "
+                                      "lr=eta) (handout 2.4).", *settings_mistakes)),
         "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
                 "mean reduction is the handout's."),
-    }, fallback=f"your optimizer's settings (lr = {lr:g}, momentum = {momentum:g}) are not the handout's "
-                "torch.optim.SGD(model.parameters(), lr=eta), which changes the run (handout 2.4)." if differ else None)
+    }, fallback=Mistake(f"your optimizer's settings (lr = {lr:g}, momentum = {momentum:g}) are not the handout's "
+                        "torch.optim.SGD(model.parameters(), lr=eta), which changes the run (handout 2.4).",
+                        *settings_mistakes) if differ else None)

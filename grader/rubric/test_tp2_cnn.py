@@ -14,7 +14,9 @@ from grader import edition
 from grader.data.cifar import make_synthetic
 from grader.worker.artifacts import BEFORE_TRAINING, CURVES
 from grader.expected import ask, instructor_only, matches
-from grader.rubric.checks import CheckFailed, as_number, check, expect_accuracy, expect_close, expect_shape, fail
+from grader.rubric import mistakes
+from grader.rubric.checks import (CheckFailed, Mistake, as_number, check, expect_accuracy, expect_close,
+                                   expect_shape, fail)
 from grader.rubric.cnn_common import (baseline, cifar_image, describe_student,
                                       fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
                                       param_layers, tiny_state, values)
@@ -289,10 +291,12 @@ def _run_epoch(student, seed, train: bool):
 def _cause(got, train: bool) -> str | None:
     """A mistake the epoch's watched calls already show, which makes its results differ."""
     if train and got["accumulated"]:
-        return "zero_grad missing: gradients accumulate from batch to batch, so the steps differ."
+        return Mistake("zero_grad missing: gradients accumulate from batch to batch, so the steps differ.",
+                       mistakes.ZERO_GRAD)
     if any(mode != train for mode in got["forward_modes"]):
-        return ("model.train() not called: the training epoch ran in eval mode (Q14)." if train else
-                "eval mode not set: batch norm used the test batches' statistics (Q14).")
+        return (Mistake("model.train() not called: the training epoch ran in eval mode (Q14).", mistakes.TRAIN_MODE)
+                if train else
+                Mistake("eval mode not set: batch norm used the test batches' statistics (Q14).", mistakes.EVAL_MODE))
     return None
 
 
@@ -335,8 +339,8 @@ def test_epoch_train_mode(student, seed):
     if not all(modes):
         fail("epoch with an optimizer ran the model in eval mode (the model came in eval mode, as after "
              "an evaluation epoch).",
-             "model.train() not called in the training epoch: after the first evaluation the model "
-             "stays in eval mode, so batch norm and dropout never train (Q14).")
+             Mistake("model.train() not called in the training epoch: after the first evaluation the model "
+                     "stays in eval mode, so batch norm and dropout never train (Q14).", mistakes.TRAIN_MODE))
 
 
 @check("tp2_cnn::epoch::train_steps", points=3, question="1-cd Q13-14")
@@ -353,8 +357,9 @@ def test_epoch_train_steps(student, seed):
     if got["accumulated"]:
         fail(f"at {got['accumulated']} of {n} steps the gradient was the sum of this batch's and earlier "
              "batches' gradients.",
-             "zero_grad missing: gradients accumulate from batch to batch unless "
-             "optimizer.zero_grad() (or model.zero_grad()) resets them before each backward.")
+             Mistake("zero_grad missing: gradients accumulate from batch to batch unless "
+                     "optimizer.zero_grad() (or model.zero_grad()) resets them before each backward.",
+                     mistakes.ZERO_GRAD))
     if not got["changed_params"]:
         fail("epoch with an optimizer left every parameter unchanged.")
 
@@ -375,8 +380,8 @@ def test_epoch_eval_mode(student, seed):
         fail("epoch without an optimizer never ran the model's forward.")
     if any(modes):
         fail("epoch without an optimizer ran the model in train mode.",
-             "eval mode not set: without model.eval() the evaluation uses dropout and the batch's "
-             "statistics in batch norm, and updates its running averages (Q14).")
+             Mistake("eval mode not set: without model.eval() the evaluation uses dropout and the batch's "
+                     "statistics in batch norm, and updates its running averages (Q14).", mistakes.EVAL_MODE))
 
 
 @check("tp2_cnn::epoch::eval_no_update", points=2, question="1-cd Q14")
@@ -392,8 +397,8 @@ def test_epoch_eval_no_update(student, seed):
              "a step in the evaluation epoch: the test set must never train the model.")
     if got["changed_buffers"]:
         fail(f"epoch without an optimizer changed batch norm's {', '.join(sorted(got['changed_buffers']))}.",
-             "eval mode not set: in train mode batch norm updates its running statistics with the "
-             "test batches (Q14)." if any(got["forward_modes"]) else None)
+             Mistake("eval mode not set: in train mode batch norm updates its running statistics with the "
+                     "test batches (Q14).", mistakes.EVAL_MODE) if any(got["forward_modes"]) else None)
 
 
 @check("tp2_cnn::epoch::eval_results", points=2, question="1-cd Q13")
@@ -463,7 +468,8 @@ def _expect_loader_mean_std(student, seed):
 
 MEAN, STD = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
 N_TRAIN_DRAWS = 200
-NOT_NORMALISED = "not normalised: the output should be (x − mean) / std, channel by channel (Q19-21)."
+NOT_NORMALISED = Mistake("not normalised: the output should be (x − mean) / std, channel by channel (Q19-21).",
+                         mistakes.NOT_NORMALISED)
 
 
 def _image(seed):
