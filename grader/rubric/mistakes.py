@@ -72,13 +72,14 @@ LOGITS = {
 }
 
 
-def loss(batch: int, question: str) -> dict:
+def loss(batch: int) -> dict:
+    """The mistakes of the loss that loss_accuracy computes from Ŷ (tp1_manual, tp1_autograd)."""
     return {
         "sum": f"the loss is the SUM over the batch ({batch} × the mean): the handout's loss is the batch mean "
-               f"of the cross-entropy ({question}).",
+               "of the cross-entropy (1-ab Q8-9).",
         "all-mean": "the loss is averaged over every entry of Y log Ŷ (a plain .mean() divides by B × ny): sum "
-                    f"over the classes, then average over the batch ({question}).",
-        "sign": f"the loss has the wrong sign: the cross-entropy is a positive number ({question}).",
+                    "over the classes, then average over the batch (1-ab Q8-9).",
+        "sign": "the loss has the wrong sign: the cross-entropy is a positive number (1-ab Q8-9).",
         "q14-on-yhat": "the loss is Q14's expression applied to Ŷ, the SoftMax output: that applies SoftMax twice. "
                        "Q14 holds on the logits Ỹ (1-ab Q14).",
         "mse": "the loss is a squared error: the handout uses the cross-entropy with a SoftMax output (1-ab Q8-9).",
@@ -88,6 +89,7 @@ def loss(batch: int, question: str) -> dict:
 
 
 def accuracy(count: float, batch: int) -> dict:
+    """The mistakes of loss_accuracy's accuracy, `count` the good predictions of a `batch`."""
     return {
         "count": f"the accuracy is the NUMBER of good predictions ({count:g} of {batch}): it is their rate, the "
                  "count divided by the batch size.",
@@ -99,6 +101,7 @@ def accuracy(count: float, batch: int) -> dict:
 
 
 def nn_loss(batch: int) -> dict:
+    """The mistakes of a torch.nn loss on the logits (tp1_nn, tp1_optim)."""
     return {
         "softmax-then-ce": "the loss is CrossEntropyLoss applied to SoftMax outputs: CrossEntropyLoss takes the "
                            "logits and applies log-SoftMax itself, so SoftMax is applied twice. Give it Ŷ, the "

@@ -300,9 +300,12 @@ def _cause(got, train: bool) -> str | None:
     return None
 
 
-def _expect_results(got, expected, what, train: bool):
+def _expect_results(student, seed, train: bool):
+    """The epoch's (top1, top5, loss) are the reference's; where not, a mistake its watched calls show."""
+    got = _run_epoch(student, seed, train)
+    what = "epoch(data, model, criterion, optimizer)" if train else "epoch(data, model, criterion)"
     try:
-        _compare_results(got, expected, what)
+        _compare_results(got, ask("tp2.epoch", seed, train), what)
     except CheckFailed as e:
         raise CheckFailed(e.message, e.diagnosis or _cause(got, train)) from None
 
@@ -329,18 +332,31 @@ def _compare_results(got, expected, what):
         expect_accuracy(v, exp / 100, f"{what}: {name} accuracy", atol=5e-4)
 
 
+# What a wrong mode says, by epoch (True: with an optimizer): (the failure, its diagnosis).
+WRONG_MODE = {
+    True: ("epoch with an optimizer ran the model in eval mode (the model came in eval mode, as after an "
+           "evaluation epoch).",
+           Mistake("model.train() not called in the training epoch: after the first evaluation the model stays in "
+                   "eval mode, so batch norm and dropout never train (Q14).", mistakes.TRAIN_MODE)),
+    False: ("epoch without an optimizer ran the model in train mode.",
+            Mistake("eval mode not set: without model.eval() the evaluation uses dropout and the batch's "
+                    "statistics in batch norm, and updates its running averages (Q14).", mistakes.EVAL_MODE)),
+}
+
+
+def _expect_mode(student, seed, train: bool):
+    """The epoch (with an optimizer when `train`) runs every forward in train mode, or every one in eval mode."""
+    modes = _run_epoch(student, seed, train)["forward_modes"]
+    if not modes:
+        fail(f"epoch {'with' if train else 'without'} an optimizer never ran the model's forward.")
+    if any(mode != train for mode in modes):
+        fail(*WRONG_MODE[train])
+
+
 @check("tp2_cnn::epoch::train_mode", points=2, question="1-cd Q14")
 def test_epoch_train_mode(student, seed):
     """With an optimizer, epoch puts the model in train mode (model.train())."""
-    got = _run_epoch(student, seed, True)
-    modes = got["forward_modes"]
-    if not modes:
-        fail("epoch with an optimizer never ran the model's forward.")
-    if not all(modes):
-        fail("epoch with an optimizer ran the model in eval mode (the model came in eval mode, as after "
-             "an evaluation epoch).",
-             Mistake("model.train() not called in the training epoch: after the first evaluation the model "
-                     "stays in eval mode, so batch norm and dropout never train (Q14).", mistakes.TRAIN_MODE))
+    _expect_mode(student, seed, True)
 
 
 @check("tp2_cnn::epoch::train_steps", points=3, question="1-cd Q13-14")
@@ -367,21 +383,13 @@ def test_epoch_train_steps(student, seed):
 @check("tp2_cnn::epoch::train_results", points=2, question="1-cd Q13")
 def test_epoch_train_results(student, seed):
     """With an optimizer, epoch returns the average top-1, top-5 and loss over the batches."""
-    got = _run_epoch(student, seed, True)
-    _expect_results(got, ask("tp2.epoch", seed, True), "epoch(data, model, criterion, optimizer)", True)
+    _expect_results(student, seed, True)
 
 
 @check("tp2_cnn::epoch::eval_mode", points=2, question="1-cd Q14")
 def test_epoch_eval_mode(student, seed):
     """Without an optimizer, epoch puts the model in eval mode (model.eval())."""
-    got = _run_epoch(student, seed, False)
-    modes = got["forward_modes"]
-    if not modes:
-        fail("epoch without an optimizer never ran the model's forward.")
-    if any(modes):
-        fail("epoch without an optimizer ran the model in train mode.",
-             Mistake("eval mode not set: without model.eval() the evaluation uses dropout and the batch's "
-                     "statistics in batch norm, and updates its running averages (Q14).", mistakes.EVAL_MODE))
+    _expect_mode(student, seed, False)
 
 
 @check("tp2_cnn::epoch::eval_no_update", points=2, question="1-cd Q14")
@@ -404,8 +412,7 @@ def test_epoch_eval_no_update(student, seed):
 @check("tp2_cnn::epoch::eval_results", points=2, question="1-cd Q13")
 def test_epoch_eval_results(student, seed):
     """Without an optimizer, epoch returns the average top-1, top-5 and loss of the model in eval mode."""
-    got = _run_epoch(student, seed, False)
-    _expect_results(got, ask("tp2.epoch", seed, False), "epoch(data, model, criterion)", False)
+    _expect_results(student, seed, False)
 
 
 # -- normalisation (Q19-21) ------------------------------------------------------------------

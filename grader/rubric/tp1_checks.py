@@ -10,10 +10,10 @@ from grader.rubric.tp1_inputs import B, BIG_SIZES, KEYS, NH, NN_SIZES, NX, NY, O
 from grader.rubric.tp1_layout import Layout, read_layout
 
 
-def loss_candidates(seed: int, question: str) -> tuple[float, dict]:
+def loss_candidates(seed: int) -> tuple[float, dict]:
     """The batch mean cross-entropy of the unit Ŷ and its known wrong values."""
     loss = ask("tp1.loss", seed)
-    return loss["expected"], diagnosed(loss["mistakes"], mistakes.loss(B, question))
+    return loss["expected"], diagnosed(loss["mistakes"], mistakes.loss(B))
 
 
 def accuracy_candidates(seed: int) -> dict:
@@ -141,7 +141,7 @@ def softmax_loss_value(student, leaf: bool = False):
     """tp1_manual and tp1_autograd: loss_accuracy(Ŷ, Y) returns the batch mean cross-entropy.
     `leaf`: Ŷ requires grad, as autograd's forward gives it."""
     _, (L, _) = _softmax_loss_accuracy(student, leaf)
-    want, diagnoses = loss_candidates(student.seed, "1-ab Q8-9")
+    want, diagnoses = loss_candidates(student.seed)
     expect_number(L, want, "L (the loss)", diagnoses=diagnoses)
 
 
