@@ -78,13 +78,13 @@ def test_forward_outputs(student):
 @check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy returns the batch mean of the cross-entropy."""
-    tp1_checks.softmax_loss_value(student)
+    tp1_checks.expect_softmax_loss(student)
 
 
 @check("tp1_manual::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of Ŷ equals argmax of Y)."""
-    tp1_checks.softmax_accuracy_value(student)
+    tp1_checks.expect_softmax_accuracy(student)
 
 
 # -- backward ----------------------------------------------------------------------------

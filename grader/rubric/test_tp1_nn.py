@@ -27,25 +27,25 @@ def test_architecture(student):
 @check("tp1_nn::init_model::logits", points=2, question="1-ab 2.3")
 def test_logits(student):
     """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
-    tp1_checks.check_logits(student)
+    tp1_checks.expect_logits(student)
 
 
 @check("tp1_nn::init_model::loss", points=1, question="1-ab Q14")
 def test_loss_object(student):
     """The loss init_model returns is the mean cross-entropy of logits (CrossEntropyLoss)."""
-    tp1_checks.check_loss(student)
+    tp1_checks.expect_loss_object(student)
 
 
 @check("tp1_nn::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy(loss, Yhat, Y), Yhat the logits and Y one-hot, returns the batch mean cross-entropy."""
-    tp1_checks.loss_value(student)
+    tp1_checks.expect_logits_loss(student)
 
 
 @check("tp1_nn::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of the logits equals argmax of Y)."""
-    tp1_checks.accuracy_value(student)
+    tp1_checks.expect_logits_accuracy(student)
 
 
 def sgd_result(student, eta=SGD_ETA):

@@ -27,13 +27,13 @@ def optim_info(student, eta=ETA):
 @check("tp1_optim::init_model::logits", points=2, question="1-ab 2.3-2.4")
 def test_logits(student):
     """The model computes the logits Ỹ: Linear, Tanh, Linear, no SoftMax."""
-    tp1_checks.check_logits(student, eta=ETA)
+    tp1_checks.expect_logits(student, eta=ETA)
 
 
 @check("tp1_optim::init_model::loss", points=1, question="1-ab Q14")
 def test_loss_object(student):
     """The loss init_model returns is the mean cross-entropy of logits (CrossEntropyLoss)."""
-    tp1_checks.check_loss(student, eta=ETA)
+    tp1_checks.expect_loss_object(student, eta=ETA)
 
 
 @check("tp1_optim::init_model::optimizer_sgd", points=1, question="1-ab 2.4")
@@ -97,13 +97,13 @@ def test_plain(student):
 @check("tp1_optim::loss_accuracy::loss", points=1, question="1-ab Q8-9")
 def test_loss(student):
     """loss_accuracy(loss, Yhat, Y), Yhat the logits and Y one-hot, returns the batch mean cross-entropy."""
-    tp1_checks.loss_value(student)
+    tp1_checks.expect_logits_loss(student)
 
 
 @check("tp1_optim::loss_accuracy::accuracy", points=1, question="1-ab 2.1")
 def test_accuracy(student):
     """loss_accuracy returns the rate of good predictions (argmax of the logits equals argmax of Y)."""
-    tp1_checks.accuracy_value(student)
+    tp1_checks.expect_logits_accuracy(student)
 
 
 @check("tp1_optim::training::curves", points=3, question="1-ab 2.4")

@@ -87,7 +87,9 @@ def expect_architecture(info, call: str) -> None:
              "The handout's model is Linear(nx, nh), Tanh, Linear(nh, ny).")
 
 
-def check_logits(student, eta=None) -> None:
+def expect_logits(student, eta=None) -> None:
+    """tp1_nn and tp1_optim (which passes `eta`): init_model's model, given the grader's
+    weights, outputs the logits Ỹ."""
     inp = unit_inputs(student.seed)
     call = "init_model(2, 10, 2)" if eta is None else "init_model(2, 10, 2, eta)"
     student.require("init_model")
@@ -97,7 +99,8 @@ def check_logits(student, eta=None) -> None:
                  diagnoses=diagnosed(ask("tp1.logits_mistakes", student.seed), mistakes.LOGITS), why_shape=f"B = {B} samples, ny = {NY} logits")
 
 
-def check_loss(student, eta=None) -> None:
+def expect_loss_object(student, eta=None) -> None:
+    """tp1_nn and tp1_optim: the loss init_model returns is the mean cross-entropy of logits."""
     inp = unit_inputs(student.seed)
     student.require("init_model")
     ytilde = inp.outputs["ytilde"]
@@ -117,27 +120,27 @@ def check_loss(student, eta=None) -> None:
                   diagnoses=diagnoses)
 
 
-def check_loss_accuracy(student):
+def _logits_loss_accuracy(student):
     student.require("loss_accuracy")
     inp = unit_inputs(student.seed)
-    ytilde = inp.outputs["ytilde"]
-    result = student.probe("tp1.nn_loss_accuracy", ytilde, inp.Y)
-    return inp, ytilde, result
+    return inp, student.probe("tp1.nn_loss_accuracy", inp.outputs["ytilde"], inp.Y)
 
 
-def loss_value(student):
-    inp, ytilde, result = check_loss_accuracy(student)
+def expect_logits_loss(student):
+    """tp1_nn and tp1_optim: loss_accuracy(loss, Ỹ, Y) returns the batch mean cross-entropy."""
+    _, result = _logits_loss_accuracy(student)
     want, diagnoses = nn_loss_candidates(student.seed)
     expect_number(result["L"], want, "L (loss_accuracy(loss, Yhat, Y) with Yhat the logits and a CrossEntropyLoss)",
                   diagnoses=diagnoses)
 
 
-def accuracy_value(student):
-    inp, ytilde, result = check_loss_accuracy(student)
+def expect_logits_accuracy(student):
+    """tp1_nn and tp1_optim: loss_accuracy(loss, Ỹ, Y) returns the rate of good predictions."""
+    inp, result = _logits_loss_accuracy(student)
     expect_accuracy_diagnosed(result["acc"], inp.acc, "the accuracy", accuracy_candidates(student.seed))
 
 
-def softmax_loss_value(student, leaf: bool = False):
+def expect_softmax_loss(student, leaf: bool = False):
     """tp1_manual and tp1_autograd: loss_accuracy(Ŷ, Y) returns the batch mean cross-entropy.
     `leaf`: Ŷ requires grad, as autograd's forward gives it."""
     _, (L, _) = _softmax_loss_accuracy(student, leaf)
@@ -145,7 +148,7 @@ def softmax_loss_value(student, leaf: bool = False):
     expect_number(L, want, "L (the loss)", diagnoses=diagnoses)
 
 
-def softmax_accuracy_value(student, leaf: bool = False):
+def expect_softmax_accuracy(student, leaf: bool = False):
     """tp1_manual and tp1_autograd: loss_accuracy(Ŷ, Y) returns the rate of good predictions."""
     inp, (_, acc) = _softmax_loss_accuracy(student, leaf)
     expect_accuracy_diagnosed(acc, inp.acc, "the accuracy", accuracy_candidates(student.seed))

@@ -87,7 +87,7 @@ def _params_by_shape(model, sizes):
     return found, extra
 
 
-def _describe_model(model, sizes) -> dict:
+def _architecture(model, sizes) -> dict:
     found, extra = _params_by_shape(model, sizes)
     linears = [(tuple(m.weight.shape), m.bias is not None) for m in model.modules()
                if isinstance(m, torch.nn.Linear)]
@@ -100,7 +100,7 @@ def _describe_model(model, sizes) -> dict:
 
 def _load(model, weights: dict, sizes) -> dict:
     """Copy the grader's weights into the model; return the description of the model."""
-    info = _describe_model(model, sizes)
+    info = _architecture(model, sizes)
     if not info["missing"]:
         found, _ = _params_by_shape(model, sizes)
         with torch.no_grad():

@@ -36,7 +36,7 @@ def _plain(value):
     return repr(value)[:80]
 
 
-def _number(value):
+def _epoch_value(value):
     """A result of `epoch`: a number, a one-element tensor, or an object with `.avg`."""
     if hasattr(value, "avg") and not isinstance(value, torch.Tensor):
         value = value.avg
@@ -256,7 +256,7 @@ def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: in
     elif len(result) != 3:
         results = {"$bad": f"a {type(result).__name__} of {len(result)} items, not (top1, top5, loss)"}
     else:
-        results = [_number(v) for v in result]
+        results = [_epoch_value(v) for v in result]
     return dict(watch, results=results, batches=len(data), changed_params=changed_params,
                 changed_buffers=changed_buffers)
 
@@ -375,7 +375,7 @@ def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, s
     curves = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
 
     def record(split, result):
-        values = [_number(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
+        values = [_epoch_value(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
             else [{"$bad": "not (top1, top5, loss)"}] * 3
         curves[f"{split}_acc"].append(values[0])
         curves[f"{split}_loss"].append(values[2])
