@@ -8,6 +8,7 @@ import sys
 
 from grader import edition, version
 from grader.expected import PUBLIC_SEED
+from grader.lab import titles
 from grader.labs import LabError, current
 from grader.render import REPORT
 
@@ -44,7 +45,7 @@ def _seed(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     lab = current()
-    p = argparse.ArgumentParser(prog="grade", description="Autograder for the RDFIA practicals TP 1-ab and TP 1-cd.")
+    p = argparse.ArgumentParser(prog="grade", description=f"Autograder for the {lab.title}: {titles(lab.assignments)}.")
     p.add_argument("--version", action="version", version=f"grade {version()} ({edition()} edition)")
     commands = p.add_subparsers(dest="command", required=True)
     grading = argparse.ArgumentParser(add_help=False)  # what `check` and `batch` share
@@ -79,7 +80,7 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
     init = commands.add_parser("init", help="copy the student template (modules and notebooks/) to start from")
-    init.add_argument("folder", nargs="?", default="rdfia-tp", metavar="FOLDER",
+    init.add_argument("folder", nargs="?", default=f"{lab.name}-tp", metavar="FOLDER",
                       help="a new or empty folder (default: %(default)s)")
     commands.add_parser("list", help="list the checks: points, handout question and assignment")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")

@@ -1,6 +1,6 @@
 """What a lab is, as data: the schema that the engine reads, and no lab's content.
 
-A `Lab` names its parts in grading order (each with the names it defines), the
+A `Lab` has a title (the course's name in help and reports), names its parts in grading order (each with the names it defines), the
 assignments that group them, the rule that splits a combined notebook into parts, the
 course helpers the worker ships, and where its reference, rubric and template live.
 `grader.labs` holds the declarations. This module imports nothing of the grader and no
@@ -39,6 +39,11 @@ class Assignment:
     helper: Helper | None = None
 
 
+def titles(assignments) -> str:
+    """Their titles as a sentence names them: "TP 1-ab and TP 1-cd"."""
+    return " and ".join(a.title or a.name for a in assignments)
+
+
 @dataclass(frozen=True)
 class NotebookSplit:
     """One notebook holding several parts: a markdown cell whose first line is a heading
@@ -58,7 +63,8 @@ class NotebookSplit:
 
 @dataclass(frozen=True)
 class Lab:
-    name: str
+    name: str                # a short name, in messages and file names: "rdfia"
+    title: str               # the course's name, in help and reports: "RDFIA practicals"
     parts: tuple[Part, ...]
     assignments: tuple[Assignment, ...]
     rubric: Path             # a folder of pytest modules, each with its checks
@@ -109,10 +115,10 @@ class Lab:
         assignments were graded and which were left out."""
         chosen = self.graded(found, tp or ("all" if only else None))
         left = [a for a in self.assignments if a not in chosen]
-        line = f"graded {' and '.join(a.title or a.name for a in chosen)}"
+        line = f"graded {titles(chosen)}"
         if left:
             why = f"--tp {tp}" if tp else "none of its parts found"
-            line += f"; left out {' and '.join(a.title or a.name for a in left)} ({why})"
+            line += f"; left out {titles(left)} ({why})"
         return tuple(p for p in self.parts_of(chosen) if not only or p in only), line
 
     def course_modules(self) -> dict[str, str]:

@@ -100,7 +100,9 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     ids = [t["id"] for t in report["tests"]]
     assert len(ids) == len(set(ids)) and report["tests"]
     for test in report["tests"]:
-        assert set(test) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
+        assert set(test) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis",
+                             "same_mistake_as"}
+        assert test["same_mistake_as"] is None or test["same_mistake_as"] in ids[:ids.index(test["id"])]
         assert test["id"].startswith(test["part"] + "::") and test["part"] in LAB.part_names
         assert test["status"] in ("passed", "failed", "error", "skipped")
         assert isinstance(test["name"], str) and isinstance(test["message"], str)

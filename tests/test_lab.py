@@ -122,6 +122,11 @@ def test_the_cli_names_the_lab_by_environment(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "grade: graded the toy lab\n" in result.stdout and "2 / 2 points" in result.stdout
+    page = (tmp_path / "r.html").read_text()
+    assert "— Toy practical</title>" in page and "RDFIA" not in page
+    usage = subprocess.run([sys.executable, "-m", "grader.cli", "--help"], capture_output=True, text=True, env=env,
+                           timeout=120).stdout
+    assert "Autograder for the Toy practical: the toy lab." in usage and "RDFIA" not in usage
 
 
 # -- the declaration, the contract document, the README -------------------------------------

@@ -15,6 +15,7 @@ REFERENCE = Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else GR
 
 LAB = Lab(
     name="rdfia",
+    title="RDFIA practicals",
     parts=(
         Part("tp1_manual", {
             "init_params": ("nx", "nh", "ny"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader
 
 from grader.worker.artifacts import BOUNDARY
+from grader.labs import current
 from grader.render import plots
 from grader.results import Report
 
@@ -21,7 +22,7 @@ def render(report: Report) -> str:
         parts.append({"result": part, "score": score, "max_score": total,
                       "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
     return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON,
-                                                     figures=figures(report))
+                                                     figures=figures(report), lab=current())
 
 
 def figures(report: Report) -> dict[str, list[plots.Plot]]:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from jinja2 import Environment, PackageLoader
 
+from grader.labs import current
 from grader.results import Graded
 
 BINS = 10          # histogram of totals, in tenths of the maximum
@@ -112,7 +113,7 @@ def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
             "parts": part_means(graded, parts), "identical": identical(rows, parts), "seed": seed,
             "flagged": [g for g in sorted(graded, key=lambda g: g.id) if g.report.flags],
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "students": sorted(rows, key=lambda g: g.id)}
+            "students": sorted(rows, key=lambda g: g.id), "lab": current()}
 
 
 def render(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> str:

@@ -8,6 +8,7 @@ HERE = Path(__file__).resolve().parent
 
 LAB = Lab(
     name="toy",
+    title="Toy practical",
     parts=(Part("double", {"double": ("x",)}, "a function that doubles a number"),),
     assignments=(Assignment("toy", ("double",), "the toy lab"),),
     rubric=HERE / "rubric",
