@@ -125,7 +125,7 @@ class GraderPlugin:
         mistakes (`Mistake.causes`) that this one names."""
         causes = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
         self.causes[result.id] = causes
-        return next((r.id for r in self.results if r.part == result.part and causes & self.causes.get(r.id, set())),
+        return next((r.id for r in self.results if r.part == result.part and causes & self.causes.get(r.id, frozenset())),
                     None)
 
     def pytest_sessionfinish(self):
