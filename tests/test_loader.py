@@ -10,6 +10,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import grader.worker
+from grader.labs import current
 from grader.worker.loader import Chunk, load
 
 COURSE = str(Path(grader.worker.__file__).parent / "course")
@@ -240,14 +241,26 @@ def test_tqdm_is_available():
 
 
 def test_course_globals_provided():
-    ns = run("X = 1\n").namespace
+    provided = current().provided("tp2_cnn")
+    ns = load([Chunk("sub.py", "X = 1\n")], "tp2_cnn", provided=provided).namespace
     assert ns["PRINT_INTERVAL"] == 50
     assert type(ns["loss_plot"]).__name__ == "TrainLossPlot"
+    assert current().provided("tp1_manual") == {}  # the 1-cd helper's globals, for 1-cd's parts
 
 
 def test_course_globals_not_overwritten():
-    ns = run("PRINT_INTERVAL = 10\nloss_plot = None\n").namespace
+    ns = load([Chunk("sub.py", "PRINT_INTERVAL = 10\nloss_plot = None\n")], "tp2_cnn",
+              provided=current().provided("tp2_cnn")).namespace
     assert ns["PRINT_INTERVAL"] == 10 and ns["loss_plot"] is None
+
+
+def test_course_plots_import_matplotlib_when_first_drawn():
+    script = ("import sys; from utils import *; before = 'matplotlib.pyplot' in sys.modules\n"
+              "p = TrainLossPlot(); p.update(1.0); p.plot()\n"
+              "print(before, 'matplotlib.pyplot' in sys.modules, plt.get_backend().lower())")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": COURSE, "MPLBACKEND": ""})
+    assert out.stdout.split() == ["False", "True", "agg"]
 
 
 def test_utils_star_import():

@@ -109,7 +109,7 @@ def line_of(text: str) -> int:
 
 
 def test_load_reports_names_and_skipped(part):
-    assert {"add", "give", "layer", "VALUE", "PRINT_INTERVAL", "loss_plot"} <= part.names
+    assert {"add", "give", "layer", "VALUE"} <= part.names
     assert part.skipped == [{"where": f"tp1_manual.py, line {line_of('nonexistent')}",
                              "error": "ModuleNotFoundError: No module named 'nonexistent_module_xyz'"}]
 

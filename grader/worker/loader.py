@@ -365,9 +365,12 @@ def _import_student_files(budget: float) -> None:
         sys.meta_path.insert(0, _StudentModules(budget))
 
 
-def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None) -> Loaded:
+def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None,
+         provided: dict[str, str] | None = None) -> Loaded:
     """Run the definitions of `chunks` in order, in one fresh `Namespace` (or `namespace`,
-    a module's, where deferred assignments are not run and only the last class is kept)."""
+    a module's, where deferred assignments are not run and only the last class is kept);
+    then give it each global of `provided` (name -> the course helper that defines it) it
+    does not define."""
     _import_student_files(budget)
     namespace = Namespace(budget) if namespace is None else namespace
     lazy = isinstance(namespace, Namespace)
@@ -422,7 +425,9 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                 continue
             if lazy:
                 _ran(namespace, node)
-    _provide_course_globals(namespace)
+    for name, helper in (provided or {}).items():
+        if name not in namespace:  # the contract: the course's `main` creates them, its `epoch` uses them
+            namespace[name] = getattr(importlib.import_module(helper), name)
     if lazy:
         namespace.lazy = True
     return loaded
@@ -444,10 +449,3 @@ def _ran(namespace: Namespace, node: ast.stmt) -> None:
     if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
         namespace.classes.append((node.name, namespace[node.name]))
 
-
-def _provide_course_globals(namespace: dict) -> None:
-    """Globals the course's `epoch` uses but its `main` creates (contract)."""
-    namespace.setdefault("PRINT_INTERVAL", 50)
-    if "loss_plot" not in namespace:
-        from utils import TrainLossPlot  # the grader's course helper, headless
-        namespace["loss_plot"] = TrainLossPlot()
