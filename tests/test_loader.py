@@ -287,3 +287,42 @@ def test_importing_a_student_file_loads_its_definitions_only(tmp_path, monkeypat
         assert not hasattr(loaded.namespace["h"], "result")
     finally:
         sys.modules.pop("my_helpers_xyz", None)
+
+
+STUBS = '''
+def todo(x):
+    """Write it."""
+    raise NotImplementedError("write todo")
+def bare():
+    raise NotImplementedError
+def done():
+    return 1
+def redone():
+    raise NotImplementedError
+def redone():
+    return 2
+def undone():
+    return 3
+def undone():
+    raise NotImplementedError()
+def computes():
+    raise NotImplementedError(done())
+def more():
+    x = 1
+    raise NotImplementedError
+@staticmethod
+def decorated():
+    raise NotImplementedError
+def other():
+    raise ValueError
+'''
+
+
+def test_unimplemented_functions_are_those_that_can_only_raise_it():
+    loaded = run(STUBS, origin="tp1_manual.py")
+    line = {name: i for i, text in enumerate(STUBS.splitlines(), 1) for name in ["todo", "bare", "undone"]
+            if f"def {name}" in text}
+    assert loaded.unimplemented() == {"todo": f"tp1_manual.py, line {line['todo'] + 2}, in todo",
+                                      "bare": f"tp1_manual.py, line {line['bare'] + 1}, in bare",
+                                      "undone": f"tp1_manual.py, line {line['undone'] + 1}, in undone"}
+    assert run("NotImplementedError = ValueError\n" + STUBS).unimplemented() == {}  # not the builtin

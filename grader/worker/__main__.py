@@ -74,7 +74,7 @@ class Worker:
             loader.use_course(header.get("course", {}))
             loaded = loader.load(chunks, header["part"], header.get("budget", 5.0), provided=header.get("provided"))
             self.parts[header["part"]] = loaded.namespace
-            return {"names": loaded.names(), "skipped": loaded.skipped}
+            return {"names": loaded.names(), "skipped": loaded.skipped, "unimplemented": loaded.unimplemented()}
         target = self.target(header["target"])
         if op == "get":
             return target
