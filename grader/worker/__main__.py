@@ -72,9 +72,9 @@ class Worker:
             chunks = [loader.Chunk(c["origin"], c["code"]) for c in header["chunks"]]
             self.origins |= {c.origin for c in chunks}
             loader.use_course(header.get("course", {}))
-            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
+            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0), provided=header.get("provided"))
             self.parts[header["part"]] = loaded.namespace
-            return {"names": loaded.names(), "skipped": loaded.skipped}
+            return {"names": loaded.names(), "skipped": loaded.skipped, "unimplemented": loaded.unimplemented()}
         target = self.target(header["target"])
         if op == "get":
             return target
@@ -102,10 +102,22 @@ def _function_name(frame) -> str:
     return name.removesuffix(".__init__")
 
 
+def import_ahead(extra: list[str] = ()) -> None:
+    """Import `GRADER_IMPORTS` (the lab's slow imports) and `extra` now, before any request:
+    once, and while the grading process is still starting. One that fails is left to fail
+    where it is used."""
+    for module in [*os.environ.get("GRADER_IMPORTS", "").split(), *extra]:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - ImportError, or a broken install: said where it is used
+            pass
+
+
 def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
     colab.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
+    import_ahead()
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
     worker = Worker()
     me = os.getpid()
