@@ -1,8 +1,9 @@
 """What a lab is, as data: the schema that the engine reads, and no lab's content.
 
-A `Lab` has a title (the course's name in help and reports), names its parts in grading order (each with the names it defines), the
-assignments that group them, the rule that splits a combined notebook into parts, the
-course helpers the worker ships, and where its reference, rubric and template live.
+A `Lab` has a title (the course's name in help and reports), names its parts in grading
+order (each with the names it defines), the assignments that group them, the rule that
+splits a combined notebook into parts, the course helpers the worker ships, and where its
+reference, rubric and template live.
 `grader.labs` holds the declarations. This module imports nothing of the grader and no
 torch: both sides of the sandbox may read it.
 """
