@@ -237,7 +237,7 @@ def test_grading_records_the_artifacts_the_plots_need(no_tanh_derivative):
 
 def test_one_mistake_failing_two_checks_is_said_in_each_report(no_tanh_derivative):
     """∇Wh and ∇bh both miss the tanh derivative: one mistake, charged in both checks; the
-    second says so, in the JSON, the HTML and the terminal."""
+    second says so, in the JSON, the HTML, the terminal, Gradescope's and JUnit's files."""
     wh, bh = "tp1_manual::backward::grad_Wh", "tp1_manual::backward::grad_bh"
     tests = {t["id"]: t for t in json.loads(json_render.render(no_tanh_derivative))["tests"]}
     assert tests[bh]["same_mistake_as"] == wh and tests[bh]["score"] == 0
@@ -248,6 +248,9 @@ def test_one_mistake_failing_two_checks_is_said_in_each_report(no_tanh_derivativ
     assert f'The same mistake as <a href="#{wh}"><code>{wh}</code></a>, counted here too.' in page
     assert f'id="{wh}"' in page
     assert f"the same mistake as {wh}, counted here too" in "\n".join(terminal.lines(no_tanh_derivative))
+    outputs = {t["number"]: t["output"] for t in gradescope.as_dict(no_tanh_derivative)["tests"]}
+    assert f"The same mistake as {wh}, counted here too." in outputs[bh] and "counted here" not in outputs[wh]
+    assert f"The same mistake as {wh}, counted here too." in junit.render(no_tanh_derivative)
 
 
 @pytest.mark.parametrize("shape", [(10, 2), (2, 10), (1, 10), (10, 1)])

@@ -10,6 +10,8 @@ def _output(test) -> str:
     lines = [test.message] if test.message else []
     if test.diagnosis:
         lines.append(f"Likely mistake: {test.diagnosis}")
+    if test.same_mistake_as:
+        lines.append(f"The same mistake as {test.same_mistake_as}, counted here too.")
     if test.question:
         lines.append(f"Handout: {test.question}")
     if test.output and test.status != "passed":

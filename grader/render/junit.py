@@ -41,7 +41,8 @@ def as_xml(report: Report) -> ET.Element:
         suite = _suite(suites, part.part, tests, *report.part_score(part.part))
         for t in tests:
             case = ET.SubElement(suite, "testcase", classname=part.part, name=t.id, time=f"{t.seconds:.3f}")
-            text = t.message + (f"\nLikely mistake: {t.diagnosis}" if t.diagnosis else "")
+            text = t.message + (f"\nLikely mistake: {t.diagnosis}" if t.diagnosis else "") + \
+                (f"\nThe same mistake as {t.same_mistake_as}, counted here too." if t.same_mistake_as else "")
             if t.status in TAG:
                 ET.SubElement(case, TAG[t.status], message=t.message.splitlines()[0] if t.message else t.status).text = text
             if t.output and t.status != "passed":
