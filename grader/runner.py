@@ -120,16 +120,21 @@ class GraderPlugin:
         elif report.failed:
             result.score = 0.0
             result.status, result.message, result.diagnosis = _explain(call.excinfo.value)
-            result.same_mistake_as = self._charged_before(result, call.excinfo.value)
+            result.same_mistake_as = self._charged_before(result, call.excinfo.value, mark.get("follows", ()))
         return result
 
-    def _charged_before(self, result: TestResult, exc: BaseException) -> str | None:
+    def _charged_before(self, result: TestResult, exc: BaseException, follows: tuple[str, ...]) -> str | None:
         """The first earlier failed check of `result`'s part whose diagnosis named one of the
-        mistakes (`Mistake.causes`) that this one names."""
+        mistakes (`Mistake.causes`) that this one names; when this one names none, the first
+        that failed among the topics it `follows` (code that raised, or is not written yet,
+        is not a mistake: its message names the function)."""
         causes = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
         self.causes[result.id] = causes
-        return next((r.id for r in self.results if r.part == result.part and causes & self.causes.get(r.id, frozenset())),
-                    None)
+        earlier = [r for r in self.results if r.part == result.part and r.status == "failed"]
+        if causes:
+            return next((r.id for r in earlier if causes & self.causes[r.id]), None)
+        follows = follows if result.status == "failed" else ()
+        return next((r.id for r in earlier if r.id.split("::")[1] in follows), None)
 
     def pytest_sessionfinish(self):
         self.sandbox.close()

@@ -236,15 +236,15 @@ def test_grading_records_the_artifacts_the_plots_need(no_tanh_derivative):
 
 
 def test_one_mistake_failing_two_checks_is_said_in_each_report(no_tanh_derivative):
-    """∇Wh and ∇bh both miss the tanh derivative: one mistake, charged in both checks; the
-    second says so, in the JSON, the HTML, the terminal, Gradescope's and JUnit's files."""
+    """∇Wh and ∇bh both miss the tanh derivative: one mistake, charged in both checks and in
+    the training run; the later ones say so, in the JSON, the HTML, the terminal, Gradescope's and JUnit's files."""
     wh, bh = "tp1_manual::backward::grad_Wh", "tp1_manual::backward::grad_bh"
     tests = {t["id"]: t for t in json.loads(json_render.render(no_tanh_derivative))["tests"]}
     assert tests[bh]["same_mistake_as"] == wh and tests[bh]["score"] == 0
     assert tests[wh]["same_mistake_as"] is None and tests[wh]["status"] == "failed"
-    assert tests["tp1_manual::training::curves"]["same_mistake_as"] is None  # its diagnosis names no mistake
+    assert tests["tp1_manual::training::curves"]["same_mistake_as"] == wh  # the run goes through backward
     page = html.render(no_tanh_derivative)
-    assert page.count("counted here too") == 1
+    assert page.count("counted here too") == 2
     assert f'The same mistake as <a href="#{wh}"><code>{wh}</code></a>, counted here too.' in page
     assert f'id="{wh}"' in page
     assert f"the same mistake as {wh}, counted here too" in "\n".join(terminal.lines(no_tanh_derivative))

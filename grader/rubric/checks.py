@@ -17,17 +17,22 @@ import pytest
 import torch
 
 
-MARKER = "grader_check(id, points, question, hidden): a rubric check; declare it with grader.rubric.checks.check"
+MARKER = ("grader_check(id, points, question, hidden, follows): a rubric check; declare it with "
+          "grader.rubric.checks.check")
 
 
-def check(id: str, points: float, question: str | None = None, hidden: bool = False):
+def check(id: str, points: float, question: str | None = None, hidden: bool = False, follows: tuple[str, ...] = ()):
     """Declare a rubric test: its stable id `part::topic::check`, its points, its handout
     question. The part is the id's first field; the lab gives the part's assignment.
-    A `hidden` check runs in the instructor edition only: `grade release` leaves it out."""
+    A `hidden` check runs in the instructor edition only: `grade release` leaves it out.
+    `follows` names the topics of the part whose functions the check runs together (a
+    training run: `("forward", "backward", "sgd")`): when it fails without naming a mistake
+    of its own after one of their checks failed, the report says it counts that mistake again."""
     part, sep, _ = id.partition("::")
     if not (part and sep):
         raise ValueError(f"check id {id!r} should start with its part: 'part::topic::check'")
-    return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden)
+    return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden,
+                                    follows=tuple(follows))
 
 
 class Mistake(str):

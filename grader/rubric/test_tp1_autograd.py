@@ -190,7 +190,7 @@ def test_sgd_leaves(student):
 
 # -- training ------------------------------------------------------------------------------------
 
-@check("tp1_autograd::training::curves", points=3, question="1-ab 2.2")
+@check("tp1_autograd::training::curves", points=3, question="1-ab 2.2", follows=("forward", "loss_accuracy", "sgd"))
 def test_training(student, record):
     """The training loop with your forward, loss_accuracy, L.backward() and sgd follows the reference run."""
     student.require("forward", "loss_accuracy", "sgd")

@@ -297,7 +297,7 @@ def scale_of(student) -> float:
         return 1.0
 
 
-@check("tp1_manual::training::curves", points=3, question="1-ab 2.1")
+@check("tp1_manual::training::curves", points=3, question="1-ab 2.1", follows=("forward", "backward", "sgd"))
 def test_training(student, record):
     """The handout's training loop with your forward, backward and sgd follows the reference run."""
     student.require("forward", "backward", "sgd")

@@ -80,7 +80,7 @@ def test_sgd_reset(student):
                          "(handout 2.3).", mistakes.NOT_RESET))
 
 
-@check("tp1_nn::training::curves", points=3, question="1-ab 2.3")
+@check("tp1_nn::training::curves", points=3, question="1-ab 2.3", follows=("init_model", "loss_accuracy", "sgd"))
 def test_training(student, record):
     """The training loop with your model, loss, loss_accuracy and sgd follows the reference run."""
     student.require("init_model", "loss_accuracy", "sgd")

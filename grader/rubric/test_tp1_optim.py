@@ -106,7 +106,7 @@ def test_accuracy(student):
     tp1_checks.expect_logits_accuracy(student)
 
 
-@check("tp1_optim::training::curves", points=3, question="1-ab 2.4")
+@check("tp1_optim::training::curves", points=3, question="1-ab 2.4", follows=("init_model", "loss_accuracy"))
 def test_training(student, record):
     """The training loop (zero_grad, forward, loss_accuracy, backward, step) with your objects follows the reference."""
     student.require("init_model", "loss_accuracy")

@@ -647,7 +647,7 @@ def _expect_schedule(lrs: list[float], want: list[float], what: str):
 RUN = dict(n_per_class=30, n_test_per_class=10, epochs=3, batch=10, lr=0.03)
 
 
-@check("tp2_cnn::training::short_run", points=4, question="1-cd Q16-18")
+@check("tp2_cnn::training::short_run", points=4, question="1-cd Q16-18", follows=("convnet", "epoch"))
 def test_short_training_run(student, seed, record):
     """Trained by epoch with SGD on a small learnable 10-class set, ConvNet's loss goes down and its accuracy beats chance."""
     student.require("ConvNet", "epoch")
