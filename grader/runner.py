@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import pytest
 import torch
 
 from grader import static, version
+from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
@@ -54,9 +56,9 @@ class GraderPlugin:
         return self.part(_part_of(request.node))
 
     @pytest.fixture
-    def record(self, request) -> dict:
-        """Values a test keeps for the report (curves, per-entry errors)."""
-        return request.node.stash.setdefault(ARTIFACTS, {})
+    def record(self, request) -> Callable[[Artifact], None]:
+        """Keeps an artifact (`grader.artifacts`) of the test for the report's plots."""
+        return request.node.stash.setdefault(ARTIFACTS, []).append
 
     def part(self, name: str) -> Part:
         if name not in self.loaded:
@@ -107,7 +109,7 @@ class GraderPlugin:
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
                             seconds=round(report.duration, 3),
-                            artifacts=item.stash.get(ARTIFACTS, {}))
+                            artifacts=item.stash.get(ARTIFACTS, []))
         part = self.loaded.get(result.part)
         result.output = part.output if part else ""
         if report.skipped:
@@ -122,7 +124,7 @@ class GraderPlugin:
         self.sandbox.close()
 
 
-ARTIFACTS = pytest.StashKey[dict]()
+ARTIFACTS = pytest.StashKey[list]()
 
 
 def _part_of(item) -> str:

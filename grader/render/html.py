@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader
 
-from grader.worker.artifacts import BOUNDARY
+from grader.artifacts import Boundary
 from grader.render import plots
 from grader.results import Report
 
@@ -33,8 +33,8 @@ def figures(report: Report) -> dict[str, list[plots.Plot]]:
     for i, t in enumerate(report.tests):
         if not t.artifacts:
             continue
-        show = BOUNDARY in t.artifacts and (t.status != "passed" or not passed_shown)
+        show = any(isinstance(a, Boundary) for a in t.artifacts) and (t.status != "passed" or not passed_shown)
         out[t.id] = plots.for_test(t, prefix=f"t{i}-", boundary=show)
-        if t.status == "passed" and any(p.kind == BOUNDARY for p in out[t.id]):
+        if t.status == "passed" and any(p.kind == Boundary.kind for p in out[t.id]):
             passed_shown = True
     return out
