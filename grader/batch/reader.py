@@ -9,14 +9,14 @@ def report_from_json(data: dict, seed: int) -> Report:
     tests = [TestResult(id=t["id"], part=t["part"], name=t.get("name", ""), status=t["status"],
                         score=float(t["score"]), max_score=float(t["max_score"]),
                         message=t.get("message") or "", diagnosis=t.get("diagnosis"),
-                        artifacts=[artifact_from_json(a) for a in t.get("artifacts", [])])
+                        artifacts=[_artifact(a) for a in t.get("artifacts", [])])
              for t in data["tests"]]
     parts = [PartResult(part=p["part"], found=bool(p["found"])) for p in data["parts"]]
     return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests,
                   flags=[f for f in data.get("flags", []) if isinstance(f, dict)])
 
 
-def artifact_from_json(data: dict) -> Artifact:
+def _artifact(data: dict) -> Artifact:
     """The typed artifact that `grader.render.json` wrote; ValueError or TypeError when it is not one."""
     fields = dict(data)
     kind = fields.pop("kind", None)

@@ -170,8 +170,7 @@ def training_curves(curves: Curves) -> Plot | None:
     title = "Training curves: your run and the reference's" if curves.reference is not None \
         else "Training curves of the short run"
     runs = {}
-    for who in ("student", "reference"):
-        run = getattr(curves, who)
+    for who, run in (("student", curves.student), ("reference", curves.reference)):
         if not isinstance(run, dict):
             continue
         series = {k: _finite_series(run.get(k)) for k in CURVE_KEYS}
