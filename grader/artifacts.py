@@ -16,9 +16,9 @@ from grader.worker.artifacts import CURVE_KEYS
 __all__ = ["CURVE_KEYS", "Artifact", "Curves", "Boundary", "Gradient", "KINDS"]
 
 
-@dataclass(frozen=True)
 class Artifact:
-    kind: ClassVar[str]  # its name in the JSON report
+    """What every artifact is; `kind` names its type in the JSON report."""
+    kind: ClassVar[str]
 
 
 @dataclass(frozen=True)
