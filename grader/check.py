@@ -11,7 +11,7 @@ import sys
 import webbrowser
 from pathlib import Path
 
-from grader.render import REPORT
+from grader.render import REPORT, preload
 from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
@@ -36,11 +36,13 @@ def main(args, zygote=None) -> int:
     parts, line = submission.lab.selection(submission.parts, args.tp, args.parts)
     if not args.parts and not args.quiet:  # --parts names them outright
         print(f"grade: {line}")
+    files = targets(args, submission.name)
+    loading = preload(REPORT[name] for name in files)
     try:
         report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
         return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
-    files = targets(args, report)
+    loading.join()
     written = write(report, files)  # the files first: a terminal that goes away must not lose them
     if args.quiet:
         print(terminal.lines(report)[0])
@@ -59,14 +61,14 @@ def not_graded(args, reason: str) -> int:
     """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
     print(f"grade: {reason}", file=sys.stderr)
     report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
-    write(report, {name: path for name, path in targets(args, report).items() if REPORT[name].on_error})
+    write(report, {name: path for name, path in targets(args, report.submission).items() if REPORT[name].on_error})
     return 2
 
 
-def targets(args, report: Report) -> dict[str, Path]:
+def targets(args, submission: str) -> dict[str, Path]:
     """Format name -> the file asked for; the HTML report always, by default in reports/."""
     files = {name: Path(getattr(args, name)) for name in REPORT if getattr(args, name, None)}
-    files.setdefault("html", Path("reports") / f"{report.submission}.html")
+    files.setdefault("html", Path("reports") / f"{submission}.html")
     return files
 
 

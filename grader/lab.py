@@ -29,6 +29,9 @@ class Helper:
     names students import or `%run` it by."""
     module: str              # "utils_data"
     names: tuple[str, ...] = ()  # "utils-data", "tme5"
+    # Globals the course's functions use but its `main` creates ("PRINT_INTERVAL"): the helper
+    # defines them, and a part of its assignment that does not gets them.
+    provides: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,8 @@ class Lab:
         """Each name a student imports or `%run`s a course helper by -> its module."""
         helpers = [a.helper for a in self.assignments if a.helper]
         return {name: h.module for h in helpers for name in (h.module, *h.names)}
+
+    def provided(self, part: str) -> dict[str, str]:
+        """Each global the helpers of `part`'s assignments provide -> the helper's module."""
+        return {name: a.helper.module for a in self.assignments if part in a.parts and a.helper
+                for name in a.helper.provides}

@@ -66,7 +66,7 @@ class GraderPlugin:
             if chunks is None:
                 raise PartNotFound(self.submission.missing_note(name))
             loaded = self.sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
-                                       course=self.lab.course_modules())
+                                       course=self.lab.course_modules(), provided=self.lab.provided(name))
             self.loaded[name] = Part(self.sandbox, name, self.run_seed, loaded)
         return self.loaded[name]
 

@@ -190,7 +190,8 @@ def test_pytest_runs_the_rubric_on_its_own():
 @pytest.mark.parametrize("name,module", sorted(LAB.course_modules().items()))
 def test_each_name_of_a_course_helper_finds_it(name, module, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(loader.__file__).parent / "course"))
-    expected = {n for n in vars(importlib.import_module(module)) if not n.startswith("_")}
+    helper = importlib.import_module(module)
+    expected = set(getattr(helper, "__all__", [n for n in vars(helper) if not n.startswith("_")]))
     runs = [f"get_ipython().run_line_magic('run', \"'{name}.py'\")"]
     if name.isidentifier():
         runs.append(f"from {name} import *")

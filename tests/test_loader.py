@@ -10,6 +10,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import grader.worker
+from grader.labs import current
 from grader.worker.loader import Chunk, load
 
 COURSE = str(Path(grader.worker.__file__).parent / "course")
@@ -240,14 +241,26 @@ def test_tqdm_is_available():
 
 
 def test_course_globals_provided():
-    ns = run("X = 1\n").namespace
+    provided = current().provided("tp2_cnn")
+    ns = load([Chunk("sub.py", "X = 1\n")], "tp2_cnn", provided=provided).namespace
     assert ns["PRINT_INTERVAL"] == 50
     assert type(ns["loss_plot"]).__name__ == "TrainLossPlot"
+    assert current().provided("tp1_manual") == {}  # the 1-cd helper's globals, for 1-cd's parts
 
 
 def test_course_globals_not_overwritten():
-    ns = run("PRINT_INTERVAL = 10\nloss_plot = None\n").namespace
+    ns = load([Chunk("sub.py", "PRINT_INTERVAL = 10\nloss_plot = None\n")], "tp2_cnn",
+              provided=current().provided("tp2_cnn")).namespace
     assert ns["PRINT_INTERVAL"] == 10 and ns["loss_plot"] is None
+
+
+def test_course_plots_import_matplotlib_when_first_drawn():
+    script = ("import sys; from utils import *; before = 'matplotlib.pyplot' in sys.modules\n"
+              "p = TrainLossPlot(); p.update(1.0); p.plot()\n"
+              "print(before, 'matplotlib.pyplot' in sys.modules, plt.get_backend().lower())")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": COURSE, "MPLBACKEND": ""})
+    assert out.stdout.split() == ["False", "True", "agg"]
 
 
 def test_utils_star_import():
@@ -274,3 +287,42 @@ def test_importing_a_student_file_loads_its_definitions_only(tmp_path, monkeypat
         assert not hasattr(loaded.namespace["h"], "result")
     finally:
         sys.modules.pop("my_helpers_xyz", None)
+
+
+STUBS = '''
+def todo(x):
+    """Write it."""
+    raise NotImplementedError("write todo")
+def bare():
+    raise NotImplementedError
+def done():
+    return 1
+def redone():
+    raise NotImplementedError
+def redone():
+    return 2
+def undone():
+    return 3
+def undone():
+    raise NotImplementedError()
+def computes():
+    raise NotImplementedError(done())
+def more():
+    x = 1
+    raise NotImplementedError
+@staticmethod
+def decorated():
+    raise NotImplementedError
+def other():
+    raise ValueError
+'''
+
+
+def test_unimplemented_functions_are_those_that_can_only_raise_it():
+    loaded = run(STUBS, origin="tp1_manual.py")
+    line = {name: i for i, text in enumerate(STUBS.splitlines(), 1) for name in ["todo", "bare", "undone"]
+            if f"def {name}" in text}
+    assert loaded.unimplemented() == {"todo": f"tp1_manual.py, line {line['todo'] + 2}, in todo",
+                                      "bare": f"tp1_manual.py, line {line['bare'] + 1}, in bare",
+                                      "undone": f"tp1_manual.py, line {line['undone'] + 1}, in undone"}
+    assert run("NotImplementedError = ValueError\n" + STUBS).unimplemented() == {}  # not the builtin

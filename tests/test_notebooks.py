@@ -208,7 +208,7 @@ def test_course_cnn_notebook_with_noise(tmp_path, monkeypatch):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     sub = open_submission(write(tmp_path / "s", {"1_cd_CNNs.ipynb": nbformat.writes(nb)}) / "1_cd_CNNs.ipynb")
     assert sub.sources == {"tp2_cnn": "1_cd_CNNs.ipynb"}
-    loaded = load(sub.parts["tp2_cnn"], "tp2_cnn")
+    loaded = load(sub.parts["tp2_cnn"], "tp2_cnn", provided=sub.lab.provided("tp2_cnn"))
     assert all("torchvision" in s["error"] for s in loaded.skipped)  # absent here, or installed
     ns = loaded.namespace
     assert {"ConvNet", "ConvNetImproved", "epoch", "main", "AverageMeter", "accuracy"} <= set(ns)

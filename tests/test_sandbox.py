@@ -109,7 +109,7 @@ def line_of(text: str) -> int:
 
 
 def test_load_reports_names_and_skipped(part):
-    assert {"add", "give", "layer", "VALUE", "PRINT_INTERVAL", "loss_plot"} <= part.names
+    assert {"add", "give", "layer", "VALUE"} <= part.names
     assert part.skipped == [{"where": f"tp1_manual.py, line {line_of('nonexistent')}",
                              "error": "ModuleNotFoundError: No module named 'nonexistent_module_xyz'"}]
 
@@ -241,3 +241,17 @@ def test_a_worker_that_cannot_start_stops_the_run(tmp_path):
     with pytest.raises(GraderFault, match="cannot start") as failure:
         grade(open_submission(tmp_path), limits=Limits(memory_bytes=64 << 20), parts=("answers",))
     assert "MemoryError" in str(failure.value) or "memory" in str(failure.value).lower()
+
+
+def test_a_probe_of_an_unimplemented_function_fails_at_once_as_its_call_would():
+    from grader.sandbox.inprocess import InProcessSandbox
+    box = InProcessSandbox()
+    code = 'def epoch(model):\n    """TODO"""\n    raise NotImplementedError("write epoch")\n'
+    part = Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": code}]))
+    with pytest.raises(NotImplementedYet) as called:
+        part.call("epoch", 1)
+    part.require("epoch")
+    with pytest.raises(NotImplementedYet) as probed:
+        part.probe("no_such_probe.never_run")  # refused before the worker is asked
+    assert (probed.value.where, probed.value.function) == (called.value.where, called.value.function) \
+        == ("tp1_manual.py, line 3, in epoch", "epoch")

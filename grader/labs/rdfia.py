@@ -62,7 +62,8 @@ LAB = Lab(
         # Each helper under its name of 2018-2022 too: `tme5`, `tme6`.
         Assignment("1-ab", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), "TP 1-ab",
                    Helper("utils_data", ("utils-data", "tme5"))),
-        Assignment("1-cd", ("tp2_cnn", "answers"), "TP 1-cd", Helper("utils", ("tme6",))),
+        Assignment("1-cd", ("tp2_cnn", "answers"), "TP 1-cd",
+                   Helper("utils", ("tme6",), provides=("PRINT_INTERVAL", "loss_plot"))),
     ),
     # The course's 1_ab_Intro_to_NNs.ipynb: "# Part 1 : Forward and backward passes ...";
     # its Part 5 and later (MNIST, SVM bonus) end Part 4.

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -18,6 +19,7 @@ class Format:
     help: str
     on_error: bool = False    # written too when the submission could not be graded
     encoding: str = "utf-8"
+    needs: tuple[str, ...] = ()  # the slow imports of its first render, for `preload`
 
     def render(self, *data, **options) -> str:
         return import_module(f"grader.render.{self.name}").render(*data, **options)
@@ -29,8 +31,25 @@ class Format:
         path.write_text(text, encoding=self.encoding, newline="")
 
 
+def preload(formats) -> threading.Thread:
+    """Import what `formats` need in a thread, while the submission is graded: the grading
+    process mostly waits on its worker then, and matplotlib alone takes a second. Join it
+    before rendering, so that no import runs in two threads at once."""
+    def load():
+        for module in dict.fromkeys(m for f in formats for m in f.needs):
+            try:
+                import_module(module)
+            except ImportError:  # the renderer says so, when it runs
+                pass
+    thread = threading.Thread(target=load, name="preload", daemon=True)
+    thread.start()
+    return thread
+
+
 REPORT = {f.name: f for f in (
-    Format("html", "where to write the HTML report"),
+    Format("html", "where to write the HTML report",
+           needs=("jinja2", "grader.render.html", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                  "matplotlib.backends.backend_svg")),
     Format("json", "write the results as JSON (the contract's format)", on_error=True),
     Format("junit", "write JUnit XML, one testcase per check (for CI)", on_error=True),
     Format("gradescope", "write Gradescope's results.json", on_error=True),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from grader.worker import wire
-from grader.sandbox.process import _fault
+from grader.sandbox.process import _fault, load_request
 from grader.worker.__main__ import COURSE_DIR, Worker
 
 
@@ -30,9 +30,10 @@ class InProcessSandbox:
     def start(self) -> None:
         pass
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None,
+             provided: dict | None = None) -> dict:
         self.chunks[part] = chunks
-        return self._serve({"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}, [])
+        return self._serve(load_request(part, chunks, budget, course, provided), [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []

@@ -38,6 +38,13 @@ WORKER_BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
                "from grader.worker.__main__ import main; main(int(sys.argv[1]), int(sys.argv[2]))")
 
 
+def load_request(part: str, chunks: list[dict], budget: float, course: dict | None, provided: dict | None) -> dict:
+    """The worker's `load`: run `chunks` as `part`; `course`: each name of a course helper ->
+    its module; `provided`: each global the part is given unless it defines it -> its helper."""
+    return {"op": "load", "part": part, "chunks": chunks, "budget": budget,
+            "course": course or {}, "provided": provided or {}}
+
+
 def worker_env(limits) -> dict[str, str]:
     """A worker's environment but its HOME and TMPDIR: the same for a zygote's."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
@@ -380,9 +387,10 @@ class Sandbox:
         """The protections that the platform refused to this worker, one line each."""
         return isolation.weaknesses(self._live().in_force)
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None) -> dict:
+    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None,
+             provided: dict | None = None) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
-        header = {"op": "load", "part": part, "chunks": chunks, "budget": budget, "course": course or {}}
+        header = load_request(part, chunks, budget, course, provided)
         fresh = self._worker is None or not self._worker.alive
         self.loads[part] = header
         self._live()  # a fresh worker replays every registered load, this one included

@@ -13,7 +13,7 @@ costs one time limit, not one per check that calls it.
 from __future__ import annotations
 
 from grader.worker import wire
-from grader.sandbox.process import CallTimeout, NameMissing, Sandbox
+from grader.sandbox.process import CallTimeout, NameMissing, NotImplementedYet, Sandbox
 from grader.suggest import did_you_mean
 
 
@@ -42,6 +42,7 @@ class Part:
         self.sandbox, self.name, self.seed = sandbox, name, seed
         self.names: set[str] = set(loaded["names"])
         self.skipped: list[dict] = loaded["skipped"]
+        self.unimplemented: dict[str, str] = loaded["unimplemented"]  # name -> where it raises
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
@@ -78,7 +79,9 @@ class Part:
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
         required, self.required = self.required, ()
-        for name in required:  # it calls a function that timed out already: the same end, at once
+        for name in required:  # it calls a function that can only fail as it did or will: the same end, at once
+            if name in self.unimplemented:
+                raise NotImplementedYet("NotImplementedError", "", where=self.unimplemented[name], function=name)
             self._refuse_if_timed_out(f"`{name}`", _timeout, ", so this check's run, which calls it, did not start")
         return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout, what=f"the check's run ({probe})")
 

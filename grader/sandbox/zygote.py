@@ -128,6 +128,10 @@ def serve(fd: int) -> None:
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     import torch._dynamo  # noqa: F401 - the first optimizer's import (a second of every worker)
+    try:
+        import matplotlib.pyplot  # noqa: F401 - what notebooks import first (MPLBACKEND=Agg here)
+    except ImportError:
+        pass
     import grader.worker.__main__  # noqa: F401
     sock = socket.socket(fileno=fd)
     wake_read, wake_write = os.pipe()

@@ -72,9 +72,9 @@ class Worker:
             chunks = [loader.Chunk(c["origin"], c["code"]) for c in header["chunks"]]
             self.origins |= {c.origin for c in chunks}
             loader.use_course(header.get("course", {}))
-            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0))
+            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0), provided=header.get("provided"))
             self.parts[header["part"]] = loaded.namespace
-            return {"names": loaded.names(), "skipped": loaded.skipped}
+            return {"names": loaded.names(), "skipped": loaded.skipped, "unimplemented": loaded.unimplemented()}
         target = self.target(header["target"])
         if op == "get":
             return target

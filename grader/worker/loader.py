@@ -24,6 +24,7 @@ import resource
 import select
 import signal
 import sys
+import types
 from dataclasses import dataclass, field
 
 # Each name of a course helper -> its module in `course/`, as the lab declares them
@@ -113,6 +114,15 @@ class Namespace(dict):
 class Loaded:
     namespace: dict
     skipped: list[dict] = field(default_factory=list)  # {"where", "error"}
+    stubs: dict = field(default_factory=dict)  # code object -> where it raises, of each `_stub_raise` def run
+
+    def unimplemented(self) -> dict[str, str]:
+        """Each function the part holds whose body only raises NotImplementedError (a
+        template's `TODO`) -> where it raises: calling it can do nothing else."""
+        if "NotImplementedError" in self.namespace:  # not the builtin: the call would tell
+            return {}
+        return {name: self.stubs[value.__code__] for name, value in dict.items(self.namespace)
+                if isinstance(value, types.FunctionType) and value.__code__ in self.stubs}
 
     def names(self) -> list[str]:
         """What the part defines, deferred assignments included."""
@@ -365,9 +375,12 @@ def _import_student_files(budget: float) -> None:
         sys.meta_path.insert(0, _StudentModules(budget))
 
 
-def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None) -> Loaded:
+def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None,
+         provided: dict[str, str] | None = None) -> Loaded:
     """Run the definitions of `chunks` in order, in one fresh `Namespace` (or `namespace`,
-    a module's, where deferred assignments are not run and only the last class is kept)."""
+    a module's, where deferred assignments are not run and only the last class is kept);
+    then give it each global of `provided` (name -> the course helper that defines it) it
+    does not define."""
     _import_student_files(budget)
     namespace = Namespace(budget) if namespace is None else namespace
     lazy = isinstance(namespace, Namespace)
@@ -420,12 +433,32 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                     loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                            "error": f"{type(e).__name__}: {e}"})
                 continue
+            raises = _stub_raise(node)
+            if raises and isinstance(dict.get(namespace, node.name), types.FunctionType):
+                loaded.stubs[namespace[node.name].__code__] = f"{where(chunk.origin, raises.lineno)}, in {node.name}"
             if lazy:
                 _ran(namespace, node)
-    _provide_course_globals(namespace)
+    for name, helper in (provided or {}).items():
+        if name not in namespace:  # the contract: the course's `main` creates them, its `epoch` uses them
+            namespace[name] = getattr(importlib.import_module(helper), name)
     if lazy:
         namespace.lazy = True
     return loaded
+
+
+def _stub_raise(node: ast.stmt) -> ast.Raise | None:
+    """The `raise NotImplementedError(...)` that is all of an undecorated function's body
+    (after its docstring), with constant arguments only: nothing else can run in a call."""
+    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
+        return None
+    body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
+        else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
+        return None
+    exc = body[0].exc
+    if isinstance(exc, ast.Call) and not exc.keywords and all(isinstance(a, ast.Constant) for a in exc.args):
+        exc = exc.func
+    return body[0] if isinstance(exc, ast.Name) and exc.id == "NotImplementedError" else None
 
 
 def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
@@ -444,10 +477,3 @@ def _ran(namespace: Namespace, node: ast.stmt) -> None:
     if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
         namespace.classes.append((node.name, namespace[node.name]))
 
-
-def _provide_course_globals(namespace: dict) -> None:
-    """Globals the course's `epoch` uses but its `main` creates (contract)."""
-    namespace.setdefault("PRINT_INTERVAL", 50)
-    if "loss_plot" not in namespace:
-        from utils import TrainLossPlot  # the grader's course helper, headless
-        namespace["loss_plot"] = TrainLossPlot()

@@ -1,17 +1,35 @@
 """What the grader's course helpers share: headless matplotlib (or none) and safe numbers."""
 
 import contextlib
+import importlib
+import importlib.util
 import math
 import numbers
+import types
 
 import torch
 
-try:
-    import matplotlib
 
-    matplotlib.use("Agg")  # headless: never opens a window
-    import matplotlib.pyplot as plt
-except ImportError:
+class _OnFirstUse(types.ModuleType):
+    """A module imported when first used: matplotlib costs a second that most runs never use."""
+
+    def __getattr__(self, name):
+        return getattr(self._module(), name)
+
+    def __dir__(self):
+        return dir(self._module())
+
+    def _module(self):
+        if "_real" not in self.__dict__:
+            if self.__name__ == "matplotlib.pyplot":
+                importlib.import_module("matplotlib").use("Agg")  # headless: never opens a window
+            self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return self.__dict__["_real"]
+
+
+if importlib.util.find_spec("matplotlib"):
+    matplotlib, plt = _OnFirstUse("matplotlib"), _OnFirstUse("matplotlib.pyplot")
+else:
     matplotlib = plt = None
 
 
