@@ -68,6 +68,9 @@ class Lab:
     reference: Path          # the solution: a module per part, hidden from the worker
     template: Path | None = None  # what students receive: a module per part
     split: NotebookSplit | None = None
+    # Slow imports that grading makes every worker do sooner or later: a fresh worker does
+    # them before its first request, while the grading process starts; a zygote before it forks.
+    worker_imports: tuple[str, ...] = ()
 
     def __post_init__(self):
         names = self.part_names

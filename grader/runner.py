@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from unittest.mock import patch
 
 import pytest
 import torch
@@ -25,9 +26,12 @@ from grader.submission import Submission
 
 # The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
-# garbage collections of a heap holding torch (a second at every run).
+# garbage collections of a heap holding torch (a second at every run). Of the plugins
+# installed, only pytest-timeout: another one (hypothesis, benchmark) costs time at every
+# run, and could change how the rubric runs. Checks fail with `fail(...)`, never a bare
+# `assert`: rewriting the rubric's asserts would cost a quarter of a second at every run.
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:unraisableexception",
-               "--noconftest",
+               "-p", "pytest_timeout", "--assert=plain", "--noconftest",
                "--import-mode=importlib", "-o", "timeout=900", "-c", os.devnull]
 
 
@@ -162,7 +166,7 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:
-        code = pytest.main(_rubric_args(submission.lab), plugins=[plugin])
+        code = _run_rubric(submission.lab, plugin)
     finally:
         torch.set_num_threads(threads)
     if plugin.fault:
@@ -194,12 +198,13 @@ def declared_checks(lab: Lab) -> list[dict]:
     class Collector:
         def pytest_collection_modifyitems(self, items):
             marks.extend(item.get_closest_marker("grader_check").kwargs for item in items)
-    code = pytest.main([*_rubric_args(lab), "--collect-only"], plugins=[Collector()])
+    code = _run_rubric(lab, Collector(), "--collect-only")
     if code != pytest.ExitCode.OK:
         raise RuntimeError(f"the rubric of {lab.name} could not be collected (pytest exit code {int(code)})")
     return marks
 
 
-def _rubric_args(lab: Lab) -> list[str]:
-    return [str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS]
+def _run_rubric(lab: Lab, plugin, *args: str) -> pytest.ExitCode:
+    with patch.dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):  # the plugins are PYTEST_ARGS's
+        return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args], plugins=[plugin])
 

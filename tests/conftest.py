@@ -43,7 +43,7 @@ def zygote(request):
         yield None
         return
     from grader.sandbox.zygote import Zygote
-    forks = Zygote(Limits())
+    forks = Zygote(Limits(), LAB.worker_imports)
     yield forks
     forks.close()
 

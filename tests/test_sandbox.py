@@ -255,3 +255,14 @@ def test_a_probe_of_an_unimplemented_function_fails_at_once_as_its_call_would():
         part.probe("no_such_probe.never_run")  # refused before the worker is asked
     assert (probed.value.where, probed.value.function) == (called.value.where, called.value.function) \
         == ("tp1_manual.py, line 3, in epoch", "epoch")
+
+
+@pytest.mark.parametrize("imports", [(), ("json.tool",)])
+def test_a_worker_imports_what_it_is_given_before_its_first_request(zygote, imports):
+    box = Sandbox(LIMITS, zygote=zygote, imports=imports)
+    try:
+        code = "import sys\ndef imported(name):\n    return name in sys.modules\n"
+        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
+        assert part.call("imported", "json.tool") == bool(imports)
+    finally:
+        box.close()

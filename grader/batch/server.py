@@ -23,9 +23,10 @@ import traceback
 def main() -> None:
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing else may write into the replies
+    from grader.labs import current
     from grader.sandbox import Limits
     from grader.sandbox.zygote import Zygote
-    zygote = Zygote(Limits())  # it imports torch while this process does too
+    zygote = Zygote(Limits(), current().worker_imports)  # it imports torch while this process does too
     from grader import check, cli
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     parser = cli.parser()
@@ -34,7 +35,7 @@ def main() -> None:
         request = json.loads(line)
         if not zygote.alive:
             zygote.close()
-            zygote = Zygote(Limits())
+            zygote = Zygote(Limits(), current().worker_imports)
         os.chdir(request["cwd"])
         said = io.StringIO()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(said):

@@ -76,4 +76,7 @@ LAB = Lab(
     rubric=GRADER / "rubric",
     reference=REFERENCE,
     template=GRADER.parent / "student_template",
+    # A torch.optim optimizer imports torch._dynamo when first made (one to three seconds):
+    # tp1_optim's, and those of the TP 1-cd checks' runs.
+    worker_imports=("torch._dynamo",),
 )

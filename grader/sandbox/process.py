@@ -45,11 +45,12 @@ def load_request(part: str, chunks: list[dict], budget: float, course: dict | No
             "course": course or {}, "provided": provided or {}}
 
 
-def worker_env(limits) -> dict[str, str]:
-    """A worker's environment but its HOME and TMPDIR: the same for a zygote's."""
+def worker_env(limits, imports: tuple[str, ...] = ()) -> dict[str, str]:
+    """A worker's environment but its HOME and TMPDIR: the same for a zygote's. `imports`:
+    modules it imports before its first request (`grader.lab.Lab.worker_imports`)."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
     env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", GRADER_THREADS=str(limits.threads),
-               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1")
+               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1", GRADER_IMPORTS=" ".join(imports))
     return env
 
 
@@ -236,7 +237,7 @@ class _ReplyReader:
 class WorkerProcess:
     """One live worker; `call` it, `close` it."""
 
-    def __init__(self, limits: Limits, files: dict[str, bytes], zygote=None):
+    def __init__(self, limits: Limits, files: dict[str, bytes], zygote=None, imports: tuple[str, ...] = ()):
         self.limits = limits
         self.home = tempfile.mkdtemp(prefix="grader-worker-")
         for rel, data in files.items():  # a copy: the student's own modules import from here
@@ -247,7 +248,7 @@ class WorkerProcess:
                     f.write(data)
         req_read, self._req = os.pipe()
         self._resp, resp_write = os.pipe()
-        env = dict(worker_env(limits), HOME=self.home, TMPDIR=self.home)
+        env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
         self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
         report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         rlimits = (limits.memory_bytes, limits.processes, limits.file_bytes)
@@ -339,8 +340,10 @@ class WorkerProcess:
 class Sandbox:
     """The worker as the rubric sees it: always there, reloading parts after a restart."""
 
-    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None, zygote=None):
+    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None, zygote=None,
+                 imports: tuple[str, ...] = ()):
         self.limits, self.files, self.zygote = limits, files or {}, zygote  # zygote: forks the workers
+        self.imports = imports  # what a fresh worker imports before its first request
         self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
         self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
         self.failed_starts = 0
@@ -350,7 +353,7 @@ class Sandbox:
         if self._worker is None or not self._worker.alive:
             if self._worker is not None:
                 self._worker.close()
-            self._worker = WorkerProcess(self.limits, self.files, self.zygote)
+            self._worker = WorkerProcess(self.limits, self.files, self.zygote, self.imports)
             for part, header in self.loads.items():
                 self._send_load(part, header)
         return self._worker

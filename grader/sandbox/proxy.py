@@ -42,7 +42,7 @@ class Part:
         self.sandbox, self.name, self.seed = sandbox, name, seed
         self.names: set[str] = set(loaded["names"])
         self.skipped: list[dict] = loaded["skipped"]
-        self.unimplemented: dict[str, str] = loaded["unimplemented"]  # name -> where it raises
+        self.unimplemented: dict[str, str] = loaded.get("unimplemented", {})  # name -> where it raises
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)

@@ -1,5 +1,5 @@
 """A zygote: a clean process that has imported what every worker imports (torch, numpy,
-`torch._dynamo`, the worker's code) and forks each worker, so that a worker starts in
+the lab's `worker_imports`, matplotlib, the worker's code) and forks each worker, so that a worker starts in
 milliseconds instead of the seconds of a fresh interpreter.
 
 The zygote never runs student code and is never isolated itself: each fork isolates
@@ -34,10 +34,10 @@ MESSAGE = 1 << 16
 class Zygote:
     """The trusted side's handle: `spawn` a worker, learn when it ended."""
 
-    def __init__(self, limits):
+    def __init__(self, limits, imports: tuple[str, ...] = ()):
         from grader.sandbox.process import GRADER_PARENT, worker_env
         self.home = tempfile.mkdtemp(prefix="grader-zygote-")
-        env = dict(worker_env(limits), HOME=self.home, TMPDIR=self.home)
+        env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.proc = subprocess.Popen([sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
                                      cwd=self.home, env=env, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
@@ -127,12 +127,8 @@ def serve(fd: int) -> None:
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
-    import torch._dynamo  # noqa: F401 - the first optimizer's import (a second of every worker)
-    try:
-        import matplotlib.pyplot  # noqa: F401 - what notebooks import first (MPLBACKEND=Agg here)
-    except ImportError:
-        pass
-    import grader.worker.__main__  # noqa: F401
+    import grader.worker.__main__ as worker
+    worker.import_ahead(["matplotlib.pyplot"])  # what notebooks import first (MPLBACKEND=Agg here)
     sock = socket.socket(fileno=fd)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)

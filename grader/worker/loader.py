@@ -114,7 +114,7 @@ class Namespace(dict):
 class Loaded:
     namespace: dict
     skipped: list[dict] = field(default_factory=list)  # {"where", "error"}
-    stubs: dict = field(default_factory=dict)  # code object -> where it raises, of each `_stub_raise` def run
+    stubs: dict = field(default_factory=dict)  # code object -> where it raises, of each `stub_raise` def run
 
     def unimplemented(self) -> dict[str, str]:
         """Each function the part holds whose body only raises NotImplementedError (a
@@ -433,7 +433,7 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                     loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                            "error": f"{type(e).__name__}: {e}"})
                 continue
-            raises = _stub_raise(node)
+            raises = stub_raise(node)
             if raises and isinstance(dict.get(namespace, node.name), types.FunctionType):
                 loaded.stubs[namespace[node.name].__code__] = f"{where(chunk.origin, raises.lineno)}, in {node.name}"
             if lazy:
@@ -446,7 +446,7 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
     return loaded
 
 
-def _stub_raise(node: ast.stmt) -> ast.Raise | None:
+def stub_raise(node: ast.stmt) -> ast.Raise | None:
     """The `raise NotImplementedError(...)` that is all of an undecorated function's body
     (after its docstring), with constant arguments only: nothing else can run in a call."""
     if not isinstance(node, ast.FunctionDef) or node.decorator_list:
