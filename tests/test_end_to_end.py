@@ -39,9 +39,7 @@ def test_json_follows_the_contract(reference_run):
     assert result["flags"] == []
     assert all(set(p) == {"part", "found", "score", "max_score"} for p in result["parts"])
     keys = {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
-    assert all(set(t) - {"artifacts"} == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
-    # the plots' artifacts, each with its kind: the training runs' curves and boundaries (no wrong gradient)
-    assert {a["kind"] for t in result["tests"] for a in t.get("artifacts", [])} == {"curves", "boundary"}
+    assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
     assert len({t["id"] for t in result["tests"]}) == len(result["tests"])
 
 
