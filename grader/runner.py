@@ -42,8 +42,9 @@ class PartNotFound(Exception):
 class GraderPlugin:
     """The fixtures and hooks that connect pytest to the sandbox and the results."""
 
-    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox):
+    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox, on_result=None):
         self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
+        self.on_result = on_result or (lambda result: None)
         self.lab = submission.lab
         self.fault: GraderFault | None = None
         self.loaded: dict[str, Part] = {}
@@ -105,6 +106,7 @@ class GraderPlugin:
             item.session.shouldstop = str(self.fault)
         elif done:
             self.results.append(self._result(item, report, call))
+            self.on_result(self.results[-1])
 
     def _result(self, item, report, call) -> TestResult:
         mark = item.get_closest_marker("grader_check").kwargs
@@ -156,13 +158,14 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] | None = None, sandbox=None) -> Report:
+          parts: tuple[str, ...] | None = None, sandbox=None, on_result=None) -> Report:
     """Grade `parts` (by default all) of `submission` against its lab's rubric, in
     `sandbox` (by default a fresh `Sandbox` under `limits`; it may be started already).
-    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only."""
+    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only, and
+    `on_result` is called with each test's result as it comes."""
     started = time.monotonic()
     parts = tuple(p for p in submission.lab.part_names if parts is None or p in parts)
-    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files))
+    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files), on_result)
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:

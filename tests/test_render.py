@@ -14,7 +14,7 @@ import pytest
 from conftest import mutate
 from grader.artifacts import KINDS, Boundary, Curves, Gradient
 from grader.render import gradescope, html, junit, plots, terminal
-from grader.render import json as json_render
+from grader.render import REPORT, Ahead, json as json_render
 from grader.labs.rdfia import LAB
 from grader.results import PartResult, Report, TestResult
 
@@ -265,3 +265,17 @@ def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, m
     assert f"±{hi0:.2g}" in caption and f"±{hi2:.2g}" in caption and "scale of its own" in caption
     assert [m.get_cmap().name for m in meshes] == ["RdBu_r", "RdBu_r", "PuOr_r"]
     assert "blue negative, red positive" in caption and "purple negative, orange positive" in caption
+
+
+def test_plots_drawn_ahead_while_grading_are_the_report_plots():
+    report = report_with_plots()
+    ahead = Ahead([REPORT["html"]])
+    for t in report.tests:
+        ahead.add(t)
+    drafts = ahead.finish()
+    same_ids = lambda text: re.sub(r"\bp\d+-", "p-", text)  # noqa: E731 - each plot's own id prefix
+    assert drafts["html"].plots and same_ids(html.render(report, ahead=drafts["html"])) == same_ids(html.render(report))
+    partial = Ahead([REPORT["html"]])
+    partial.add(report.tests[0])
+    drawn = partial.finish()["html"]
+    assert same_ids(html.render(report, ahead=drawn)) == same_ids(html.render(report))  # saw one test: redrawn
