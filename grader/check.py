@@ -12,7 +12,7 @@ import webbrowser
 from pathlib import Path
 
 from grader import static
-from grader.render import REPORT, preload
+from grader.render import REPORT, Ahead
 from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
@@ -40,13 +40,14 @@ def main(args, zygote=None) -> int:
     if not args.parts and not args.quiet:  # --parts names them outright
         print(f"grade: {line}")
     files = targets(args, submission.name)
-    loading = preload(REPORT[name] for name in files)
+    ahead = Ahead(REPORT[name] for name in files)
     try:
-        report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox)
+        report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox, on_result=ahead.add)
     except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
+        ahead.finish()
         return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
-    loading.join()
-    written = write(report, files)  # the files first: a terminal that goes away must not lose them
+    drafts = ahead.finish()
+    written = write(report, files, drafts)  # the files first: a terminal that goes away must not lose them
     if args.quiet:
         print(terminal.lines(report)[0])
     else:
@@ -75,12 +76,13 @@ def targets(args, submission: str) -> dict[str, Path]:
     return files
 
 
-def write(report: Report, files: dict[str, Path]) -> set[str]:
-    """Write each file; one that cannot be written is said in one line, the others still are."""
+def write(report: Report, files: dict[str, Path], drafts: dict | None = None) -> set[str]:
+    """Write each file (with what its renderer drew ahead, in `drafts`); one that cannot be
+    written is said in one line, the others still are."""
     written = set()
     for name, path in files.items():
         try:
-            REPORT[name].write(path, report)
+            REPORT[name].write(path, report, **({"ahead": drafts[name]} if name in (drafts or {}) else {}))
             written.add(name)
         except OSError as e:
             print(f"grade: cannot write the {name} file {path}: {e.strerror or e}", file=sys.stderr)

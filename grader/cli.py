@@ -126,5 +126,19 @@ def run(args) -> int:
     return 2
 
 
+def entry() -> None:
+    """The `grade` command. `check` ends without the interpreter's teardown of torch and
+    pytest (a second, after every file is written and flushed: it has nothing left to do)."""
+    code = main()
+    if sys.argv[1:2] == ["check"]:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except OSError:  # the reader left: the files are written
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.artifacts import Artifact
+
 STATUSES = ("passed", "failed", "error", "skipped")
 OK, FAILED = "ok", "failed-to-grade"  # a class row's status
 
@@ -23,7 +25,7 @@ class TestResult:
     same_mistake_as: str | None = None  # an earlier check of the part whose diagnosis named this mistake: counted in both
     output: str = ""             # what the student's code printed during the test
     seconds: float = 0.0         # how long the test took
-    artifacts: dict = field(default_factory=dict)  # curves and values for plots
+    artifacts: list[Artifact] = field(default_factory=list)  # what the report's plots draw
 
 
 @dataclass

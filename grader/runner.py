@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from unittest.mock import patch
 
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 from grader import static, version
+from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
@@ -26,9 +28,10 @@ from grader.submission import Submission
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
 # garbage collections of a heap holding torch (a second at every run). Of the plugins
 # installed, only pytest-timeout: another one (hypothesis, benchmark) costs time at every
-# run, and could change how the rubric runs.
+# run, and could change how the rubric runs. Checks fail with `fail(...)`, never a bare
+# `assert`: rewriting the rubric's asserts would cost a quarter of a second at every run.
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:unraisableexception",
-               "-p", "pytest_timeout", "--noconftest",
+               "-p", "pytest_timeout", "--assert=plain", "--noconftest",
                "--import-mode=importlib", "-o", "timeout=900", "-c", os.devnull]
 
 
@@ -39,8 +42,9 @@ class PartNotFound(Exception):
 class GraderPlugin:
     """The fixtures and hooks that connect pytest to the sandbox and the results."""
 
-    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox):
+    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox, on_result=None):
         self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
+        self.on_result = on_result or (lambda result: None)
         self.lab = submission.lab
         self.fault: GraderFault | None = None
         self.loaded: dict[str, Part] = {}
@@ -58,9 +62,9 @@ class GraderPlugin:
         return self.part(_part_of(request.node))
 
     @pytest.fixture
-    def record(self, request) -> dict:
-        """Values a test keeps for the report (curves, per-entry errors)."""
-        return request.node.stash.setdefault(ARTIFACTS, {})
+    def record(self, request) -> Callable[[Artifact], None]:
+        """Keeps an artifact (`grader.artifacts`) of the test for the report's plots."""
+        return request.node.stash.setdefault(ARTIFACTS, []).append
 
     def part(self, name: str) -> Part:
         if name not in self.loaded:
@@ -103,6 +107,7 @@ class GraderPlugin:
             item.session.shouldstop = str(self.fault)
         elif done:
             self.results.append(self._result(item, report, call))
+            self.on_result(self.results[-1])
 
     def _result(self, item, report, call) -> TestResult:
         mark = item.get_closest_marker("grader_check").kwargs
@@ -111,7 +116,7 @@ class GraderPlugin:
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
                             seconds=round(report.duration, 3),
-                            artifacts=item.stash.get(ARTIFACTS, {}))
+                            artifacts=item.stash.get(ARTIFACTS, []))
         part = self.loaded.get(result.part)
         result.output = part.output if part else ""
         if report.skipped:
@@ -140,7 +145,7 @@ class GraderPlugin:
         self.sandbox.close()
 
 
-ARTIFACTS = pytest.StashKey[dict]()
+ARTIFACTS = pytest.StashKey[list]()
 
 
 def _part_of(item) -> str:
@@ -168,13 +173,14 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] | None = None, sandbox=None) -> Report:
+          parts: tuple[str, ...] | None = None, sandbox=None, on_result=None) -> Report:
     """Grade `parts` (by default all) of `submission` against its lab's rubric, in
     `sandbox` (by default a fresh `Sandbox` under `limits`; it may be started already).
-    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only."""
+    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only, and
+    `on_result` is called with each test's result as it comes."""
     started = time.monotonic()
     parts = tuple(p for p in submission.lab.part_names if parts is None or p in parts)
-    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files))
+    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files), on_result)
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:

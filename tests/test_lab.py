@@ -2,6 +2,7 @@
 and the contract document and the README say what the declaration says."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import os
@@ -180,6 +181,13 @@ def test_the_readme_totals_are_the_rubric_totals():
     for part in LAB.part_names:
         points = sum(c["points"] for c in checks if c["part"] == part)
         assert re.search(rf"^  {part} +\d+ / {points:g} ", README, re.MULTILINE), part
+
+
+def test_no_check_fails_by_a_bare_assert():
+    """The grader runs the rubric with --assert=plain: a bare `assert` would fail with no message."""
+    asserts = [f"{path.name}, line {node.lineno}" for path in sorted(LAB.rubric.glob("*.py"))
+               for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert asserts == []
 
 
 def test_pytest_runs_the_rubric_on_its_own():

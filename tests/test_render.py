@@ -1,6 +1,7 @@
 """Every renderer reads the same results model; checked on a hand-made report."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -11,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import mutate
+from grader.artifacts import KINDS, Boundary, Curves, Gradient
 from grader.render import gradescope, html, junit, plots, terminal
-from grader.render import json as json_render
+from grader.render import REPORT, Ahead, json as json_render
 from grader.labs.rdfia import LAB
 from grader.results import PartResult, Report, TestResult
 from grader.runner import grade
@@ -119,7 +121,7 @@ def _boundary():
     prob = [[1 / (1 + math.exp(6 * (math.hypot(x, y) - 0.65))) for x in axis] for y in axis]
     points = [[math.cos(a / 10), math.sin(a / 10)] for a in range(63)] + \
              [[0.3 * math.cos(a / 10), 0.3 * math.sin(a / 10)] for a in range(63)]
-    return {"axis": axis, "prob": prob, "points": points, "labels": [0] * 63 + [1] * 63}
+    return Boundary(axis=axis, prob=prob, points=points, labels=[0] * 63 + [1] * 63)
 
 
 def report_with_plots() -> Report:
@@ -130,25 +132,22 @@ def report_with_plots() -> Report:
         TestResult("tp1_manual::backward::grad_Wy", "tp1_manual", "backward returns ∇Wy", "failed", 0.0, 2.0,
                    message="∇Wy should have shape (2, 10); got shape (10, 2).", diagnosis="∇Wy came back transposed",
                    question="1-ab Q16",
-                   artifacts={"gradient": {"name": "∇Wy", "expected": wy, "received": [list(r) for r in zip(*wy)]}}),
+                   artifacts=[Gradient("∇Wy", expected=wy, received=[list(r) for r in zip(*wy)])]),
         TestResult("tp1_manual::backward::grad_bh", "tp1_manual", "backward returns ∇bh", "failed", 0.0, 2.0,
                    message="∇bh differs at entry 3.", question="1-ab Q17",
-                   artifacts={"gradient": {"name": "∇bh", "expected": bh,
-                                           "received": [[v * (2 if j == 3 else 1) for j, v in enumerate(bh[0])]]}}),
+                   artifacts=[Gradient("∇bh", expected=bh,
+                                       received=[[v * (2 if j == 3 else 1) for j, v in enumerate(bh[0])]])]),
         TestResult("tp1_manual::training::curves", "tp1_manual", "the training loop follows the reference run",
-                   "passed", 3.0, 3.0, artifacts={"curves": {"student": _curves(), "reference": _curves()},
-                                                  "boundary": _boundary()}),
+                   "passed", 3.0, 3.0, artifacts=[Curves(_curves(), reference=_curves()), _boundary()]),
         TestResult("tp1_nn::training::curves", "tp1_nn", "the training loop follows the reference run",
-                   "passed", 3.0, 3.0, artifacts={"curves": {"student": _curves(), "reference": _curves()},
-                                                  "boundary": _boundary()}),
+                   "passed", 3.0, 3.0, artifacts=[Curves(_curves(), reference=_curves()), _boundary()]),
         TestResult("tp1_optim::training::curves", "tp1_optim", "the training loop follows the reference run",
                    "failed", 0.0, 3.0, message="at epoch 1 the train acc is 0.5, the reference's 0.54.",
-                   artifacts={"curves": {"student": _curves(rate=0.08, acc0=0.6), "reference": _curves()},
-                              "boundary": _boundary()}),
+                   artifacts=[Curves(_curves(rate=0.08, acc0=0.6), reference=_curves()), _boundary()]),
         TestResult("tp2_cnn::training::short_run", "tp2_cnn", "the short run learns", "passed", 4.0, 4.0,
-                   artifacts={"curves": {"student": {"train_loss": [2.2, 1.6, 1.2], "train_acc": [0.2, 0.5, 0.6],
-                                                     "test_loss": [1.7, 1.2, 1.1], "test_acc": [0.3, 0.7, 0.6]}},
-                              "before_training": {"test_loss": 2.3, "test_acc": 0.1}}),
+                   artifacts=[Curves({"train_loss": [2.2, 1.6, 1.2], "train_acc": [0.2, 0.5, 0.6],
+                                      "test_loss": [1.7, 1.2, 1.1], "test_acc": [0.3, 0.7, 0.6]},
+                                     before={"test_loss": 2.3, "test_acc": 0.1})]),
         TestResult("answers::total_params", "answers", "TOTAL_PARAMS", "passed", 1.0, 1.0),
     ]
     parts = [PartResult(p, found=True, source=f"{p}.py") for p in LAB.part_names]
@@ -181,16 +180,15 @@ def test_no_artifacts_no_plots_and_no_matplotlib_cost(report):
     assert "<svg" not in html.render(report)
 
 
-@pytest.mark.parametrize("artifacts", [
-    {"curves": None}, {"curves": {"student": "nope"}}, {"curves": {"student": {"train_loss": [float("nan")] * 3}}},
-    {"curves": {"student": {"train_loss": ["a", None]}}}, {"boundary": {"axis": [1, 2], "prob": [[0.5]]}},
-    {"boundary": {"axis": list(range(40)), "prob": [[float("inf")] * 40] * 40}}, {"boundary": []},
-    {"gradient": {"name": "∇Wy", "expected": [[1.0, 2.0]], "received": [[1.0], [2.0], [3.0]]}},
-    {"gradient": {"expected": [[1.0, 2.0], [3.0]], "received": [[1.0, 2.0], [3.0]]}},
-    {"gradient": {"expected": "x", "received": 3}}, {"gradient": {"expected": [[float("nan")]], "received": [[1.0]]}},
-    {"something_else": 1}])
-def test_odd_artifacts_give_no_plot_not_a_broken_report(artifacts):
-    test = TestResult("tp1_manual::training::curves", "tp1_manual", "x", "failed", 0.0, 1.0, artifacts=artifacts)
+@pytest.mark.parametrize("artifact", [
+    Curves(None), Curves("nope"), Curves({"train_loss": [float("nan")] * 3}), Curves({"train_loss": ["a", None]}),
+    Boundary([1, 2], [[0.5]], [], []), Boundary(list(range(40)), [[float("inf")] * 40] * 40, [], []),
+    Boundary(None, None, None, None),
+    Gradient("∇Wy", expected=[[1.0, 2.0]], received=[[1.0], [2.0], [3.0]]),
+    Gradient(None, expected=[[1.0, 2.0], [3.0]], received=[[1.0, 2.0], [3.0]]),
+    Gradient("∇Wy", expected="x", received=3), Gradient("∇Wy", expected=[[float("nan")]], received=[[1.0]])])
+def test_odd_artifacts_give_no_plot_not_a_broken_report(artifact):
+    test = TestResult("tp1_manual::training::curves", "tp1_manual", "x", "failed", 0.0, 1.0, artifacts=[artifact])
     assert plots.for_test(test) == []
     report = Report("odd", 0, [PartResult("tp1_manual", True)], [test])
     assert "tp1_manual::training::curves" in html.render(report)
@@ -199,12 +197,31 @@ def test_odd_artifacts_give_no_plot_not_a_broken_report(artifacts):
 def test_extreme_but_valid_values_still_plot():
     diverged = {"train_loss": [0.7, 5.0, 1e6, float("inf")], "test_loss": [0.7, 4.0, 1e5, float("nan")],
                 "train_acc": [50.0, 40.0, 30.0, 20.0], "test_acc": [0.5, 0.4, 0.3, 0.2]}
-    assert plots.training_curves({"student": diverged}) is not None
-    flat = dict(_boundary(), prob=[[0.0] * 40 for _ in range(40)])
+    assert plots.training_curves(Curves(diverged)) is not None
+    flat = dataclasses.replace(_boundary(), prob=[[0.0] * 40 for _ in range(40)])
     plot = plots.decision_boundary(flat)
     assert plot is not None and "predicts class 0 everywhere" in plot.caption
     big = [[float(i * j) for j in range(50)] for i in range(50)]
-    assert plots.gradient_heatmap({"name": "∇W", "expected": big, "received": big}) is not None
+    assert plots.gradient_heatmap(Gradient("∇W", expected=big, received=big)) is not None
+
+
+def test_every_kind_of_artifact_has_its_plot_and_an_unknown_one_is_an_error():
+    tests = report_with_plots().tests
+    samples = {type(a): a for t in tests for a in t.artifacts}
+    assert set(samples) == set(KINDS.values())
+    for kind, artifact in samples.items():
+        assert plots.plot.dispatch(kind) is not plots.plot.dispatch(object)
+        assert plots.plot(artifact).kind == kind.kind
+    with pytest.raises(TypeError, match="no plot draws a dict"):
+        plots.for_test(TestResult("x::y", "x", "x", "failed", 0.0, 1.0, artifacts=[{"curves": {}}]))
+
+
+def test_the_json_keeps_no_artifact():
+    """The plots' values (an expected gradient, the reference's curves) stay out of the
+    contract's JSON: a picture in the HTML report, never numbers in clear."""
+    data = json.loads(json_render.render(report_with_plots()))
+    assert all(set(t) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis"}
+               for t in data["tests"])
 
 
 @pytest.fixture(scope="module")
@@ -222,15 +239,15 @@ def test_grading_records_the_artifacts_the_plots_need(no_tanh_derivative):
     both values kept, and the training run fails with its curves and its boundary."""
     tests = {t.id: t for t in no_tanh_derivative.tests}
     wh = tests["tp1_manual::backward::grad_Wh"]
-    assert wh.status == "failed" and set(wh.artifacts["gradient"]) == {"name", "expected", "received"}
-    assert len(wh.artifacts["gradient"]["expected"]) == 10 and len(wh.artifacts["gradient"]["expected"][0]) == 2
-    assert "gradient" in tests["tp1_manual::backward::grad_bh"].artifacts
-    assert tests["tp1_manual::backward::grad_Wy"].artifacts == {}   # right: nothing kept
+    [gradient] = wh.artifacts
+    assert wh.status == "failed" and gradient.name == "∇Wh"
+    assert len(gradient.expected) == 10 and len(gradient.expected[0]) == 2
+    assert [type(a) for a in tests["tp1_manual::backward::grad_bh"].artifacts] == [Gradient]
+    assert tests["tp1_manual::backward::grad_Wy"].artifacts == []   # right: nothing kept
     run = tests["tp1_manual::training::curves"]
-    assert set(run.artifacts) == {"curves", "boundary"}
-    assert set(run.artifacts["curves"]["student"]) == {"train_loss", "train_acc", "test_loss", "test_acc"}
-    b = run.artifacts["boundary"]
-    assert len(b["axis"]) == 40 and len(b["prob"]) == 40 and len(b["points"]) == len(b["labels"]) == 200
+    curves, b = run.artifacts
+    assert set(curves.student) == set(curves.reference) == {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert len(b.axis) == 40 and len(b.prob) == 40 and len(b.points) == len(b.labels) == 200
     assert [p.kind for p in plots.for_test(run)] == ["curves", "boundary"]
     assert [p.kind for p in plots.for_test(wh)] == ["gradient"]
 
@@ -263,7 +280,7 @@ def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, m
     rows, cols = shape
     expected = [[(i - j) / 7 for j in range(cols)] for i in range(rows)]
     received = [[v + (1 if (i, j) == (0, 0) else 0) for j, v in enumerate(r)] for i, r in enumerate(expected)]
-    assert plots.gradient_heatmap({"name": "∇Wh", "expected": expected, "received": received})
+    assert plots.gradient_heatmap(Gradient("∇Wh", expected=expected, received=received))
     fig, caption = figures[0]
     fig.canvas.draw()
     boxes = [t.get_window_extent() for t in fig.texts]
@@ -276,3 +293,17 @@ def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, m
     assert f"±{hi0:.2g}" in caption and f"±{hi2:.2g}" in caption and "scale of its own" in caption
     assert [m.get_cmap().name for m in meshes] == ["RdBu_r", "RdBu_r", "PuOr_r"]
     assert "blue negative, red positive" in caption and "purple negative, orange positive" in caption
+
+
+def test_plots_drawn_ahead_while_grading_are_the_report_plots():
+    report = report_with_plots()
+    ahead = Ahead([REPORT["html"]])
+    for t in report.tests:
+        ahead.add(t)
+    drafts = ahead.finish()
+    same_ids = lambda text: re.sub(r"\bp\d+-", "p-", text)  # noqa: E731 - each plot's own id prefix
+    assert drafts["html"].plots and same_ids(html.render(report, ahead=drafts["html"])) == same_ids(html.render(report))
+    partial = Ahead([REPORT["html"]])
+    partial.add(report.tests[0])
+    drawn = partial.finish()["html"]
+    assert same_ids(html.render(report, ahead=drawn)) == same_ids(html.render(report))  # saw one test: redrawn

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, by_id, reference_source
+from grader.artifacts import Boundary, Curves
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
@@ -219,9 +220,9 @@ def test_reference_full_marks():
     not_passed = [(t.id, t.status, t.message[:300]) for t in report.tests if t.status != "passed"]
     assert not not_passed
     assert report.score == report.max_score > 0
-    curves = by_id(report)["tp1_manual::training::curves"].artifacts["curves"]
-    assert set(curves) == {"student", "reference"}
-    assert len(curves["student"]["test_acc"]) == len(curves["reference"]["test_acc"]) > 0
+    curves, boundary = by_id(report)["tp1_manual::training::curves"].artifacts
+    assert isinstance(curves, Curves) and isinstance(boundary, Boundary)
+    assert len(curves.student["test_acc"]) == len(curves.reference["test_acc"]) > 0
 
 
 @pytest.mark.parametrize("folder,seed", [("correct_a", 3), ("correct_b", 5)])

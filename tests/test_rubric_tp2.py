@@ -13,6 +13,7 @@ import pytest
 
 import course_notebooks as corpus
 from conftest import by_id, reference_source
+from grader.artifacts import Curves
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
@@ -64,7 +65,9 @@ def test_reference_scores_full_marks(make_submission, grade_path):
     full_marks(report, "tp2_cnn")
     full_marks(report, "answers")
     run = by_id(report)["tp2_cnn::training::short_run"]
-    curves = run.artifacts["curves"]["student"]
+    [artifact] = run.artifacts
+    assert isinstance(artifact, Curves) and artifact.reference is None and set(artifact.before) == {"test_loss", "test_acc"}
+    curves = artifact.student
     assert set(curves) == {"train_loss", "train_acc", "test_loss", "test_acc"}
     assert len({len(v) for v in curves.values()}) == 1 and curves["train_loss"][-1] < curves["train_loss"][0]
     assert report.max_score == sum(t.max_score for t in report.tests) > 0

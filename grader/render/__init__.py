@@ -4,9 +4,13 @@
 - `REPORT`: the files of one submission, `render(report)`; `on_error` ones are still written,
   with score 0 and the reason, when the submission could not be graded.
 - `CLASS`: the files of a class, `render(rows, parts, seed)` (rows: `grader.results.Graded`).
+
+A module may also have a class `Ahead`, fed each test result as it comes while the
+submission is graded (`Ahead` below); its `render(report, ahead=...)` then uses that work.
 """
 from __future__ import annotations
 
+import queue
 import threading
 from dataclasses import dataclass
 from importlib import import_module
@@ -19,7 +23,7 @@ class Format:
     help: str
     on_error: bool = False    # written too when the submission could not be graded
     encoding: str = "utf-8"
-    needs: tuple[str, ...] = ()  # the slow imports of its first render, for `preload`
+    needs: tuple[str, ...] = ()  # the slow imports of its first render, done `Ahead`
 
     def render(self, *data, **options) -> str:
         return import_module(f"grader.render.{self.name}").render(*data, **options)
@@ -31,19 +35,48 @@ class Format:
         path.write_text(text, encoding=self.encoding, newline="")
 
 
-def preload(formats) -> threading.Thread:
-    """Import what `formats` need in a thread, while the submission is graded: the grading
-    process mostly waits on its worker then, and matplotlib alone takes a second. Join it
-    before rendering, so that no import runs in two threads at once."""
-    def load():
-        for module in dict.fromkeys(m for f in formats for m in f.needs):
+class Ahead(threading.Thread):
+    """The renderers' work done while the submission is graded, in this thread: the grading
+    process mostly waits on its worker then. It imports what `formats` need (matplotlib
+    alone takes a second), then gives each test result, as `add` receives it, to the
+    `Ahead` of each format that has one (the HTML report's plots, another second).
+    `finish()` returns {format name: its Ahead}; render only after it, so that no import
+    runs in two threads at once."""
+
+    def __init__(self, formats):
+        super().__init__(name="render-ahead", daemon=True)
+        self.formats = list(formats)
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.done: dict[str, object] = {}
+        self.start()
+
+    def add(self, result) -> None:
+        self.results.put(result)
+
+    def run(self) -> None:
+        for module in dict.fromkeys(m for f in self.formats for m in f.needs):
             try:
                 import_module(module)
             except ImportError:  # the renderer says so, when it runs
                 pass
-    thread = threading.Thread(target=load, name="preload", daemon=True)
-    thread.start()
-    return thread
+        drafts = {}
+        for f in self.formats:
+            try:
+                drafts[f.name] = import_module(f"grader.render.{f.name}").Ahead()
+            except (ImportError, AttributeError):
+                pass
+        while (result := self.results.get()) is not None:
+            for name, draft in list(drafts.items()):
+                try:
+                    draft.add(result)
+                except Exception:  # noqa: BLE001 - that format renders from the report instead
+                    del drafts[name]
+        self.done = drafts
+
+    def finish(self) -> dict[str, object]:
+        self.results.put(None)
+        self.join()
+        return self.done
 
 
 REPORT = {f.name: f for f in (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jinja2 import Environment, PackageLoader
 
-from grader.worker.artifacts import BOUNDARY
+from grader.artifacts import Boundary
 from grader.labs import current
 from grader.render import plots
 from grader.results import Report
@@ -13,7 +13,9 @@ from grader.results import Report
 ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
 
 
-def render(report: Report) -> str:
+def render(report: Report, ahead: "Ahead | None" = None) -> str:
+    """`ahead`: the plots drawn while the submission was graded, if it saw every test."""
+    drawn = ahead.plots if ahead and ahead.ids == [t.id for t in report.tests] else figures(report)
     env = Environment(loader=PackageLoader("grader.render", "templates"),
                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
     parts = []
@@ -21,21 +23,35 @@ def render(report: Report) -> str:
         score, total = report.part_score(part.part)
         parts.append({"result": part, "score": score, "max_score": total,
                       "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
-    return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON,
-                                                     figures=figures(report), lab=current())
+    return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON, figures=drawn,
+                                                     lab=current())
 
 
 def figures(report: Report) -> dict[str, list[plots.Plot]]:
-    """The plots of each test that recorded artifacts (matplotlib is imported only then).
-    The four TP 1-ab training runs that pass start from the same weights and end with
-    nearly the same network: the decision boundary is drawn for the first of them that
-    passes, and for every one that fails."""
-    out, passed_shown = {}, False
-    for i, t in enumerate(report.tests):
+    """The plots of each test that recorded artifacts (matplotlib is imported only then)."""
+    drawn = Ahead()
+    for t in report.tests:
+        drawn.add(t)
+    return drawn.plots
+
+
+class Ahead:
+    """The plots, drawn test by test in the report's order (`grader.render.Ahead` feeds it
+    each result as it comes). The four TP 1-ab training runs that pass start from the same
+    weights and end with nearly the same network: the decision boundary is drawn for the
+    first of them that passes, and for every one that fails."""
+
+    def __init__(self):
+        self.plots: dict[str, list[plots.Plot]] = {}
+        self.ids: list[str] = []  # the tests seen, in order
+        self.passed_shown = False
+
+    def add(self, t) -> None:
+        i = len(self.ids)
+        self.ids.append(t.id)
         if not t.artifacts:
-            continue
-        show = BOUNDARY in t.artifacts and (t.status != "passed" or not passed_shown)
-        out[t.id] = plots.for_test(t, prefix=f"t{i}-", boundary=show)
-        if t.status == "passed" and any(p.kind == BOUNDARY for p in out[t.id]):
-            passed_shown = True
-    return out
+            return
+        show = any(isinstance(a, Boundary) for a in t.artifacts) and (t.status != "passed" or not self.passed_shown)
+        self.plots[t.id] = plots.for_test(t, prefix=f"t{i}-", boundary=show)
+        if t.status == "passed" and any(p.kind == Boundary.kind for p in self.plots[t.id]):
+            self.passed_shown = True

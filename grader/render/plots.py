@@ -1,10 +1,11 @@
 """Plots for the HTML report: inline SVG text drawn by matplotlib (Agg canvas, no pyplot,
-no GUI), one function per kind of artifact that the rubric records.
+no GUI), one function per type of artifact that the rubric records (`grader.artifacts`),
+which `plot` dispatches on.
 
-Every function takes a test's artifacts (plain dicts and lists) and returns an SVG
-string, or None when the data is missing or odd: a bad artifact gives no plot, never a
-broken report. Each SVG carries `role="img"`, an `aria-label` and a `<title>` that say
-what it shows; its ids are prefixed so that several SVGs share one page safely.
+Every function takes one artifact and returns a `Plot`, or None when its values are
+missing or odd: a bad artifact gives no plot, never a broken report. Each SVG carries
+`role="img"`, an `aria-label` and a `<title>` that say what it shows; its ids are
+prefixed so that several SVGs share one page safely.
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
+from functools import singledispatch
 from html import escape
 
-from grader.worker.artifacts import BEFORE_TRAINING, BOUNDARY, CURVE_KEYS, CURVES, GRADIENT
+from grader.artifacts import CURVE_KEYS, Boundary, Curves, Gradient
 
 # Colour-blind-safe pair (Okabe-Ito blue and vermillion); lines also differ by style and marker.
 TRAIN, TEST = "#0072B2", "#D55E00"
@@ -28,7 +30,7 @@ _ids = itertools.count(1)
 class Plot:
     svg: str        # the <svg> element, ready to inline
     caption: str    # a sentence for the <figcaption>, also the SVG's accessible name
-    kind: str       # CURVES, BOUNDARY or GRADIENT (grader.worker.artifacts)
+    kind: str       # the kind of artifact it draws (`Artifact.kind`)
     width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
     prefix: str = ""  # the prefix of every id in the SVG
 
@@ -41,13 +43,14 @@ class Plot:
 # -- helpers ----------------------------------------------------------------------------
 
 def _finite_series(values) -> list[float] | None:
-    """A list of floats (non-finite values become NaN: a gap in the line), or None."""
+    """A list of floats (non-finite values, and None as the JSON report writes them, become
+    NaN: a gap in the line), or None."""
     if not isinstance(values, (list, tuple)) or not values:
         return None
     out = []
     for v in values:
         try:
-            f = float(v)
+            f = math.nan if v is None else float(v)
         except (TypeError, ValueError):
             return None
         out.append(f if math.isfinite(f) else math.nan)
@@ -150,19 +153,24 @@ def _ticks(axis, limits, locator) -> None:
     axis.set_ticks([t for t in locator.tick_values(lo, hi) if lo - 1e-9 <= t <= hi + 1e-9])
 
 
+@singledispatch
+def plot(artifact) -> Plot | None:
+    """The plot of one artifact, by its type; None when its values are odd."""
+    raise TypeError(f"no plot draws a {type(artifact).__name__}")
+
+
 # -- training curves --------------------------------------------------------------------
 
+@plot.register(Curves)
 @_quiet
-def training_curves(curves: dict, before: dict | None = None, title: str = "Training curves") -> Plot | None:
+def training_curves(curves: Curves) -> Plot | None:
     """Loss and accuracy per epoch, train and test: the student's run (solid) and, when
-    given, the reference's (dashed). `curves` is {"student": {...}, "reference": {...}}
-    with the keys train_loss, train_acc, test_loss, test_acc; `before` the test loss and
-    accuracy of the untrained network (epoch 0), when recorded."""
-    if not isinstance(curves, dict):
-        return None
+    given, the reference's (dashed), and the test loss and accuracy of the untrained
+    network (epoch 0) when recorded."""
+    title = "Training curves: your run and the reference's" if curves.reference is not None \
+        else "Training curves of the short run"
     runs = {}
-    for who in ("student", "reference"):
-        run = curves.get(who)
+    for who, run in (("student", curves.student), ("reference", curves.reference)):
         if not isinstance(run, dict):
             continue
         series = {k: _finite_series(run.get(k)) for k in CURVE_KEYS}
@@ -194,9 +202,9 @@ def training_curves(curves: dict, before: dict | None = None, title: str = "Trai
                     _line(ax, range(1, len(values) + 1), values, color=colours[who, split],
                           label=f"{split}, {name[who]}", marker="o" if len(values) < 6 else "None",
                           markersize=4, **style[who])
-    if isinstance(before, dict):
+    if isinstance(curves.before, dict):
         for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
-            v = _finite_series([before.get(key)])
+            v = _finite_series([curves.before.get(key)])
             if v:
                 v = _as_fraction(v) if key == "test_acc" else v
                 _line(ax, [0], v, marker="s", color=TEST, linestyle="none", markerfacecolor="white",
@@ -231,26 +239,24 @@ def training_curves(curves: dict, before: dict | None = None, title: str = "Trai
     caption = (f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
                + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
                + (": " + ", ".join(words) if words else "") + ".")
-    return _plot(fig, caption, CURVES)
+    return _plot(fig, caption, Curves.kind)
 
 
 # -- decision boundary --------------------------------------------------------------------
 
+@plot.register(Boundary)
 @_quiet
-def decision_boundary(boundary: dict, title: str = "Decision boundary, P(class 1)") -> Plot | None:
+def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(class 1)") -> Plot | None:
     """The student's P(class 1) on the course grid as filled contours, the 0.5 line, and
-    the training points by class. `boundary` is {"axis": [40 values], "prob": 40×40
-    (one row per x2 value), "points": [[x1, x2], ...], "labels": [0 or 1, ...]}."""
-    if not isinstance(boundary, dict):
-        return None
-    axis = _finite_series(boundary.get("axis"))
-    prob = _matrix(boundary.get("prob"))
+    the training points by class."""
+    axis = _finite_series(boundary.axis)
+    prob = _matrix(boundary.prob)
     if axis is None or prob is None or any(math.isnan(v) for v in axis) \
             or len(prob) != len(axis) or len(prob[0]) != len(axis) or len(axis) < 2:
         return None
     import numpy as np
     P = np.clip(np.array(prob), 0.0, 1.0)
-    points, labels = boundary.get("points") or [], boundary.get("labels") or []
+    points, labels = boundary.points or [], boundary.labels or []
     pts = _matrix(points) if points else None
     if pts is not None and (len(pts[0]) != 2 or len(pts) != len(labels)):
         pts = None
@@ -294,7 +300,7 @@ def decision_boundary(boundary: dict, title: str = "Decision boundary, P(class 1
         caption += f" It classifies {accuracy:.0%} of the training points right."
     if P.max() <= 0.5 or P.min() >= 0.5:
         caption += f" Your network predicts class {int(P.min() >= 0.5)} everywhere on the grid."
-    return _plot(fig, caption, BOUNDARY)
+    return _plot(fig, caption, Boundary.kind)
 
 
 # -- gradient heatmap ---------------------------------------------------------------------
@@ -348,20 +354,18 @@ def _heatmap_axes(shapes, titles, size):
     return fig, [fig.add_axes((x / width, y / height, w / width, h / height)) for x, y, w, h in boxes]
 
 
+@plot.register(Gradient)
 @_quiet
-def gradient_heatmap(gradient: dict) -> Plot | None:
+def gradient_heatmap(gradient: Gradient) -> Plot | None:
     """Expected and received gradient side by side on one colour scale, with a panel of
-    their difference per entry. `gradient` is {"name": "∇Wy", "expected": rows,
-    "received": rows}; a received gradient whose shape is the transpose is compared
-    transposed back."""
-    if not isinstance(gradient, dict):
-        return None
+    their difference per entry; a received gradient whose shape is the transpose is
+    compared transposed back."""
     import numpy as np
-    want, got = _matrix(gradient.get("expected")), _matrix(gradient.get("received"))
+    want, got = _matrix(gradient.expected), _matrix(gradient.received)
     if want is None or got is None:
         return None
     E, R = np.array(want), np.array(got)
-    name = str(gradient.get("name") or "the gradient")[:40]
+    name = str(gradient.name or "the gradient")[:40]
     transposed = E.shape != R.shape
     if transposed and R.T.shape != E.shape:
         return None
@@ -392,7 +396,7 @@ def gradient_heatmap(gradient: dict) -> Plot | None:
                + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
                   ": once transposed, every entry is right; only the shape is wrong" if transposed else
                   ": every entry agrees") + ".")
-    return _plot(fig, caption, GRADIENT)
+    return _plot(fig, caption, Gradient.kind)
 
 
 # -- per test --------------------------------------------------------------------------------
@@ -400,19 +404,8 @@ def gradient_heatmap(gradient: dict) -> Plot | None:
 def for_test(test, prefix: str = "", boundary: bool = True) -> list[Plot]:
     """The plots of one test's artifacts (none when it has none); `prefix` makes their
     SVG ids unique in a page; `boundary=False` leaves out the decision boundary."""
-    artifacts = getattr(test, "artifacts", None)
-    if not isinstance(artifacts, dict) or not artifacts:
-        return []
-    plots = []
-    if CURVES in artifacts:
-        title = "Training curves: your run and the reference's" if isinstance(artifacts[CURVES], dict) \
-            and "reference" in artifacts[CURVES] else "Training curves of the short run"
-        plots.append(training_curves(artifacts[CURVES], artifacts.get(BEFORE_TRAINING), title))
-    if BOUNDARY in artifacts and boundary:
-        plots.append(decision_boundary(artifacts[BOUNDARY]))
-    if GRADIENT in artifacts:
-        plots.append(gradient_heatmap(artifacts[GRADIENT]))
-    plots = [p for p in plots if p is not None]
+    drawn = [plot(a) for a in test.artifacts if boundary or not isinstance(a, Boundary)]
+    plots = [p for p in drawn if p is not None]
     if prefix:  # ids unique in the page, and the same on every render of the same report
         plots = [p.renamed(f"{prefix}{k}-") for k, p in enumerate(plots)]
     return plots

@@ -12,7 +12,7 @@ import weakref
 import torch
 
 from grader import static
-from grader.worker.artifacts import GRADIENT
+from grader.artifacts import Gradient
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
 from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
@@ -224,7 +224,7 @@ def record_gradient(student, key, record) -> None:
             return
         if got.dim() == 1:  # a bias: one row
             got, want = got[None], want[None]
-        record[GRADIENT] = {"name": "∇" + key, "expected": want.tolist(), "received": got.tolist()}
+        record(Gradient(name="∇" + key, expected=want.tolist(), received=got.tolist()))
     except Exception:  # noqa: BLE001
         pass
 

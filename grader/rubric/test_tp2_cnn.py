@@ -11,8 +11,8 @@ import math
 import torch
 
 from grader import edition
+from grader.artifacts import Curves
 from grader.data.cifar import make_synthetic
-from grader.worker.artifacts import BEFORE_TRAINING, CURVES
 from grader.expected import ask, instructor_only, matches
 from grader.rubric import mistakes
 from grader.rubric.checks import (CheckFailed, Mistake, as_number, check, expect_accuracy, expect_close,
@@ -666,8 +666,8 @@ def test_short_training_run(student, seed, record):
         acc = curves[key]
         curves[key] = [a / 100 for a in acc] if max(acc) > 1.0 else acc
     # As the TP 1-ab runs keep them: one value an epoch per curve; the untrained test point apart.
-    record[CURVES] = {"student": {k: v[1:] if k.startswith("test") else v for k, v in curves.items()}}
-    record[BEFORE_TRAINING] = {"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}
+    record(Curves(student={k: v[1:] if k.startswith("test") else v for k, v in curves.items()},
+                  before={"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}))
     loss, untrained = curves["train_loss"], curves["test_loss"][0]
     best = max(curves["test_acc"][1:])
     if not all(math.isfinite(v) for v in loss):

@@ -6,11 +6,12 @@ import math
 
 import torch
 
-from grader.worker.artifacts import BOUNDARY, CURVE_KEYS, CURVES
+from grader.artifacts import Boundary, Curves
 from grader.expected import ask
 from grader.rubric import mistakes
 from grader.rubric.checks import expect_keys, fail
 from grader.rubric.tp1_inputs import BATCH, EPOCHS, ETA, NH
+from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
 
 def reference_curves(seed: int, scale: float = 1.0, accumulate: bool = False, eta: float = ETA,
@@ -43,16 +44,16 @@ def curves_agree(got: dict, want: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: dict | None = None,
+def expect_same_run(got: dict, want: dict, record, what: str, candidates: dict | None = None,
                     fallback: str | None = None) -> None:
     """The student's training curves must follow the reference's; keep both for the report,
     and the trained network's decision boundary when the probe could compute it.
     A failed run is diagnosed by the first known wrong run it follows, else by `fallback`."""
     got = dict(got)
     boundary = boundary_artifact(got.pop(BOUNDARY, None))
-    record[CURVES] = {"student": got, "reference": want}
+    record(Curves(student=got, reference=want))
     if boundary:
-        record[BOUNDARY] = boundary
+        record(boundary)
     ok, where = curves_agree(got, want)
     if ok:
         return
@@ -74,7 +75,7 @@ def expect_same_run(got: dict, want: dict, record: dict, what: str, candidates: 
          "functions above say which.", diagnosis)
 
 
-def boundary_artifact(value) -> dict | None:
+def boundary_artifact(value) -> Boundary | None:
     """The probe's predictions on the course grid as plain lists for the report: `prob`
     the probability of class 1, one row per x2 value of `axis` (the grid's order), and
     the training `points` with their `labels`. None when the value is not that."""
@@ -87,7 +88,7 @@ def boundary_artifact(value) -> dict | None:
                 or not torch.isfinite(prob).all() or not torch.isfinite(points).all():
             return None
         axis = make_grid()[:40, 0].double()
-        return {"axis": axis.tolist(), "prob": prob.tolist(), "points": points.tolist(), "labels": labels.tolist()}
+        return Boundary(axis=axis.tolist(), prob=prob.tolist(), points=points.tolist(), labels=labels.tolist())
     except Exception:  # noqa: BLE001 - a plot only: missing or odd values give no plot
         return None
 

@@ -18,6 +18,8 @@ import sys
 import torch
 import torch.nn as nn
 
+from grader.worker.artifacts import CURVE_KEYS
+
 # A module's settings worth reporting, when it has them.
 CONFIG = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
           "ceil_mode", "in_features", "out_features", "num_features", "p", "track_running_stats")
@@ -372,7 +374,7 @@ def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, s
     criterion = nn.CrossEntropyLoss()
     train_data = loader(x, y, batch, shuffle=True, seed=seed)
     test_data = loader(xt, yt, 100)
-    curves = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+    curves = {k: [] for k in CURVE_KEYS}
 
     def record(split, result):
         values = [_epoch_value(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
