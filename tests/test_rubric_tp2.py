@@ -236,6 +236,7 @@ def test_mistakes_batchnorm_at_test_backward_in_eval_train_mode_random_test_crop
     expect(report, "tp2_cnn::epoch::train_mode", "model.train()")
     expect(report, "tp2_cnn::epoch::eval_no_update", "backward in the evaluation")
     expect(report, "tp2_cnn::transforms::test_centre", "random test transform")
+    assert noted(report) == {"tp2_cnn::epoch::train_results": "tp2_cnn::epoch::train_mode"}
     passed(report, "tp2_cnn::convnet::param_count", "tp2_cnn::improved::batchnorm", "tp2_cnn::epoch::eval_mode",
            "tp2_cnn::transforms::flip")
     assert by_id(report)["tp2_cnn::training::short_run"].status != "passed"
