@@ -17,6 +17,7 @@ batch --jobs 2 >= 40 submissions a minute.
 from __future__ import annotations
 
 import argparse
+import importlib
 import resource
 import statistics
 import subprocess
@@ -51,6 +52,7 @@ def main() -> None:
     repeat = args.repeat
 
     from grader.runner import grade
+    from grader.sandbox import Limits, Sandbox
     from grader.sandbox.inprocess import InProcessSandbox
     from grader.submission import open_submission
 
@@ -59,9 +61,14 @@ def main() -> None:
     reference = wall(grade_cmd + [str(ROOT / "reference")], repeat)
     template = wall(grade_cmd + [str(ROOT / "student_template")], repeat)
 
+    # As `grade check` runs them: the worker imports the lab's slow imports before its first
+    # request; the bare run has them imported too, so that both time the rubric alone.
     submission = open_submission(ROOT / "reference")
-    sandboxed = grade(submission)
+    lab = submission.lab
+    sandboxed = grade(submission, sandbox=Sandbox(Limits(), submission.files, imports=lab.worker_imports))
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    for module in lab.worker_imports:
+        importlib.import_module(module)
     bare = grade(submission, sandbox=InProcessSandbox())
     grader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert sandboxed.score == sandboxed.max_score == bare.score, "the reference must keep full marks"
