@@ -290,7 +290,7 @@ def test_grade_isolation_runs_for_an_ordinary_user():
         try:
             os.close(read)
             os.setgroups([]), os.setgid(nobody.pw_gid), os.setuid(nobody.pw_uid)
-            rows = isolation.describe()
+            rows = isolation.protections()
             os.write(write, json.dumps([r["what"] for r in rows]).encode())
         finally:
             os._exit(0)
@@ -298,7 +298,7 @@ def test_grade_isolation_runs_for_an_ordinary_user():
     with os.fdopen(read, "rb") as f:
         data = f.read()
     os.waitpid(pid, 0)
-    assert len(json.loads(data)) == len(isolation.describe(FOUND))
+    assert len(json.loads(data)) == len(isolation.protections(FOUND))
 
 
 def test_a_missing_protection_is_said_and_batch_refuses_without_weak_isolation(tmp_path):

@@ -4,7 +4,7 @@
 `weaknesses(done)` reads what the worker's preexec recorded (`grader.sandbox.child`);
 `probe()` starts a child isolated as a worker is, plants secrets where a hostile
 worker would look (`/tmp`, the home folder, the source tree, a Unix socket listening
-outside) and tries each way out; `describe()` turns that into one row per protection.
+outside) and tries each way out; `protections()` turns that into one row per protection.
 """
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def probe(enabled: bool = True) -> dict:
     return found
 
 
-def describe(found: dict | None = None) -> list[dict]:
+def protections(found: dict | None = None) -> list[dict]:
     """One row per protection: what, in force or not, how."""
     f = found if found is not None else probe()
     done = f.get("done", {})
@@ -208,13 +208,13 @@ def describe(found: dict | None = None) -> list[dict]:
 
 def missing() -> list[str]:
     """The protections not in force here, for `grade batch` to refuse without --weak-isolation."""
-    return [row["what"] for row in describe() if not row["in_force"]]
+    return [row["what"] for row in protections() if not row["in_force"]]
 
 
 def main() -> int:
     if not LINUX:
         print("not Linux: no isolation but the resource limits", file=sys.stderr)
-    rows = describe()
+    rows = protections()
     width = max(len(r["what"]) for r in rows)
     for r in rows:
         print(f"{'yes' if r['in_force'] else 'NO ':4} {r['what']:{width}}  {r['how']}")

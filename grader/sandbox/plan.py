@@ -53,7 +53,7 @@ class Plan:
     cgroup: str | None = None         # a pids cgroup made for this worker
     enabled: bool = True
     userns: bool = False              # force the unprivileged path (tests)
-    done: dict = field(default_factory=dict)  # filled in the child, for describe()
+    done: dict = field(default_factory=dict)  # filled in the child, for isolation.protections()
 
 
 def _links(path: str, links: dict[str, str]) -> str:
