@@ -11,32 +11,26 @@ import sys
 import webbrowser
 from pathlib import Path
 
-from grader.labs import current
+from grader import static
 from grader.render import REPORT, Ahead
 from grader.results import Report
-from grader.submission import SubmissionError, open_submission, read_submission, submission_name
+from grader.submission import SubmissionError, open_submission, submission_name
 
 
 def main(args, zygote=None) -> int:
     """`zygote`: forks the workers (`grade batch`'s long-lived grading processes)."""
     try:
-        files = read_submission(Path(args.path))
-    except SubmissionError as e:
-        return not_graded(args, str(e))
-    # The worker first: it imports torch and the lab's slow imports while this process
-    # reads the submission and imports torch too.
-    from grader.sandbox import Limits, Sandbox
-    lab = current()
-    sandbox = Sandbox(Limits(call_seconds=args.timeout), files, zygote, lab.worker_imports)
-    sandbox.start()
-    try:
-        submission = open_submission(args.path, lab, files)
+        submission = open_submission(args.path)
         if not submission.parts:
             raise SubmissionError(f"nothing of the lab was found in {args.path}: no module or notebook holds "
-                                  f"any of {', '.join(lab.part_names)}")
+                                  f"any of {', '.join(submission.lab.part_names)}")
     except SubmissionError as e:
-        sandbox.close()
         return not_graded(args, str(e))
+    from grader.sandbox import Limits, Sandbox
+    # A template's functions only raise NotImplementedError: its checks make no optimizer.
+    imports = submission.lab.worker_imports if static.implements_anything(submission) else ()
+    sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files, zygote, imports)
+    sandbox.start()  # the worker imports torch while this process imports it too
     # Imported only now: torch takes seconds to load, and a bad path should fail at once.
     from grader.render import terminal
     from grader.runner import grade

@@ -7,12 +7,16 @@ Both take the code as (origin, code) pairs: origin "tp1_manual.py" or "nb.ipynb,
   It is for the instructor and costs no points.
 - `autograd_uses(chunks, name)`: where the function `name`, or a function of the part it
   calls, computes gradients with autograd: `tp1_manual`'s backward must not.
+- `implements_anything(submission)`: whether a function of it does more than raise
+  NotImplementedError, as every function of the template does.
 The worker is never asked: student code runs beside its probes and could answer anything.
 """
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+
+from grader.worker.loader import stub_raise
 
 
 @dataclass(frozen=True)
@@ -189,3 +193,9 @@ def autograd_uses(chunks, name: str) -> list[Flag]:
             flags.setdefault(f"{origin}, line {line}", Flag(f"{origin}, line {line}", what))  # one a line
         todo += [n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id in functions]
     return list(flags.values())
+
+
+def implements_anything(submission) -> bool:
+    return any(isinstance(node, ast.FunctionDef) and not stub_raise(node)
+               for chunks in submission.parts.values() for chunk in chunks
+               for node in getattr(_parse(chunk.code), "body", ()))

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, ROOT
-from grader.static import autograd_uses, reaches
+from grader.labs import current
+from grader.static import autograd_uses, implements_anything, reaches
+from grader.submission import open_submission
 
 HAND = '''
 import torch
@@ -86,3 +88,9 @@ def test_course_code_raises_no_flag(folder: Path):
 
 def test_code_that_does_not_parse_is_skipped():
     assert reaches([("x.py", "def (:\n")]) == [] and autograd_uses([("x.py", "def (:\n")], "backward") == []
+
+
+def test_only_a_submission_that_implements_something_has_its_worker_import_ahead():
+    lab = current()
+    assert not implements_anything(open_submission(lab.template))
+    assert implements_anything(open_submission(lab.reference))

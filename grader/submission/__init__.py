@@ -103,10 +103,9 @@ def submission_name(path: str | Path) -> str:
     return name or str(path)
 
 
-def open_submission(path: str | Path, lab: Lab | None = None, files: dict[str, bytes] | None = None) -> Submission:
-    """`files`: what `read_submission(path)` returned, when it was read already."""
+def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     path, lab = Path(path), lab or current()
-    files = read_submission(path) if files is None else files
+    files = read_submission(path)
     sub = Submission(name=submission_name(path), lab=lab, files=files,
                      digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
     modules, notebooks = {}, {}

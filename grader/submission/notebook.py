@@ -17,6 +17,8 @@ import re
 import warnings
 from types import SimpleNamespace
 
+import nbformat
+
 from grader.lab import NotebookSplit
 from grader.worker.loader import Chunk
 
@@ -42,7 +44,6 @@ class Notebook:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise NotebookError(f"{name} is not UTF-8 text, so not a notebook") from None
-        import nbformat  # here: `grade check` starts its worker before any notebook is read
         try:
             with warnings.catch_warnings():  # cells without ids (nbformat 4.4) are fine
                 warnings.simplefilter("ignore")
