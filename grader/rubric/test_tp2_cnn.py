@@ -645,8 +645,8 @@ def _expect_schedule(lrs: list[float], want: list[float], what: str):
 # -- a short training run (Q16-18) ----------------------------------------------------------
 
 # Over seeds 0-9 the reference's best training loss is at most 0.56 x the untrained test loss
-# and its best test accuracy at least 54%: far from the check's 0.85 x and 25%.
-RUN = dict(n_per_class=24, n_test_per_class=10, epochs=3, batch=10, lr=0.03)
+# and its best test accuracy at least 50%: far from the check's 0.85 x and 25%.
+RUN = dict(n_per_class=24, n_test_per_class=5, epochs=3, batch=10, lr=0.03)
 
 
 @check("tp2_cnn::training::short_run", points=4, question="1-cd Q16-18", follows=("convnet", "epoch"))
