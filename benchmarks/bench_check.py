@@ -3,8 +3,9 @@
     python benchmarks/bench_check.py [--repeat N] [--no-batch]
 
 Prints:
-- the baseline: `python -c "import torch"`;
-- `grade check reference` and `grade check student_template` as a user runs them;
+- `grade check reference` and `grade check student_template` as a user runs them, against
+  the baseline `python -c "import torch"`, in rounds that interleave the three (a machine
+  that speeds up or slows down moves them all); each figure is from its median round;
 - per part, the rubric with the sandboxed worker and "bare" (the worker's logic in this
   process, no isolation): the floor of this design, and their ratio;
 - batch throughput: `grade batch --jobs 1` and `--jobs 2` on 24 mixed submissions
@@ -29,15 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def wall(cmd: list[str], repeat: int) -> float:
-    """Median wall time of a command, in seconds."""
-    times = []
+def wall(cmd: list[str]) -> float:
+    """Wall time of a command, in seconds."""
     with tempfile.TemporaryDirectory() as cwd:
-        for _ in range(repeat):
-            start = time.perf_counter()
-            subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def median_round(rounds: list[dict], key) -> dict:
+    """The round whose `key` is the median: figures of one round, robust to a slow one."""
+    return sorted(rounds, key=key)[len(rounds) // 2]
 
 
 def per_part(report) -> dict[str, float]:
@@ -56,27 +59,38 @@ def main() -> None:
     from grader.sandbox.inprocess import InProcessSandbox
     from grader.submission import open_submission
 
-    torch_import = wall([sys.executable, "-c", "import torch"], repeat)
+    # Rounds interleave the baseline and what is measured against it, so that a machine that
+    # speeds up or slows down during the run moves both; each figure is its round's median.
     grade_cmd = [sys.executable, "-m", "grader.cli", "check"]
-    reference = wall(grade_cmd + [str(ROOT / "reference")], repeat)
-    template = wall(grade_cmd + [str(ROOT / "student_template")], repeat)
+    rounds = [{"import": wall([sys.executable, "-c", "import torch"]),
+               "reference": wall(grade_cmd + [str(ROOT / "reference")]),
+               "template": wall(grade_cmd + [str(ROOT / "student_template")])} for _ in range(repeat)]
 
     # As `grade check` runs them: the worker imports the lab's slow imports before its first
     # request; the bare run has them imported too, so that both time the rubric alone.
     submission = open_submission(ROOT / "reference")
     lab = submission.lab
-    sandboxed = grade(submission, sandbox=Sandbox(Limits(), submission.files, imports=lab.worker_imports))
-    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     for module in lab.worker_imports:
         importlib.import_module(module)
-    bare = grade(submission, sandbox=InProcessSandbox())
+    runs = []
+    for _ in range(repeat):
+        sandboxed = grade(submission, sandbox=Sandbox(Limits(), submission.files, imports=lab.worker_imports))
+        bare = grade(submission, sandbox=InProcessSandbox())
+        assert sandboxed.score == sandboxed.max_score == bare.score, "the reference must keep full marks"
+        runs.append((sandboxed, bare))
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     grader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert sandboxed.score == sandboxed.max_score == bare.score, "the reference must keep full marks"
 
-    print(f"baseline: python -c 'import torch'     {torch_import:6.2f} s")
-    print(f"grade check reference                  {reference:6.2f} s  = {reference / torch_import:4.1f}x import (target <= 3.5)")
-    print(f"grade check student_template           {template:6.2f} s  = {template / torch_import:4.1f}x import (target <= 2)")
+    for what, target in (("reference", 3.5), ("template", 2)):
+        r = median_round(rounds, lambda r: r[what] / r["import"])
+        name = "reference" if what == "reference" else "student_template"
+        print(f"grade check {name:<26} {r[what]:6.2f} s  = {r[what] / r['import']:4.1f}x its round's import "
+              f"({r['import']:.2f} s; target <= {target:g})")
+    imports = [r["import"] for r in rounds]
+    print(f"baseline: python -c 'import torch', median {statistics.median(imports):.2f} s "
+          f"(rounds: {', '.join(f'{t:.2f}' for t in imports)})")
     print()
+    sandboxed, bare = median_round(runs, lambda sb: sum(per_part(sb[0]).values()) / sum(per_part(sb[1]).values()))
     print(f"{'rubric per part':<22} {'sandboxed':>10} {'bare':>8} {'ratio':>7}")
     s_parts, b_parts = per_part(sandboxed), per_part(bare)
     for part in s_parts:
