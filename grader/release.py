@@ -25,9 +25,15 @@ INSTRUCTOR_ONLY = ("oracle", "reference")
 
 
 def strip_hidden(source: str) -> str:
-    """`source` without its functions decorated `@check(..., hidden=True)`, decorators included."""
+    """`source` without its functions decorated `@check(..., hidden=True)`, decorators included.
+    A hidden check elsewhere (a row of a table of checks) cannot be cut out alone: refused."""
+    tree = ast.parse(source)
+    decorators = {id(d) for node in tree.body if isinstance(node, ast.FunctionDef) for d in node.decorator_list}
+    stray = [n.lineno for n in ast.walk(tree) if _is_hidden(n) and id(n) not in decorators]
+    if stray:
+        raise ValueError(f"a hidden check at line {stray[0]} is not a test's own decorator: declare it as its own test")
     lines = source.splitlines(keepends=True)
-    for node in reversed(ast.parse(source).body):
+    for node in reversed(tree.body):
         if isinstance(node, ast.FunctionDef) and any(_is_hidden(d) for d in node.decorator_list):
             del lines[node.decorator_list[0].lineno - 1:node.end_lineno]
     return "".join(lines)

@@ -113,6 +113,8 @@ class GraderPlugin:
         mark = item.get_closest_marker("grader_check").kwargs
         points = float(mark["points"])
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
+        if hasattr(item, "callspec"):  # one check of a table (`pytest.param(..., marks=check(...))`)
+            doc = doc.format(**item.callspec.params)
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
                             seconds=round(report.duration, 3),

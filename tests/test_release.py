@@ -129,6 +129,14 @@ def test_strip_hidden_removes_the_check_whole():
     assert "test_a" in stripped and "test_b" not in stripped and "p::b" not in stripped and "Secret" not in stripped
 
 
+def test_a_hidden_row_of_a_table_of_checks_is_refused():
+    source = ('@pytest.mark.parametrize("k", [pytest.param(1, marks=check("p::a", points=1)),\n'
+              '                               pytest.param(2, marks=check("p::b", points=1, hidden=True))])\n'
+              'def test_k(student, k):\n    pass\n')
+    with pytest.raises(ValueError, match="line 2 is not a test's own decorator"):
+        release.strip_hidden(source)
+
+
 def _answer_values() -> set[int]:
     """TOTAL_PARAMS, the Q10 table's counts, and the answers' outputs on the rubric's test inputs
     (those large enough to mean something when found in a file)."""

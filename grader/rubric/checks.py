@@ -1,8 +1,12 @@
 """What rubric tests are made of: the `check` marker and comparisons that teach.
 
-    @check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
-    def test_grad_Wy(student, ...):
-        expect_close(got, expected, "∇Wy", diagnoses={"∇Wyᵀ (transposed)": (expected.T, "...")})
+    @check("tp1_manual::sgd::update", points=2, question="1-ab Q10-11")
+    def test_sgd(student):
+        expect_close(got, expected, "Wh after one step", diagnoses={...})
+
+Checks that differ by one value only are a table: `@pytest.mark.parametrize` over
+`pytest.param(value, marks=check(...))`, one check a row; the docstring's `{name}`
+fields take each row's values.
 
 A failed comparison raises `CheckFailed` with a message (what was expected, what came
 back, where) and, when the value matches a known mistake, a diagnosis naming it.

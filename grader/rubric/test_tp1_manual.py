@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import weakref
 
+import pytest
 import torch
 
 from grader import static
@@ -238,28 +239,16 @@ def test_backward_by_hand(student):
              f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
 
 
-@check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
-def test_grad_Wy(student, record):
-    """backward returns ∇Wy, the gradient of the loss with respect to Wy (of the batch sum or mean)."""
-    check_grad_recorded(student, "Wy", record)
-
-
-@check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
-def test_grad_by(student, record):
-    """backward returns ∇by, the gradient of the loss with respect to by (of the batch sum or mean)."""
-    check_grad_recorded(student, "by", record)
-
-
-@check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
-def test_grad_Wh(student, record):
-    """backward returns ∇Wh, the gradient of the loss with respect to Wh (of the batch sum or mean)."""
-    check_grad_recorded(student, "Wh", record)
-
-
-@check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
-def test_grad_bh(student, record):
-    """backward returns ∇bh, the gradient of the loss with respect to bh (of the batch sum or mean)."""
-    check_grad_recorded(student, "bh", record)
+# One check per gradient that backward returns.
+@pytest.mark.parametrize("key", [
+    pytest.param("Wy", marks=check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")),
+    pytest.param("by", marks=check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")),
+    pytest.param("Wh", marks=check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")),
+    pytest.param("bh", marks=check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")),
+])
+def test_grad(student, record, key):
+    """backward returns ∇{key}, the gradient of the loss with respect to {key} (of the batch sum or mean)."""
+    check_grad_recorded(student, key, record)
 
 
 # -- sgd -----------------------------------------------------------------------------
