@@ -190,6 +190,20 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(fake, tmp_path):
     assert sorted(calls(fake)[7:]) == ["alice", "bob", "crash"]
 
 
+@pytest.mark.parametrize("damage", [{"meta": "[]"}, {"result": '{"tests": [{"id": 1}]}'}, {"result": "[]"},
+                                    {"result": '{"tests": [], "parts": [{"found": true}]}'}])
+def test_a_damaged_stored_result_is_graded_again(fake, tmp_path, damage):
+    class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG})
+    out = tmp_path / "out"
+    run(fake, class_dir, out)
+    for kind, text in damage.items():
+        (out / "results" / ("alice.meta.json" if kind == "meta" else "alice.json")).write_text(text)
+    rows, finished = run(fake, class_dir, out)
+    assert finished and sorted(calls(fake)) == ["alice", "alice", "bob"]
+    assert {r.id: r.resumed for r in rows} == {"alice": False, "bob": True}
+    assert read_csv(out)["alice"]["total"] == "3"
+
+
 def test_rerun_with_gradescope_writes_it_without_regrading(fake, tmp_path):
     class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG})
     out = tmp_path / "out"

@@ -35,23 +35,25 @@ class Store:
 
     def up_to_date(self, job: Job, digest: str) -> Report | None:
         """The stored report when the stored result was graded from this content, seed and
-        parts; the Gradescope file, if now asked for, is then written from what was kept."""
+        parts; the Gradescope file, if now asked for, is then written from what was kept.
+        A stored file that is not what this store writes (edited, truncated) is graded again."""
         paths = self.paths(job.id)
         try:
             meta = json.loads(paths["meta"].read_text(encoding="utf-8"))
             result = json.loads(paths["result"].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            same = (meta.get("status") == OK and meta.get("digest") == digest and meta.get("seed") == job.seed
+                    and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
+                    and (not job.gradescope or paths["kept"].exists()))
+            report = report_from_json(result, job.seed) if same else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        same = (meta.get("status") == OK and meta.get("digest") == digest and meta.get("seed") == job.seed
-                and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
-                and (not job.gradescope or paths["kept"].exists()))
-        if not same:
+        if report is None:
             return None
         if job.gradescope:
             kept = paths["kept"].read_text(encoding="utf-8")
             if not paths["gradescope"].exists() or paths["gradescope"].read_text(encoding="utf-8") != kept:
                 atomic_write(paths["gradescope"], kept)
-        return report_from_json(result, job.seed)
+        return report
 
     def save(self, job: Job, digest: str, outcome: Outcome) -> None:
         paths = self.paths(job.id)
