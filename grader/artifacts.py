@@ -2,9 +2,9 @@
 
 The rubric's checks build them (`record(Curves(...))`) from what the worker's probes
 return as plain values; `TestResult.artifacts` holds them; the plots dispatch on their
-type; the JSON report writes each with its `kind` and the batch reads it back as the same
-object. Values are plain lists and numbers, as the JSON holds them; the plots accept odd
-ones (a diverged run, a wrong shape) and then draw nothing.
+type. They stay out of the contract's JSON: an expected gradient or the reference's curves
+are drawn in the HTML report, never written out as numbers. Values are plain lists and
+numbers; the plots accept odd ones (a diverged run, a wrong shape) and then draw nothing.
 """
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import ClassVar
 
 from grader.worker.artifacts import CURVE_KEYS
 
-__all__ = ["CURVE_KEYS", "Artifact", "Curves", "Boundary", "Gradient", "KINDS"]
+__all__ = ["CURVE_KEYS", "Artifact", "Curves", "Boundary", "Gradient"]
 
 
 class Artifact:
-    """What every artifact is; `kind` names its type in the JSON report."""
+    """What every artifact is; `kind` names its type in the report's plots (their CSS class)."""
     kind: ClassVar[str]
 
 
@@ -47,6 +47,3 @@ class Gradient(Artifact):
     name: str                # what it is the gradient of, as the report says it ("∇Wy")
     expected: list           # rows of the expected gradient (a bias: one row)
     received: list           # rows of the student's: the same shape, or its transpose
-
-
-KINDS: dict[str, type[Artifact]] = {cls.kind: cls for cls in (Curves, Boundary, Gradient)}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import mutate
-from grader.artifacts import KINDS, Boundary, Curves, Gradient
+from grader.artifacts import Artifact, Boundary, Curves, Gradient
 from grader.render import gradescope, html, junit, plots, terminal
 from grader.render import REPORT, Ahead, json as json_render
 from grader.labs.rdfia import LAB
@@ -208,7 +208,7 @@ def test_extreme_but_valid_values_still_plot():
 def test_every_kind_of_artifact_has_its_plot_and_an_unknown_one_is_an_error():
     tests = report_with_plots().tests
     samples = {type(a): a for t in tests for a in t.artifacts}
-    assert set(samples) == set(KINDS.values())
+    assert set(samples) == set(Artifact.__subclasses__())
     for kind, artifact in samples.items():
         assert plots.plot.dispatch(kind) is not plots.plot.dispatch(object)
         assert plots.plot(artifact).kind == kind.kind

@@ -12,4 +12,3 @@ def report_from_json(data: dict, seed: int) -> Report:
     parts = [PartResult(part=p["part"], found=bool(p["found"])) for p in data["parts"]]
     return Report(submission=data.get("submission", ""), seed=seed, parts=parts, tests=tests,
                   flags=[f for f in data.get("flags", []) if isinstance(f, dict)])
-
