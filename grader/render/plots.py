@@ -43,14 +43,13 @@ class Plot:
 # -- helpers ----------------------------------------------------------------------------
 
 def _finite_series(values) -> list[float] | None:
-    """A list of floats (non-finite values, and None as the JSON report writes them, become
-    NaN: a gap in the line), or None."""
+    """A list of floats (non-finite values become NaN: a gap in the line), or None."""
     if not isinstance(values, (list, tuple)) or not values:
         return None
     out = []
     for v in values:
         try:
-            f = math.nan if v is None else float(v)
+            f = float(v)
         except (TypeError, ValueError):
             return None
         out.append(f if math.isfinite(f) else math.nan)
