@@ -79,10 +79,11 @@ def targets(args, submission: str) -> dict[str, Path]:
 def write(report: Report, files: dict[str, Path], drafts: dict | None = None) -> set[str]:
     """Write each file (with what its renderer drew ahead, in `drafts`); one that cannot be
     written is said in one line, the others still are."""
-    written = set()
+    written, drafts = set(), drafts or {}
     for name, path in files.items():
+        options = {"ahead": drafts[name]} if name in drafts else {}
         try:
-            REPORT[name].write(path, report, **({"ahead": drafts[name]} if name in (drafts or {}) else {}))
+            REPORT[name].write(path, report, **options)
             written.add(name)
         except OSError as e:
             print(f"grade: cannot write the {name} file {path}: {e.strerror or e}", file=sys.stderr)

@@ -326,4 +326,3 @@ def test_unimplemented_functions_are_those_that_can_only_raise_it():
                                       "bare": f"tp1_manual.py, line {line['bare'] + 1}, in bare",
                                       "undone": f"tp1_manual.py, line {line['undone'] + 1}, in undone"}
     assert run("NotImplementedError = ValueError\n" + STUBS).unimplemented() == {}  # not the builtin
-

@@ -26,7 +26,8 @@ def main() -> None:
     from grader.labs import current
     from grader.sandbox import Limits
     from grader.sandbox.zygote import Zygote
-    zygote = Zygote(Limits(), current().worker_imports)  # it imports torch while this process does too
+    imports = current().worker_imports
+    zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
     from grader import check, cli
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     parser = cli.parser()
@@ -35,7 +36,7 @@ def main() -> None:
         request = json.loads(line)
         if not zygote.alive:
             zygote.close()
-            zygote = Zygote(Limits(), current().worker_imports)
+            zygote = Zygote(Limits(), imports)
         os.chdir(request["cwd"])
         said = io.StringIO()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(said):

@@ -238,4 +238,3 @@ def pair(result, what: str, names=("L", "acc")):
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
         fail(f"{what} should return {len(names)} values ({', '.join(names)}); got {came_back(result)}.")
     return result
-

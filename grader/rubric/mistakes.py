@@ -34,6 +34,7 @@ def diagnosed(values: dict, texts: dict) -> dict:
     """The oracle's known-mistake values with the catalogue's texts: {name: (value, text)}."""
     return {name: (value, texts[name]) for name, value in values.items()}
 
+
 FORWARD = {
     "sigmoid": "Ŷ is sigmoid(Ỹ): its rows do not sum to 1. The output layer is a SoftMax, so that Ŷ is a "
                "distribution over the classes (1-ab Q5-7).",

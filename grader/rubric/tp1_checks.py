@@ -158,5 +158,3 @@ def _softmax_loss_accuracy(student, leaf: bool):
     inp = unit_inputs(student.seed)
     yhat = inp.outputs["yhat"].clone().requires_grad_(True) if leaf else inp.outputs["yhat"]
     return inp, pair(student.call("loss_accuracy", yhat, inp.Y), "loss_accuracy(Yhat, Y)")
-
-

@@ -51,5 +51,3 @@ def training_setup(seed: int) -> Training:
             "Wy": 0.3 * torch.randn(NY, NH, generator=g), "by": torch.zeros(NY)}
     perms = [torch.randperm(data[0].shape[0], generator=g) for _ in range(EPOCHS)]
     return Training(data, init, perms)
-
-

@@ -120,4 +120,3 @@ def student_layout(student) -> Layout:
         except (StudentFault, CheckFailed):
             return Layout()
     return _layouts[student]
-

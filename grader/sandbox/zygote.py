@@ -1,6 +1,6 @@
 """A zygote: a clean process that has imported what every worker imports (torch, numpy,
-the lab's `worker_imports`, matplotlib, the worker's code) and forks each worker, so that a worker starts in
-milliseconds instead of the seconds of a fresh interpreter.
+the lab's `worker_imports`, matplotlib, the worker's code) and forks each worker, so that
+a worker starts in milliseconds instead of the seconds of a fresh interpreter.
 
 The zygote never runs student code and is never isolated itself: each fork isolates
 itself (`grader.sandbox.child`, as a fresh worker does between fork and exec), sets its

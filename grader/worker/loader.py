@@ -476,4 +476,3 @@ def _ran(namespace: Namespace, node: ast.stmt) -> None:
         namespace.deferred.pop(name, None)
     if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
         namespace.classes.append((node.name, namespace[node.name]))
-
