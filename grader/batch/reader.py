@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from grader.results import PartResult, Report, TestResult
 
+# What reading back a JSON that is not the grader's (damaged, edited) raises, here or in json.loads.
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+
 
 def report_from_json(data: dict, seed: int) -> Report:
     tests = [TestResult(id=t["id"], part=t["part"], name=t.get("name", ""), status=t["status"],

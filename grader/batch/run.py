@@ -13,7 +13,7 @@ from grader.batch.atomic import atomic_write
 from grader.batch.discovery import discover, scan
 from grader.batch.job import Job, Outcome, grade_job
 from grader.batch.progress import Log, row_line
-from grader.batch.reader import report_from_json
+from grader.batch.reader import MALFORMED, report_from_json
 from grader.batch.store import Store
 from grader.render import CLASS
 from grader.labs import current
@@ -84,7 +84,7 @@ def _settle(row: Graded, outcome: Outcome, seed: int) -> None:
     if not outcome.error:
         try:
             row.report = report_from_json(json.loads(outcome.result), seed)
-        except (ValueError, KeyError, TypeError) as e:
+        except MALFORMED as e:
             outcome.error = f"the grader's JSON could not be read ({type(e).__name__}: {e})"
     if outcome.error:
         row.status, row.error, row.report = FAILED, outcome.error, None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader.batch.atomic import atomic_write
 from grader.batch.job import Job, Outcome
-from grader.batch.reader import report_from_json
+from grader.batch.reader import MALFORMED, report_from_json
 from grader.results import FAILED, OK, Report
 
 
@@ -45,7 +45,7 @@ class Store:
                     and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
                     and (not job.gradescope or paths["kept"].exists()))
             report = report_from_json(result, job.seed) if same else None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, *MALFORMED):
             return None
         if report is None:
             return None
