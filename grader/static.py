@@ -7,8 +7,8 @@ Both take the code as (origin, code) pairs: origin "tp1_manual.py" or "nb.ipynb,
   It is for the instructor and costs no points.
 - `autograd_uses(chunks, name)`: where the function `name`, or a function of the part it
   calls, computes gradients with autograd: `tp1_manual`'s backward must not.
-- `implements_anything(submission)`: whether a function of it does more than raise
-  NotImplementedError, as every function of the template does.
+- `implemented(submission)`: how many of its functions do more than raise
+  NotImplementedError, as every function of the template does (`implements_anything`: any).
 The worker is never asked: student code runs beside its probes and could answer anything.
 """
 from __future__ import annotations
@@ -195,7 +195,12 @@ def autograd_uses(chunks, name: str) -> list[Flag]:
     return list(flags.values())
 
 
-def implements_anything(submission) -> bool:
-    return any(isinstance(node, ast.FunctionDef) and not stub_raise(node)
+def implemented(submission) -> int:
+    """How many top-level functions of the submission do more than raise NotImplementedError."""
+    return sum(isinstance(node, ast.FunctionDef) and not stub_raise(node)
                for chunks in submission.parts.values() for chunk in chunks
                for node in getattr(_parse(chunk.code), "body", ()))
+
+
+def implements_anything(submission) -> bool:
+    return implemented(submission) > 0

@@ -38,13 +38,16 @@ def course_helper_names():
 @pytest.fixture(scope="session", params=["fresh", "zygote"])
 def zygote(request):
     """Workers started both ways: a fresh interpreter (`grade check`), and forked by a
-    zygote (`grade batch`); None for the first."""
+    zygote on a channel of its own, as each grading process of `grade batch` has one;
+    None for the first."""
     if request.param == "fresh":
         yield None
         return
-    from grader.sandbox.zygote import Zygote
+    from grader.sandbox.zygote import Connection, Zygote
     forks = Zygote(Limits(), LAB.worker_imports)
-    yield forks
+    channel = Connection(forks.connect())
+    yield channel
+    channel.close()
     forks.close()
 
 

@@ -163,6 +163,17 @@ def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
     assert "bob, carol" not in summary and "alice, carol" not in summary
 
 
+def test_the_most_work_is_graded_first(fake, tmp_path):
+    """With one job, the order the batch grades in: the submissions that implement the most
+    functions first, by id among equals, so that parallel jobs end together."""
+    stub = "def f():\n    raise NotImplementedError\n"
+    class_dir = make_class(tmp_path / "class", {"a_stubs": stub * 3, "b_one": "def f():\n    return 1\n",
+                                                "c_two": "def f():\n    return 1\ndef g():\n    return 2\n",
+                                                "d_none": GOOD, "e_one": "def h(x):\n    return x\n"})
+    run(fake, class_dir, tmp_path / "out", jobs=1)
+    assert calls(fake) == ["c_two", "b_one", "e_one", "a_stubs", "d_none"]
+
+
 def test_rerun_skips_unchanged_and_regrades_what_changed(fake, tmp_path):
     class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG, "crash": "CRASH"})
     out = tmp_path / "out"

@@ -1,6 +1,8 @@
 """The worker process as the rubric sees it: values, student failures, crashes, limits."""
 from __future__ import annotations
 
+import os
+import select
 import time
 import tracemalloc
 
@@ -266,3 +268,27 @@ def test_a_worker_imports_what_it_is_given_before_its_first_request(zygote, impo
         assert part.call("imported", "json.tool") == bool(imports)
     finally:
         box.close()
+
+
+def test_one_zygote_serves_several_grading_processes():
+    """`grade batch`'s grading processes share one zygote, each on a channel of its own: a
+    worker answers on its channel; a channel that closes (its grading process was killed)
+    takes its live workers with it, and no other."""
+    from grader.sandbox.zygote import Connection, Zygote
+    zygote = Zygote(LIMITS)
+    try:
+        channels = [zygote, Connection(zygote.connect()), Connection(zygote.connect())]
+        boxes = [Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=c) for c in channels]
+        parts = [Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
+                 for box in boxes]
+        assert [p.call("add", 2, k) for k, p in enumerate(parts)] == [2, 3, 4]
+        workers = [box._worker.proc for box in boxes]
+        ended = os.pidfd_open(workers[1].pid)
+        channels[1].close()
+        assert select.select([ended], [], [], 20)[0], "the worker of a closed channel still runs"
+        assert parts[2].call("add", 1, 1) == 2 and parts[0].call("add", 1, 2) == 3
+        boxes[2].close()
+        assert workers[2].returncode is not None  # its end was reported on its own channel
+        assert workers[0].poll() is None
+    finally:
+        zygote.close()

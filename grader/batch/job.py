@@ -50,6 +50,7 @@ class Outcome:
 
 _running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
 _servers: list["Server"] = []                 # the long-lived grading processes of this process
+_zygote = None                                # the zygote they share, started with the first
 _local = threading.local()                   # each executor thread's own grading process
 _lock = threading.Lock()
 stopping = threading.Event()
@@ -136,14 +137,34 @@ def _warm(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
             _running.pop(server.proc.pid, None)
 
 
+def _zygote_channel():
+    """A new channel to the zygote this process's grading processes share: one import of
+    torch and of the lab's slow imports for all of them (started again after a crash)."""
+    global _zygote
+    from grader.labs import current
+    from grader.sandbox import Limits
+    from grader.sandbox.zygote import Zygote
+    with _lock:
+        if _zygote is None or not _zygote.alive:
+            if _zygote is not None:
+                _zygote.close()
+            _zygote = Zygote(Limits(), current().worker_imports)
+        return _zygote.connect()
+
+
 class Server:
     """A `python -m grader.batch.server` (torch, pytest and the rubric loaded once)."""
 
     def __init__(self, start_seconds: float = 300.0):
         self.log = tempfile.TemporaryFile()  # its own stderr: the last words of a crash
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server"], env=_env(),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     start_new_session=True, preexec_fn=die_with_parent)
+        channel = _zygote_channel()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server", str(channel.fileno())],
+                                         env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                         pass_fds=(channel.fileno(),), start_new_session=True,
+                                         preexec_fn=die_with_parent)
+        finally:
+            channel.close()
         with _lock:
             _servers.append(self)
         try:
@@ -191,16 +212,19 @@ class Server:
 
 
 def close_servers() -> None:
-    """End this process's idle grading processes (at the end of a run)."""
+    """End this process's idle grading processes and their zygote (at the end of a run)."""
+    global _zygote
     with _lock:
-        servers = list(_servers)
+        servers, zygote, _zygote = list(_servers), _zygote, None
     for server in servers:
-        server.proc.stdin.close()  # it ends its loop and its zygote
+        server.proc.stdin.close()  # it ends its loop
         try:
             server.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pass
         server.stop()
+    if zygote is not None:
+        zygote.close()
 
 
 def _read(path: Path) -> str | None:

@@ -32,12 +32,13 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     store = Store(out)
     rows: dict[str, Graded] = {}
     todo: list[tuple[Job, Graded]] = []
+    work: dict[str, int] = {}  # functions each implements: the most work first, so that the jobs end together
     for sid, path in discover(class_dir, out):
         if sid in rows:
             rows[path.name] = Graded(path.name, path.name, FAILED,
                                      f"not graded: another entry has the same student id `{sid}`")
             continue
-        digest, prints = scan(path)
+        digest, prints, work[sid] = scan(path)
         row = rows[sid] = Graded(sid, path.name, digest=digest, fingerprints=prints)
         job = Job(sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command)
         stored = store.up_to_date(job, digest)
@@ -45,6 +46,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
             row.report, row.resumed = stored, True
         else:
             todo.append((job, row))
+    todo.sort(key=lambda t: -work[t[0].id])  # stable: by id among equals
     log = Log(len(todo), stream)
     if len(todo) < len(rows):
         log.line(f"{len(rows) - len(todo)} of {len(rows)} submissions unchanged since their last grading: kept")

@@ -1,10 +1,11 @@
-"""`python -m grader.batch.server`: one long-lived grading process of `grade batch`.
+"""`python -m grader.batch.server [FD]`: one long-lived grading process of `grade batch`.
 
-It loads torch, pytest and the rubric once, starts a zygote (`grader.sandbox.zygote`),
-then grades student after student as `grade check` does (`grader.check.main`, the same
-code), each in a fresh sandboxed worker forked by the zygote: a worker of its own, with
-its home, limits and isolation, killed with its cgroup after the student. No student code
-ever runs here or in the zygote.
+It loads torch, pytest and the rubric once, then grades student after student as
+`grade check` does (`grader.check.main`, the same code), each in a fresh sandboxed worker
+forked by a zygote (`grader.sandbox.zygote`): a worker of its own, with its home, limits
+and isolation, killed with its cgroup after the student. FD is a channel to the zygote
+that the batch's grading processes share; without it, this process starts its own.
+No student code ever runs here or in the zygote.
 
 Protocol, one JSON line each way: `{"argv": [...], "cwd": DIR}` (the arguments of
 `grade check`) on stdin; `{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
@@ -16,6 +17,7 @@ import contextlib
 import io
 import json
 import os
+import socket
 import sys
 import traceback
 
@@ -25,16 +27,19 @@ def main() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing else may write into the replies
     from grader.labs import current
     from grader.sandbox import Limits
-    from grader.sandbox.zygote import Zygote
+    from grader.sandbox.zygote import Connection, Zygote
     imports = current().worker_imports
-    zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
+    if len(sys.argv) > 1:  # a channel to the zygote the batch's grading processes share
+        zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
+    else:
+        zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
     from grader import check, cli
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     parser = cli.parser()
     print("ready", file=replies, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
-        if not zygote.alive:
+        if not zygote.alive:  # it crashed: one of this process's own from now on
             zygote.close()
             zygote = Zygote(Limits(), imports)
         os.chdir(request["cwd"])

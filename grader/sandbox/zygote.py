@@ -7,9 +7,12 @@ itself (`grader.sandbox.child`, as a fresh worker does between fork and exec), s
 limits, drops every descriptor but its channel, and only then becomes the worker. A fork
 is single-threaded, as `unshare(CLONE_NEWUSER)` needs (the zygote has one thread).
 
-The trusted side talks to it over a socket pair: a spawn request (JSON and the worker's
-descriptors), answered with the worker's pid; then the zygote reports each worker's exit
-status (it is their parent). `Forked` gives the trusted side what it uses of `Popen`.
+The trusted side talks to it over socket pairs, its channels: a spawn request (JSON and
+the worker's descriptors), answered with the worker's pid; then the zygote reports each
+worker's exit status (it is their parent) on the channel that asked for it. The first
+channel can open more (`Zygote.connect`), one per grading process that shares the zygote;
+when one closes, the zygote kills the workers it asked for, and when the first closes,
+the zygote ends. `Forked` gives the trusted side what it uses of `Popen`.
 """
 from __future__ import annotations
 
@@ -24,26 +27,19 @@ import sys
 import tempfile
 import threading
 
-from grader.sandbox.kernel import die_with_parent
+from grader.sandbox.kernel import die_with_parent, kill_tree
 
 BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
         "from grader.sandbox.zygote import serve; serve(int(sys.argv[1]))")
 MESSAGE = 1 << 16
 
 
-class Zygote:
-    """The trusted side's handle: `spawn` a worker, learn when it ended."""
+class Connection:
+    """A channel of the trusted side to a zygote: `spawn` a worker on it, learn when it ended.
+    Closing it kills the workers it spawned that still run."""
 
-    def __init__(self, limits, imports: tuple[str, ...] = ()):
-        from grader.sandbox.process import GRADER_PARENT, worker_env
-        self.home = tempfile.mkdtemp(prefix="grader-zygote-")
-        env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
-                                     cwd=self.home, env=env, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                                     start_new_session=True, preexec_fn=die_with_parent)
-        theirs.close()
-        self.sock = ours
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
         self.exits: dict[int, int] = {}     # pid -> return code (as Popen's), once ended
         self.spawned: list[int | None] = []  # the answer to the spawn in progress
         self.changed = threading.Condition()
@@ -71,7 +67,7 @@ class Zygote:
 
     @property
     def alive(self) -> bool:
-        return not self.closed and self.proc.poll() is None
+        return not self.closed
 
     def spawn(self, request: dict, fds: list[int], seconds: float) -> "Forked":
         """Fork a worker set up by `request` (see `_become_worker`), holding `fds`."""
@@ -90,16 +86,57 @@ class Zygote:
         return Forked(self, pid)
 
     def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the listener; close alone would wait for it
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class Zygote(Connection):
+    """The zygote process, and the trusted side's first channel to it. `connect()` opens
+    another, for another process (each of `grade batch`'s grading processes): one zygote
+    serves them all. The zygote ends when this first channel closes."""
+
+    def __init__(self, limits, imports: tuple[str, ...] = ()):
+        from grader.sandbox.process import GRADER_PARENT, worker_env
+        self.home = tempfile.mkdtemp(prefix="grader-zygote-")
+        env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
+                                     cwd=self.home, env=env, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
+                                     start_new_session=True, preexec_fn=die_with_parent)
+        theirs.close()
+        super().__init__(ours)
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.proc.poll() is None
+
+    def connect(self) -> socket.socket:
+        """A new channel: give it to another process, which makes it a `Connection`."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self.lock:
+                socket.send_fds(self.sock, [b'{"connect": true}'], [theirs.fileno()])
+        except OSError as e:
+            ours.close()
+            raise OSError(f"the zygote is gone ({e})") from None
+        finally:
+            theirs.close()
+        return ours
+
+    def close(self) -> None:
         self.proc.kill()
         self.proc.wait()
-        self.sock.close()
+        super().close()
         shutil.rmtree(self.home, ignore_errors=True)
 
 
 class Forked:
     """A worker the zygote forked, as `Popen` shows a child: pid, poll, wait, returncode."""
 
-    def __init__(self, zygote: Zygote, pid: int):
+    def __init__(self, zygote: Connection, pid: int):
         self.zygote, self.pid, self.returncode = zygote, pid, None
         self.stdout = None
 
@@ -123,35 +160,56 @@ class Forked:
 
 
 def serve(fd: int) -> None:
-    """The zygote's loop: import once, then fork a worker per request and report exits."""
+    """The zygote's loop: import once, then fork a worker per request, on any of its
+    channels, and report each exit on the channel that asked for it."""
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     import grader.worker.__main__ as worker
     worker.import_ahead(["matplotlib.pyplot"])  # what notebooks import first (MPLBACKEND=Agg here)
-    sock = socket.socket(fileno=fd)
+    first = socket.socket(fileno=fd)
+    channels = [first]
+    owner: dict[int, socket.socket | None] = {}  # live worker -> the channel that asked for it
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     while True:
-        ready = select.select([sock, wake_read], [], [])[0]
+        ready = select.select([*channels, wake_read], [], [])[0]
         if wake_read in ready:
             os.read(wake_read, 4096)
-            _report_exits(sock)
-        if sock in ready:
+            _report_exits(owner)
+        for sock in [c for c in channels if c in ready]:
             data, fds, _, _ = socket.recv_fds(sock, MESSAGE, 8)
             if not data:
-                os._exit(0)  # the trusted side is gone
+                if sock is first:
+                    os._exit(0)  # the trusted side is gone: its workers die with this process
+                _hang_up(sock, channels, owner)
+                continue
+            request = json.loads(data)
+            if request.get("connect"):
+                channels.append(socket.socket(fileno=fds[0]))
+                continue
             pid = os.fork()
             if pid == 0:
-                _become_worker(json.loads(data), fds, keep=(wake_read, wake_write, sock.fileno()))
+                _become_worker(request, fds, keep=(wake_read, wake_write, *(c.fileno() for c in channels)))
             for f in fds:
                 os.close(f)
+            owner[pid] = sock
             sock.send(json.dumps({"pid": pid}).encode())
 
 
-def _report_exits(sock) -> None:
+def _hang_up(sock, channels: list, owner: dict) -> None:
+    """A channel closed (its grading process ended or was killed): so do its workers."""
+    channels.remove(sock)
+    sock.close()
+    for pid, asked in owner.items():
+        if asked is sock:
+            owner[pid] = None
+            kill_tree(pid)
+
+
+def _report_exits(owner: dict) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -159,7 +217,12 @@ def _report_exits(sock) -> None:
             return
         if pid == 0:
             return
-        sock.send(json.dumps({"exit": pid, "status": status}).encode())
+        sock = owner.pop(pid, None)
+        if sock is not None:
+            try:
+                sock.send(json.dumps({"exit": pid, "status": status}).encode())
+            except OSError:
+                pass  # its side is gone: it hangs up next
 
 
 def _become_worker(request: dict, fds: list[int], keep) -> None:
