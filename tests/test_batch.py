@@ -356,6 +356,22 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     assert "ref, zipped" in summary and "https://" not in summary
 
 
+def test_one_zygote_forks_the_grading_processes_and_ends_with_them():
+    """The grading processes of a batch are forked by the zygote they share (a process that
+    never ran student code); closing them at the end of a run also ends the zygote."""
+    from grader.batch import job
+    servers = [job.Server() for _ in range(2)]
+    zygote = job._zygote
+    try:
+        parents = [int(Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for s in servers]
+        assert parents == [zygote.proc.pid] * 2
+        assert all(s.proc.poll() is None for s in servers)
+    finally:
+        job.close_servers()
+    assert job._zygote is None and zygote.proc.poll() is not None
+    assert [s.proc.returncode for s in servers] == [0, 0]  # each ended its loop at the end of its input
+
+
 def test_cli_reports_bad_arguments(tmp_path):
     from grader.cli import main, parser
     args = parser().parse_args(["batch", "somewhere", "--out", "o"])

@@ -2,7 +2,8 @@
 past `--submission-timeout`. By default it runs in the calling thread's long-lived grading
 process (`grader.batch.server`: torch, pytest and the rubric loaded once, a fresh sandboxed
 worker per student), started at the thread's first job and replaced after a crash or a
-timeout; `Job.command` runs that command instead, in a subprocess of its own per student.
+timeout. The grading processes of one process share one zygote, which forks them and
+their workers; `Job.command` runs that command instead, in a subprocess of its own per student.
 It runs wherever the executor puts it (a thread here, a Dask worker, which keeps its
 grading processes warm from task to task) and returns plain data: the files' text."""
 from __future__ import annotations
@@ -137,9 +138,10 @@ def _warm(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
             _running.pop(server.proc.pid, None)
 
 
-def _zygote_channel():
-    """A new channel to the zygote this process's grading processes share: one import of
-    torch and of the lab's slow imports for all of them (started again after a crash)."""
+def _shared_zygote():
+    """The zygote of this process's grading processes: it has imported torch and the lab's
+    slow imports once, and forks each of them and each of their workers (started again
+    after a crash)."""
     global _zygote
     from grader.labs import current
     from grader.sandbox import Limits
@@ -149,22 +151,34 @@ def _zygote_channel():
             if _zygote is not None:
                 _zygote.close()
             _zygote = Zygote(Limits(), current().worker_imports)
-        return _zygote.connect()
+        return _zygote
+
+
+def warm_up() -> None:
+    """Start the shared zygote now, so that it imports torch while the batch reads the class."""
+    _shared_zygote()
 
 
 class Server:
-    """A `python -m grader.batch.server` (torch, pytest and the rubric loaded once)."""
+    """A `python -m grader.batch.server` (torch, pytest and the rubric loaded once), forked by
+    the shared zygote: a clean process that never ran student code, so that only pytest and
+    the rubric are left to import. Its own channel to the zygote forks its workers."""
 
     def __init__(self, start_seconds: float = 300.0):
         self.log = tempfile.TemporaryFile()  # its own stderr: the last words of a crash
-        channel = _zygote_channel()
+        zygote = _shared_zygote()
+        theirs_in, ours_in = os.pipe()
+        ours_out, theirs_out = os.pipe()
+        channel = zygote.connect()
         try:
-            self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.server", str(channel.fileno())],
-                                         env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                         pass_fds=(channel.fileno(),), start_new_session=True,
-                                         preexec_fn=die_with_parent)
+            self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/"},
+                                     [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
+        except OSError:
+            os.close(ours_in), os.close(ours_out)
+            raise
         finally:
-            channel.close()
+            os.close(theirs_in), os.close(theirs_out), channel.close()
+        self.proc.stdin, self.proc.stdout = open(ours_in, "wb"), open(ours_out, "rb")
         with _lock:
             _servers.append(self)
         try:

@@ -29,6 +29,9 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     class_dir, out = Path(class_dir), Path(out)
     parts = tuple(p for p in current().part_names if parts is None or p in parts)
     jobs_in_flight.stopping.clear()
+    own = executor is None
+    if own and command is None:  # this process's grading processes will grade
+        jobs_in_flight.warm_up()
     store = Store(out)
     rows: dict[str, Graded] = {}
     todo: list[tuple[Job, Graded]] = []
@@ -50,7 +53,6 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     log = Log(len(todo), stream)
     if len(todo) < len(rows):
         log.line(f"{len(rows) - len(todo)} of {len(rows)} submissions unchanged since their last grading: kept")
-    own = executor is None
     executor = executor or cf.ThreadPoolExecutor(max_workers=max(1, jobs or _cores()))
     finished = False
     futures = {}

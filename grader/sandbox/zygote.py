@@ -192,7 +192,8 @@ def serve(fd: int) -> None:
                 continue
             pid = os.fork()
             if pid == 0:
-                _become_worker(request, fds, keep=(wake_read, wake_write, *(c.fileno() for c in channels)))
+                become = _become_trusted if "module" in request else _become_worker
+                become(request, fds, keep=(wake_read, wake_write, *(c.fileno() for c in channels)))
             for f in fds:
                 os.close(f)
             owner[pid] = sock
@@ -223,6 +224,38 @@ def _report_exits(owner: dict) -> None:
                 sock.send(json.dumps({"exit": pid, "status": status}).encode())
             except OSError:
                 pass  # its side is gone: it hangs up next
+
+
+def _become_trusted(request: dict, fds: list[int], keep) -> None:
+    """In the fork: `python -m MODULE FD...` for the trusted side (a grading process of
+    `grade batch`), its stdin, stdout and stderr the first three of `fds`, the others passed
+    by number. It runs no student code: no isolation, no limits; it dies with the zygote."""
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for f in keep:
+            os.close(f)
+        os.setsid()
+        die_with_parent()
+        for target, f in enumerate(fds[:3]):
+            os.dup2(f, target)
+            os.close(f)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        tempfile.tempdir = None
+        sys.argv = [request["module"], *map(str, fds[3:])]
+        import runpy
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:  # noqa: BLE001 - a fork never returns into the zygote's loop
+        import traceback
+        traceback.print_exc()
+    finally:
+        _flush_and_exit(code)
 
 
 def _become_worker(request: dict, fds: list[int], keep) -> None:
@@ -263,9 +296,13 @@ def _become_worker(request: dict, fds: list[int], keep) -> None:
         import traceback
         traceback.print_exc()  # as an interpreter that ends on an exception
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001 - student code may have replaced or closed them
-                pass
-        os._exit(code)
+        _flush_and_exit(code)
+
+
+def _flush_and_exit(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - student code may have replaced or closed them
+            pass
+    os._exit(code)
