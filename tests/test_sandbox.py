@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import time
 import tracemalloc
 
@@ -195,6 +196,23 @@ def test_a_frame_that_stalls_ends_at_the_deadline(part):
     start = time.monotonic()
     with pytest.raises(CallTimeout, match="did not return within 2 s"):
         part.call("stall", _timeout=2)
+    assert time.monotonic() - start < 10
+    assert part.call("add", 1, 2) == 3
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_that_stops_reading_holds_a_request_no_longer_than_the_call(part, sandbox):
+    """Student code can stop its own worker (SIGSTOP) between two calls: a request larger
+    than the pipe holds then waits, at most until the call's deadline."""
+    from grader.sandbox.kernel import _children
+    tree, todo = _children(), [sandbox._worker.proc.pid]
+    while todo:
+        pid = todo.pop()
+        os.kill(pid, signal.SIGSTOP)
+        todo += tree.get(pid, [])
+    start = time.monotonic()
+    with pytest.raises(CallTimeout, match="did not return within 2 s"):
+        part.call("add", torch.zeros(1 << 20), torch.zeros(1 << 20), _timeout=2)
     assert time.monotonic() - start < 10
     assert part.call("add", 1, 2) == 3
 

@@ -234,6 +234,28 @@ class _ReplyReader:
         return bytes(data)
 
 
+class _RequestWriter:
+    """The worker's request pipe, written against the call's deadline: a worker that reads
+    no more (student code can stop it) holds a request larger than the pipe no longer."""
+
+    def __init__(self, fd: int, deadline: float):
+        self.fd, self.deadline = fd, deadline
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            wait = self.deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [self.fd], [], wait)[1]:
+                raise _Late
+            try:
+                view = view[os.write(self.fd, view[:1 << 20]):]
+            except BlockingIOError:
+                continue
+
+    def flush(self) -> None:
+        pass
+
+
 class WorkerProcess:
     """One live worker; `call` it, `close` it."""
 
@@ -270,7 +292,8 @@ class WorkerProcess:
         os.close(req_read), os.close(resp_write), os.close(report_write)
         self.in_force = _read_report(report_read, limits.start_seconds)
         self.contained = _own_pid_namespace(self.proc.pid)
-        self.requests = os.fdopen(self._req, "wb")
+        os.set_blocking(self._req, False)  # written by _RequestWriter
+        self.requests = os.fdopen(self._req, "wb", buffering=0)  # owns the descriptor: closed once
         self.responses = os.fdopen(self._resp, "rb", buffering=0)  # read by _ReplyReader
         self.output = _Capture(self.proc.stdout, limits.output_bytes)
         self.output.start()
@@ -280,13 +303,10 @@ class WorkerProcess:
         """Send one request and wait for its answer; raise WorkerCrashed or CallTimeout."""
         if self.contained:  # the worker may end what a failed call left running
             header = dict(header, contained=True)
+        deadline = time.monotonic() + seconds  # one for the whole call: the request and its answer
         try:
-            wire.write_frame(self.requests, header, blobs)
-        except (BrokenPipeError, OSError):
-            raise self._died() from None
-        reader = _ReplyReader(self._resp, time.monotonic() + seconds, self.limits.reply_bytes)
-        try:
-            reply, out = wire.read_frame(reader)
+            wire.write_frame(_RequestWriter(self._req, deadline), header, blobs)
+            reply, out = wire.read_frame(_ReplyReader(self._resp, deadline, self.limits.reply_bytes))
         except _Late:
             printed = self.output.printed()
             self.close()
@@ -294,7 +314,7 @@ class WorkerProcess:
             raise CallTimeout(f"the call did not return within {seconds:g} s "
                               f"(an endless loop, or far too much work?){flood}; the worker was stopped",
                               output=self.output.take(wait=0.5)) from None
-        except EOFError:
+        except (EOFError, OSError):  # the worker is gone: its pipes are closed
             raise self._died() from None
         except (wire.ChannelError, ValueError) as e:
             self.close()
