@@ -590,6 +590,11 @@ COMPUTED_MEAN_STD = ('''    mean = [0.491, 0.482, 0.447]
     mean, std = pixels.mean(axis=(0, 1, 2)).round(3), pixels.std(axis=(0, 1, 2)).round(3)
 ''')
 
+# Other right ways, each in a notebook of its own.
+CNN_RIGHT = {
+    "random crop of the zero-padded image": [("transforms.RandomCrop(28),", "transforms.RandomCrop(28, padding=4),")],
+}
+
 # Single mistakes, each in its own check; those of one list go in one notebook.
 CNN_MISTAKES = {
     "no normalisation, gamma 0.9, dropout missing": [

@@ -121,7 +121,7 @@ def course_cnn(tmp_path_factory):
     """The course's 1_cd_CNNs.ipynb as students fill it in (tests/course_notebooks.py), right and with
     each list of single mistakes, graded through get_dataset's loaders and main's scheduler."""
     grades = {}
-    for name, changes in {"right": (), **corpus.CNN_MISTAKES}.items():
+    for name, changes in {"right": (), **corpus.CNN_RIGHT, **corpus.CNN_MISTAKES}.items():
         folder = tmp_path_factory.mktemp("cnn")
         (folder / "1_cd_CNNs.ipynb").write_text(corpus.cnn_notebook(changes))
         parts = ("tp2_cnn",)
@@ -139,6 +139,11 @@ def test_course_cnn_notebook_scores_full_marks(course_cnn):
     full_marks(report, "tp2_cnn")
     full_marks(report, "answers")
     assert report.parts[0].source == "1_cd_CNNs.ipynb" and report.parts[0].skipped == []
+
+
+@pytest.mark.parametrize("variant", list(corpus.CNN_RIGHT))
+def test_course_cnn_right_variants_score_full_marks(course_cnn, variant):
+    full_marks(course_cnn[variant], "tp2_cnn")
 
 
 def test_course_cnn_mistakes_in_loaders_scheduler_and_network(course_cnn):

@@ -189,14 +189,31 @@ def _standardise(x: torch.Tensor) -> torch.Tensor:
     return flat / flat.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
+# RandomCrop(28, padding=p) crops the image padded with p zeros: a crop of it is a crop too,
+# for any p up to this.
+PADDING = 8
+
+
 def identify(outputs: torch.Tensor, image: torch.Tensor, size: int = 28):
     """For each output, the crop of `image` it was made from, `(top, left, flipped)`, or
     None: matched by correlation channel by channel, so a wrong normalisation does not
-    hide the crop. Returns (keys, the raw crops that matched)."""
-    candidates, keys = crops(image, size)
-    if outputs.dim() != 4 or tuple(outputs.shape[1:]) != tuple(candidates.shape[1:]):
+    hide the crop. A crop that overlaps the zero padding of RandomCrop's `padding` has a
+    negative top or left, or one past 32 - 28. Returns (keys, the raw crops that matched)."""
+    if outputs.dim() != 4 or tuple(outputs.shape[1:]) != (image.shape[0], size, size):
         return [None] * len(outputs), None
+    found, raw = _match(outputs, *crops(image, size))
+    missing = [i for i, key in enumerate(found) if key is None]
+    if missing:  # only then the padded image's many more crops
+        candidates, keys = crops(torch.nn.functional.pad(image, (PADDING,) * 4), size)
+        keys = [(top - PADDING, left - PADDING, flipped) for top, left, flipped in keys]
+        again, matched = _match(outputs[missing], candidates, keys)
+        raw[missing] = matched
+        for i, key in zip(missing, again):
+            found[i] = key
+    return found, raw
+
+
+def _match(outputs: torch.Tensor, candidates: torch.Tensor, keys: list):
     corr = torch.einsum("ncp,mcp->nm", _standardise(outputs), _standardise(candidates)) / outputs.shape[1]
     best, index = corr.max(dim=1)
-    found = [keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist())]
-    return found, candidates[index]
+    return [keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist())], candidates[index]
