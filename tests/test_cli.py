@@ -307,3 +307,14 @@ def test_quiet_prints_one_line_and_open_opens_the_report(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == "quiet: 15 / 15 points (seed 0)\n"
     assert opened.read_text() == (tmp_path / "reports" / "quiet.html").as_uri()
+
+
+def test_several_files_left_out_are_listed_one_a_line(tmp_path):
+    (tmp_path / "sub" / "old").mkdir(parents=True)
+    for name in ("tp1_nn.py", "answers.py"):
+        (tmp_path / "sub" / name).write_text("A = 1\n")
+        (tmp_path / "sub" / "old" / name).write_text("A = 2\n")
+    sub = open_submission(tmp_path / "sub")
+    assert sub.notes == ["2 files hold a part that another file holds, and are ignored:\n"
+                         "    old/answers.py (`answers`: answers.py is graded)\n"
+                         "    old/tp1_nn.py (`tp1_nn`: tp1_nn.py is graded)"]

@@ -151,7 +151,7 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     if len(ignored) == 1:
         (part, source), = ignored
         sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
-    elif ignored:  # one line, however many: a folder of modules and their notebooks is common
-        sub.notes.append(f"{len(ignored)} files hold a part that another file holds, and are ignored: "
-                         + "; ".join(f"{source} (`{part}`: {sub.sources[part]} is graded)" for part, source in ignored))
+    elif ignored:  # a folder of modules and their notebooks is common: one note, a file a line
+        sub.notes.append(f"{len(ignored)} files hold a part that another file holds, and are ignored:"
+                         + "".join(f"\n    {source} (`{part}`: {sub.sources[part]} is graded)" for part, source in ignored))
     return sub
