@@ -1,4 +1,5 @@
-"""rdfia-grader: an autograder for the Sorbonne RDFIA practicals TP 1-ab and TP 1-cd."""
+"""rdfia-grader: an autograder for practicals written in PyTorch. The lab it grades (the
+Sorbonne RDFIA practicals TP 1-ab and TP 1-cd) is declared once, in `grader.labs`."""
 from __future__ import annotations
 
 

@@ -37,9 +37,9 @@ def figures(report: Report) -> dict[str, list[plots.Plot]]:
 
 class Ahead:
     """The plots, drawn test by test in the report's order (`grader.render.Ahead` feeds it
-    each result as it comes). The four TP 1-ab training runs that pass start from the same
-    weights and end with nearly the same network: the decision boundary is drawn for the
-    first of them that passes, and for every one that fails."""
+    each result as it comes). Training runs that pass start from the same weights and end
+    with nearly the same network (a lab may train one network several ways): a decision
+    boundary is drawn for the first of them that passes, and for every one that fails."""
 
     def __init__(self):
         self.plots: dict[str, list[plots.Plot]] = {}
