@@ -161,19 +161,30 @@ class Forked:
 
 def serve(fd: int) -> None:
     """The zygote's loop: import once, then fork a worker per request, on any of its
-    channels, and report each exit on the channel that asked for it."""
+    channels, and report each exit on the channel that asked for it. What the first channel
+    asked for while torch was imported is answered then, before the workers' other imports
+    (the lab's, matplotlib): a trusted process needs torch only, and starts meanwhile."""
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
-    import grader.worker.__main__ as worker
-    worker.import_ahead(["matplotlib.pyplot"])  # what notebooks import first (MPLBACKEND=Agg here)
-    first = socket.socket(fileno=fd)
-    channels = [first]
+    channels = [socket.socket(fileno=fd)]  # the first, then those it opens
     owner: dict[int, socket.socket | None] = {}  # live worker -> the channel that asked for it
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    state = (channels, owner, (wake_read, wake_write))
+    workers = []  # the spawns of workers among those first requests: once their imports are done
+    while select.select(channels[:1], [], [], 0)[0]:
+        data, fds, _, _ = socket.recv_fds(channels[0], MESSAGE, 8)
+        if data and not {"module", "connect"} & set(json.loads(data)):
+            workers.append((data, fds))
+        else:
+            _answer(channels[0], data, fds, *state)
+    import grader.worker.__main__ as worker
+    worker.import_ahead(["matplotlib.pyplot"])  # what notebooks import first (MPLBACKEND=Agg here)
+    for data, fds in workers:
+        _answer(channels[0], data, fds, *state)
     while True:
         ready = select.select([*channels, wake_read], [], [])[0]
         if wake_read in ready:
@@ -181,23 +192,28 @@ def serve(fd: int) -> None:
             _report_exits(owner)
         for sock in [c for c in channels if c in ready]:
             data, fds, _, _ = socket.recv_fds(sock, MESSAGE, 8)
-            if not data:
-                if sock is first:
-                    os._exit(0)  # the trusted side is gone: its workers die with this process
-                _hang_up(sock, channels, owner)
-                continue
-            request = json.loads(data)
-            if request.get("connect"):
-                channels.append(socket.socket(fileno=fds[0]))
-                continue
-            pid = os.fork()
-            if pid == 0:
-                become = _become_trusted if "module" in request else _become_worker
-                become(request, fds, keep=(wake_read, wake_write, *(c.fileno() for c in channels)))
-            for f in fds:
-                os.close(f)
-            owner[pid] = sock
-            sock.send(json.dumps({"pid": pid}).encode())
+            _answer(sock, data, fds, *state)
+
+
+def _answer(sock, data: bytes, fds: list[int], channels: list, owner: dict, wake: tuple) -> None:
+    """One message on a channel: a new channel, a spawn, or (empty) the channel's end."""
+    if not data:
+        if sock is channels[0]:
+            os._exit(0)  # the trusted side is gone: its workers die with this process
+        _hang_up(sock, channels, owner)
+        return
+    request = json.loads(data)
+    if request.get("connect"):
+        channels.append(socket.socket(fileno=fds[0]))
+        return
+    pid = os.fork()
+    if pid == 0:
+        become = _become_trusted if "module" in request else _become_worker
+        become(request, fds, keep=(*wake, *(c.fileno() for c in channels)))
+    for f in fds:
+        os.close(f)
+    owner[pid] = sock
+    sock.send(json.dumps({"pid": pid}).encode())
 
 
 def _hang_up(sock, channels: list, owner: dict) -> None:
