@@ -300,6 +300,10 @@ def test_one_zygote_serves_several_grading_processes():
         parts = [Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
                  for box in boxes]
         assert [p.call("add", 2, k) for k, p in enumerate(parts)] == [2, 3, 4]
+        # A worker asked for while the zygote still imported torch waited for all its imports.
+        code = "import sys\ndef imported(name):\n    return name in sys.modules\n"
+        assert Part(boxes[0], "p", 0, boxes[0].load("p", [{"origin": "p.py", "code": code}])).call(
+            "imported", "matplotlib.pyplot")
         workers = [box._worker.proc for box in boxes]
         ended = os.pidfd_open(workers[1].pid)
         channels[1].close()
