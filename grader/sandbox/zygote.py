@@ -5,7 +5,9 @@ a worker starts in milliseconds instead of the seconds of a fresh interpreter.
 The zygote never runs student code and is never isolated itself: each fork isolates
 itself (`grader.sandbox.child`, as a fresh worker does between fork and exec), sets its
 limits, drops every descriptor but its channel, and only then becomes the worker. A fork
-is single-threaded, as `unshare(CLONE_NEWUSER)` needs (the zygote has one thread).
+is single-threaded, as `unshare(CLONE_NEWUSER)` needs (the zygote has one thread). A
+spawn that names a module forks a trusted process instead (`grade batch`'s grading
+processes): a fork of a process that never ran student code is as clean as a fresh one.
 
 The trusted side talks to it over socket pairs, its channels: a spawn request (JSON and
 the worker's descriptors), answered with the worker's pid; then the zygote reports each
