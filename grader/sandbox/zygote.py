@@ -72,7 +72,7 @@ class Connection:
         return not self.closed
 
     def spawn(self, request: dict, fds: list[int], seconds: float) -> "Forked":
-        """Fork a worker set up by `request` (see `_become_worker`), holding `fds`."""
+        """Fork a worker set up by `request` (see `_worker`), holding `fds`."""
         with self.lock:
             with self.changed:
                 self.spawned.clear()
@@ -210,8 +210,7 @@ def _answer(sock, data: bytes, fds: list[int], channels: list, owner: dict, wake
         return
     pid = os.fork()
     if pid == 0:
-        become = _become_trusted if "module" in request else _become_worker
-        become(request, fds, keep=(*wake, *(c.fileno() for c in channels)))
+        _become(request, fds, keep=(*wake, *(c.fileno() for c in channels)))
     for f in fds:
         os.close(f)
     owner[pid] = sock
@@ -244,10 +243,9 @@ def _report_exits(owner: dict) -> None:
                 pass  # its side is gone: it hangs up next
 
 
-def _become_trusted(request: dict, fds: list[int], keep) -> None:
-    """In the fork: `python -m MODULE FD...` for the trusted side (a grading process of
-    `grade batch`), its stdin, stdout and stderr the first three of `fds`, the others passed
-    by number. It runs no student code: no isolation, no limits; it dies with the zygote."""
+def _become(request: dict, fds: list[int], keep) -> None:
+    """In the fork: leave the zygote's loop (its signals, its descriptors, its session), then
+    become a trusted process (a request that names a module) or a worker; never return."""
     code = 1
     try:
         signal.set_wakeup_fd(-1)
@@ -255,72 +253,66 @@ def _become_trusted(request: dict, fds: list[int], keep) -> None:
         for f in keep:
             os.close(f)
         os.setsid()
-        die_with_parent()
-        for target, f in enumerate(fds[:3]):
-            os.dup2(f, target)
-            os.close(f)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        tempfile.tempdir = None
-        sys.argv = [request["module"], *map(str, fds[3:])]
-        import runpy
-        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 1
-    except BaseException:  # noqa: BLE001 - a fork never returns into the zygote's loop
-        import traceback
-        traceback.print_exc()
-    finally:
-        _flush_and_exit(code)
-
-
-def _become_worker(request: dict, fds: list[int], keep) -> None:
-    """In the fork: what a fresh worker's Popen and preexec would do, then the worker's main."""
-    code = 1
-    try:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for f in keep:
-            os.close(f)
-        requests, responses, output, report = fds
-        os.setsid()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0), os.dup2(output, 1), os.dup2(output, 2)
-        os.close(null), os.close(output)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        tempfile.tempdir = None  # the zygote's TMPDIR is not the worker's
-        from grader.sandbox import plan as plans
-        from grader.sandbox.process import _limit
-        plan = plans.Plan(**request["plan"])
-        _limit(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
-        os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
-        os.closerange(3, min(requests, responses))
-        os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))
-        os.closerange(min(requests, responses) + 1, max(requests, responses))
-        for name in [m for m in sys.modules if m.startswith("grader.sandbox")]:
-            del sys.modules[name]  # the trusted side's code is none of the worker's business
-        sys.path_importer_cache.clear()  # the zygote's view of the file system, before the new root
-        import importlib
-        importlib.invalidate_caches()
-        sys.argv = ["-c", str(requests), str(responses)]  # as a fresh worker's
-        from grader.worker.__main__ import main
-        main(requests, responses)
-        code = 0
+        code = (_trusted if "module" in request else _worker)(request, fds)
     except BaseException:  # noqa: BLE001 - a fork never returns into the zygote's loop
         import traceback
         traceback.print_exc()  # as an interpreter that ends on an exception
     finally:
-        _flush_and_exit(code)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - student code may have replaced or closed them
+                pass
+        os._exit(code)
 
 
-def _flush_and_exit(code: int) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - student code may have replaced or closed them
-            pass
-    os._exit(code)
+def _settle(request: dict) -> None:
+    """The requested folder and environment, in place of the zygote's."""
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    tempfile.tempdir = None  # the zygote's TMPDIR is not this process's
+
+
+def _trusted(request: dict, fds: list[int]) -> int:
+    """`python -m MODULE FD...` for the trusted side (a grading process of `grade batch`),
+    its stdin, stdout and stderr the first three of `fds`, the others passed by number.
+    It runs no student code: no isolation, no limits; it dies with the zygote."""
+    die_with_parent()
+    for target, f in enumerate(fds[:3]):
+        os.dup2(f, target)
+        os.close(f)
+    _settle(request)
+    sys.argv = [request["module"], *map(str, fds[3:])]
+    import runpy
+    try:
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    return 0
+
+
+def _worker(request: dict, fds: list[int]) -> int:
+    """What a fresh worker's Popen and preexec would do, then the worker's main."""
+    requests, responses, output, report = fds
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0), os.dup2(output, 1), os.dup2(output, 2)
+    os.close(null), os.close(output)
+    _settle(request)
+    from grader.sandbox import plan as plans
+    from grader.sandbox.process import _limit
+    plan = plans.Plan(**request["plan"])
+    _limit(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
+    os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
+    os.closerange(3, min(requests, responses))
+    os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))
+    os.closerange(min(requests, responses) + 1, max(requests, responses))
+    for name in [m for m in sys.modules if m.startswith("grader.sandbox")]:
+        del sys.modules[name]  # the trusted side's code is none of the worker's business
+    sys.path_importer_cache.clear()  # the zygote's view of the file system, before the new root
+    import importlib
+    importlib.invalidate_caches()
+    sys.argv = ["-c", str(requests), str(responses)]  # as a fresh worker's
+    from grader.worker.__main__ import main
+    main(requests, responses)
+    return 0
