@@ -166,9 +166,9 @@ class Server:
     def __init__(self, start_seconds: float = 300.0):
         self.log = tempfile.TemporaryFile()  # its own stderr: the last words of a crash
         zygote = _shared_zygote()
+        channel = zygote.connect()  # first: when the zygote is gone, no pipe is left open
         theirs_in, ours_in = os.pipe()
         ours_out, theirs_out = os.pipe()
-        channel = zygote.connect()
         try:
             self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/"},
                                      [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
