@@ -26,26 +26,29 @@ def main(args, zygote=None) -> int:
                                   f"any of {', '.join(submission.lab.part_names)}")
     except SubmissionError as e:
         return not_graded(args, str(e))
-    from grader.sandbox import Limits, Sandbox
-    # A template's functions only raise NotImplementedError: its checks make no optimizer.
-    imports = submission.lab.worker_imports if static.implements_anything(submission) else ()
-    sandbox = Sandbox(Limits(call_seconds=args.timeout), submission.files, zygote, imports)
-    sandbox.start()  # the worker imports torch while this process imports it too
-    # Imported only now: torch takes seconds to load, and a bad path should fail at once.
-    from grader.render import terminal
-    from grader.runner import grade
-    for note in submission.notes + sandbox.weaknesses():
-        print(f"grade: note: {note}", file=sys.stderr)
+    from grader.lanes import Lanes
+    from grader.sandbox import Limits
     parts, line = submission.lab.selection(submission.parts, args.tp, args.parts)
-    if not args.parts and not args.quiet:  # --parts names them outright
-        print(f"grade: {line}")
-    files = targets(args, submission.name)
-    ahead = Ahead(REPORT[name] for name in files)
+    # The lab's slow imports that this code makes: the workers' zygote makes them once, ahead.
+    imports = static.imported(submission, submission.lab.worker_imports)
+    lanes = Lanes(args.path, submission, parts, args.seed, Limits(call_seconds=args.timeout), zygote, imports)
     try:
-        report = grade(submission, seed=args.seed, parts=parts, sandbox=sandbox, on_result=ahead.add)
-    except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
-        ahead.finish()
-        return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
+        from grader.render import terminal
+        for note in submission.notes:
+            print(f"grade: note: {note}", file=sys.stderr)
+        if not args.parts and not args.quiet:  # --parts names them outright
+            print(f"grade: {line}")
+        files = targets(args, submission.name)
+        ahead = Ahead(REPORT[name] for name in files)
+        try:
+            report = lanes.grade(on_result=ahead.add)
+        except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
+            ahead.finish()
+            return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
+        for note in lanes.weaknesses:
+            print(f"grade: note: {note}", file=sys.stderr)
+    finally:
+        lanes.close()
     drafts = ahead.finish()
     written = write(report, files, drafts)  # the files first: a terminal that goes away must not lose them
     if args.quiet:

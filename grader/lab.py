@@ -128,6 +128,11 @@ class Lab:
             line += f"; left out {titles(left)} ({why})"
         return tuple(p for p in self.parts_of(chosen) if not only or p in only), line
 
+    def by_assignment(self, parts) -> list[tuple[str, tuple[str, ...]]]:
+        """`parts` grouped by assignment, in grading order: (its name, its parts among them)."""
+        groups = [(a.name, tuple(p for p in self.part_names if p in a.parts and p in parts)) for a in self.assignments]
+        return sorted([g for g in groups if g[1]], key=lambda g: self.part_names.index(g[1][0]))
+
     def course_modules(self) -> dict[str, str]:
         """Each name a student imports or `%run`s a course helper by -> its module."""
         helpers = [a.helper for a in self.assignments if a.helper]

@@ -1,8 +1,9 @@
-"""Run the rubric (pytest, in this trusted process) against a submission's worker.
+"""Run the rubric (pytest, in this trusted process) against a submission's workers.
 
-`grade(submission, seed)` starts one sandboxed worker, runs the rubric of the
-submission's lab with `pytest.main` and a plugin that gives the tests their fixtures
-(`student`, `seed`, `record`) and turns each outcome into a `TestResult`.
+`grade(submission, seed)` runs the rubric of the submission's lab with `pytest.main` and
+a plugin that gives the tests their fixtures (`student`, `seed`, `record`) and turns each
+outcome into a `TestResult`. Each assignment's parts load in a sandboxed worker of their
+own (`grader.lanes.Sandboxes`), as each notebook runs in a Colab session of its own.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import torch
 from grader import static, version
 from grader.artifacts import Artifact
 from grader.lab import Lab
+from grader.lanes import Sandboxes, name_once
 from grader.results import PartResult, Report, TestResult
 from grader.rubric.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
@@ -40,10 +42,11 @@ class PartNotFound(Exception):
 
 
 class GraderPlugin:
-    """The fixtures and hooks that connect pytest to the sandbox and the results."""
+    """The fixtures and hooks that connect pytest to the sandboxes and the results."""
 
-    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandbox, on_result=None):
-        self.submission, self.run_seed, self.parts, self.sandbox = submission, seed, parts, sandbox
+    def __init__(self, submission: Submission, seed: int, parts: tuple[str, ...], sandboxes: Sandboxes,
+                 on_result=None):
+        self.submission, self.run_seed, self.parts, self.sandboxes = submission, seed, parts, sandboxes
         self.on_result = on_result or (lambda result: None)
         self.lab = submission.lab
         self.fault: GraderFault | None = None
@@ -71,9 +74,10 @@ class GraderPlugin:
             chunks = self.submission.parts.get(name)
             if chunks is None:
                 raise PartNotFound(self.submission.missing_note(name))
-            loaded = self.sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
-                                       course=self.lab.course_modules(), provided=self.lab.provided(name))
-            self.loaded[name] = Part(self.sandbox, name, self.run_seed, loaded)
+            sandbox = self.sandboxes.of(self.lab.assignment_of(name).name)
+            loaded = sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
+                                  course=self.lab.course_modules(), provided=self.lab.provided(name))
+            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded)
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------
@@ -144,7 +148,7 @@ class GraderPlugin:
         return next((r.id for r in earlier if r.id.split("::")[1] in follows), None)
 
     def pytest_sessionfinish(self):
-        self.sandbox.close()
+        self.sandboxes.close()
 
 
 ARTIFACTS = pytest.StashKey[list]()
@@ -175,14 +179,15 @@ def _explain(exc: BaseException) -> tuple[str, str, str | None]:
 
 
 def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
-          parts: tuple[str, ...] | None = None, sandbox=None, on_result=None) -> Report:
+          parts: tuple[str, ...] | None = None, sandboxes: Sandboxes | None = None, on_result=None) -> Report:
     """Grade `parts` (by default all) of `submission` against its lab's rubric, in
-    `sandbox` (by default a fresh `Sandbox` under `limits`; it may be started already).
-    Only benchmarks pass an `InProcessSandbox`. The report holds those parts only, and
-    `on_result` is called with each test's result as it comes."""
+    `sandboxes` (by default a fresh `Sandbox` under `limits` per assignment; one may be
+    started already; only benchmarks make `InProcessSandbox`es). The report holds those
+    parts only, and `on_result` is called with each test's result as it comes."""
     started = time.monotonic()
     parts = tuple(p for p in submission.lab.part_names if parts is None or p in parts)
-    plugin = GraderPlugin(submission, seed, parts, sandbox or Sandbox(limits, submission.files), on_result)
+    sandboxes = sandboxes or Sandboxes(lambda: Sandbox(limits, submission.files))
+    plugin = GraderPlugin(submission, seed, parts, sandboxes, on_result)
     threads = torch.get_num_threads()
     torch.set_num_threads(limits.threads)  # as in the worker: the same verdict on any machine
     try:
@@ -193,17 +198,10 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
         raise plugin.fault
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
-    found, noted = [], set()
-    for name in parts:
-        loaded = plugin.loaded.get(name)
-        # The parts of one notebook share its cells: a skipped statement is named once, at its first part.
-        skipped = [s for s in (loaded.skipped if loaded else []) if (s["where"], s["error"]) not in noted]
-        noted |= {(s["where"], s["error"]) for s in skipped}
-        found.append(PartResult(
-            part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
-            skipped=skipped,
-            note="" if name in submission.parts else submission.missing_note(name)))
-    return Report(submission=submission.name, seed=seed, parts=found, tests=plugin.results,
+    found = [PartResult(part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
+                        skipped=plugin.loaded[name].skipped if name in plugin.loaded else [],
+                        note="" if name in submission.parts else submission.missing_note(name)) for name in parts]
+    return Report(submission=submission.name, seed=seed, parts=name_once(found), tests=plugin.results,
                   grader_version=version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   seconds=round(time.monotonic() - started, 2),

@@ -9,6 +9,7 @@ Both take the code as (origin, code) pairs: origin "tp1_manual.py" or "nb.ipynb,
   calls, computes gradients with autograd: `tp1_manual`'s backward must not.
 - `implemented(submission)`: how many of its functions do more than raise
   NotImplementedError, as every function of the template does (`implements_anything`: any).
+- `imported(submission, modules)`: those of `modules` that its code imports.
 The worker is never asked: student code runs beside its probes and could answer anything.
 """
 from __future__ import annotations
@@ -195,11 +196,21 @@ def autograd_uses(chunks, name: str) -> list[Flag]:
     return list(flags.values())
 
 
-def implemented(submission) -> int:
-    """How many top-level functions of the submission do more than raise NotImplementedError."""
+def implemented(submission, parts=None) -> int:
+    """How many top-level functions of the submission (of `parts` only, given them) do more
+    than raise NotImplementedError."""
     return sum(isinstance(node, ast.FunctionDef) and not stub_raise(node)
-               for chunks in submission.parts.values() for chunk in chunks
+               for part, chunks in submission.parts.items() if parts is None or part in parts for chunk in chunks
                for node in getattr(_parse(chunk.code), "body", ()))
+
+
+def imported(submission, modules) -> tuple[str, ...]:
+    """Those of `modules` whose package the submission's code imports somewhere."""
+    roots = {alias.name.split(".")[0] if isinstance(node, ast.Import) else (node.module or "").split(".")[0]
+             for chunks in submission.parts.values() for chunk in chunks
+             for node in ast.walk(_parse(chunk.code) or ast.Module(body=[], type_ignores=[]))
+             if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    return tuple(m for m in modules if m.split(".")[0] in roots)
 
 
 def implements_anything(submission) -> bool:

@@ -77,7 +77,7 @@ LAB = Lab(
     rubric=GRADER / "rubric",
     reference=REFERENCE,
     template=GRADER.parent / "student_template",
-    # A torch.optim optimizer imports torch._dynamo when first made (one to three seconds):
-    # tp1_optim's, and those of the TP 1-cd checks' runs.
-    worker_imports=("torch._dynamo",),
+    # The course's notebooks import matplotlib first (half a second): a worker has it before
+    # its first request.
+    worker_imports=("matplotlib.pyplot",),
 )

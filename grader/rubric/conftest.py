@@ -1,7 +1,7 @@
 """`pytest grader/rubric`: the rubric on its own, against the reference solution.
 
 The fixtures (`student`, `seed`, `record`) come from the runner's plugin, here given the
-reference as the submission, in the same sandbox as `grade check`. The grader itself
+reference as the submission, in the same sandboxes as `grade check`. The grader itself
 runs the rubric with `--noconftest` and a plugin of its own.
 """
 import pytest
@@ -12,9 +12,10 @@ from grader.labs.rdfia import LAB
 def pytest_configure(config):
     if not LAB.reference.is_dir():
         raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
+    from grader.lanes import Sandboxes
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox
     from grader.submission import open_submission
     reference = open_submission(LAB.reference, LAB)
-    config.pluginmanager.register(
-        GraderPlugin(reference, 0, LAB.part_names, Sandbox(Limits(), reference.files)), "grader-reference")
+    sandboxes = Sandboxes(lambda: Sandbox(Limits(), reference.files))
+    config.pluginmanager.register(GraderPlugin(reference, 0, LAB.part_names, sandboxes), "grader-reference")

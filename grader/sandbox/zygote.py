@@ -1,5 +1,5 @@
 """A zygote: a clean process that has imported what every worker imports (torch, numpy,
-the lab's `worker_imports`, matplotlib, the worker's code) and forks each worker, so that
+the lab's `worker_imports`, the worker's code) and forks each worker, so that
 a worker starts in milliseconds instead of the seconds of a fresh interpreter.
 
 The zygote never runs student code and is never isolated itself: each fork isolates
@@ -73,19 +73,27 @@ class Connection:
 
     def spawn(self, request: dict, fds: list[int], seconds: float) -> "Forked":
         """Fork a worker set up by `request` (see `_worker`), holding `fds`."""
+        return self.spawn_all([(request, fds)], seconds)[0]
+
+    def spawn_all(self, spawns: list[tuple[dict, list[int]]], seconds: float) -> list["Forked"]:
+        """Fork a process for each (request, fds), the requests sent together: a zygote still
+        importing torch answers them together, once it has."""
         with self.lock:
             with self.changed:
                 self.spawned.clear()
             try:
-                socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
+                for request, fds in spawns:
+                    socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
             except OSError as e:
                 raise OSError(f"the zygote is gone ({e})") from None
             with self.changed:
-                self.changed.wait_for(lambda: self.spawned or self.closed, timeout=seconds)
-                pid = self.spawned[0] if self.spawned else None
-        if pid is None:
+                self.changed.wait_for(lambda: len(self.spawned) >= len(spawns) or self.closed, timeout=seconds)
+                pids = list(self.spawned)
+        if len(pids) < len(spawns) or None in pids:
+            for pid in filter(None, pids):
+                kill_tree(pid)
             raise OSError("the zygote did not fork a worker")
-        return Forked(self, pid)
+        return [Forked(self, pid) for pid in pids]
 
     def close(self) -> None:
         try:
@@ -165,7 +173,7 @@ def serve(fd: int) -> None:
     """The zygote's loop: import once, then fork a worker per request, on any of its
     channels, and report each exit on the channel that asked for it. What the first channel
     asked for while torch was imported is answered then, before the workers' other imports
-    (the lab's, matplotlib): a trusted process needs torch only, and starts meanwhile."""
+    (the worker's, the lab's): a trusted process needs torch only, and starts meanwhile."""
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
@@ -184,7 +192,7 @@ def serve(fd: int) -> None:
         else:
             _answer(channels[0], data, fds, *state)
     import grader.worker.__main__ as worker
-    worker.import_ahead(["matplotlib.pyplot"])  # what notebooks import first (MPLBACKEND=Agg here)
+    worker.import_ahead()
     for data, fds in workers:
         _answer(channels[0], data, fds, *state)
     while True:

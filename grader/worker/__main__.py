@@ -19,7 +19,7 @@ import traceback
 import numpy as np
 import torch
 
-from grader.worker import colab, loader, wire
+from grader.worker import colab, dynamo, loader, wire
 
 COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
 
@@ -102,11 +102,10 @@ def _function_name(frame) -> str:
     return name.removesuffix(".__init__")
 
 
-def import_ahead(extra: list[str] = ()) -> None:
-    """Import `GRADER_IMPORTS` (the lab's slow imports) and `extra` now, before any request:
-    once, and while the grading process is still starting. One that fails is left to fail
-    where it is used."""
-    for module in [*os.environ.get("GRADER_IMPORTS", "").split(), *extra]:
+def import_ahead() -> None:
+    """Import `GRADER_IMPORTS` (the lab's slow imports) now, before any request: once, and
+    while the grading process is still starting. One that fails is left to fail where it is used."""
+    for module in os.environ.get("GRADER_IMPORTS", "").split():
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - ImportError, or a broken install: said where it is used
@@ -116,6 +115,7 @@ def import_ahead(extra: list[str] = ()) -> None:
 def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
     colab.install()
+    dynamo.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     import_ahead()
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")
