@@ -37,9 +37,9 @@ def course_helper_names():
 
 @pytest.fixture(scope="session", params=["fresh", "zygote"])
 def zygote(request):
-    """Workers started both ways: a fresh interpreter (`grade check`), and forked by a
-    zygote on a channel of its own, as each grading process of `grade batch` has one;
-    None for the first."""
+    """Workers started both ways: a fresh interpreter (`grade check` where no zygote runs),
+    and forked by a zygote on a channel of its own, as each grading process of `grade batch`
+    has one; None for the first."""
     if request.param == "fresh":
         yield None
         return
