@@ -314,3 +314,35 @@ def test_one_zygote_serves_several_grading_processes():
         assert workers[0].poll() is None
     finally:
         zygote.close()
+
+
+DYNAMO = '''\
+import sys
+import torch
+
+def step():
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    optimizer = torch.optim.SGD([w], lr=0.5)
+    optimizer.zero_grad()
+    (w ** 2).sum().backward()
+    optimizer.step()
+    return w.detach(), type(sys.modules["torch._dynamo"]).__name__
+
+def compiled(x):
+    return torch.compile(lambda t: t * 2 + 1, backend="eager")(x), type(sys.modules["torch._dynamo"]).__name__
+'''
+
+
+def test_torch_dynamo_loads_only_when_more_than_eager_mode_needs_it():
+    """An optimizer's step is answered by the worker's placeholder (the real module takes
+    seconds to import); torch.compile gets the real one."""
+    box = Sandbox(LIMITS)
+    try:
+        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": DYNAMO}]))
+        w, module = part.call("step")
+        assert torch.equal(w, torch.tensor([0.0, 0.0])) and module == "Placeholder"
+        y, module = part.call("compiled", torch.tensor([1.0, 2.0]))
+        assert torch.equal(y, torch.tensor([3.0, 5.0])) and module == "module"
+        assert part.call("step")[1] == "module"  # the real one from then on
+    finally:
+        box.close()
