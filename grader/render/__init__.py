@@ -10,6 +10,7 @@ submission is graded (`Ahead` below); its `render(report, ahead=...)` then uses 
 """
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from dataclasses import dataclass
@@ -77,6 +78,15 @@ class Ahead(threading.Thread):
         self.results.put(None)
         self.join()
         return self.done
+
+
+@functools.cache
+def templates():
+    """The Jinja environment of the templates shipped beside the renderers: made once, so
+    that each template is compiled once per process (a batch renders hundreds of reports)."""
+    from jinja2 import Environment, PackageLoader
+    return Environment(loader=PackageLoader("grader.render", "templates"),
+                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
 REPORT = {f.name: f for f in (

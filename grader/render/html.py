@@ -3,11 +3,9 @@ rendered with Jinja2 from the template shipped beside this module. Plots are inl
 (`grader.render.plots`), each with a text alternative."""
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader
-
 from grader.artifacts import Boundary
 from grader.labs import current
-from grader.render import plots
+from grader.render import plots, templates
 from grader.results import Report
 
 ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
@@ -16,14 +14,12 @@ ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
 def render(report: Report, ahead: "Ahead | None" = None) -> str:
     """`ahead`: the plots drawn while the submission was graded, if it saw every test."""
     drawn = ahead.plots if ahead and ahead.ids == [t.id for t in report.tests] else figures(report)
-    env = Environment(loader=PackageLoader("grader.render", "templates"),
-                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
     parts = []
     for part in report.parts:
         score, total = report.part_score(part.part)
         parts.append({"result": part, "score": score, "max_score": total,
                       "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
-    return env.get_template("report.html.j2").render(report=report, parts=parts, icon=ICON, figures=drawn,
+    return templates().get_template("report.html.j2").render(report=report, parts=parts, icon=ICON, figures=drawn,
                                                      lab=current())
 
 

@@ -8,9 +8,8 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
-from jinja2 import Environment, PackageLoader
-
 from grader.labs import current
+from grader.render import templates
 from grader.results import Graded
 
 BINS = 10          # histogram of totals, in tenths of the maximum
@@ -117,6 +116,4 @@ def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
 
 
 def render(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> str:
-    env = Environment(loader=PackageLoader("grader.render", "templates"),
-                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("summary.html.j2").render(**context(rows, parts, seed))
+    return templates().get_template("summary.html.j2").render(**context(rows, parts, seed))

@@ -6,6 +6,7 @@ the trusted process; the student's code runs in the worker, driven by the probes
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -649,12 +650,18 @@ def _expect_schedule(lrs: list[float], want: list[float], what: str):
 RUN = dict(n_per_class=24, n_test_per_class=5, epochs=3, batch=10, lr=0.03)
 
 
+@functools.lru_cache(maxsize=4)
+def synthetic(n_per_class: int, seed: int):
+    """The run's images and labels: made once per grading process (never changed in place)."""
+    return make_synthetic(n_per_class, seed=seed)
+
+
 @check("tp2_cnn::training::short_run", points=4, question="1-cd Q16-18", follows=("convnet", "epoch"))
 def test_short_training_run(student, seed, record):
     """Trained by epoch with SGD on a small learnable 10-class set, ConvNet's loss goes down and its accuracy beats chance."""
     student.require("ConvNet", "epoch")
-    x, y = make_synthetic(RUN["n_per_class"], seed=seed)
-    xt, yt = make_synthetic(RUN["n_test_per_class"], seed=seed + 10_000)
+    x, y = synthetic(RUN["n_per_class"], seed)
+    xt, yt = synthetic(RUN["n_test_per_class"], seed + 10_000)
     mean, std = ask("tp2.mean_std", seed, "synthetic")
     norm = lambda t: (t - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)  # noqa: E731
     curves = student.probe("tp2_cnn.short_run", baseline(student, seed), norm(x), y, norm(xt), yt, RUN["epochs"],
