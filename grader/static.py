@@ -8,7 +8,7 @@ Both take the code as (origin, code) pairs: origin "tp1_manual.py" or "nb.ipynb,
 - `autograd_uses(chunks, name)`: where the function `name`, or a function of the part it
   calls, computes gradients with autograd: `tp1_manual`'s backward must not.
 - `implemented(submission)`: how many of its functions do more than raise
-  NotImplementedError, as every function of the template does (`implements_anything`: any).
+  NotImplementedError, as every function of the template does.
 - `imported(submission, modules)`: those of `modules` that its code imports.
 The worker is never asked: student code runs beside its probes and could answer anything.
 """
@@ -212,6 +212,3 @@ def imported(submission, modules) -> tuple[str, ...]:
              if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
     return tuple(m for m in modules if m.split(".")[0] in roots)
 
-
-def implements_anything(submission) -> bool:
-    return implemented(submission) > 0

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REFERENCE, ROOT
 from grader.labs import current
-from grader.static import autograd_uses, implements_anything, reaches
+from grader.static import autograd_uses, imported, implemented, reaches
 from grader.submission import open_submission
 
 HAND = '''
@@ -90,7 +90,16 @@ def test_code_that_does_not_parse_is_skipped():
     assert reaches([("x.py", "def (:\n")]) == [] and autograd_uses([("x.py", "def (:\n")], "backward") == []
 
 
-def test_only_a_submission_that_implements_something_has_its_worker_import_ahead():
+def test_the_template_implements_nothing_and_the_reference_does():
     lab = current()
-    assert not implements_anything(open_submission(lab.template))
-    assert implements_anything(open_submission(lab.reference))
+    assert implemented(open_submission(lab.template)) == 0
+    assert implemented(open_submission(lab.reference)) > 0
+    assert implemented(open_submission(lab.reference), ("tp1_manual",)) < implemented(open_submission(lab.reference))
+
+
+def test_the_workers_import_ahead_only_what_the_code_imports(tmp_path):
+    """The lab's slow imports that a submission's code makes, wherever it makes them."""
+    lab = current()
+    assert imported(open_submission(lab.reference), lab.worker_imports) == ()
+    (tmp_path / "tp1_manual.py").write_text("def plot():\n    from matplotlib import pyplot as plt\n")
+    assert imported(open_submission(tmp_path), lab.worker_imports) == ("matplotlib.pyplot",)
