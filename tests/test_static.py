@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REFERENCE, ROOT
 from grader.labs import current
-from grader.static import autograd_uses, imported, implemented, reaches
+from grader.static import autograd_uses, implemented, imported, reaches
 from grader.submission import open_submission
 
 HAND = '''
