@@ -4,7 +4,8 @@
 `grade check` starts a zygote (`grader.sandbox.zygote`), which forks the grading processes,
 its helpers (`python -m grader.lanes FD`): clean as `grade batch`'s, since the zygote never
 ran student code, and with torch imported before the fork. Each grades a group of lanes and
-writes its `Report` back as JSON; `grade check` itself imports no torch, and renders. The
+writes its `Report` back as JSON; `grade check` then imports no torch, and renders (with one
+group, on one core or with one lane that has code to grade, it grades the group itself). The
 verdicts are those of grading the lanes one after the other in one process, as `grade batch`
 does: each lane has a worker of its own either way. A helper that cannot start, fails or
 dies costs time only: its lanes are graded in `grade check`'s process instead.
@@ -58,13 +59,13 @@ class Sandboxes:
         self.open.clear()
 
 
-
 class Lanes:
     """The grading of `parts` of `submission` (read from `path`), in groups of consecutive
     lanes. `zygote` forks the workers of `grade batch`'s grading process, which grades every
-    lane itself, one after the other. Without it, on Linux, the lanes get a zygote of their own,
-    which forks a helper per group: a new group at each lane with code to grade, while cores
-    remain (a lane of templates alone is quick); this process then imports no torch."""
+    lane itself, one after the other. Without it, on Linux, the lanes get a zygote of their
+    own, and a new group starts at each lane with code to grade while cores remain (a lane of
+    templates alone is quick). Two groups or more: the zygote forks a helper for each, and this
+    process imports no torch; one: this process grades it, importing torch as the zygote does."""
 
     def __init__(self, path, submission, parts: tuple[str, ...], seed: int, limits: Limits, zygote=None,
                  imports: tuple[str, ...] = ()):
@@ -82,7 +83,8 @@ class Lanes:
             busy = [i for i, (_, lane) in enumerate(lanes) if i and static.implemented(submission, lane)]
             cuts = [0, *busy[:(os.cpu_count() or 1) - 1], len(lanes)]
             self.groups = [tuple(p for _, lane in lanes[a:b] for p in lane) for a, b in zip(cuts, cuts[1:])]
-        elif zygote is None:
+        self.beside = len(self.groups) > 1  # helpers grade the groups
+        if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
                 self.sandboxes.of(name).start()
         request = {"path": str(Path(path).resolve()), "digest": submission.digest, "seed": seed,
@@ -91,8 +93,10 @@ class Lanes:
         # Forked once the zygote has imported torch (the spawn waits for it): meanwhile this
         # process goes on (the HTML report's imports).
         self.starting = threading.Thread(target=self._start_helpers, args=(request,), daemon=True)
-        if self.own:
+        if self.beside:
             self.starting.start()
+        else:  # torch, pytest and the rubric, now: while the workers start, and before other threads
+            import grader.runner  # noqa: F401
 
     def _start_helpers(self, request: dict) -> None:
         helpers = [Helper(dict(request, parts=group)) for group in self.groups]
@@ -110,7 +114,7 @@ class Lanes:
         """The groups' reports, merged in grading order; `on_result` sees each result in
         that order, a group's once it is graded."""
         started, on_result = time.monotonic(), on_result or (lambda result: None)
-        if self.own:
+        if self.beside:
             self.starting.join()
         reports = []
         for i, group in enumerate(self.groups):
@@ -134,7 +138,7 @@ class Lanes:
         return grade(self.submission, self.seed, self.limits, parts, self.sandboxes, on_result)
 
     def close(self) -> None:
-        if self.own:
+        if self.beside:
             self.starting.join()
         self.sandboxes.close()
         for helper in self.helpers:

@@ -47,13 +47,12 @@ def test_each_lane_is_graded_beside_the_others_with_the_same_verdicts(monkeypatc
 
 
 @linux
-def test_one_core_grades_every_lane_in_one_helper(monkeypatch):
+def test_one_core_grades_every_lane_here(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    lanes = Lanes(REFERENCE, open_submission(REFERENCE), PARTS, 0, Limits())
-    try:
-        assert lanes.groups == [PARTS]
-    finally:
-        lanes.close()
+    submission = open_submission(REFERENCE)
+    report, answers = lanes_grade(REFERENCE, submission)
+    assert answers == []
+    assert verdicts(report) == verdicts(grade(submission, parts=PARTS))
 
 
 @linux
