@@ -81,3 +81,17 @@ def test_a_report_comes_back_from_a_helper_whole():
     back = _report(json.loads(json.dumps(_plain(report))))
     assert repr(back) == repr(report)  # NaN != NaN: compared as text
     assert [type(a) for a in back.tests[0].artifacts] == [Curves, Boundary, Gradient]
+
+
+def test_where_no_zygote_runs_each_lane_has_a_fresh_worker_started_at_once(monkeypatch):
+    """macOS and Windows: no fork server; every lane's worker starts with the grading."""
+    import grader.lanes
+    monkeypatch.setattr(grader.lanes.sys, "platform", "darwin")
+    submission = open_submission(REFERENCE)
+    lanes = Lanes(REFERENCE, submission, PARTS, 0, Limits())
+    try:
+        assert lanes.zygote is None and sorted(lanes.sandboxes.open) == ["1-ab", "1-cd"]
+        report = lanes.grade()
+    finally:
+        lanes.close()
+    assert verdicts(report) == verdicts(grade(submission, parts=PARTS))
