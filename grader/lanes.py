@@ -119,23 +119,18 @@ class Lanes:
         reports = []
         for i, group in enumerate(self.groups):
             answer = self.helpers[i].answer() if self.helpers else None
-            if answer is None:
-                report = self._grade_here(group, on_result, first=i == 0)
+            if answer is None:  # graded here, its results passed on as they come
+                report, weaknesses = grade_here(self.submission, self.seed, self.limits, group, self.sandboxes,
+                                                on_result)
             else:
                 report, weaknesses = answer
-                self.weaknesses = self.weaknesses if i else weaknesses
                 for result in report.tests:
                     on_result(result)
+            self.weaknesses = self.weaknesses if i else weaknesses
             reports.append(report)
         return dataclasses.replace(reports[0], parts=name_once([p for r in reports for p in r.parts]),
                                    tests=[t for r in reports for t in r.tests],
                                    seconds=round(time.monotonic() - started, 2))
-
-    def _grade_here(self, parts: tuple[str, ...], on_result, first: bool) -> Report:
-        from grader.runner import grade
-        if first:
-            self.weaknesses = self.sandboxes.of(self.submission.lab.assignment_of(parts[0]).name).weaknesses()
-        return grade(self.submission, self.seed, self.limits, parts, self.sandboxes, on_result)
 
     def close(self) -> None:
         if self.beside:
@@ -181,6 +176,15 @@ class Helper:
         self.folder.cleanup()
 
 
+def grade_here(submission, seed: int, limits: Limits, parts: tuple[str, ...], sandboxes: Sandboxes,
+               on_result=None) -> tuple[Report, list[str]]:
+    """`parts` graded in this process, and what the platform refused to the worker of their
+    first lane (`Sandbox.weaknesses`, known once it started)."""
+    from grader.runner import grade
+    weaknesses = sandboxes.of(submission.lab.assignment_of(parts[0]).name).weaknesses()
+    return grade(submission, seed, limits, parts, sandboxes, on_result), weaknesses
+
+
 def name_once(parts: list[PartResult]) -> list[PartResult]:
     """The parts of one notebook share its cells: a skipped statement is named once, at its first part."""
     noted = set()
@@ -206,7 +210,6 @@ def _report(plain: dict) -> Report:
 
 def main() -> None:
     request = json.load(sys.stdin)
-    from grader.runner import grade
     from grader.sandbox.zygote import Connection
     from grader.submission import open_submission
     zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
@@ -215,8 +218,7 @@ def main() -> None:
         sys.exit("the submission changed while it was graded")
     limits, imports, parts = Limits(**request["limits"]), tuple(request["imports"]), tuple(request["parts"])
     sandboxes = Sandboxes(lambda: Sandbox(limits, submission.files, zygote, imports))
-    weaknesses = sandboxes.of(submission.lab.assignment_of(parts[0]).name).weaknesses()
-    report = grade(submission, request["seed"], limits, parts, sandboxes)
+    report, weaknesses = grade_here(submission, request["seed"], limits, parts, sandboxes)
     json.dump({"report": _plain(report), "weaknesses": weaknesses}, sys.stdout)
     sys.stdout.flush()
     zygote.close()
