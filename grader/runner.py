@@ -28,12 +28,14 @@ from grader.submission import Submission
 
 # The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
-# garbage collections of a heap holding torch (a second at every run). Of the plugins
+# garbage collections of a heap holding torch (a second at every run). Nothing the rubric
+# reads is printed or logged here (student code prints in its worker, which keeps it), so
+# neither output nor logs are captured: both cost each phase of each test. Of the plugins
 # installed, only pytest-timeout: another one (hypothesis, benchmark) costs time at every
 # run, and could change how the rubric runs. Checks fail with `fail(...)`, never a bare
 # `assert`: rewriting the rubric's asserts would cost a quarter of a second at every run.
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "-p", "no:unraisableexception",
-               "-p", "pytest_timeout", "--assert=plain", "--noconftest",
+               "-p", "no:logging", "--capture=no", "-p", "pytest_timeout", "--assert=plain", "--noconftest",
                "--import-mode=importlib", "-o", "timeout=900", "-c", os.devnull]
 
 
@@ -83,9 +85,6 @@ class GraderPlugin:
     # -- hooks -----------------------------------------------------------------
     def pytest_configure(self, config):
         config.addinivalue_line("markers", MARKER)
-        # The results come from the exception objects, never from pytest's text; its default
-        # long tracebacks (with the repr of every tensor argument) cost seconds per failing run.
-        config.option.tbstyle = "line"
 
     def pytest_collection_modifyitems(self, items):
         seen = set()
@@ -100,6 +99,17 @@ class GraderPlugin:
             seen.add(mark.kwargs["id"])
         items[:] = [i for i in items if _part_of(i) in self.parts]
         items.sort(key=lambda i: self.lab.part_names.index(_part_of(i)))  # stable: file order within a part
+
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+    def pytest_runtest_makereport_plain(self, item, call):
+        """pytest's report of a failed phase without its text: the results come from the
+        exception objects, and pytest's formatting of a failed check's traceback (each
+        frame filtered by path) costs more than the check. A skip keeps pytest's report."""
+        if call.excinfo is None or isinstance(call.excinfo.value, pytest.skip.Exception):
+            return None
+        return pytest.TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, "failed",
+                                 call.excinfo.exconly(), call.when, duration=call.duration, start=call.start,
+                                 stop=call.stop, user_properties=item.user_properties)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

@@ -116,6 +116,25 @@ def test_a_toy_lab_is_graded_by_the_same_engine(tmp_path):
     assert wrong.tests[0].message == "double(1.5) should be 3; got 2.25."
 
 
+def test_failed_checks_are_reported_without_formatting_a_traceback(tmp_path, monkeypatch):
+    """The results come from the exceptions: pytest never formats a failed check's traceback
+    (it cost more than the check), whether the check failed, the student's code raised, or
+    the fixture found no part."""
+    import _pytest.nodes
+
+    def formatted(*args, **kwargs):
+        raise AssertionError("pytest formatted a traceback")
+    monkeypatch.setattr(_pytest.nodes.Node, "_repr_failure_py", formatted)
+    codes = {"wrong": "def double(x):\n    return x * x\n", "raises": "def double(x):\n    return x / 0\n"}
+    reports = {name: grade(toy_submission(tmp_path / name, code)) for name, code in codes.items()}
+    (tmp_path / "none").mkdir()
+    reports["none"] = grade(open_submission(tmp_path / "none", TOY))
+    results = {name: (r.tests[0].status, r.tests[0].message.splitlines()[0]) for name, r in reports.items()}
+    assert results == {"wrong": ("failed", "double(1.5) should be 3; got 2.25."),
+                       "raises": ("error", "your code raised an exception:"),
+                       "none": ("failed", reports["none"].parts[0].note)}
+
+
 def test_the_cli_names_the_lab_by_environment(tmp_path):
     (tmp_path / "double.py").write_text("def double(x):\n    return 2 * x\n")
     env = {**os.environ, "GRADER_LAB": str(TOY_FILE)}

@@ -288,6 +288,19 @@ def test_a_worker_imports_what_it_is_given_before_its_first_request(zygote, impo
         box.close()
 
 
+def test_a_forked_worker_inherits_a_frozen_heap(zygote):
+    """What a worker inherits from the zygote (torch, the worker's code) is frozen: the
+    garbage collector of the worker never walks it. A fresh worker has nothing to inherit."""
+    box = Sandbox(LIMITS, zygote=zygote)
+    try:
+        code = "import gc\ndef frozen():\n    return gc.get_freeze_count()\n"
+        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
+        frozen = part.call("frozen")
+        assert frozen > 100_000 if zygote else frozen == 0
+    finally:
+        box.close()
+
+
 def test_one_zygote_serves_several_grading_processes():
     """`grade batch`'s grading processes share one zygote, each on a channel of its own: a
     worker answers on its channel; a channel that closes (its grading process was killed)

@@ -14,6 +14,7 @@ line `ready` once loaded. What grading prints goes nowhere; the batch keeps the 
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -35,6 +36,7 @@ def main() -> None:
         zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
     from grader import check, cli
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
+    gc.freeze()  # they live as long as this process: no collection walks them again
     parser = cli.parser()
     print("ready", file=replies, flush=True)
     for line in sys.stdin:

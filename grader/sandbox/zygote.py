@@ -18,6 +18,7 @@ the zygote ends. `Forked` gives the trusted side what it uses of `Popen`.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -193,6 +194,9 @@ def serve(fd: int) -> None:
             _answer(channels[0], data, fds, *state)
     import grader.worker.__main__ as worker
     worker.import_ahead()
+    # What every fork inherits is never garbage: frozen, a collection in a worker or grading
+    # process does not walk it (seconds a batch), nor copy its pages by touching them.
+    gc.freeze()
     for data, fds in workers:
         _answer(channels[0], data, fds, *state)
     while True:
