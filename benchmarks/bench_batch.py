@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import shutil
 import subprocess
 import sys
@@ -87,12 +89,25 @@ def make_class(root: Path, n: int) -> list[Path]:
     return made
 
 
-def time_batch(class_dir: Path, out: Path, jobs: int, parts=LAB.part_names) -> tuple[float, subprocess.CompletedProcess]:
-    """Wall time of `grade batch` on `class_dir`."""
-    started = time.monotonic()
+def machine_busy() -> float:
+    """CPU-seconds the whole machine has been busy since it started (Linux's /proc/stat), or
+    NaN: a batch's workers are not this process's children, so no rusage counts them all."""
+    try:
+        with open("/proc/stat") as f:
+            user, nice, system, _idle, _iowait, irq, softirq = map(int, f.readline().split()[1:8])
+    except (OSError, ValueError):
+        return math.nan
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def time_batch(class_dir: Path, out: Path, jobs: int,
+               parts=LAB.part_names) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall time of `grade batch` on `class_dir`, and the CPU-seconds of the whole machine
+    meanwhile: a steadier figure than the wall time on a machine whose speed drifts."""
+    started, busy = time.monotonic(), machine_busy()
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
                           "--jobs", str(jobs), "--parts", *parts], capture_output=True, text=True)
-    return time.monotonic() - started, run
+    return time.monotonic() - started, machine_busy() - busy, run
 
 
 def main() -> int:
@@ -121,7 +136,7 @@ def main() -> int:
         serial[entry.name] = run.returncode
     serial_seconds = time.monotonic() - started
 
-    batch_seconds, batch = time_batch(class_dir, work / "batch", args.jobs, args.parts)
+    batch_seconds, batch_cpu, batch = time_batch(class_dir, work / "batch", args.jobs, args.parts)
 
     same = 0
     for entry in entries:
@@ -136,7 +151,8 @@ def main() -> int:
           f"{per_minute(serial_seconds):6.1f} submissions/min")
     print(f"grade batch --jobs {args.jobs}:             {batch_seconds:7.1f} s "
           f"{per_minute(batch_seconds):6.1f} submissions/min"
-          f"  (x{serial_seconds / batch_seconds:.2f}; batch exit status {batch.returncode})")
+          f"  (x{serial_seconds / batch_seconds:.2f}; {batch_cpu:.1f} CPU-seconds of the machine; "
+          f"batch exit status {batch.returncode})")
     print(f"same verdict for {same} of {len(entries)} submissions")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

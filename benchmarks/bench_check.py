@@ -9,8 +9,8 @@ Prints:
 - per part, the rubric with the sandboxed worker and "bare" (the worker's logic in this
   process, no isolation): the floor of this design, and their ratio;
 - batch throughput: `grade batch --jobs 1` and `--jobs 2` on 24 mixed submissions
-  (`bench_batch.make_class`), from the median of as many rounds, with the peak memory of
-  the batch's largest process;
+  (`bench_batch.make_class`), from the median of as many rounds, with the CPU-seconds the
+  whole machine spent on it and the peak memory of the batch's largest process;
 - the time to render the reference's HTML report, plots included;
 - peak memory of the grading process and of the worker.
 Targets (issue 18): reference <= 3.5x the import; template <= 2x; sandboxed/bare <= 1.1;
@@ -119,14 +119,15 @@ def main() -> None:
             entries = make_class(Path(work) / "class", 24)
             # Rounds again, each with its own import of torch: how fast the machine is then.
             batches = [{"import": wall([sys.executable, "-c", "import torch"]),
-                        **{jobs: time_batch(Path(work) / "class", Path(work) / f"out{k}-{jobs}", jobs=jobs)[0]
+                        **{jobs: time_batch(Path(work) / "class", Path(work) / f"out{k}-{jobs}", jobs=jobs)[:2]
                            for jobs in (1, 2)}} for k in range(repeat)]
             for jobs in (1, 2):
-                r = median_round(batches, lambda r: r[jobs])
-                print(f"grade batch --jobs {jobs}, {len(entries)} mixed submissions: {r[jobs]:.1f} s = "
-                      f"{60 * len(entries) / r[jobs]:.1f} submissions a minute (median round; its import "
-                      f"{r['import']:.2f} s; rounds: {', '.join(f'{60 * len(entries) / b[jobs]:.1f}' for b in batches)})"
-                      + (" (target >= 40)" if jobs == 2 else ""))
+                r = median_round(batches, lambda r: r[jobs][0])
+                (seconds, cpu), rates = r[jobs], (60 * len(entries) / b[jobs][0] for b in batches)
+                print(f"grade batch --jobs {jobs}, {len(entries)} mixed submissions: {seconds:.1f} s = "
+                      f"{60 * len(entries) / seconds:.1f} submissions a minute, {cpu:.1f} CPU-seconds of the "
+                      f"machine (median round; its import {r['import']:.2f} s; rounds: "
+                      f"{', '.join(f'{rate:.1f}' for rate in rates)})" + (" (target >= 40)" if jobs == 2 else ""))
         batch_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory, the largest process of every run above (batch grading processes, zygotes, workers): {batch_peak:.0f} MiB")
     print(f"peak memory: grading process {grader_peak:7.0f} MiB, worker {worker_peak:7.0f} MiB")
