@@ -123,11 +123,12 @@ def main() -> None:
                            for jobs in (1, 2)}} for k in range(repeat)]
             for jobs in (1, 2):
                 r = median_round(batches, lambda r: r[jobs][0])
-                (seconds, cpu), rates = r[jobs], (60 * len(entries) / b[jobs][0] for b in batches)
+                seconds, cpu = r[jobs]
+                rates = ", ".join(f"{60 * len(entries) / b[jobs][0]:.1f}" for b in batches)
                 print(f"grade batch --jobs {jobs}, {len(entries)} mixed submissions: {seconds:.1f} s = "
                       f"{60 * len(entries) / seconds:.1f} submissions a minute, {cpu:.1f} CPU-seconds of the "
-                      f"machine (median round; its import {r['import']:.2f} s; rounds: "
-                      f"{', '.join(f'{rate:.1f}' for rate in rates)})" + (" (target >= 40)" if jobs == 2 else ""))
+                      f"machine (median round; its import {r['import']:.2f} s; rounds: {rates})"
+                      + (" (target >= 40)" if jobs == 2 else ""))
         batch_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory, the largest process of every run above (batch grading processes, zygotes, workers): {batch_peak:.0f} MiB")
     print(f"peak memory: grading process {grader_peak:7.0f} MiB, worker {worker_peak:7.0f} MiB")

@@ -87,13 +87,13 @@ class Lanes:
         if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
                 self.sandboxes.of(name).start()
-        request = {"path": str(Path(path).resolve()), "digest": submission.digest, "seed": seed,
-                   "limits": dataclasses.asdict(limits), "imports": list(imports)}
         self.helpers: list[Helper] = []
-        # Forked once the zygote has imported torch (the spawn waits for it): meanwhile this
-        # process goes on (the HTML report's imports).
-        self.starting = threading.Thread(target=self._start_helpers, args=(request,), daemon=True)
         if self.beside:
+            # Forked once the zygote has imported torch (the spawn waits for it): meanwhile this
+            # process goes on (the HTML report's imports).
+            request = {"path": str(Path(path).resolve()), "digest": submission.digest, "seed": seed,
+                       "limits": dataclasses.asdict(limits), "imports": list(imports)}
+            self.starting = threading.Thread(target=self._start_helpers, args=(request,), daemon=True)
             self.starting.start()
         else:  # torch, pytest and the rubric, now: while the workers start, and before other threads
             import grader.runner  # noqa: F401

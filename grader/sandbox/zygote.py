@@ -194,8 +194,9 @@ def serve(fd: int) -> None:
             _answer(channels[0], data, fds, *state)
     import grader.worker.__main__ as worker
     worker.import_ahead()
-    # What every fork inherits is never garbage: frozen, a collection in a worker or grading
-    # process does not walk it (seconds a batch), nor copy its pages by touching them.
+    # What every worker inherits is never garbage: frozen, a collection in the worker does not
+    # walk it (seconds a batch), nor copy its pages by touching them. The trusted processes
+    # answered above were forked before it; a batch grading process freezes its own heap.
     gc.freeze()
     for data, fds in workers:
         _answer(channels[0], data, fds, *state)
