@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import threading
 import time
 import tracemalloc
 
@@ -12,6 +13,7 @@ import pytest
 
 from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet, Part, Remote, Sandbox,
                             StudentError, WorkerCrashed)
+from grader.sandbox.process import GraderFault
 
 SOURCE = '''\
 import os
@@ -40,6 +42,10 @@ def leave():
 def spin():
     while True:
         pass
+
+def busy():
+    print("busy", flush=True)
+    spin()
 
 def segv():
     import ctypes
@@ -328,6 +334,31 @@ def test_one_zygote_serves_several_grading_processes():
     finally:
         zygote.close()
 
+
+
+def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
+    """A worker that ends with its zygote (killed, out of memory) is no fault of the student:
+    that call gives no verdict (GraderFault: grade again); the next worker starts fresh."""
+    from grader.sandbox.zygote import Zygote
+    zygote = Zygote(LIMITS)
+    box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=zygote)
+    try:
+        part = Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
+
+        def kill_when_busy():
+            while box._worker.output.printed() == 0:  # the call is running in the worker
+                time.sleep(0.01)
+            zygote.proc.kill()
+        killer = threading.Thread(target=kill_when_busy)
+        killer.start()
+        with pytest.raises(GraderFault, match="zygote"):
+            part.call("busy", _timeout=60)
+        killer.join()
+        assert part.call("add", 2, 3) == 5  # its parts reloaded in a fresh interpreter
+        assert box._worker.zygote is None
+    finally:
+        box.close()
+        zygote.close()
 
 DYNAMO = '''\
 import sys

@@ -9,7 +9,8 @@ the allowed packages, the worker's code and its home, no network, a pids cgroup,
 Landlock; `weaknesses()` says what the platform refused). Each call has
 a wall-clock limit. A worker that dies, hangs or speaks out of turn is killed with
 everything it started; that call raises, and the next call starts a fresh worker that
-reloads the parts.
+reloads the parts. A zygote that ends takes its workers: the call in flight gives no
+verdict (`GraderFault`), and the next worker starts as a fresh interpreter.
 """
 from __future__ import annotations
 
@@ -274,16 +275,20 @@ class WorkerProcess:
         self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
         report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         rlimits = (limits.memory_bytes, limits.processes, limits.file_bytes)
-        if zygote is not None:  # a fork of a process that has imported torch already
+        self.proc = None
+        if zygote is not None and zygote.alive:  # a fork of a process that has imported torch already
             out_read, out_write = os.pipe()
             try:
                 self.proc = zygote.spawn({"cwd": self.home, "env": env, "plan": asdict(self.isolation),
                                           "limits": rlimits}, [req_read, resp_write, out_write, report_write],
                                          limits.start_seconds)
+                self.proc.stdout = open(out_read, "rb")
+            except OSError:  # the zygote is gone: a fresh worker costs time only
+                os.close(out_read)
             finally:
                 os.close(out_write)
-            self.proc.stdout = open(out_read, "rb")
-        else:
+        self.zygote = zygote if self.proc is not None else None
+        if self.proc is None:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", WORKER_BOOT, GRADER_PARENT, str(req_read), str(resp_write)],
                 cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -326,10 +331,13 @@ class WorkerProcess:
         self.answered += 1
         return reply, out, self.output.take()
 
-    def _died(self) -> WorkerCrashed:
+    def _died(self) -> WorkerCrashed | GraderFault:
         code = self.proc.wait(timeout=10)
         self.close()
         self.output.join(timeout=1)
+        if self.zygote is not None and not self.zygote.alive:  # it took its workers: no verdict on this call
+            return GraderFault("the zygote that forks the workers ended during a call, and its worker with it: "
+                               "nothing was graded wrong; grade this submission again")
         why = ""
         if code < 0:
             name = signal.Signals(-code).name
