@@ -366,6 +366,8 @@ def test_one_zygote_forks_the_grading_processes_and_ends_with_them():
         parents = [int(Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for s in servers]
         assert parents == [zygote.proc.pid] * 2
         assert all(s.proc.poll() is None for s in servers)
+        # Forked after the lab's imports: matplotlib is loaded (shared) before any plot is drawn.
+        assert all("ft2font" in Path(f"/proc/{s.proc.pid}/maps").read_text() for s in servers)
     finally:
         job.close_servers()
     assert job._zygote is None and zygote.proc.poll() is not None

@@ -170,7 +170,8 @@ class Server:
         theirs_in, ours_in = os.pipe()
         ours_out, theirs_out = os.pipe()
         try:
-            self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/"},
+            # Forked after the lab's imports (matplotlib): each grading process draws plots.
+            self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/", "imports": True},
                                      [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
         except OSError:
             os.close(ours_in), os.close(ours_out)

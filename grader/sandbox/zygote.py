@@ -174,7 +174,8 @@ def serve(fd: int) -> None:
     """The zygote's loop: import once, then fork a worker per request, on any of its
     channels, and report each exit on the channel that asked for it. What the first channel
     asked for while torch was imported is answered then, before the workers' other imports
-    (the worker's, the lab's): a trusted process needs torch only, and starts meanwhile."""
+    (the worker's, the lab's): a trusted process needs torch only, and starts meanwhile,
+    unless it asks for those imports too (`"imports": true`)."""
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
@@ -185,11 +186,12 @@ def serve(fd: int) -> None:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     state = (channels, owner, (wake_read, wake_write))
-    workers = []  # the spawns of workers among those first requests: once their imports are done
+    later = []  # those first requests that want the workers' imports too: once they are done
     while select.select(channels[:1], [], [], 0)[0]:
         data, fds, _, _ = socket.recv_fds(channels[0], MESSAGE, 8)
-        if data and not {"module", "connect"} & set(json.loads(data)):
-            workers.append((data, fds))
+        request = json.loads(data) if data else {}
+        if data and ("module" not in request or request.get("imports")) and "connect" not in request:
+            later.append((data, fds))
         else:
             _answer(channels[0], data, fds, *state)
     import grader.worker.__main__ as worker
@@ -198,7 +200,7 @@ def serve(fd: int) -> None:
     # walk it (seconds a batch), nor copy its pages by touching them. The trusted processes
     # answered above were forked before it; a batch grading process freezes its own heap.
     gc.freeze()
-    for data, fds in workers:
+    for data, fds in later:
         _answer(channels[0], data, fds, *state)
     while True:
         ready = select.select([*channels, wake_read], [], [])[0]
