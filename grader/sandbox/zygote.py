@@ -198,7 +198,7 @@ def serve(fd: int) -> None:
     worker.import_ahead()
     # What every worker inherits is never garbage: frozen, a collection in the worker does not
     # walk it (seconds a batch), nor copy its pages by touching them. The trusted processes
-    # answered above were forked before it; a batch grading process freezes its own heap.
+    # answered above were forked before it; a batch grading process freezes its own heap too.
     gc.freeze()
     for data, fds in later:
         _answer(channels[0], data, fds, *state)
