@@ -100,6 +100,20 @@ def machine_busy() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def check_score(result: Path) -> float | None:
+    """The score `grade check` wrote, or None when it could not grade (its result names the error)."""
+    if not result.exists():
+        return None
+    result = json.loads(result.read_text())
+    return None if "error" in result else result["score"]
+
+
+def batch_score(out: Path, sid: str) -> float | None:
+    """The score `grade batch` wrote for `sid`, or None when it could not grade it (no result)."""
+    result = out / "results" / f"{sid}.json"
+    return json.loads(result.read_text())["score"] if result.exists() else None
+
+
 def time_batch(class_dir: Path, out: Path, jobs: int,
                parts=LAB.part_names) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall time of `grade batch` on `class_dir`, and the CPU-seconds of the whole machine
@@ -141,11 +155,7 @@ def main() -> int:
     same = 0
     for entry in entries:
         sid = entry.name.removesuffix(".zip").removesuffix(".ipynb")
-        mine, theirs = work / "batch" / "results" / f"{sid}.json", work / "serial" / entry.name / "r.json"
-        if mine.exists() and theirs.exists():
-            same += json.loads(mine.read_text())["score"] == json.loads(theirs.read_text())["score"]
-        else:
-            same += mine.exists() == theirs.exists()
+        same += batch_score(work / "batch", sid) == check_score(work / "serial" / entry.name / "r.json")
     per_minute = lambda seconds: 60 * len(entries) / seconds  # noqa: E731
     print(f"grade check, one after the other: {serial_seconds:7.1f} s "
           f"{per_minute(serial_seconds):6.1f} submissions/min")
