@@ -335,7 +335,6 @@ def test_one_zygote_serves_several_grading_processes():
         zygote.close()
 
 
-
 def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
     """A worker that ends with its zygote (killed, out of memory) is no fault of the student:
     that call gives no verdict (GraderFault: grade again); the next worker starts fresh."""
@@ -346,8 +345,9 @@ def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
         part = Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
 
         def kill_when_busy():
-            while box._worker.output.printed() == 0:  # the call is running in the worker
-                time.sleep(0.01)
+            output = box._worker.output
+            with output.changed:  # woken at each read of the worker's output: the call is running
+                output.changed.wait_for(lambda: output.printed() > 0, timeout=60)
             zygote.proc.kill()
         killer = threading.Thread(target=kill_when_busy)
         killer.start()
@@ -359,6 +359,7 @@ def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
     finally:
         box.close()
         zygote.close()
+
 
 DYNAMO = '''\
 import sys
