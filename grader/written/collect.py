@@ -1,0 +1,34 @@
+"""The batch's side of the written answers: read each student's report, split it, store
+the answers (replacing the previous run's, keeping every mark), suggest marks for the
+answers not seen before, and write the static pages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.written.pages import write_static
+from grader.written.questions import Questions
+from grader.written.reading import read_report
+from grader.written.splitting import split_documents
+from grader.written.store import Store, path_in
+from grader.written.suggest import suggest
+
+
+def collect(class_dir: Path, out: Path, entries: list[tuple[str, str]], questions: Questions) -> tuple[Store, int]:
+    """(the store, how many answers were suggested afresh) after reading every (id, entry)."""
+    store = Store(path_in(out))
+    for sid, entry in entries:
+        report = read_report(Path(class_dir) / entry)
+        found = split_documents(report.documents, questions)
+        notes = report.notes + found.notes
+        if not report.documents and not report.notes:
+            notes.append("no report found (a .pdf, .md or .txt file, or a notebook's markdown cells)")
+        store.put_student(sid, {k: (a.text, a.flags, a.together) for k, a in found.answers.items()}, notes)
+    store.keep_students({sid for sid, _ in entries})
+    fresh = store.unsuggested()
+    for key, dig, text in fresh:
+        q = questions.get(key)
+        if q is not None:
+            s = suggest(q, text)
+            store.put_suggestion(key, dig, s.found, s.mark, s.misconceptions)
+    write_static(out, store, questions)
+    return store, len(fresh)

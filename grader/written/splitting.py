@@ -1,0 +1,230 @@
+"""Splitting a report's text into one answer per question.
+
+A report numbers its answers in one of several ways (the question repeated in bold, a
+`3)` line then paragraphs, bare `1.` items or paragraphs, `Q5-6` for two at once), with
+section headings (`1.1 Supervised dataset`), lists inside answers and, often, a second
+handout whose numbering starts again at 1. Every line that could start an answer is a
+candidate; the markers kept are the chain that best fits (numbers increasing within a
+handout, one switch to the next handout, at a heading naming it or where the numbering
+starts again, the marker style the report uses, the text below matching the question's key
+phrases). An answer whose marker is doubtful carries a flag instead of a guess.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from grader.written.matching import coverage, spans
+from grader.written.questions import Questions
+
+MARKER = re.compile(
+    r"^(?P<head>\#{1,6}\s*)?(?P<bullet>[-*+•>]\s+)?(?P<bold>\*\*|__)?\s*"
+    r"(?P<q>(?:question|q)\s*\.?\s*(?:n°|no\.?|#)?\s*)?"
+    r"(?P<n>\d{1,2})(?:\s*(?:-|–|&|,|/|\+|and|et|to|à)\s*(?:q(?:uestion)?\s*\.?\s*)?(?P<m>\d{1,2}))?"
+    r"(?P<term>\s*[.):]\s*(?!\d)|\s*[-–—]\s+|\s*(?:\*\*|__)|\s+|$)", re.I)
+SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")     # 1.1 Supervised dataset
+HEADING = re.compile(r"^\s*\#{1,6}\s+\S")
+IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+GAP = 0.15          # each question skipped by the chain
+CONTINUES = 1.2     # a marker that continues a run of rejected ones (a list inside an answer)
+SWITCH = 0.5        # moving to the next handout
+
+
+@dataclass
+class Answer:
+    text: str
+    flags: list[str] = field(default_factory=list)   # why the split is unsure of it
+    together: tuple[str, ...] = ()                     # the question keys answered with it (`Q5-6`)
+
+
+@dataclass
+class Split:
+    answers: dict[str, Answer] = field(default_factory=dict)   # question key -> its answer
+    notes: list[str] = field(default_factory=list)             # about the whole report
+
+
+@dataclass
+class _Candidate:
+    line: int
+    n: int
+    m: int
+    strong: bool
+    style: tuple
+    rest: str              # the line after the marker
+    heading_handout: int | None = None  # the handout a heading above it names
+
+
+def _candidate(line_no: int, line: str) -> _Candidate | None:
+    stripped = line.strip()
+    m = MARKER.match(stripped)
+    if not m or SECTION.match(stripped):
+        return None
+    n, last = int(m["n"]), int(m["m"] or m["n"])
+    term = m["term"].strip()
+    rest = stripped[m.end():].strip()
+    if m["q"] is None:
+        if not term or term in ("-", "–", "—") and not m["bold"]:
+            return None                       # `3 layers`, `2 - ...`: not a marker without `Q`
+        if m["head"] and "?" not in rest and len(rest.split()) <= 6 and rest:
+            return None                       # `## 2. Implementation`: a section heading
+    elif not m["term"] and rest[:1].isalpha():
+        return None                           # `Question marks` is no marker
+    if last < n or n == 0 or (m["q"] is None and rest[:1].isdigit()):
+        return None
+    bold = bool(m["bold"]) or stripped.startswith(("**", "__"))
+    strong = bool(m["q"] or bold or m["head"] or "?" in rest[:400])
+    style = (bool(m["head"]), bool(m["bullet"]), bold, bool(m["q"]), term[:1])
+    return _Candidate(line_no, n, last, strong, style, rest)
+
+
+def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | None:
+    """The handout a heading line names (`# TP 1-cd`, `Part 2: CNNs`), else None. Without
+    markdown, a heading is a short line that starts a paragraph, not a line wrapped in one."""
+    line = lines[i]
+    text = line.strip().strip("#*_ ").strip()
+    marked = HEADING.match(line) or line.strip().startswith(("**", "__"))
+    before = next((ln.strip() for ln in reversed(lines[max(0, i - 3):i]) if ln.strip()), "")
+    starts = not before or before.endswith((".", "?", "!", ":", ")", "*", "$")) or HEADING.match(before)
+    plain = 0 < len(text.split()) <= 8 and text[:1].isupper() | text[:1].isdigit() and starts \
+        and not text.endswith((".", "?", ",", ";"))
+    if not (marked or plain) or len(text.split()) > 12 or _candidate(0, text):
+        return None
+    named = [k for k, handout in enumerate(questions.handouts) if spans(text, handout.headings)]
+    return named[0] if len(named) == 1 else None
+
+
+def _strip_question(rest: str) -> str:
+    """The answer on a marker line, without the question repeated before it."""
+    if rest.startswith(("**", "__")) or "**" in rest[:3]:
+        end = rest.find("**", 2) if rest.startswith("**") else rest.find("**")
+        if end >= 0:
+            return rest[end + 2:].strip()
+    if "**" in rest:
+        return rest[rest.rfind("**") + 2:].strip() if rest.count("**") % 2 else rest
+    if "?" in rest:
+        return rest[rest.rfind("?") + 1:].strip()
+    return rest
+
+
+def _body(lines: list[str]) -> str:
+    kept = [IMAGE.sub("[figure]", ln.rstrip()) for ln in lines if not SECTION.match(ln)]
+    while kept and (not kept[-1].strip() or HEADING.match(kept[-1])):
+        kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return "\n".join(kept).strip().strip("*_ ").strip()
+
+
+def split(text: str, questions: Questions) -> Split:
+    lines = text.splitlines()
+    handouts = [h.name for h in questions.handouts]
+    result = Split()
+    forced: int | None = None
+    headings: list[tuple[int, int]] = []      # (line, handout) of each heading naming a handout
+    candidates: list[_Candidate] = []
+    for i, line in enumerate(lines):
+        h = _heading_handout(lines, i, questions)
+        if h is not None and h != forced:
+            forced = h
+            headings.append((i, h))
+            continue
+        if h is not None:
+            continue
+        c = _candidate(i, line)
+        if c is not None:
+            c.heading_handout = forced
+            candidates.append(c)
+    if sum(c.strong for c in candidates) >= 3:   # the report marks its answers: lists are not markers
+        candidates = [c for c in candidates if c.strong]
+    if not candidates:
+        if text.strip():
+            result.notes.append("no numbered answer found: the report could not be split")
+        return result
+    chain = _best_chain(candidates, lines, questions, handouts)
+    accepted = {id(c) for c, _ in chain}
+    for k, (c, h) in enumerate(chain):
+        end = chain[k + 1][0].line if k + 1 < len(chain) else len(lines)
+        end = min([end] + [ln for ln, _ in headings if ln > c.line])
+        body = _body([_strip_question(c.rest)] + lines[c.line + 1:end])
+        keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
+        flags = []
+        inside = [d for d in candidates if c.line < d.line < end and id(d) not in accepted]
+        if any(d.n == c.m + 1 for d in inside) and c.m + 1 <= questions.highest(handouts[h]):
+            flags.append(f"a line numbered {c.m + 1} inside this answer may start Q{c.m + 1}")
+        q = questions.get(keys[0])
+        if q is not None and not c.strong and q.key_points and coverage(q, body) == 0:
+            better = [o.label for o in questions.of(handouts[h])
+                      if o.number != c.n and o.key_points and coverage(o, body) >= 0.5]
+            if better:
+                flags.append(f"reads like {' or '.join(better[:2])} rather than {q.label}")
+        if not body:
+            flags.append("the marker is followed by no text")
+        for key in keys:
+            if key in result.answers:          # answered twice: keep both, say so
+                result.answers[key].text += "\n\n" + body
+                result.answers[key].flags.append("answered twice in the report")
+            elif questions.get(key) is not None:
+                result.answers[key] = Answer(body, list(flags), tuple(x for x in keys if x != key))
+    return result
+
+
+def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions,
+                handouts: list[str]) -> list[tuple[_Candidate, int]]:
+    """The markers kept, each with its handout: the highest-scoring chain (dynamic programming
+    over the candidates in reading order)."""
+    styles: dict[tuple, int] = {}
+    for c in cands:
+        styles[c.style] = styles.get(c.style, 0) + 1
+    common = max(styles, key=styles.get)
+    tops = [questions.highest(h) for h in handouts]
+    score: dict[tuple[int, int], float] = {}
+    for j, c in enumerate(cands):
+        nxt = cands[j + 1].line if j + 1 < len(cands) else min(len(lines), c.line + 40)
+        below = c.rest + "\n" + "\n".join(lines[c.line + 1:nxt])[:1500]
+        for h, name in enumerate(handouts):
+            if c.m > tops[h] or (c.heading_handout is not None and c.heading_handout != h):
+                continue
+            q = questions.get(f"{name}-Q{c.n}")
+            align = coverage(q, below) if q is not None else 0.0
+            score[j, h] = (2.0 if c.strong else 1.0) + 1.5 * align + (0.3 if c.style == common else 0.0)
+    best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
+    for j, c in enumerate(cands):
+        for h in range(len(handouts)):
+            if (j, h) not in score:
+                continue
+            penalty = CONTINUES if j > 0 and cands[j - 1].n == c.n - 1 else 0.0
+            options = [(score[j, h] - GAP * (c.n - 1) - SWITCH * (h > 0 and c.heading_handout is None)
+                        - penalty * (j > 0), None)]
+            for (i, g), (total, _) in best.items():
+                prev = cands[i]
+                if i >= j:
+                    continue
+                cont = penalty if i != j - 1 else 0.0
+                if g == h and c.n > prev.m:
+                    options.append((total + score[j, h] - GAP * (c.n - prev.m - 1) - cont, (i, g)))
+                elif g < h and (c.heading_handout == h or (c.n <= 3 and prev.m >= tops[g] // 2)):
+                    switch = 0.0 if c.heading_handout == h else SWITCH
+                    options.append((total + score[j, h] - switch - GAP * (c.n - 1) - cont, (i, g)))
+            best[j, h] = max(options, key=lambda o: o[0])
+    node = max(best, key=lambda k: (best[k][0], k[0]))
+    chain = []
+    while node is not None:
+        chain.append((cands[node[0]], node[1]))
+        node = best[node][1]
+    return chain[::-1]
+
+
+def split_documents(documents: list[tuple[str, str]], questions: Questions) -> Split:
+    """One split over several documents of a report (a PDF per handout, say): a question
+    answered in two of them keeps both, flagged."""
+    whole = Split()
+    for name, text in documents:
+        part = split(text, questions)
+        whole.notes += [f"{name}: {note}" for note in part.notes]
+        for key, answer in part.answers.items():
+            if key in whole.answers:
+                whole.answers[key].text += f"\n\n[{name}]\n{answer.text}"
+                whole.answers[key].flags.append(f"answered again in {name}")
+            else:
+                whole.answers[key] = answer
+    return whole
