@@ -28,6 +28,11 @@ IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 GAP = 0.15          # each question skipped by the chain
 CONTINUES = 1.2     # a marker that continues a run of rejected ones (a list inside an answer)
 SWITCH = 0.5        # moving to the next handout
+OTHER_STYLE = 0.4   # a marker unlike most (`1.` among `- 1.` items): likely a list inside an answer
+LISTED = 0.3        # a marker in a run of numbers that started again: a list inside an answer?
+SKIPPED = 0.5       # each marker before the chain's first one
+LATER = 1e-6        # of two equal chains, the one whose markers come later (a list, then the answer)
+REORDER = 1.0       # a marked answer (`**Q4**`) out of order: marked answers may come in any order
 
 
 @dataclass
@@ -52,6 +57,7 @@ class _Candidate:
     style: tuple
     rest: str              # the line after the marker
     heading_handout: int | None = None  # the handout a heading above it names
+    listed: bool = False   # in a run of numbers that started again at 1: a list inside an answer?
 
 
 def _candidate(line_no: int, line: str) -> _Candidate | None:
@@ -69,7 +75,7 @@ def _candidate(line_no: int, line: str) -> _Candidate | None:
             return None                       # `## 2. Implementation`: a section heading
     elif not m["term"] and rest[:1].isalpha():
         return None                           # `Question marks` is no marker
-    if last < n or n == 0 or (m["q"] is None and rest[:1].isdigit()):
+    if last < n or n == 0:
         return None
     bold = bool(m["bold"]) or stripped.startswith(("**", "__"))
     strong = bool(m["q"] or bold or m["head"] or "?" in rest[:400])
@@ -91,6 +97,12 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
         return None
     named = [k for k, handout in enumerate(questions.handouts) if spans(text, handout.headings)]
     return named[0] if len(named) == 1 else None
+
+
+def _title(rest: str) -> bool:
+    """`Training from scratch`: the words of a section's title, not an answer."""
+    words = rest.split()
+    return 0 < len(words) <= 5 and rest[:1].isupper() and not any(ch.isdigit() or ch in ".?!:=,;$" for ch in rest)
 
 
 def _strip_question(rest: str) -> str:
@@ -134,13 +146,14 @@ def split(text: str, questions: Questions) -> Split:
         if c is not None:
             c.heading_handout = forced
             candidates.append(c)
-    if sum(c.strong for c in candidates) >= 3:   # the report marks its answers: lists are not markers
+    marked = sum(c.strong for c in candidates) >= 3
+    if marked:   # the report marks its answers: lists are not markers
         candidates = [c for c in candidates if c.strong]
     if not candidates:
         if text.strip():
             result.notes.append("no numbered answer found: the report could not be split")
         return result
-    chain = _best_chain(candidates, lines, questions, handouts)
+    chain = _best_chain(candidates, lines, questions, handouts, marked)
     accepted = {id(c) for c, _ in chain}
     for k, (c, h) in enumerate(chain):
         end = chain[k + 1][0].line if k + 1 < len(chain) else len(lines)
@@ -149,12 +162,16 @@ def split(text: str, questions: Questions) -> Split:
         keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
         flags = []
         inside = [d for d in candidates if c.line < d.line < end and id(d) not in accepted]
-        if any(d.n == c.m + 1 for d in inside) and c.m + 1 <= questions.highest(handouts[h]):
-            flags.append(f"a line numbered {c.m + 1} inside this answer may start Q{c.m + 1}")
+        position = {id(d): k for k, d in enumerate(candidates)}
+        stray = [d.n for d in inside if not _title(d.rest) and (d.n == c.m + 1 or (
+            d.n > 1 and candidates[position[id(d)] - 1].n != d.n - 1))]
+        if stray and min(stray) <= questions.highest(handouts[h]):
+            flags.append(f"a line numbered {min(stray)} inside this answer may start Q{min(stray)}")
         q = questions.get(keys[0])
         if q is not None and not c.strong and q.key_points and coverage(q, body) == 0:
-            better = [o.label for o in questions.of(handouts[h])
-                      if o.number != c.n and o.key_points and coverage(o, body) >= 0.5]
+            answered = {(handouts[g], n) for d, g in chain for n in range(d.n, d.m + 1)}
+            better = [o.label for o in questions.of(handouts[h]) if (o.handout, o.number) not in answered
+                      and o.key_points and coverage(o, body) >= 0.6]
             if better:
                 flags.append(f"reads like {' or '.join(better[:2])} rather than {q.label}")
         if not body:
@@ -168,10 +185,21 @@ def split(text: str, questions: Questions) -> Split:
     return result
 
 
-def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions,
-                handouts: list[str]) -> list[tuple[_Candidate, int]]:
+def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions, handouts: list[str],
+                marked: bool) -> list[tuple[_Candidate, int]]:
     """The markers kept, each with its handout: the highest-scoring chain (dynamic programming
     over the candidates in reading order)."""
+    high, run = 0, None
+    for k, c in enumerate(cands):
+        if k and c.heading_handout != cands[k - 1].heading_handout:
+            high, run = 0, None
+        if run is not None and c.n == cands[k - 1].m + 1:
+            c.listed = True
+        elif c.n == 1 <= high:
+            c.listed, run = True, k
+        else:
+            run = None
+        high = max(high, c.m)
     styles: dict[tuple, int] = {}
     for c in cands:
         styles[c.style] = styles.get(c.style, 0) + 1
@@ -186,25 +214,30 @@ def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions,
                 continue
             q = questions.get(f"{name}-Q{c.n}")
             align = coverage(q, below) if q is not None else 0.0
-            score[j, h] = (2.0 if c.strong else 1.0) + 1.5 * align + (0.3 if c.style == common else 0.0)
+            base = (2.0 if c.strong else 1.0) * (1.0 if c.style == common else OTHER_STYLE)
+            score[j, h] = base + 1.5 * align + LATER * j - LISTED * c.listed
     best: dict[tuple[int, int], tuple[float, tuple[int, int] | None]] = {}
     for j, c in enumerate(cands):
         for h in range(len(handouts)):
             if (j, h) not in score:
                 continue
-            penalty = CONTINUES if j > 0 and cands[j - 1].n == c.n - 1 else 0.0
-            options = [(score[j, h] - GAP * (c.n - 1) - SWITCH * (h > 0 and c.heading_handout is None)
-                        - penalty * (j > 0), None)]
+            before = cands[j - 1] if j else None   # rejected unless it is the chain's previous marker
+            options = [(score[j, h] - GAP * (c.n - 1) - SKIPPED * j
+                        - SWITCH * (h > 0 and c.heading_handout is None)
+                        - CONTINUES * (before is not None and before.n == c.n - 1), None)]
             for (i, g), (total, _) in best.items():
                 prev = cands[i]
                 if i >= j:
                     continue
-                cont = penalty if i != j - 1 else 0.0
+                # continuing a rejected marker's numbering (unless it is also the kept one's)
+                cont = CONTINUES if i != j - 1 and before.n == c.n - 1 and before.n != prev.m else 0.0
                 if g == h and c.n > prev.m:
                     options.append((total + score[j, h] - GAP * (c.n - prev.m - 1) - cont, (i, g)))
                 elif g < h and (c.heading_handout == h or (c.n <= 3 and prev.m >= tops[g] // 2)):
                     switch = 0.0 if c.heading_handout == h else SWITCH
                     options.append((total + score[j, h] - switch - GAP * (c.n - 1) - cont, (i, g)))
+                elif g == h and marked:
+                    options.append((total + score[j, h] - REORDER - cont, (i, g)))
             best[j, h] = max(options, key=lambda o: o[0])
     node = max(best, key=lambda k: (best[k][0], k[0]))
     chain = []
