@@ -32,7 +32,10 @@ def after_batch(class_dir: Path, out: Path, rows) -> None:
         return
     if questions is None:
         return
-    store, _ = collect(class_dir, out, [(r.id, r.entry) for r in rows], questions)
+    collected = collect(class_dir, out, [(r.id, r.entry) for r in rows], questions)
+    if collected is None:
+        return
+    store = collected[0]
     try:
         merge(out, store, questions)
     finally:

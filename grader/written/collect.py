@@ -13,17 +13,24 @@ from grader.written.store import Store, path_in
 from grader.written.suggest import suggest
 
 
-def collect(class_dir: Path, out: Path, entries: list[tuple[str, str]], questions: Questions) -> tuple[Store, int]:
-    """(the store, how many answers were suggested afresh) after reading every (id, entry)."""
-    store = Store(path_in(out))
+def collect(class_dir: Path, out: Path, entries: list[tuple[str, str]],
+            questions: Questions) -> tuple[Store, int] | None:
+    """(the store, how many answers were suggested afresh) after reading every (id, entry);
+    None when no student handed in a report and nothing was ever marked (a batch of code only)."""
+    found = {}
     for sid, entry in entries:
         report = read_report(Path(class_dir) / entry)
-        found = split_documents(report.documents, questions)
-        notes = report.notes + found.notes
+        split = split_documents(report.documents, questions)
+        notes = report.notes + split.notes
         if not report.documents and not report.notes:
             notes.append("no report found (a .pdf, .md or .txt file, or a notebook's markdown cells)")
-        store.put_student(sid, {k: (a.text, a.flags, a.together) for k, a in found.answers.items()}, notes)
-    store.keep_students({sid for sid, _ in entries})
+        found[sid] = ({k: (a.text, a.flags, a.together) for k, a in split.answers.items()}, notes)
+    if not any(answers for answers, _ in found.values()) and not path_in(out).exists():
+        return None
+    store = Store(path_in(out))
+    for sid, (answers, notes) in found.items():
+        store.put_student(sid, answers, notes)
+    store.keep_students(set(found))
     fresh = store.unsuggested()
     for key, dig, text in fresh:
         q = questions.get(key)
