@@ -278,3 +278,15 @@ def html_text(page: str) -> str:
     tracebacks that quote the student's own code (here, the reference with a mistake)."""
     page = re.sub(r"<pre>your code raised an exception:.*?</pre>", "", page, flags=re.S)
     return re.sub(r"<(style|svg)\b.*?</\1>", "", page, flags=re.S)
+
+
+def test_the_student_edition_holds_no_rubric_of_the_written_answers(files):
+    """The written questions' key points and phrases are the answers: the wheel has none."""
+    from grader.labs.rdfia import LAB
+    from grader.written.questions import load
+    assert not any(name.endswith(LAB.questions.name) for name in files)
+    questions = load(LAB.questions)
+    phrases = {p.encode() for q in questions.questions for k in q.key_points for p in k.phrases if len(p) > 15}
+    texts = {k.text.encode() for q in questions.questions for k in q.key_points}
+    assert phrases and texts
+    assert not [name for name, data in files.items() if any(s in data for s in phrases | texts)]

@@ -34,7 +34,10 @@ def grades_csv(path: Path, store: Store, questions: Questions) -> None:
     if not rows:
         return
     marks = store.marks()
-    rows[0] += ["written", "written_max", *(q.label for q in questions.questions)]
+    ours = ["written", "written_max", *(q.label for q in questions.questions)]
+    kept = [i for i, name in enumerate(rows[0]) if name not in ours]   # a second merge replaces the first
+    rows = [[row[i] for i in kept if i < len(row)] for row in rows]
+    rows[0] += ours
     for row in rows[1:]:
         sid = row[0] if row else ""
         given = {q.key: marks[sid, q.key].mark for q in questions.questions if (sid, q.key) in marks}

@@ -187,8 +187,8 @@ def split(text: str, questions: Questions) -> Split:
 
 def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions, handouts: list[str],
                 marked: bool) -> list[tuple[_Candidate, int]]:
-    """The markers kept, each with its handout: the highest-scoring chain (dynamic programming
-    over the candidates in reading order)."""
+    """The markers kept, each with its handout: the highest-scoring chain, from each candidate's
+    best predecessor among those before it in reading order."""
     high, run = 0, None
     for k, c in enumerate(cands):
         if k and c.heading_handout != cands[k - 1].heading_handout:

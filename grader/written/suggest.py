@@ -11,7 +11,7 @@ from grader.written.matching import fold, key_points_found, spans
 from grader.written.questions import Question
 
 COPY_SIMILARITY = 0.8   # Jaccard similarity of word 3-grams above which two answers are copies
-COPY_MIN_WORDS = 12     # shorter answers ("padding 2, stride 1") are alike by nature
+COPY_MIN_WORDS = 12     # shorter answers (a pair of numbers) are alike by nature
 
 
 @dataclass(frozen=True)
