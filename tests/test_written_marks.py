@@ -1,5 +1,6 @@
 """The written questions file, the marks store, the review server's guard, suggestions made
 again only for answers that changed, and the merge into the batch's outputs."""
+
 from __future__ import annotations
 
 import json
@@ -29,12 +30,29 @@ def test_the_lab_declares_every_handout_question_with_a_rubric():
         assert all(k.phrases and k.weight > 0 for k in q.key_points), q.label
 
 
-@pytest.mark.parametrize("data, says", [
-    ({"handouts": {"a": {}}, "question": [{"handout": "b", "number": 1, "points": 1, "summary": "s"}]},
-     "not declared"),
-    ({"handouts": {"a": {}}, "question": [{"handout": "a", "number": 1, "points": 0, "summary": "s"}]}, "above 0"),
-    ({"handouts": {"a": {}}, "question": [{"handout": "a", "number": 1, "summary": "s"}]}, "malformed"),
-])
+@pytest.mark.parametrize(
+    "data, says",
+    [
+        (
+            {
+                "handouts": {"a": {}},
+                "question": [{"handout": "b", "number": 1, "points": 1, "summary": "s"}],
+            },
+            "not declared",
+        ),
+        (
+            {
+                "handouts": {"a": {}},
+                "question": [{"handout": "a", "number": 1, "points": 0, "summary": "s"}],
+            },
+            "above 0",
+        ),
+        (
+            {"handouts": {"a": {}}, "question": [{"handout": "a", "number": 1, "summary": "s"}]},
+            "malformed",
+        ),
+    ],
+)
 def test_a_bad_questions_file_is_one_clear_line(data, says):
     with pytest.raises(QuestionsError, match=says):
         parse(data)
@@ -55,10 +73,14 @@ def make_class(root: Path, reports: dict[str, str]) -> list[tuple[str, str]]:
 @pytest.fixture
 def marked(tmp_path):
     """A class of three, collected (no code graded), and its store."""
-    entries = make_class(tmp_path / "class", {
-        "ann": corpus.bold_markdown({"1-ab": corpus.plan("1-ab")}),
-        "ben": corpus.paren_lines({"1-ab": corpus.plan("1-ab", skip=(3,))}),
-        "cat": "nothing numbered here\n"})
+    entries = make_class(
+        tmp_path / "class",
+        {
+            "ann": corpus.bold_markdown({"1-ab": corpus.plan("1-ab")}),
+            "ben": corpus.paren_lines({"1-ab": corpus.plan("1-ab", skip=(3,))}),
+            "cat": "nothing numbered here\n",
+        },
+    )
     store, fresh = collect(tmp_path / "class", tmp_path / "out", entries, Q)
     yield tmp_path, entries, store, fresh
     store.close()
@@ -66,7 +88,7 @@ def marked(tmp_path):
 
 def test_a_rerun_suggests_again_only_the_answers_that_changed(marked):
     tmp_path, entries, store, fresh = marked
-    assert fresh == 17 + 16          # every answer of ann and ben (ben skips Q3)
+    assert fresh == 17 + 16  # every answer of ann and ben (ben skips Q3)
     answer = store.answers("1-ab-Q3")["ann"]
     store.set_marks([Mark("ann", "1-ab-Q3", 1.0, ("k1",), "good", answer["digest"])])
     store.close()
@@ -75,26 +97,37 @@ def test_a_rerun_suggests_again_only_the_answers_that_changed(marked):
     report.write_text(report.read_text().replace("[1-ab#3]", "[1-ab#3] and one more sentence"))
     store, fresh = collect(tmp_path / "class", tmp_path / "out", entries, Q)
     assert fresh == 1
-    assert store.marks()["ann", "1-ab-Q3"].mark == 1.0                     # the mark is kept
+    assert store.marks()["ann", "1-ab-Q3"].mark == 1.0  # the mark is kept
     assert "changed since it was marked" in render_question(store, Q, Q.get("1-ab-Q3"))
-    assert store.notes()["cat"] == ["report.md: no numbered answer found: the report could not be split"]
+    assert store.notes()["cat"] == [
+        "report.md: no numbered answer found: the report could not be split"
+    ]
     store.close()
 
 
 def test_marks_merge_into_every_output_once(marked):
     tmp_path, _, store, _ = marked
     out = tmp_path / "out"
-    (out / "grades.csv").write_text("id,total,max,status,error\nann,1,2,ok,\nben,0,2,ok,\ncat,0,2,ok,\n",
-                                    encoding="utf-8-sig")
+    (out / "grades.csv").write_text(
+        "id,total,max,status,error\nann,1,2,ok,\nben,0,2,ok,\ncat,0,2,ok,\n", encoding="utf-8-sig"
+    )
     (out / "gradescope").mkdir()
-    (out / "gradescope" / "ann.json").write_text(json.dumps({"score": 1, "tests": [{"number": "x", "score": 1}]}))
+    (out / "gradescope" / "ann.json").write_text(
+        json.dumps({"score": 1, "tests": [{"number": "x", "score": 1}]})
+    )
     (out / "summary.html").write_text("<html><body><main></main></body></html>")
     (out / "reports").mkdir(exist_ok=True)
     for sid in ("ann", "ben"):
-        (out / "reports" / f"{sid}.html").write_text("<html><body><main><p>code</p></main></body></html>")
-    store.set_marks([Mark("ann", "1-ab-Q3", 0.5, ("k2",), "Say why it stays linear.", ""),
-                     Mark("ann", "1-ab-Q15", 2.0, (), "", "")])
-    for _ in range(2):                             # idempotent: a rerun changes nothing more
+        (out / "reports" / f"{sid}.html").write_text(
+            "<html><body><main><p>code</p></main></body></html>"
+        )
+    store.set_marks(
+        [
+            Mark("ann", "1-ab-Q3", 0.5, ("k2",), "Say why it stays linear.", ""),
+            Mark("ann", "1-ab-Q15", 2.0, (), "", ""),
+        ]
+    )
+    for _ in range(2):  # idempotent: a rerun changes nothing more
         merging.merge(out, store, Q)
     rows = (out / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
     header = rows[0].split(",")
@@ -107,15 +140,21 @@ def test_marks_merge_into_every_output_once(marked):
     assert gradescope["score"] == 3.5 and len(gradescope["tests"]) == 3
     report = (out / "reports" / "ann.html").read_text()
     assert report.count("Written answers") == 1 and "Say why it stays linear." in report
-    assert Q.get("1-ab-Q3").key_points[1].text in report          # the item given, by name
-    assert not any(p in report for k in Q.get("1-ab-Q3").key_points for p in k.phrases if len(p) > 12)
-    assert "Written answers" not in (out / "reports" / "ben.html").read_text()   # nothing before a mark
+    assert Q.get("1-ab-Q3").key_points[1].text in report  # the item given, by name
+    assert not any(
+        p in report for k in Q.get("1-ab-Q3").key_points for p in k.phrases if len(p) > 12
+    )
+    assert (
+        "Written answers" not in (out / "reports" / "ben.html").read_text()
+    )  # nothing before a mark
     assert (out / "summary.html").read_text().count('id="written"') == 1
 
 
 def _request(url: str, data: bytes | None = None, headers: dict | None = None) -> int:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers or {})) as r:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, data=data, headers=headers or {})
+        ) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
@@ -137,11 +176,20 @@ def test_the_review_server_wants_its_token_and_its_own_host(server):
     assert _request(server.url) == 200
     assert _request(f"{base}/1-ab-Q3.html") == 403
     assert _request(f"{base}/1-ab-Q3.html?token=wrong") == 403
-    assert _request(f"{base}/1-ab-Q3.html?token={server.token}", headers={"Host": "evil.example:80"}) == 403
+    assert (
+        _request(f"{base}/1-ab-Q3.html?token={server.token}", headers={"Host": "evil.example:80"})
+        == 403
+    )
     body = json.dumps({"question": "1-ab-Q3", "marks": [{"sid": "ann", "mark": 1}]}).encode()
-    assert _request(f"{base}/api/mark?token={server.token}", body) == 403      # a form post cannot set X-Token
+    assert (
+        _request(f"{base}/api/mark?token={server.token}", body) == 403
+    )  # a form post cannot set X-Token
     json_header = {"X-Token": server.token, "Content-Type": "application/json"}
-    for bad in ({"sid": "ann", "mark": 5}, {"sid": "nobody", "mark": 1}, {"sid": "ann", "mark": 1, "items": ["k9"]}):
+    for bad in (
+        {"sid": "ann", "mark": 5},
+        {"sid": "nobody", "mark": 1},
+        {"sid": "ann", "mark": 1, "items": ["k9"]},
+    ):
         body = json.dumps({"question": "1-ab-Q3", "marks": [bad]}).encode()
         assert _request(f"{base}/api/mark", body, json_header) == 400
     assert _request(f"{base}/api/mark", b"{not json", json_header) == 400
@@ -156,7 +204,9 @@ def test_two_tabs_marking_at_once_lose_nothing(server, marked):
 
     def tab(sid: str) -> None:
         for key in questions:
-            body = json.dumps({"question": key, "marks": [{"sid": sid, "mark": 0.5, "comment": key}]}).encode()
+            body = json.dumps(
+                {"question": key, "marks": [{"sid": sid, "mark": 0.5, "comment": key}]}
+            ).encode()
             if _request(base, body, headers) != 200:
                 errors.append(key)
 
@@ -166,7 +216,7 @@ def test_two_tabs_marking_at_once_lose_nothing(server, marked):
     for t in tabs:
         t.join()
     assert not errors
-    fresh = Store(path_in(marked[0] / "out"))      # what is on disk, through another connection
+    fresh = Store(path_in(marked[0] / "out"))  # what is on disk, through another connection
     assert len(fresh.marks()) == 2 * len(questions)
     assert all(m.comment == m.question for m in fresh.marks().values())
     fresh.close()

@@ -3,6 +3,7 @@ Selenium): a class of 20 graded by `grade batch`, marked question by question wi
 keyboard, the server killed (SIGKILL) and restarted halfway, a group marked at once; then a
 rerun of `grade batch` puts exactly the marks given into grades.csv, the Gradescope files,
 the summary and the students' reports. Skipped where Chromium or its driver is absent."""
+
 from __future__ import annotations
 
 import csv
@@ -21,21 +22,31 @@ import pytest
 import written_corpus as corpus
 from conftest import ROOT
 
-CHROMIUM = next((p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))), None)
+CHROMIUM = next(
+    (p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))), None
+)
 CHROMEDRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="headless Chromium and chromedriver are not installed")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="headless Chromium and chromedriver are not installed",
+)
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-BOTH = {"1-ab": corpus.plan("1-ab", skip=(9,), merged=(5, 6)), "1-cd": corpus.plan("1-cd", skip=(12,))}
+BOTH = {
+    "1-ab": corpus.plan("1-ab", skip=(9,), merged=(5, 6)),
+    "1-cd": corpus.plan("1-cd", skip=(12,)),
+}
 AB = {"1-ab": corpus.plan("1-ab", skip=(1, 13))}
 CD = {"1-cd": corpus.plan("1-cd", merged=(26, 27))}
-COPIED = ("**3. Why activations?** Without a non-linear activation between them, the two layers compose into "
-          "one linear map, which cannot separate the circles.\n")
+COPIED = (
+    "**3. Why activations?** Without a non-linear activation between them, "
+    "the two layers compose into "
+    "one linear map, which cannot separate the circles.\n"
+)
 
 
 def make_class(root: Path) -> Path:
@@ -60,8 +71,25 @@ def make_class(root: Path) -> Path:
 
 
 def grade_batch(class_dir: Path, out: Path) -> None:
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out), "--jobs",
-                          "2", "--parts", "answers", "--gradescope"], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(class_dir),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--parts",
+            "answers",
+            "--gradescope",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
 
 
@@ -69,8 +97,12 @@ class Review:
     """`grade review OUT` in a process of its own, its address read from what it prints."""
 
     def __init__(self, out: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "review", str(out)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.cli", "review", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for line in self.proc.stdout:
             if m := re.search(r"(http://127\.0\.0\.1:\d+/)index\.html\?token=(\S+)", line):
                 self.base, self.token = m[1], m[2]
@@ -91,11 +123,19 @@ class Review:
 def browser(tmp_path):
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
+
     options = Options()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                f"--user-data-dir={tmp_path / 'profile'}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
@@ -112,7 +152,8 @@ def active_card(driver):
 
 
 def mark_by_keyboard(driver, mark: float, comment: str = "") -> str:
-    """Mark the selected answer with the keyboard: `m`, the mark, Enter (saved, and on to the next)."""
+    """Mark the selected answer with the keyboard: `m`, the mark, Enter (saved, and on to
+    the next answer)."""
     card = active_card(driver)
     sid = card.get_attribute("data-sid")
     actions = webdriver.ActionChains(driver)
@@ -121,14 +162,18 @@ def mark_by_keyboard(driver, mark: float, comment: str = "") -> str:
     actions.send_keys("m").perform()
     driver.switch_to.active_element.send_keys(Keys.CONTROL, "a")
     driver.switch_to.active_element.send_keys(f"{mark:g}", Keys.ENTER)
-    WebDriverWait(driver, 10).until(lambda d: card.find_element(By.CLASS_NAME, "status").text == "saved")
+    WebDriverWait(driver, 10).until(
+        lambda d: card.find_element(By.CLASS_NAME, "status").text == "saved"
+    )
     return sid
 
 
 def test_mark_a_class_by_question_kill_restart_group_and_merge(tmp_path, browser):
     class_dir, out = make_class(tmp_path / "class"), tmp_path / "out"
     grade_batch(class_dir, out)
-    assert not any("Written answers" in p.read_text() for p in (out / "reports").glob("*.html"))  # nothing yet
+    assert not any(
+        "Written answers" in p.read_text() for p in (out / "reports").glob("*.html")
+    )  # nothing yet
     given: dict[tuple[str, str], float] = {}
     comments = {}
 
@@ -145,19 +190,24 @@ def test_mark_a_class_by_question_kill_restart_group_and_merge(tmp_path, browser
         given[sid, "1-ab Q3"] = mark
         if comment:
             comments[sid] = comment
-    review.kill()                                  # mid-way, without warning
+    review.kill()  # mid-way, without warning
 
-    review = Review(out)                           # a new token: the old address is refused
+    review = Review(out)  # a new token: the old address is refused
     browser.get(review.page("1-ab-Q3"))
     assert browser.find_element(By.ID, "progress").text == "10 / 20 marked"
-    done = {c.get_attribute("data-sid") for c in browser.find_elements(By.CSS_SELECTOR, "article.answer.done")}
+    done = {
+        c.get_attribute("data-sid")
+        for c in browser.find_elements(By.CSS_SELECTOR, "article.answer.done")
+    }
     assert done == {sid for sid, _ in given}
     for k in range(10):
         sid = mark_by_keyboard(browser, (1, 0.25)[k % 2])
         given[sid, "1-ab Q3"] = (1, 0.25)[k % 2]
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "progress").text == "20 / 20 marked")
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.ID, "progress").text == "20 / 20 marked"
+    )
 
-    browser.get(review.page("1-cd-Q8"))            # a whole group at once
+    browser.get(review.page("1-cd-Q8"))  # a whole group at once
     group = browser.find_element(By.CSS_SELECTOR, ".group")
     cards = group.find_elements(By.CSS_SELECTOR, "article.answer")
     assert len(cards) > 1
@@ -167,12 +217,13 @@ def test_mark_a_class_by_question_kill_restart_group_and_merge(tmp_path, browser
     field.send_keys("0.5")
     group.find_element(By.CLASS_NAME, "group-mark").click()
     WebDriverWait(browser, 10).until(
-        lambda d: all(c.find_element(By.CLASS_NAME, "status").text == "saved" for c in cards))
+        lambda d: all(c.find_element(By.CLASS_NAME, "status").text == "saved" for c in cards)
+    )
     for c in cards:
         given[c.get_attribute("data-sid"), "1-cd Q8"] = 0.5
     review.kill()
 
-    grade_batch(class_dir, out)                    # the rerun merges the marks
+    grade_batch(class_dir, out)  # the rerun merges the marks
     grades = read_grades(out)
     labels = [h for h in next(iter(grades.values())) if re.fullmatch(r"1-(ab|cd) Q\d+", h)]
     assert len(labels) == 51
@@ -188,5 +239,6 @@ def test_mark_a_class_by_question_kill_restart_group_and_merge(tmp_path, browser
     gradescope = json.loads((out / "gradescope" / f"{sid}.json").read_text())
     written = [t for t in gradescope["tests"] if t["number"].startswith("written:")]
     assert [t["score"] for t in written] == [given[sid, "1-ab Q3"]] + (
-        [0.5] if (sid, "1-cd Q8") in given else [])
+        [0.5] if (sid, "1-cd Q8") in given else []
+    )
     assert "Written answers" in (out / "summary.html").read_text()

@@ -1,6 +1,7 @@
 """The split of a written report into one answer per question, over a corpus of reports
 in every form students hand in (tests/written_corpus.py): it finds every answer and no
 false one, whatever the numbering, the language, the file format."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,10 @@ from grader.written.reading import read_report
 from grader.written.splitting import split, split_documents
 
 Q = corpus.QUESTIONS
-BOTH = {"1-ab": corpus.plan("1-ab", skip=(9,), merged=(5, 6)), "1-cd": corpus.plan("1-cd", skip=(12, 30))}
+BOTH = {
+    "1-ab": corpus.plan("1-ab", skip=(9,), merged=(5, 6)),
+    "1-cd": corpus.plan("1-cd", skip=(12, 30)),
+}
 REORDERED = {"1-ab": corpus.plan("1-ab", swap=(7, 8)), "1-cd": corpus.plan("1-cd", merged=(2, 3))}
 AB_ONLY = {"1-ab": corpus.plan("1-ab", skip=(1, 13))}
 CD_ONLY = {"1-cd": corpus.plan("1-cd", skip=(21,), merged=(26, 27))}
@@ -61,7 +65,9 @@ def test_latex_and_figures_stay_in_their_answer():
 
 def test_merged_answers_name_each_other():
     answers = split(corpus.bold_markdown(BOTH), Q).answers
-    assert answers["1-ab-Q5"].together == ("1-ab-Q6",) and answers["1-ab-Q6"].together == ("1-ab-Q5",)
+    assert answers["1-ab-Q5"].together == ("1-ab-Q6",) and answers["1-ab-Q6"].together == (
+        "1-ab-Q5",
+    )
 
 
 def test_pdf_report_both_handouts(tmp_path):
@@ -93,6 +99,7 @@ def test_notebook_markdown_cells(tmp_path):
 
 def test_a_report_file_wins_over_the_notebooks(tmp_path, make_zip=None):
     import zipfile
+
     path = tmp_path / "carol.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("carol/report.md", corpus.bold_markdown(AB_ONLY))
@@ -103,11 +110,15 @@ def test_a_report_file_wins_over_the_notebooks(tmp_path, make_zip=None):
 
 def test_an_unsure_split_says_so():
     """Bare numbers where a stray `5.` sits inside answer 3: flagged, not silently trusted."""
-    text = ("1. The training set fits the parameters.\n2. More examples generalise better.\n"
-            "3. A composition of linear maps is still linear, see:\n5. a stray line\n"
-            "4. nx = 2 is the input dimension.\n")
+    text = (
+        "1. The training set fits the parameters.\n2. More examples generalise better.\n"
+        "3. A composition of linear maps is still linear, see:\n5. a stray line\n"
+        "4. nx = 2 is the input dimension.\n"
+    )
     answers = split(text, Q).answers
-    assert answers["1-ab-Q3"].flags or answers.get("1-ab-Q5") is not None and answers["1-ab-Q5"].flags
+    assert (
+        answers["1-ab-Q3"].flags or answers.get("1-ab-Q5") is not None and answers["1-ab-Q5"].flags
+    )
 
 
 def test_no_numbering_means_no_answer_and_a_note():
@@ -117,23 +128,40 @@ def test_no_numbering_means_no_answer_and_a_note():
 
 def test_unreadable_pdf_is_a_note_not_a_crash(tmp_path):
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 this is not a pdf")
-    (tmp_path / "notes.md").write_text("**1. Question?** The training set fits the parameters [1-ab#1].\n")
+    (tmp_path / "notes.md").write_text(
+        "**1. Question?** The training set fits the parameters [1-ab#1].\n"
+    )
     report = read_report(tmp_path)
     assert len(report.notes) == 1 and "report.pdf" in report.notes[0]
     assert [n for n, _ in report.documents] == ["notes.md"]
 
 
-@pytest.mark.parametrize("text, lists_in", [
-    ("1. The training set fits the parameters.\n2. More examples generalise better. Three effects:\n"
-     "1. less variance\n2. better estimate\n3. more computation\n3. A composition of linear maps is linear.\n"
-     "4. nx = 2 is the input dimension.\n", "1-ab-Q2"),
-    ("1. The training set fits the parameters. Steps:\n1. less variance\n2. better estimate\n"
-     "2. More examples generalise better.\n3. A composition of linear maps is linear.\n", "1-ab-Q1"),
-])
+@pytest.mark.parametrize(
+    "text, lists_in",
+    [
+        (
+            "1. The training set fits the parameters.\n"
+            "2. More examples generalise better. Three effects:\n"
+            "1. less variance\n2. better estimate\n3. more computation\n"
+            "3. A composition of linear maps is linear.\n"
+            "4. nx = 2 is the input dimension.\n",
+            "1-ab-Q2",
+        ),
+        (
+            "1. The training set fits the parameters. Steps:\n"
+            "1. less variance\n2. better estimate\n"
+            "2. More examples generalise better.\n3. A composition of linear maps is linear.\n",
+            "1-ab-Q1",
+        ),
+    ],
+)
 def test_a_list_as_long_as_the_next_number_is_kept_in_its_answer_and_flagged(text, lists_in):
     """`2.` then a list 1-3 then `3.`: which `3.` starts Q3 is a guess on numbers alone; the
     split keeps the list in its answer and says that it is unsure."""
     answers = split(text, Q).answers
     assert "better estimate" in answers[lists_in].text and "less variance" in answers[lists_in].text
-    assert "linear maps" in answers["1-ab-Q3"].text and "better estimate" not in answers["1-ab-Q3"].text
+    assert (
+        "linear maps" in answers["1-ab-Q3"].text
+        and "better estimate" not in answers["1-ab-Q3"].text
+    )
     assert answers[lists_in].flags

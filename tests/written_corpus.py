@@ -1,5 +1,6 @@
 """A corpus of written reports in every form students hand them in (tests/test_written_*):
 each answer carries a tag `[1-ab#3]` so that a test can check which text went where."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ QUESTIONS = load(LAB.questions)
 TAG = re.compile(r"\[(1-ab|1-cd)#(\d+)\]")
 
 FRENCH = {
-    1: "L'ensemble d'apprentissage sert à apprendre les paramètres, la validation à régler les hyperparamètres",
+    1: "L'ensemble d'apprentissage sert à apprendre les paramètres, "
+    "la validation à régler les hyperparamètres",
     2: "Plus N est grand, meilleure est la généralisation",
     3: "Sans activation, la composition de fonctions linéaires reste linéaire",
     4: "nx = 2 et ny = 2, le nombre de classes ; nh est un hyperparamètre libre",
@@ -71,23 +73,35 @@ def label(item: tuple[int, ...]) -> str:
 
 
 def question_text(handout: str, n: int) -> str:
-    return next(q.summary for q in QUESTIONS.questions if q.handout == handout and q.number == n).rstrip(".") + "?"
+    return (
+        next(
+            q.summary for q in QUESTIONS.questions if q.handout == handout and q.number == n
+        ).rstrip(".")
+        + "?"
+    )
 
 
-SECTIONS = {("1-ab", 1): "## 1.1 Supervised dataset", ("1-ab", 3): "## 1.2 Network architecture",
-            ("1-ab", 10): "## 1.3 Learning with SGD", ("1-cd", 13): "## 2. Training from scratch",
-            ("1-cd", 19): "## 3.1 Standardization of examples"}
+SECTIONS = {
+    ("1-ab", 1): "## 1.1 Supervised dataset",
+    ("1-ab", 3): "## 1.2 Network architecture",
+    ("1-ab", 10): "## 1.3 Learning with SGD",
+    ("1-cd", 13): "## 2. Training from scratch",
+    ("1-cd", 19): "## 3.1 Standardization of examples",
+}
 
 
 def bold_markdown(plans, french=False) -> str:
     """`**3. Why ...?** Answer`, section headings between, a heading per handout."""
     out = ["# RDFIA report", "Alice Martin"]
     for handout, items in plans.items():
-        out.append("# TP 1-ab: intro to neural networks" if handout == "1-ab" else "# TP 1-cd: CNNs")
+        out.append(
+            "# TP 1-ab: intro to neural networks" if handout == "1-ab" else "# TP 1-cd: CNNs"
+        )
         for item in items:
             if (handout, item[0]) in SECTIONS:
                 out.append(SECTIONS[handout, item[0]])
-            out.append(f"**{label(item)}. {question_text(handout, item[0])}** {body(handout, item, french)}")
+            question = question_text(handout, item[0])
+            out.append(f"**{label(item)}. {question}** {body(handout, item, french)}")
     return "\n\n".join(out) + "\n"
 
 
@@ -105,7 +119,10 @@ def paren_lines(plans, french=False) -> str:
 def answer_only(plans, french=False, bullet="") -> str:
     """Bare numbered paragraphs (`1. The training set ...`) or items (`- 1. ...`), with
     numbered section titles of the handout between them; the numbering restarts at 1."""
-    out = ["Report of the practicals", "1 Theoretical foundation" if not french else "1 Fondements théoriques"]
+    out = [
+        "Report of the practicals",
+        "1 Theoretical foundation" if not french else "1 Fondements théoriques",
+    ]
     for handout, items in plans.items():
         for item in items:
             if (handout, item[0]) in SECTIONS:
@@ -120,10 +137,22 @@ def notebook(plans, french=False) -> bytes:
     for handout, items in plans.items():
         cells.append({"cell_type": "markdown", "metadata": {}, "source": [f"# Part {handout}"]})
         for item in items:
-            cells.append({"cell_type": "markdown", "metadata": {},
-                          "source": [f"**Q{label(item)}.** ", body(handout, item, french)]})
-            cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                          "source": ["x = 1  # 1. not a question\n"]})
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "metadata": {},
+                    "source": [f"**Q{label(item)}.** ", body(handout, item, french)],
+                }
+            )
+            cells.append(
+                {
+                    "cell_type": "code",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": ["x = 1  # 1. not a question\n"],
+                }
+            )
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
 
 
@@ -133,11 +162,12 @@ def pdf(text: str, path: Path) -> Path:
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
+
     lines = [piece for line in text.splitlines() for piece in _wrap(line)]
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(path) as out:
         for start in range(0, len(lines), 50):
             fig = Figure(figsize=(8.27, 11.69))
-            for i, line in enumerate(lines[start:start + 50]):
+            for i, line in enumerate(lines[start : start + 50]):
                 fig.text(0.06, 0.96 - i * 0.019, line, fontsize=8, usetex=False, parse_math=False)
             out.savefig(fig)
     return path

@@ -12,6 +12,7 @@ side and marked once (`grade review`), the marks merged into the batch's outputs
     merge      the marks into grades.csv, Gradescope, the summary, the reports
     review     `grade review OUT`, the local marking server
 """
+
 from __future__ import annotations
 
 import sys
@@ -25,6 +26,7 @@ def after_batch(class_dir: Path, out: Path, rows) -> None:
     from grader.written.collect import collect
     from grader.written.merge import merge
     from grader.written.questions import QuestionsError, of_lab
+
     try:
         questions = of_lab(current())
     except QuestionsError as e:

@@ -1,6 +1,7 @@
 """The batch's side of the written answers: read each student's report, split it, store
 the answers (replacing the previous run's, keeping every mark), suggest marks for the
 answers not seen before, and write the static pages."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,9 @@ from grader.written.store import Store, path_in
 from grader.written.suggest import suggest
 
 
-def collect(class_dir: Path, out: Path, entries: list[tuple[str, str]],
-            questions: Questions) -> tuple[Store, int] | None:
+def collect(
+    class_dir: Path, out: Path, entries: list[tuple[str, str]], questions: Questions
+) -> tuple[Store, int] | None:
     """(the store, how many answers were suggested afresh) after reading every (id, entry);
     None when no student handed in a report and nothing was ever marked (a batch of code only)."""
     found = {}
@@ -23,7 +25,9 @@ def collect(class_dir: Path, out: Path, entries: list[tuple[str, str]],
         split = split_documents(report.documents, questions)
         notes = report.notes + split.notes
         if not report.documents and not report.notes:
-            notes.append("no report found (a .pdf, .md or .txt file, or a notebook's markdown cells)")
+            notes.append(
+                "no report found (a .pdf, .md or .txt file, or a notebook's markdown cells)"
+            )
         found[sid] = ({k: (a.text, a.flags, a.together) for k, a in split.answers.items()}, notes)
     if not any(answers for answers, _ in found.values()) and not path_in(out).exists():
         return None

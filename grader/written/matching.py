@@ -1,6 +1,7 @@
 """Finding a question's key phrases in an answer, whatever its case, accents, hyphens or
 line breaks: the answer is folded to lowercase ASCII letters and digits (each folded
 character remembers where it came from, for highlighting), a phrase to a regex."""
+
 from __future__ import annotations
 
 import functools
@@ -11,10 +12,13 @@ from grader.written.questions import Question
 
 
 def fold(text: str) -> tuple[str, list[int]]:
-    """(folded text, index in `text` of each folded character): `Non-linéarité` -> `non linearite`."""
+    """(folded text, index in `text` of each folded character):
+    `Non-linéarité` -> `non linearite`."""
     out, where = [], []
     for i, ch in enumerate(text):
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)).lower()
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
+        ).lower()
         for c in base or " ":
             out.append(c if c.isalnum() else " ")
             where.append(i)

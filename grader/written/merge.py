@@ -2,6 +2,7 @@
 columns in grades.csv, the marked questions in each Gradescope file (and its score), a
 section of the class summary, and the written part of each student's report (once one of
 their answers is marked; nothing before). Rewritten whole on every run: idempotent."""
+
 from __future__ import annotations
 
 import csv
@@ -35,15 +36,22 @@ def grades_csv(path: Path, store: Store, questions: Questions) -> None:
         return
     marks = store.marks()
     ours = ["written", "written_max", *(q.label for q in questions.questions)]
-    kept = [i for i, name in enumerate(rows[0]) if name not in ours]   # a second merge replaces the first
+    kept = [
+        i for i, name in enumerate(rows[0]) if name not in ours
+    ]  # a second merge replaces the first
     rows = [[row[i] for i in kept if i < len(row)] for row in rows]
     rows[0] += ours
     for row in rows[1:]:
         sid = row[0] if row else ""
-        given = {q.key: marks[sid, q.key].mark for q in questions.questions if (sid, q.key) in marks}
+        given = {
+            q.key: marks[sid, q.key].mark for q in questions.questions if (sid, q.key) in marks
+        }
         points = sum(q.points for q in questions.questions if q.key in given)
-        row += [_num(sum(given.values())) if given else "", _num(points) if given else "",
-                *(_num(given[q.key]) if q.key in given else "" for q in questions.questions)]
+        row += [
+            _num(sum(given.values())) if given else "",
+            _num(points) if given else "",
+            *(_num(given[q.key]) if q.key in given else "" for q in questions.questions),
+        ]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     atomic_write(path, buffer.getvalue(), "utf-8-sig")
@@ -61,15 +69,30 @@ def gradescope(folder: Path, store: Store, questions: Questions) -> None:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        tests = [t for t in data.get("tests", []) if not str(t.get("number", "")).startswith("written:")]
+        tests = [
+            t for t in data.get("tests", []) if not str(t.get("number", "")).startswith("written:")
+        ]
         for q, m in given:
             items = [k.text for k in q.key_points if k.id in m.items]
-            output = "\n".join(([f"Credited: {'; '.join(items)}"] if items else []) +
-                               ([f"Comment: {m.comment}"] if m.comment else []))
-            tests.append({"name": f"Written {q.label}: {q.summary}", "number": f"written:{q.key}", "score": m.mark,
-                          "max_score": q.points, "output": output, "output_format": "text",
-                          "tags": ["written"], "visibility": "visible"})
-        code = sum(t.get("score", 0) for t in tests if not str(t.get("number", "")).startswith("written:"))
+            output = "\n".join(
+                ([f"Credited: {'; '.join(items)}"] if items else [])
+                + ([f"Comment: {m.comment}"] if m.comment else [])
+            )
+            tests.append(
+                {
+                    "name": f"Written {q.label}: {q.summary}",
+                    "number": f"written:{q.key}",
+                    "score": m.mark,
+                    "max_score": q.points,
+                    "output": output,
+                    "output_format": "text",
+                    "tags": ["written"],
+                    "visibility": "visible",
+                }
+            )
+        code = sum(
+            t.get("score", 0) for t in tests if not str(t.get("number", "")).startswith("written:")
+        )
         data["tests"], data["score"] = tests, code + sum(m.mark for _, m in given)
         atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -80,14 +103,20 @@ def summary(path: Path, store: Store, questions: Questions) -> None:
         return
     students = store.students()
     marks = store.marks()
-    lines = [BEGIN, '<section id="written"><h2>Written answers</h2><table>',
-             "<tr><th>question</th><th>answered</th><th>marked</th><th>mean mark</th></tr>"]
+    lines = [
+        BEGIN,
+        '<section id="written"><h2>Written answers</h2><table>',
+        "<tr><th>question</th><th>answered</th><th>marked</th><th>mean mark</th></tr>",
+    ]
     for q in questions.questions:
         answered = len(store.answers(q.key))
         given = [marks[s, q.key].mark for s in students if (s, q.key) in marks]
         mean = f"{statistics.fmean(given):.2f} / {q.points:g}" if given else "-"
-        lines.append(f"<tr><td>{html.escape(q.label)}: {html.escape(q.summary)}</td><td>{answered} / {len(students)}"
-                     f"</td><td>{len(given)}</td><td>{mean}</td></tr>")
+        lines.append(
+            f"<tr><td>{html.escape(q.label)}: {html.escape(q.summary)}</td>"
+            f"<td>{answered} / {len(students)}"
+            f"</td><td>{len(given)}</td><td>{mean}</td></tr>"
+        )
     lines += ["</table></section>", END]
     _insert(path, "\n".join(lines))
 

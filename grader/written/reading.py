@@ -1,6 +1,7 @@
 """A student's written report, as text: the PDF, Markdown or text files of the submission
 (a folder or a zip), else the markdown cells of its notebooks. Nothing is extracted to
 disk; a file that cannot be read is named in a note and the rest is read."""
+
 from __future__ import annotations
 
 import io
@@ -18,14 +19,17 @@ MAX_PAGES = 200
 
 @dataclass
 class Report:
-    documents: list[tuple[str, str]] = field(default_factory=list)   # (file name, text)
-    notes: list[str] = field(default_factory=list)                   # what could not be read
+    documents: list[tuple[str, str]] = field(default_factory=list)  # (file name, text)
+    notes: list[str] = field(default_factory=list)  # what could not be read
 
 
 def _wanted(name: str) -> bool:
     parts = PurePosixPath(name).parts
-    return bool(parts) and parts[-1].lower().endswith(REPORTS + (NOTEBOOK,)) and not any(
-        p in IGNORED_DIRS or p.startswith(".") for p in parts)
+    return (
+        bool(parts)
+        and parts[-1].lower().endswith(REPORTS + (NOTEBOOK,))
+        and not any(p in IGNORED_DIRS or p.startswith(".") for p in parts)
+    )
 
 
 def _files(path: Path) -> dict[str, bytes]:
@@ -35,8 +39,13 @@ def _files(path: Path) -> dict[str, bytes]:
     if path.is_dir():
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(path).as_posix()
-            if len(found) < MAX_FILES and p.is_file() and not p.is_symlink() and _wanted(rel) \
-                    and p.stat().st_size <= MAX_FILE:
+            if (
+                len(found) < MAX_FILES
+                and p.is_file()
+                and not p.is_symlink()
+                and _wanted(rel)
+                and p.stat().st_size <= MAX_FILE
+            ):
                 found[rel] = p.read_bytes()
     elif path.suffix == ".zip":
         with zipfile.ZipFile(path) as z:
@@ -54,6 +63,7 @@ def _files(path: Path) -> dict[str, bytes]:
 def pdf_text(data: bytes) -> str:
     """The text of a PDF, page after page (pypdf's layout-free extraction; no OCR)."""
     from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         reader.decrypt("")

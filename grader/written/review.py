@@ -3,6 +3,7 @@
 A local web server (loopback only) whose address carries a random token, as Jupyter's
 does: a request without it is refused, and so is one naming another host (DNS
 rebinding). Each mark is written at once to OUT/written/marks.sqlite, in a transaction."""
+
 from __future__ import annotations
 
 import hmac
@@ -52,8 +53,9 @@ class Handler(BaseHTTPRequestHandler):
         port = self.server.server_address[1]
         if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
             return False
-        given = self.headers.get("X-Token") or ("" if header_only else
-                                                parse_qs(urlsplit(self.path).query).get("token", [""])[0])
+        given = self.headers.get("X-Token") or (
+            "" if header_only else parse_qs(urlsplit(self.path).query).get("token", [""])[0]
+        )
         return hmac.compare_digest(given.encode(), self.server.token.encode())
 
     def _send(self, status: int, body: str, kind: str = "text/html; charset=utf-8") -> None:
@@ -63,15 +65,21 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; "
-                         "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:")
+        self.send_header(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        )
         self.end_headers()
         self.wfile.write(data)
 
     def do_GET(self) -> None:
         if not self._allowed():
-            return self._send(403, "Forbidden: open the address `grade review` printed, with its token.\n",
-                              "text/plain; charset=utf-8")
+            return self._send(
+                403,
+                "Forbidden: open the address `grade review` printed, with its token.\n",
+                "text/plain; charset=utf-8",
+            )
         path = urlsplit(self.path).path
         store, questions = self.server.store, self.server.questions
         if path in ("/", "/index.html"):
@@ -99,11 +107,21 @@ class Handler(BaseHTTPRequestHandler):
         question = marks[0].question
         done = store.marks(question)
         students = store.students()
-        self._send(200, json.dumps({"saved": len(marks), "students": len(students),
-                                    "marked": sum((s, question) in done for s in students)}), "application/json")
+        self._send(
+            200,
+            json.dumps(
+                {
+                    "saved": len(marks),
+                    "students": len(students),
+                    "marked": sum((s, question) in done for s in students),
+                }
+            ),
+            "application/json",
+        )
 
     def _marks(self, body: dict) -> list[Mark]:
-        """The marks of a request, checked: a known question and students, a mark within its points."""
+        """The marks of a request, checked: a known question and students, a mark within
+        the question's points, rubric items of its own."""
         question = self.server.questions.get(body["question"])
         if question is None:
             raise ValueError(f"no question {body['question']!r}")
@@ -113,9 +131,19 @@ class Handler(BaseHTTPRequestHandler):
         for m in body["marks"]:
             mark, items = float(m["mark"]), tuple(str(i) for i in m.get("items", []))
             if m["sid"] not in known or not 0 <= mark <= question.points or not set(items) <= ids:
-                raise ValueError(f"a mark out of range, or an unknown student or rubric item: {m['sid']!r}")
-            marks.append(Mark(m["sid"], question.key, mark, items, str(m.get("comment", ""))[:5000],
-                              str(m.get("digest", ""))))
+                raise ValueError(
+                    f"a mark out of range, or an unknown student or rubric item: {m['sid']!r}"
+                )
+            marks.append(
+                Mark(
+                    m["sid"],
+                    question.key,
+                    mark,
+                    items,
+                    str(m.get("comment", ""))[:5000],
+                    str(m.get("digest", "")),
+                )
+            )
         if not marks:
             raise ValueError("no mark")
         return marks
@@ -123,10 +151,14 @@ class Handler(BaseHTTPRequestHandler):
 
 def main(args) -> int:
     from grader.labs import current
+
     out = Path(args.out)
     if not path_in(out).exists():
-        print(f"grade review: {path_in(out)} not found: run `grade batch CLASS_DIR --out {out}` first",
-              file=sys.stderr)
+        print(
+            f"grade review: {path_in(out)} not found: "
+            f"run `grade batch CLASS_DIR --out {out}` first",
+            file=sys.stderr,
+        )
         return 2
     try:
         questions = of_lab(current())
@@ -139,11 +171,18 @@ def main(args) -> int:
     try:
         server = Review(out, questions, args.port)
     except OSError as e:
-        print(f"grade review: cannot listen on 127.0.0.1:{args.port} ({e.strerror or e})", file=sys.stderr)
+        print(
+            f"grade review: cannot listen on 127.0.0.1:{args.port} ({e.strerror or e})",
+            file=sys.stderr,
+        )
         return 2
-    print(f"Marking the written answers of {len(server.store.students())} students at\n  {server.url}\n"
-          f"Each mark is saved at once in {path_in(out)}; Ctrl-C stops the server. "
-          "Rerun `grade batch` to merge the marks.", flush=True)
+    print(
+        f"Marking the written answers of {len(server.store.students())} students at\n"
+        f"  {server.url}\n"
+        f"Each mark is saved at once in {path_in(out)}; Ctrl-C stops the server. "
+        "Rerun `grade batch` to merge the marks.",
+        flush=True,
+    )
     if args.open:
         webbrowser.open(server.url)
     try:

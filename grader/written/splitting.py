@@ -9,6 +9,7 @@ handout, one switch to the next handout, at a heading naming it or where the num
 starts again, the marker style the report uses, the text below matching the question's key
 phrases). An answer whose marker is doubtful carries a flag instead of a guess.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,32 +21,35 @@ from grader.written.questions import Questions
 MARKER = re.compile(
     r"^(?P<head>\#{1,6}\s*)?(?P<bullet>[-*+•>]\s+)?(?P<bold>\*\*|__)?\s*"
     r"(?P<q>(?:question|q)\s*\.?\s*(?:n°|no\.?|#)?\s*)?"
-    r"(?P<n>\d{1,2})(?:\s*(?:-|–|&|,|/|\+|and|et|to|à)\s*(?:q(?:uestion)?\s*\.?\s*)?(?P<m>\d{1,2}))?"
-    r"(?P<term>\s*[.):]\s*(?!\d)|\s*[-–—]\s+|\s*(?:\*\*|__)|\s+|$)", re.I)
-SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")     # 1.1 Supervised dataset
+    r"(?P<n>\d{1,2})"
+    r"(?:\s*(?:-|–|&|,|/|\+|and|et|to|à)\s*(?:q(?:uestion)?\s*\.?\s*)?(?P<m>\d{1,2}))?"
+    r"(?P<term>\s*[.):]\s*(?!\d)|\s*[-–—]\s+|\s*(?:\*\*|__)|\s+|$)",
+    re.I,
+)
+SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")  # 1.1 Supervised dataset
 HEADING = re.compile(r"^\s*\#{1,6}\s+\S")
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-GAP = 0.15          # each question skipped by the chain
-CONTINUES = 1.2     # a marker that continues a run of rejected ones (a list inside an answer)
-SWITCH = 0.5        # moving to the next handout
-OTHER_STYLE = 0.4   # a marker unlike most (`1.` among `- 1.` items): likely a list inside an answer
-LISTED = 0.3        # a marker in a run of numbers that started again: a list inside an answer?
-SKIPPED = 0.5       # each marker before the chain's first one
-LATER = 1e-6        # of two equal chains, the one whose markers come later (a list, then the answer)
-REORDER = 1.0       # a marked answer (`**Q4**`) out of order: marked answers may come in any order
+GAP = 0.15  # each question skipped by the chain
+CONTINUES = 1.2  # a marker that continues a run of rejected ones (a list inside an answer)
+SWITCH = 0.5  # moving to the next handout
+OTHER_STYLE = 0.4  # a marker unlike most (`1.` among `- 1.` items): likely a list inside an answer
+LISTED = 0.3  # a marker in a run of numbers that started again: a list inside an answer?
+SKIPPED = 0.5  # each marker before the chain's first one
+LATER = 1e-6  # of two equal chains, the one whose markers come later (a list, then the answer)
+REORDER = 1.0  # a marked answer (`**Q4**`) out of order: marked answers may come in any order
 
 
 @dataclass
 class Answer:
     text: str
-    flags: list[str] = field(default_factory=list)   # why the split is unsure of it
-    together: tuple[str, ...] = ()                     # the question keys answered with it (`Q5-6`)
+    flags: list[str] = field(default_factory=list)  # why the split is unsure of it
+    together: tuple[str, ...] = ()  # the question keys answered with it (`Q5-6`)
 
 
 @dataclass
 class Split:
-    answers: dict[str, Answer] = field(default_factory=dict)   # question key -> its answer
-    notes: list[str] = field(default_factory=list)             # about the whole report
+    answers: dict[str, Answer] = field(default_factory=dict)  # question key -> its answer
+    notes: list[str] = field(default_factory=list)  # about the whole report
 
 
 @dataclass
@@ -55,9 +59,9 @@ class _Candidate:
     m: int
     strong: bool
     style: tuple
-    rest: str              # the line after the marker
+    rest: str  # the line after the marker
     heading_handout: int | None = None  # the handout a heading above it names
-    listed: bool = False   # in a run of numbers that started again at 1: a list inside an answer?
+    listed: bool = False  # in a run of numbers that started again at 1: a list inside an answer?
 
 
 def _candidate(line_no: int, line: str) -> _Candidate | None:
@@ -67,14 +71,14 @@ def _candidate(line_no: int, line: str) -> _Candidate | None:
         return None
     n, last = int(m["n"]), int(m["m"] or m["n"])
     term = m["term"].strip()
-    rest = stripped[m.end():].strip()
+    rest = stripped[m.end() :].strip()
     if m["q"] is None:
         if not term or term in ("-", "–", "—") and not m["bold"]:
-            return None                       # `3 layers`, `2 - ...`: not a marker without `Q`
+            return None  # `3 layers`, `2 - ...`: not a marker without `Q`
         if m["head"] and "?" not in rest and len(rest.split()) <= 6 and rest:
-            return None                       # `## 2. Implementation`: a section heading
+            return None  # `## 2. Implementation`: a section heading
     elif not m["term"] and rest[:1].isalpha():
-        return None                           # `Question marks` is no marker
+        return None  # `Question marks` is no marker
     if last < n or n == 0:
         return None
     bold = bool(m["bold"]) or stripped.startswith(("**", "__"))
@@ -89,10 +93,16 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
     line = lines[i]
     text = line.strip().strip("#*_ ").strip()
     marked = HEADING.match(line) or line.strip().startswith(("**", "__"))
-    before = next((ln.strip() for ln in reversed(lines[max(0, i - 3):i]) if ln.strip()), "")
-    starts = not before or before.endswith((".", "?", "!", ":", ")", "*", "$")) or HEADING.match(before)
-    plain = 0 < len(text.split()) <= 8 and text[:1].isupper() | text[:1].isdigit() and starts \
+    before = next((ln.strip() for ln in reversed(lines[max(0, i - 3) : i]) if ln.strip()), "")
+    starts = (
+        not before or before.endswith((".", "?", "!", ":", ")", "*", "$")) or HEADING.match(before)
+    )
+    plain = (
+        0 < len(text.split()) <= 8
+        and text[:1].isupper() | text[:1].isdigit()
+        and starts
         and not text.endswith((".", "?", ",", ";"))
+    )
     if not (marked or plain) or len(text.split()) > 12 or _candidate(0, text):
         return None
     named = [k for k, handout in enumerate(questions.handouts) if spans(text, handout.headings)]
@@ -102,7 +112,11 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
 def _title(rest: str) -> bool:
     """`Training from scratch`: the words of a section's title, not an answer."""
     words = rest.split()
-    return 0 < len(words) <= 5 and rest[:1].isupper() and not any(ch.isdigit() or ch in ".?!:=,;$" for ch in rest)
+    return (
+        0 < len(words) <= 5
+        and rest[:1].isupper()
+        and not any(ch.isdigit() or ch in ".?!:=,;$" for ch in rest)
+    )
 
 
 def _strip_question(rest: str) -> str:
@@ -110,11 +124,11 @@ def _strip_question(rest: str) -> str:
     if rest.startswith(("**", "__")) or "**" in rest[:3]:
         end = rest.find("**", 2) if rest.startswith("**") else rest.find("**")
         if end >= 0:
-            return rest[end + 2:].strip()
+            return rest[end + 2 :].strip()
     if "**" in rest:
-        return rest[rest.rfind("**") + 2:].strip() if rest.count("**") % 2 else rest
+        return rest[rest.rfind("**") + 2 :].strip() if rest.count("**") % 2 else rest
     if "?" in rest:
-        return rest[rest.rfind("?") + 1:].strip()
+        return rest[rest.rfind("?") + 1 :].strip()
     return rest
 
 
@@ -132,7 +146,7 @@ def split(text: str, questions: Questions) -> Split:
     handouts = [h.name for h in questions.handouts]
     result = Split()
     forced: int | None = None
-    headings: list[tuple[int, int]] = []      # (line, handout) of each heading naming a handout
+    headings: list[tuple[int, int]] = []  # (line, handout) of each heading naming a handout
     candidates: list[_Candidate] = []
     for i, line in enumerate(lines):
         h = _heading_handout(lines, i, questions)
@@ -147,7 +161,7 @@ def split(text: str, questions: Questions) -> Split:
             c.heading_handout = forced
             candidates.append(c)
     marked = sum(c.strong for c in candidates) >= 3
-    if marked:   # the report marks its answers: lists are not markers
+    if marked:  # the report marks its answers: lists are not markers
         candidates = [c for c in candidates if c.strong]
     if not candidates:
         if text.strip():
@@ -158,26 +172,35 @@ def split(text: str, questions: Questions) -> Split:
     for k, (c, h) in enumerate(chain):
         end = chain[k + 1][0].line if k + 1 < len(chain) else len(lines)
         end = min([end] + [ln for ln, _ in headings if ln > c.line])
-        body = _body([_strip_question(c.rest)] + lines[c.line + 1:end])
+        body = _body([_strip_question(c.rest)] + lines[c.line + 1 : end])
         keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
         flags = []
         inside = [d for d in candidates if c.line < d.line < end and id(d) not in accepted]
         position = {id(d): k for k, d in enumerate(candidates)}
-        stray = [d.n for d in inside if not _title(d.rest) and (d.n == c.m + 1 or (
-            d.n > 1 and candidates[position[id(d)] - 1].n != d.n - 1))]
+        stray = [
+            d.n
+            for d in inside
+            if not _title(d.rest)
+            and (d.n == c.m + 1 or (d.n > 1 and candidates[position[id(d)] - 1].n != d.n - 1))
+        ]
         if stray and min(stray) <= questions.highest(handouts[h]):
             flags.append(f"a line numbered {min(stray)} inside this answer may start Q{min(stray)}")
         q = questions.get(keys[0])
         if q is not None and not c.strong and q.key_points and coverage(q, body) == 0:
             answered = {(handouts[g], n) for d, g in chain for n in range(d.n, d.m + 1)}
-            better = [o.label for o in questions.of(handouts[h]) if (o.handout, o.number) not in answered
-                      and o.key_points and coverage(o, body) >= 0.6]
+            better = [
+                o.label
+                for o in questions.of(handouts[h])
+                if (o.handout, o.number) not in answered
+                and o.key_points
+                and coverage(o, body) >= 0.6
+            ]
             if better:
                 flags.append(f"reads like {' or '.join(better[:2])} rather than {q.label}")
         if not body:
             flags.append("the marker is followed by no text")
         for key in keys:
-            if key in result.answers:          # answered twice: keep both, say so
+            if key in result.answers:  # answered twice: keep both, say so
                 result.answers[key].text += "\n\n" + body
                 result.answers[key].flags.append("answered twice in the report")
             elif questions.get(key) is not None:
@@ -185,8 +208,13 @@ def split(text: str, questions: Questions) -> Split:
     return result
 
 
-def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions, handouts: list[str],
-                marked: bool) -> list[tuple[_Candidate, int]]:
+def _best_chain(
+    cands: list[_Candidate],
+    lines: list[str],
+    questions: Questions,
+    handouts: list[str],
+    marked: bool,
+) -> list[tuple[_Candidate, int]]:
     """The markers kept, each with its handout: the highest-scoring chain, from each candidate's
     best predecessor among those before it in reading order."""
     high, run = 0, None
@@ -208,7 +236,7 @@ def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions,
     score: dict[tuple[int, int], float] = {}
     for j, c in enumerate(cands):
         nxt = cands[j + 1].line if j + 1 < len(cands) else min(len(lines), c.line + 40)
-        below = c.rest + "\n" + "\n".join(lines[c.line + 1:nxt])[:1500]
+        below = c.rest + "\n" + "\n".join(lines[c.line + 1 : nxt])[:1500]
         for h, name in enumerate(handouts):
             if c.m > tops[h] or (c.heading_handout is not None and c.heading_handout != h):
                 continue
@@ -221,16 +249,27 @@ def _best_chain(cands: list[_Candidate], lines: list[str], questions: Questions,
         for h in range(len(handouts)):
             if (j, h) not in score:
                 continue
-            before = cands[j - 1] if j else None   # rejected unless it is the chain's previous marker
-            options = [(score[j, h] - GAP * (c.n - 1) - SKIPPED * j
-                        - SWITCH * (h > 0 and c.heading_handout is None)
-                        - CONTINUES * (before is not None and before.n == c.n - 1), None)]
+            before = (
+                cands[j - 1] if j else None
+            )  # rejected unless it is the chain's previous marker
+            options = [
+                (
+                    score[j, h]
+                    - GAP * (c.n - 1)
+                    - SKIPPED * j
+                    - SWITCH * (h > 0 and c.heading_handout is None)
+                    - CONTINUES * (before is not None and before.n == c.n - 1),
+                    None,
+                )
+            ]
             for (i, g), (total, _) in best.items():
                 prev = cands[i]
                 if i >= j:
                     continue
                 # continuing a rejected marker's numbering (unless it is also the kept one's)
-                cont = CONTINUES if i != j - 1 and before.n == c.n - 1 and before.n != prev.m else 0.0
+                cont = (
+                    CONTINUES if i != j - 1 and before.n == c.n - 1 and before.n != prev.m else 0.0
+                )
                 if g == h and c.n > prev.m:
                     options.append((total + score[j, h] - GAP * (c.n - prev.m - 1) - cont, (i, g)))
                 elif g < h and (c.heading_handout == h or (c.n <= 3 and prev.m >= tops[g] // 2)):

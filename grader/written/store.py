@@ -3,6 +3,7 @@ instructor's marks. SQLite in WAL mode, one transaction per mark (or per group m
 once): a server killed mid-way, or two tabs marking at once, loses nothing. A batch rerun
 replaces the answers and keeps every mark; suggestions are keyed by a digest of the answer
 text, so that only answers that changed are suggested again."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,9 +34,9 @@ class Mark:
     sid: str
     question: str
     mark: float
-    items: tuple[str, ...]   # key point ids ticked
+    items: tuple[str, ...]  # key point ids ticked
     comment: str
-    digest: str              # of the answer marked: it may change since
+    digest: str  # of the answer marked: it may change since
 
 
 def path_in(out: Path) -> Path:
@@ -47,9 +48,9 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")   # a mark acknowledged is on disk
+        self.db.execute("PRAGMA synchronous=FULL")  # a mark acknowledged is on disk
         self.db.executescript(SCHEMA)
-        self.lock = threading.RLock()   # the review server's threads share this connection
+        self.lock = threading.RLock()  # the review server's threads share this connection
 
     def close(self) -> None:
         self.db.close()
@@ -71,39 +72,77 @@ class Store:
             return self.db.execute(sql, args).fetchall()
 
     # -- the batch's side
-    def put_student(self, sid: str, answers: dict[str, tuple[str, list[str], tuple[str, ...]]],
-                    notes: list[str]) -> None:
+    def put_student(
+        self, sid: str, answers: dict[str, tuple[str, list[str], tuple[str, ...]]], notes: list[str]
+    ) -> None:
         """Replace one student's answers: question key -> (text, flags, answered together with)."""
-        rows = [("DELETE FROM answers WHERE sid = ?", (sid,)),
-                ("INSERT OR REPLACE INTO students VALUES (?, ?)", (sid, json.dumps(notes)))]
-        rows += [("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
-                  (sid, key, text, digest(text), json.dumps(flags), json.dumps(list(together))))
-                 for key, (text, flags, together) in answers.items()]
+        rows = [
+            ("DELETE FROM answers WHERE sid = ?", (sid,)),
+            ("INSERT OR REPLACE INTO students VALUES (?, ?)", (sid, json.dumps(notes))),
+        ]
+        rows += [
+            (
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+                (sid, key, text, digest(text), json.dumps(flags), json.dumps(list(together))),
+            )
+            for key, (text, flags, together) in answers.items()
+        ]
         self._tx(rows)
 
     def keep_students(self, sids: set[str]) -> None:
         """Forget the answers of students no longer in the class (their marks stay)."""
         gone = [s for s in self.students() if s not in sids]
-        self._tx([(sql, (s,)) for s in gone for sql in ("DELETE FROM answers WHERE sid = ?",
-                                                        "DELETE FROM students WHERE sid = ?")])
+        self._tx(
+            [
+                (sql, (s,))
+                for s in gone
+                for sql in (
+                    "DELETE FROM answers WHERE sid = ?",
+                    "DELETE FROM students WHERE sid = ?",
+                )
+            ]
+        )
 
     def unsuggested(self) -> list[tuple[str, str, str]]:
         """(question, digest, text) of the answers not suggested yet."""
-        return self._rows("SELECT DISTINCT a.question, a.digest, a.text FROM answers a LEFT JOIN suggestions s "
-                          "ON a.question = s.question AND a.digest = s.digest WHERE s.digest IS NULL")
+        return self._rows(
+            "SELECT DISTINCT a.question, a.digest, a.text FROM answers a LEFT JOIN suggestions s "
+            "ON a.question = s.question AND a.digest = s.digest WHERE s.digest IS NULL"
+        )
 
-    def put_suggestion(self, question: str, dig: str, found: tuple[str, ...], mark: float,
-                       wrong: tuple[str, ...]) -> None:
-        self._tx([("INSERT OR REPLACE INTO suggestions VALUES (?, ?, ?, ?, ?)",
-                   (question, dig, json.dumps(list(found)), mark, json.dumps(list(wrong))))])
+    def put_suggestion(
+        self, question: str, dig: str, found: tuple[str, ...], mark: float, wrong: tuple[str, ...]
+    ) -> None:
+        self._tx(
+            [
+                (
+                    "INSERT OR REPLACE INTO suggestions VALUES (?, ?, ?, ?, ?)",
+                    (question, dig, json.dumps(list(found)), mark, json.dumps(list(wrong))),
+                )
+            ]
+        )
 
     # -- the marking side
     def set_marks(self, marks: list[Mark]) -> None:
         """Record marks (one, or a whole group) in one transaction."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self._tx([("INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (m.sid, m.question, m.mark, json.dumps(list(m.items)), m.comment, m.digest, now))
-                  for m in marks])
+        self._tx(
+            [
+                (
+                    "INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        m.sid,
+                        m.question,
+                        m.mark,
+                        json.dumps(list(m.items)),
+                        m.comment,
+                        m.digest,
+                        now,
+                    ),
+                )
+                for m in marks
+            ]
+        )
 
     def clear_mark(self, sid: str, question: str) -> None:
         self._tx([("DELETE FROM marks WHERE sid = ? AND question = ?", (sid, question))])
@@ -116,19 +155,32 @@ class Store:
         return {sid: json.loads(n) for sid, n in self._rows("SELECT sid, notes FROM students")}
 
     def answers(self, question: str) -> dict[str, dict]:
-        """sid -> {text, digest, flags, together, found, suggestion, misconceptions} for a question."""
+        """sid -> {text, digest, flags, together, found, suggestion, misconceptions} of the
+        answers to a question."""
         rows = self._rows(
-            "SELECT a.sid, a.text, a.digest, a.flags, a.together, s.found, s.mark, s.misconceptions FROM answers a "
-            "LEFT JOIN suggestions s ON a.question = s.question AND a.digest = s.digest WHERE a.question = ?",
-            (question,))
-        return {sid: {"text": text, "digest": dig, "flags": json.loads(flags), "together": json.loads(together),
-                      "found": tuple(json.loads(found or "[]")), "suggestion": mark,
-                      "misconceptions": json.loads(wrong or "[]")}
-                for sid, text, dig, flags, together, found, mark, wrong in rows}
+            "SELECT a.sid, a.text, a.digest, a.flags, a.together, s.found, s.mark, "
+            "s.misconceptions FROM answers a LEFT JOIN suggestions s "
+            "ON a.question = s.question AND a.digest = s.digest WHERE a.question = ?",
+            (question,),
+        )
+        return {
+            sid: {
+                "text": text,
+                "digest": dig,
+                "flags": json.loads(flags),
+                "together": json.loads(together),
+                "found": tuple(json.loads(found or "[]")),
+                "suggestion": mark,
+                "misconceptions": json.loads(wrong or "[]"),
+            }
+            for sid, text, dig, flags, together, found, mark, wrong in rows
+        }
 
     def marks(self, question: str | None = None) -> dict[tuple[str, str], Mark]:
         sql, args = "SELECT sid, question, mark, items, comment, digest FROM marks", ()
         if question is not None:
             sql, args = sql + " WHERE question = ?", (question,)
-        return {(sid, q): Mark(sid, q, mark, tuple(json.loads(items)), comment, dig)
-                for sid, q, mark, items, comment, dig in self._rows(sql, args)}
+        return {
+            (sid, q): Mark(sid, q, mark, tuple(json.loads(items)), comment, dig)
+            for sid, q, mark, items, comment, dig in self._rows(sql, args)
+        }

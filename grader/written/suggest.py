@@ -1,6 +1,7 @@
 """What the marking page proposes, never decides: the key points found in an answer, a
 suggested mark from their weights, the misconceptions it seems to state; answers grouped
 by the key points they share (one mark per group), and near-identical answers (copies)."""
+
 from __future__ import annotations
 
 import re
@@ -10,14 +11,14 @@ from itertools import combinations
 from grader.written.matching import fold, key_points_found, spans
 from grader.written.questions import Question
 
-COPY_SIMILARITY = 0.8   # Jaccard similarity of word 3-grams above which two answers are copies
-COPY_MIN_WORDS = 12     # shorter answers (a pair of numbers) are alike by nature
+COPY_SIMILARITY = 0.8  # Jaccard similarity of word 3-grams above which two answers are copies
+COPY_MIN_WORDS = 12  # shorter answers (a pair of numbers) are alike by nature
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    found: tuple[str, ...]           # key point ids
-    mark: float                      # a suggestion only, in steps of half a point
+    found: tuple[str, ...]  # key point ids
+    mark: float  # a suggestion only, in steps of half a point
     misconceptions: tuple[str, ...]  # their texts
 
 
@@ -26,8 +27,11 @@ def suggest(question: Question, text: str) -> Suggestion:
     total = sum(k.weight for k in question.key_points)
     share = sum(k.weight for k in question.key_points if k.id in found) / total if total else 0.0
     wrong = tuple(m.text for m in question.misconceptions if spans(text, m.phrases))
-    return Suggestion(tuple(k.id for k in question.key_points if k.id in found),
-                      round(2 * question.points * share) / 2, wrong)
+    return Suggestion(
+        tuple(k.id for k in question.key_points if k.id in found),
+        round(2 * question.points * share) / 2,
+        wrong,
+    )
 
 
 def highlight(question: Question, text: str) -> list[tuple[str, str | None]]:
@@ -48,7 +52,7 @@ def highlight(question: Question, text: str) -> list[tuple[str, str | None]]:
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
     words = fold(re.sub(r"\s+", " ", text))[0].split()
-    return {tuple(words[i:i + 3]) for i in range(max(0, len(words) - 2))}
+    return {tuple(words[i : i + 3]) for i in range(max(0, len(words) - 2))}
 
 
 def copies(answers: dict[str, str]) -> dict[str, list[str]]:
