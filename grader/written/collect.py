@@ -13,6 +13,14 @@ from grader.written.splitting import split_documents
 from grader.written.store import Store, path_in
 from grader.written.suggest import suggest
 
+MAX_ANSWER = 20_000  # characters of one answer kept: a page shows the whole class's
+
+
+def _capped(text: str, flags: list[str], together: tuple[str, ...]):
+    if len(text) > MAX_ANSWER:
+        text, flags = text[:MAX_ANSWER] + " [...]", [*flags, f"cut at {MAX_ANSWER} characters"]
+    return text, flags, together
+
 
 def collect(
     class_dir: Path, out: Path, entries: list[tuple[str, str]], questions: Questions
@@ -28,7 +36,8 @@ def collect(
             notes.append(
                 "no report found (a .pdf, .md or .txt file, or a notebook's markdown cells)"
             )
-        found[sid] = ({k: (a.text, a.flags, a.together) for k, a in split.answers.items()}, notes)
+        answers = {k: _capped(a.text, a.flags, a.together) for k, a in split.answers.items()}
+        found[sid] = (answers, notes)
     if not any(answers for answers, _ in found.values()) and not path_in(out).exists():
         return None
     store = Store(path_in(out))
