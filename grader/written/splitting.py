@@ -19,16 +19,17 @@ from grader.written.matching import coverage, spans
 from grader.written.questions import Questions
 
 MARKER = re.compile(
-    r"^(?P<head>\#{1,6}\s*)?(?P<bullet>[-*+•>]\s+)?(?P<bold>\*\*|__)?\s*"
-    r"(?P<q>(?:question|q)\s*\.?\s*(?:n°|no\.?|#)?\s*)?"
+    r"^(?P<head>\#{1,6}\s*)?(?P<bullet>[-*+•>]\s+)?(?P<bold>\*\*|__|\*|_)?\s*"
+    r"(?P<q>(?:questions?|q)\s*\.?\s*(?:n°|no\.?|#)?\s*)?\(?"
     r"(?P<n>\d{1,2})"
     r"(?:\s*(?:-|–|&|,|/|\+|and|et|to|à)\s*(?:q(?:uestion)?\s*\.?\s*)?(?P<m>\d{1,2}))?"
-    r"(?P<term>\s*[.):]\s*(?!\d)|\s*[-–—]\s+|\s*(?:\*\*|__)|\s+|$)",
+    r"(?P<term>\s*[.):]\s*(?!\d)|\s*[-–—]\s+|\s*(?:\*\*|__|\*|_)|\s+|$)",
     re.I,
 )
 SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")  # 1.1 Supervised dataset
 HEADING = re.compile(r"^\s*\#{1,6}\s+\S")
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+MAX_CANDIDATES = 1500
 GAP = 0.15  # each question skipped by the chain
 CONTINUES = 1.2  # a marker that continues a run of rejected ones (a list inside an answer)
 SWITCH = 0.5  # moving to the next handout
@@ -77,8 +78,8 @@ def _candidate(line_no: int, line: str) -> _Candidate | None:
             return None  # `3 layers`, `2 - ...`: not a marker without `Q`
         if m["head"] and "?" not in rest and len(rest.split()) <= 6 and rest:
             return None  # `## 2. Implementation`: a section heading
-    elif not m["term"] and rest[:1].isalpha():
-        return None  # `Question marks` is no marker
+    elif not m["term"].strip() and rest[:1].isalpha() and (m["term"] == "" or m["q"][:1].islower()):
+        return None  # `Question marks`, `question 3 showed that` (a line wrapped): no marker
     if last < n or n == 0:
         return None
     bold = bool(m["bold"]) or stripped.startswith(("**", "__"))
@@ -163,6 +164,9 @@ def split(text: str, questions: Questions) -> Split:
     marked = sum(c.strong for c in candidates) >= 3
     if marked:  # the report marks its answers: lists are not markers
         candidates = [c for c in candidates if c.strong]
+    if len(candidates) > MAX_CANDIDATES:  # the chain's search is quadratic in them
+        result.notes.append(f"more than {MAX_CANDIDATES} numbered lines: the rest is not split")
+        candidates = candidates[:MAX_CANDIDATES]
     if not candidates:
         if text.strip():
             result.notes.append("no numbered answer found: the report could not be split")
