@@ -165,3 +165,51 @@ def test_a_list_as_long_as_the_next_number_is_kept_in_its_answer_and_flagged(tex
         and "better estimate" not in answers["1-ab-Q3"].text
     )
     assert answers[lists_in].flags
+
+
+def test_heading_questions_with_bold_numbered_lists_inside_and_a_plain_last_one():
+    """`### 9. **question**` headings; inside an answer, `1. **Case y=0**:` items (bold, yet
+    no question); the last answer on a bare `17.` line; Obsidian's `![[image]]`."""
+    lines = []
+    for n in range(1, 17):
+        lines += [
+            f"### {n}. **Question {n} of the handout?**" if n % 2 else f"### {n}. Question {n}",
+            f"Answer [1-ab#{n}].",
+        ]
+        if n == 9:
+            lines += [
+                "Two cases: 1. **Cross-entropy for y=0**:",
+                "    ",
+                "it is 0.",
+                "",
+                "2. **Squared error for y=0**:",
+                "    it is y^2.",
+                "## 1.4 Optimization algorithm",
+            ]
+    lines += ["17.  Compute the other gradients", "![[gradients.pdf]]", "Answer [1-ab#17]."]
+    answers = split("\n".join(lines), Q).answers
+    assert_split(answers, {"1-ab": [(n,) for n in range(1, 18)]})
+    assert (
+        "Squared error" in answers["1-ab-Q9"].text and "Question 9" not in answers["1-ab-Q9"].text
+    )
+    assert "[figure]" in answers["1-ab-Q17"].text
+
+
+def test_a_second_handout_alone_numbered_q1_to_q24_under_part_headings():
+    lines = ["# Answers", "## Part 1"]
+    for n in [*range(1, 13), 14, 16, 17, 18, 19, 20, 24]:
+        lines += (["## Part 2"] if n == 8 else []) + [
+            f"### Q{n}",
+            "",
+            f"Answer [1-cd#{n}].",
+            "1. one",
+            "2. two",
+        ]
+    result = split("\n".join(lines), Q)
+    assert_split(
+        result.answers, {"1-cd": [(n,) for n in [*range(1, 13), 14, 16, 17, 18, 19, 20, 24]]}
+    )
+    assert result.notes == [
+        "no heading names a handout: 1-cd inferred from the numbering and the key "
+        "phrases of the answers"
+    ]

@@ -28,7 +28,7 @@ MARKER = re.compile(
 )
 SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")  # 1.1 Supervised dataset
 HEADING = re.compile(r"^\s*\#{1,6}\s+\S")
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]")  # Markdown's, Obsidian's
 MAX_CANDIDATES = 1500
 GAP = 0.15  # each question skipped by the chain
 CONTINUES = 1.2  # a marker that continues a run of rejected ones (a list inside an answer)
@@ -76,14 +76,14 @@ def _candidate(line_no: int, line: str) -> _Candidate | None:
     if m["q"] is None:
         if not term or term in ("-", "–", "—") and not m["bold"]:
             return None  # `3 layers`, `2 - ...`: not a marker without `Q`
-        if m["head"] and "?" not in rest and len(rest.split()) <= 6 and rest:
-            return None  # `## 2. Implementation`: a section heading
     elif not m["term"].strip() and rest[:1].isalpha() and (m["term"] == "" or m["q"][:1].islower()):
         return None  # `Question marks`, `question 3 showed that` (a line wrapped): no marker
     if last < n or n == 0:
         return None
     bold = bool(m["bold"]) or stripped.startswith(("**", "__"))
-    strong = bool(m["q"] or bold or m["head"] or "?" in rest[:400])
+    # `## 2. Implementation` may be a section's heading: as weak as a bare number
+    titled = m["head"] and m["q"] is None and "?" not in rest and 0 < len(rest.split()) <= 6
+    strong = bool(m["q"] or bold or (m["head"] and not titled) or "?" in rest[:400])
     style = (bool(m["head"]), bool(m["bullet"]), bold, bool(m["q"]), term[:1])
     return _Candidate(line_no, n, last, strong, style, rest)
 
@@ -104,7 +104,8 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
         and starts
         and not text.endswith((".", "?", ",", ";"))
     )
-    if not (marked or plain) or len(text.split()) > 12 or _candidate(0, text):
+    marker = _candidate(0, line)
+    if not (marked or plain) or len(text.split()) > 12 or (marker and marker.strong):
         return None
     named = [k for k, handout in enumerate(questions.handouts) if spans(text, handout.headings)]
     return named[0] if len(named) == 1 else None
@@ -130,7 +131,7 @@ def _strip_question(rest: str) -> str:
         return rest[rest.rfind("**") + 2 :].strip() if rest.count("**") % 2 else rest
     if "?" in rest:
         return rest[rest.rfind("?") + 1 :].strip()
-    return rest
+    return rest.removeprefix("* ").removeprefix("_ ")  # the end of `*3.*`
 
 
 def _body(lines: list[str]) -> str:
@@ -139,7 +140,7 @@ def _body(lines: list[str]) -> str:
         kept.pop()
     while kept and not kept[0].strip():
         kept.pop(0)
-    return "\n".join(kept).strip().strip("*_ ").strip()
+    return "\n".join(kept).strip()
 
 
 def split(text: str, questions: Questions) -> Split:
@@ -162,8 +163,9 @@ def split(text: str, questions: Questions) -> Split:
             c.heading_handout = forced
             candidates.append(c)
     marked = sum(c.strong for c in candidates) >= 3
-    if marked:  # the report marks its answers: lists are not markers
-        candidates = [c for c in candidates if c.strong]
+    if marked:  # the report marks its answers: a bare number is a list item, unless unmarked
+        claimed = {n for c in candidates if c.strong for n in range(c.n, c.m + 1)}
+        candidates = [c for c in candidates if c.strong or not claimed & set(range(c.n, c.m + 1))]
     if len(candidates) > MAX_CANDIDATES:  # the chain's search is quadratic in them
         result.notes.append(f"more than {MAX_CANDIDATES} numbered lines: the rest is not split")
         candidates = candidates[:MAX_CANDIDATES]
@@ -172,30 +174,41 @@ def split(text: str, questions: Questions) -> Split:
             result.notes.append("no numbered answer found: the report could not be split")
         return result
     chain = _best_chain(candidates, lines, questions, handouts, marked)
+    position = {id(d): k for k, d in enumerate(candidates)}
+    if not headings and len({h for _, h in chain}) == 1 and len(handouts) > 1:
+        result.notes.append(
+            f"no heading names a handout: {handouts[chain[0][1]]} inferred from the "
+            "numbering and the key phrases of the answers"
+        )
     accepted = {id(c) for c, _ in chain}
     for k, (c, h) in enumerate(chain):
         end = chain[k + 1][0].line if k + 1 < len(chain) else len(lines)
         end = min([end] + [ln for ln, _ in headings if ln > c.line])
-        body = _body([_strip_question(c.rest)] + lines[c.line + 1 : end])
+        first = "" if c.style[0] else _strip_question(c.rest)  # a heading holds the question
+        body = _body([first] + lines[c.line + 1 : end])
         keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
         flags = []
         inside = [d for d in candidates if c.line < d.line < end and id(d) not in accepted]
-        position = {id(d): k for k, d in enumerate(candidates)}
-        stray = [
+        answered = {n for d, g in chain if g == h for n in range(d.n, d.m + 1)}
+        stray = [  # a number inside the answer that may start the next or an unanswered question
             d.n
             for d in inside
             if not _title(d.rest)
-            and (d.n == c.m + 1 or (d.n > 1 and candidates[position[id(d)] - 1].n != d.n - 1))
+            and (
+                d.n == c.m + 1
+                or (
+                    d.n not in answered and d.n > 1 and candidates[position[id(d)] - 1].n != d.n - 1
+                )
+            )
         ]
         if stray and min(stray) <= questions.highest(handouts[h]):
             flags.append(f"a line numbered {min(stray)} inside this answer may start Q{min(stray)}")
         q = questions.get(keys[0])
         if q is not None and not c.strong and q.key_points and coverage(q, body) == 0:
-            answered = {(handouts[g], n) for d, g in chain for n in range(d.n, d.m + 1)}
             better = [
                 o.label
                 for o in questions.of(handouts[h])
-                if (o.handout, o.number) not in answered
+                if o.number not in answered
                 and o.key_points
                 and coverage(o, body) >= 0.6
             ]
