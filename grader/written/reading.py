@@ -4,6 +4,7 @@ disk; a file that cannot be read is named in a note and the rest is read."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -101,6 +102,18 @@ def _text(name: str, data: bytes) -> str:
     if name.lower().endswith(NOTEBOOK):
         return notebook_text(data)
     return data.decode("utf-8", errors="replace")
+
+
+def fingerprint(path: Path) -> str:
+    """A digest of the submission's report files and notebooks: a rerun reads again only the
+    reports that changed."""
+    h = hashlib.sha256()
+    try:
+        for name, data in sorted(_files(path).items()):
+            h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    except (OSError, zipfile.BadZipFile, ValueError) as e:
+        h.update(repr(e).encode())
+    return h.hexdigest()[:16]
 
 
 def read_report(path: Path) -> Report:

@@ -17,7 +17,7 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (sid TEXT, question TEXT, text TEXT, digest TEXT, flags TEXT,
     together TEXT, PRIMARY KEY (sid, question));
-CREATE TABLE IF NOT EXISTS students (sid TEXT PRIMARY KEY, notes TEXT);
+CREATE TABLE IF NOT EXISTS students (sid TEXT PRIMARY KEY, notes TEXT, report TEXT);
 CREATE TABLE IF NOT EXISTS suggestions (question TEXT, digest TEXT, found TEXT, mark REAL,
     misconceptions TEXT, PRIMARY KEY (question, digest));
 CREATE TABLE IF NOT EXISTS marks (sid TEXT, question TEXT, mark REAL, items TEXT, comment TEXT,
@@ -73,12 +73,17 @@ class Store:
 
     # -- the batch's side
     def put_student(
-        self, sid: str, answers: dict[str, tuple[str, list[str], tuple[str, ...]]], notes: list[str]
+        self,
+        sid: str,
+        answers: dict[str, tuple[str, list[str], tuple[str, ...]]],
+        notes: list[str],
+        report: str = "",
     ) -> None:
-        """Replace one student's answers: question key -> (text, flags, answered together with)."""
+        """Replace one student's answers: question key -> (text, flags, answered together with);
+        `report`: the digest of what they were read from."""
         rows = [
             ("DELETE FROM answers WHERE sid = ?", (sid,)),
-            ("INSERT OR REPLACE INTO students VALUES (?, ?)", (sid, json.dumps(notes))),
+            ("INSERT OR REPLACE INTO students VALUES (?, ?, ?)", (sid, json.dumps(notes), report)),
         ]
         rows += [
             (
@@ -150,6 +155,10 @@ class Store:
     # -- reading
     def students(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT sid FROM students ORDER BY sid")]
+
+    def reports(self) -> dict[str, str]:
+        """Student -> the digest of the report their answers were read from."""
+        return dict(self._rows("SELECT sid, report FROM students"))
 
     def notes(self) -> dict[str, list[str]]:
         return {sid: json.loads(n) for sid, n in self._rows("SELECT sid, notes FROM students")}
