@@ -213,3 +213,74 @@ def test_a_second_handout_alone_numbered_q1_to_q24_under_part_headings():
         "no heading names a handout: 1-cd inferred from the numbering and the key "
         "phrases of the answers"
     ]
+
+
+def test_chapters_of_a_report_and_a_third_part_numbered_again():
+    """`Chapter 2` / `Convolutional ...` starts TP 1-cd; `Chapter 3` a part of the course this
+    lab does not declare, numbered Q1... again: left out, said in a note, not answers."""
+    ab = [f"Q{n}. Question {n} of the first handout?\nAnswer [1-ab#{n}]." for n in range(1, 18)]
+    cd = [f"Q{n}. Question {n} of the second?\nAnswer [1-cd#{n}]." for n in range(1, 35) if n != 13]
+    other = [
+        f"Q{n}. A question of another practical?\nNot an answer of this lab." for n in range(1, 8)
+    ]
+    text = "\n".join(
+        [
+            "Contents",
+            "1 Introduction to Neural Networks 1",
+            "Chapter 1",
+            "Introduction to Neural Networks",
+            "1.1 Theoretical foundation",
+            *ab,
+            "Chapter 2",
+            "Convolutional Neural Networks",
+            "2.1 Introduction to Convolutional Networks",
+            *cd,
+            "Chapter 3",
+            "Transformers",
+            *other,
+        ]
+    )
+    result = split(text, Q)
+    assert_split(
+        result.answers, {"1-ab": corpus.plan("1-ab"), "1-cd": corpus.plan("1-cd", skip=(13,))}
+    )
+    assert any("left out" in note for note in result.notes)
+
+
+def test_numbered_items_inside_answers_of_a_report_that_marks_questions_with_question_marks():
+    """Answers under `2. What ...?` lines hold `1. Output size:` items, and a long list whose
+    `4.`, `5.` items come after the true `4.` and `5.` answers (bare, without `?`)."""
+    text = "\n".join(
+        [
+            "Practical work report",
+            "1. Considering a single convolution filter, what is the output size?",
+            "Answer [1-cd#1].",
+            "1. Output size:",
+            "x' = (x + 2p - k) / s + 1",
+            "2. Number of weights:",
+            "k * k * z",
+            "2. What are the advantages of convolution? What is its limit?",
+            "Answer [1-cd#2].",
+            "3. Why do we use spatial pooling?",
+            "Answer [1-cd#3].",
+            "4. Suppose we compute the output for a larger input image",
+            "Answer [1-cd#4].",
+            "5. Show that fully-connected layers are particular convolutions.",
+            "Answer [1-cd#5].",
+            "6. What is the total number of weights to learn?",
+            "Answer [1-cd#6].",
+            "1. Convolutional Layer 1:",
+            "2432",
+            "2. Convolutional Layer 2:",
+            "51264",
+            "3. Convolutional Layer 3:",
+            "102464",
+            "4. Fully Connected Layer 4:",
+            "1025000",
+            "5. Fully Connected Layer 5:",
+            "10010",
+            "7. What are the sizes of the receptive fields?",
+            "Answer [1-cd#7].",
+        ]
+    )
+    assert_split(split(text, Q).answers, {"1-cd": [(n,) for n in range(1, 8)]})

@@ -28,6 +28,12 @@ MARKER = re.compile(
 )
 SECTION = re.compile(r"^\s*(?:\#{1,6}\s*)?\d+(?:\.\d+)+\.?\s+\S")  # 1.1 Supervised dataset
 HEADING = re.compile(r"^\s*\#{1,6}\s+\S")
+# `Chapter 3`, `# Part 2: ...`, `TP 2`: a part of the report, of this lab or not
+STRUCTURE = re.compile(
+    r"^\s*(?:\#{1,6}\s*)?(?:\*\*)?"
+    r"(?:chapter|chapitre|part|partie|tp|tme|lab|practical work|exercise|exercice)\s*[\w.-]{1,6}\b",
+    re.I,
+)
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]")  # Markdown's, Obsidian's
 MAX_CANDIDATES = 1500
 GAP = 0.15  # each question skipped by the chain
@@ -61,7 +67,7 @@ class _Candidate:
     strong: bool
     style: tuple
     rest: str  # the line after the marker
-    heading_handout: int | None = None  # the handout a heading above it names
+    heading_handout: int | None = None  # the handout a heading above it names: not an earlier one
     listed: bool = False  # in a run of numbers that started again at 1: a list inside an answer?
 
 
@@ -95,8 +101,11 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
     text = line.strip().strip("#*_ ").strip()
     marked = HEADING.match(line) or line.strip().startswith(("**", "__"))
     before = next((ln.strip() for ln in reversed(lines[max(0, i - 3) : i]) if ln.strip()), "")
-    starts = (
-        not before or before.endswith((".", "?", "!", ":", ")", "*", "$")) or HEADING.match(before)
+    starts = (  # `Chapter 2` above it counts
+        not before
+        or before.endswith((".", "?", "!", ":", ")", "*", "$"))
+        or HEADING.match(before)
+        or len(before.split()) <= 4
     )
     plain = (
         0 < len(text.split()) <= 8
@@ -105,7 +114,8 @@ def _heading_handout(lines: list[str], i: int, questions: Questions) -> int | No
         and not text.endswith((".", "?", ",", ";"))
     )
     marker = _candidate(0, line)
-    if not (marked or plain) or len(text.split()) > 12 or (marker and marker.strong):
+    numbered = marker and (marker.strong or not marked)  # `1. Convolutional layers:`: an item
+    if not (marked or plain) or len(text.split()) > 12 or numbered:
         return None
     named = [k for k, handout in enumerate(questions.handouts) if spans(text, handout.headings)]
     return named[0] if len(named) == 1 else None
@@ -149,6 +159,7 @@ def split(text: str, questions: Questions) -> Split:
     result = Split()
     forced: int | None = None
     headings: list[tuple[int, int]] = []  # (line, handout) of each heading naming a handout
+    breaks: list[int] = []  # the lines of `Chapter 3`-like headings: an answer ends there
     candidates: list[_Candidate] = []
     for i, line in enumerate(lines):
         h = _heading_handout(lines, i, questions)
@@ -157,6 +168,10 @@ def split(text: str, questions: Questions) -> Split:
             headings.append((i, h))
             continue
         if h is not None:
+            continue
+        if STRUCTURE.match(line) and len(line.split()) <= 8 and not _candidate(i, line):
+            forced = None  # a part that names no handout of the lab: free again
+            breaks.append(i)
             continue
         c = _candidate(i, line)
         if c is not None:
@@ -174,6 +189,12 @@ def split(text: str, questions: Questions) -> Split:
             result.notes.append("no numbered answer found: the report could not be split")
         return result
     chain = _best_chain(candidates, lines, questions, handouts, marked)
+    chain, repeated = _without_repeats(chain)
+    if repeated:
+        result.notes.append(
+            f"{repeated} numbered answers start the numbering again where it is already "
+            "answered (another part of the course?): left out"
+        )
     position = {id(d): k for k, d in enumerate(candidates)}
     if not headings and len({h for _, h in chain}) == 1 and len(handouts) > 1:
         result.notes.append(
@@ -183,7 +204,9 @@ def split(text: str, questions: Questions) -> Split:
     accepted = {id(c) for c, _ in chain}
     for k, (c, h) in enumerate(chain):
         end = chain[k + 1][0].line if k + 1 < len(chain) else len(lines)
-        end = min([end] + [ln for ln, _ in headings if ln > c.line])
+        end = min(
+            [end] + [ln for ln, _ in headings if ln > c.line] + [b for b in breaks if b > c.line]
+        )
         first = "" if c.style[0] else _strip_question(c.rest)  # a heading holds the question
         body = _body([first] + lines[c.line + 1 : end])
         keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
@@ -208,9 +231,7 @@ def split(text: str, questions: Questions) -> Split:
             better = [
                 o.label
                 for o in questions.of(handouts[h])
-                if o.number not in answered
-                and o.key_points
-                and coverage(o, body) >= 0.6
+                if o.number not in answered and o.key_points and coverage(o, body) >= 0.6
             ]
             if better:
                 flags.append(f"reads like {' or '.join(better[:2])} rather than {q.label}")
@@ -225,6 +246,23 @@ def split(text: str, questions: Questions) -> Split:
     return result
 
 
+def _without_repeats(
+    chain: list[tuple[_Candidate, int]],
+) -> tuple[list[tuple[_Candidate, int]], int]:
+    """The chain without the markers of a numbering started again at 1 that only repeats
+    questions already answered: another part of the course, not a second answer."""
+    seen: set[tuple[int, int]] = set()
+    kept, left = [], 0
+    for c, h in chain:
+        numbers = {(h, n) for n in range(c.n, c.m + 1)}
+        if c.listed and numbers <= seen:
+            left += 1
+            continue
+        seen |= numbers
+        kept.append((c, h))
+    return kept, left
+
+
 def _best_chain(
     cands: list[_Candidate],
     lines: list[str],
@@ -236,7 +274,7 @@ def _best_chain(
     best predecessor among those before it in reading order."""
     high, run = 0, None
     for k, c in enumerate(cands):
-        if k and c.heading_handout != cands[k - 1].heading_handout:
+        if k and c.heading_handout not in (None, cands[k - 1].heading_handout):  # a new handout
             high, run = 0, None
         if run is not None and c.n == cands[k - 1].m + 1:
             c.listed = True
@@ -255,7 +293,7 @@ def _best_chain(
         nxt = cands[j + 1].line if j + 1 < len(cands) else min(len(lines), c.line + 40)
         below = c.rest + "\n" + "\n".join(lines[c.line + 1 : nxt])[:1500]
         for h, name in enumerate(handouts):
-            if c.m > tops[h] or (c.heading_handout is not None and c.heading_handout != h):
+            if c.m > tops[h] or (c.heading_handout is not None and h < c.heading_handout):
                 continue
             q = questions.get(f"{name}-Q{c.n}")
             align = coverage(q, below) if q is not None else 0.0
@@ -274,7 +312,7 @@ def _best_chain(
                     score[j, h]
                     - GAP * (c.n - 1)
                     - SKIPPED * j
-                    - SWITCH * (h > 0 and c.heading_handout is None)
+                    - SWITCH * (h > 0 and c.heading_handout != h)
                     - CONTINUES * (before is not None and before.n == c.n - 1),
                     None,
                 )
@@ -287,12 +325,14 @@ def _best_chain(
                 cont = (
                     CONTINUES if i != j - 1 and before.n == c.n - 1 and before.n != prev.m else 0.0
                 )
+                # a heading naming handout h between the two markers
+                named = c.heading_handout == h and prev.heading_handout != h
                 if g == h and c.n > prev.m:
                     options.append((total + score[j, h] - GAP * (c.n - prev.m - 1) - cont, (i, g)))
-                elif g < h and (c.heading_handout == h or (c.n <= 3 and prev.m >= tops[g] // 2)):
-                    switch = 0.0 if c.heading_handout == h else SWITCH
+                elif g < h and (named or (c.n <= 3 and prev.m >= tops[g] // 2)):
+                    switch = 0.0 if named else SWITCH
                     options.append((total + score[j, h] - switch - GAP * (c.n - 1) - cont, (i, g)))
-                elif g == h and marked:
+                elif g == h and marked and c.strong:
                     options.append((total + score[j, h] - REORDER - cont, (i, g)))
             best[j, h] = max(options, key=lambda o: o[0])
     node = max(best, key=lambda k: (best[k][0], k[0]))
