@@ -284,3 +284,17 @@ def test_numbered_items_inside_answers_of_a_report_that_marks_questions_with_que
         ]
     )
     assert_split(split(text, Q).answers, {"1-cd": [(n,) for n in range(1, 8)]})
+
+
+def test_a_question_wrapped_over_lines_is_not_part_of_the_answer():
+    text = (
+        "Q1. What are the train, val and test sets used for?\nThe training set fits the weights.\n"
+        "Q2. What is the influence of the number of examples N?\nMore examples generalise better.\n"
+        "Q3. Why is it important to add activation functions between linear\ntransformations?\n"
+        "Otherwise the network stays linear.\n"
+        "Q5. What do the vectors y-hat and y represent? What is the difference between these\n"
+        "two quantities?\ny-hat is the prediction, y the label.\n"
+    )
+    answers = split(text, Q).answers
+    assert answers["1-ab-Q3"].text == "Otherwise the network stays linear."
+    assert answers["1-ab-Q5"].text == "y-hat is the prediction, y the label."

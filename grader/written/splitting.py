@@ -144,6 +144,21 @@ def _strip_question(rest: str) -> str:
     return rest.removeprefix("* ").removeprefix("_ ")  # the end of `*3.*`
 
 
+def _wrapped_question(c: _Candidate, below: list[str]) -> int:
+    """How many lines below a marker continue its question (a PDF wraps a long question over
+    lines: `3. Why is it important to add activation functions between linear` /
+    `transformations?`): up to the first line ending in `?`, at most 3, none blank."""
+    tail = c.rest.rsplit("?", 1)[-1]  # a second question may start after the first one's `?`
+    if len(tail.split()) < (3 if "?" in c.rest else 6) or not tail.strip()[:1].isupper():
+        return 0
+    for k, line in enumerate(below[:3], 1):
+        if not line.strip() or _candidate(0, line):
+            return 0
+        if line.rstrip().endswith("?") or "? " in line:
+            return k
+    return 0
+
+
 def _body(lines: list[str]) -> str:
     kept = [IMAGE.sub("[figure]", ln.rstrip()) for ln in lines if not SECTION.match(ln)]
     while kept and (not kept[-1].strip() or HEADING.match(kept[-1])):
@@ -208,7 +223,10 @@ def split(text: str, questions: Questions) -> Split:
             [end] + [ln for ln, _ in headings if ln > c.line] + [b for b in breaks if b > c.line]
         )
         first = "" if c.style[0] else _strip_question(c.rest)  # a heading holds the question
-        body = _body([first] + lines[c.line + 1 : end])
+        skip = _wrapped_question(c, lines[c.line + 1 : end])
+        if skip:
+            first = lines[c.line + skip].split("?")[-1].strip()
+        body = _body([first] + lines[c.line + 1 + skip : end])
         keys = [f"{handouts[h]}-Q{n}" for n in range(c.n, c.m + 1)]
         flags = []
         inside = [d for d in candidates if c.line < d.line < end and id(d) not in accepted]
