@@ -35,6 +35,7 @@ STRUCTURE = re.compile(
     re.I,
 )
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[\[[^\]]*\]\]")  # Markdown's, Obsidian's
+NOTHING = "no numbered answer found: the report could not be split"
 MAX_CANDIDATES = 1500
 GAP = 0.15  # each question skipped by the chain
 CONTINUES = 1.2  # a marker that continues a run of rejected ones (a list inside an answer)
@@ -201,7 +202,7 @@ def split(text: str, questions: Questions) -> Split:
         candidates = candidates[:MAX_CANDIDATES]
     if not candidates:
         if text.strip():
-            result.notes.append("no numbered answer found: the report could not be split")
+            result.notes.append(NOTHING)
         return result
     chain = _best_chain(candidates, lines, questions, handouts, marked)
     chain, repeated = _without_repeats(chain)
@@ -367,11 +368,13 @@ def split_documents(documents: list[tuple[str, str]], questions: Questions) -> S
     whole = Split()
     for name, text in documents:
         part = split(text, questions)
-        whole.notes += [f"{name}: {note}" for note in part.notes]
+        whole.notes += [f"{name}: {note}" for note in part.notes if note != NOTHING]
         for key, answer in part.answers.items():
             if key in whole.answers:
                 whole.answers[key].text += f"\n\n[{name}]\n{answer.text}"
                 whole.answers[key].flags.append(f"answered again in {name}")
             else:
                 whole.answers[key] = answer
+    if documents and not whole.answers:
+        whole.notes.append(f"{', '.join(name for name, _ in documents)}: {NOTHING}")
     return whole
