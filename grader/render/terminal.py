@@ -22,6 +22,7 @@ def lines(report: Report) -> list[str]:
     for part in report.parts:
         score, total = report.part_score(part.part)
         where = f"  ({part.source})" if part.found else "  (not found)"
+        where += "  not started: the template as handed out" if part.found and not part.started else ""
         out.append(f"  {part.part:<13} {_fmt(score):>5} / {_fmt(total):<5}{where}")
         for skipped in part.skipped:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
@@ -70,7 +71,8 @@ def _render_rich(report: Report, stream) -> None:
         checks = " ".join(f"[{STYLE[s]}]{n} {MARK[s]}[/]" for s, n in counts.items() if n)
         style = "green" if total and score == total else ("red" if score < total else "")
         table.add_row(part.part, f"[{style}]{_fmt(score)} / {_fmt(total)}[/]" if style else f"{_fmt(score)} / {_fmt(total)}",
-                      checks, escape(part.source) if part.found else "[yellow](not found)[/]")
+                      checks, (escape(part.source) + ("" if part.started else " [yellow](not started)[/]"))
+                      if part.found else "[yellow](not found)[/]")
     console.print(table)
     for part in report.parts:
         for skipped in part.skipped:
