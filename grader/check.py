@@ -8,6 +8,7 @@ reason in one line. A submission that cannot be graded still gets the `on_error`
 from __future__ import annotations
 
 import sys
+import types
 import webbrowser
 from pathlib import Path
 
@@ -112,3 +113,15 @@ def write(report: Report, files: dict[str, Path], drafts: dict | None = None) ->
         except OSError as e:
             print(f"grade: cannot write the {name} file {path}: {e.strerror or e}", file=sys.stderr)
     return written
+
+
+class _CallableModule(types.ModuleType):
+    """`from grader import check; check()` in a notebook: this module (the `grade check`
+    command) is also the notebook's one call, `grader.inline.check`."""
+
+    def __call__(self, *args, **kwargs):
+        from grader.inline import check
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -64,7 +64,9 @@ class GraderPlugin:
     @pytest.fixture
     def student(self, request) -> Part:
         """The submission's part that the test's check id names."""
-        return self.part(_part_of(request.node))
+        part = self.part(_part_of(request.node))
+        part.check = request.node.get_closest_marker("grader_check").kwargs["id"]
+        return part
 
     @pytest.fixture
     def record(self, request) -> Callable[[Artifact], None]:

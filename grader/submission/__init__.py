@@ -22,6 +22,7 @@ from grader.lab import Lab
 from grader.labs import current
 from grader.submission.files import SubmissionError, read_submission
 from grader.submission.notebook import Notebook, NotebookError
+from grader.submission.selfcheck import without_self_check
 from grader.submission.template import started
 from grader.suggest import suggest
 from grader.worker.loader import Chunk
@@ -118,6 +119,8 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         else:
             try:
                 notebooks[rel] = Notebook(PurePosixPath(rel).name, data)
+                notebooks[rel].chunks = [(i, Chunk(c.origin, without_self_check(c.code)))
+                                         for i, c in notebooks[rel].chunks]
             except NotebookError as e:
                 sub.notes.append(str(e))
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
