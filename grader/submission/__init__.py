@@ -159,6 +159,7 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
 def _choose(sub: Submission, candidates: dict[str, list[tuple[str, list[Chunk]]]]) -> None:
     """Each part from the first of its files that the student started (the first of all when
     none is), and why each other file is ignored; a note when two started files disagree."""
+    both: list[tuple[str, str, str]] = []  # (part, source, why) of the written files another one outranks
     for part, found in candidates.items():
         begun = [started(sub.lab, part, chunks) for _, chunks in found]
         chosen = begun.index(True) if any(begun) else 0
@@ -168,8 +169,15 @@ def _choose(sub: Submission, candidates: dict[str, list[tuple[str, list[Chunk]]]
         for k, (other, _) in enumerate(found):
             if k == chosen:
                 continue
-            why = (f"also written; {source} comes first (modules, then notebooks named like the part, then "
-                   "combined notebooks)" if begun[k] else "the template as handed out")
+            why = (f"also written; {source} comes first in the contract's order" if begun[k]
+                   else "the template as handed out")
             sub.ignored.setdefault(part, []).append({"source": other, "why": why})
             if begun[k]:
-                sub.notes.append(f"two files hold `{part}`: {source} is graded, {other} is ignored ({why})")
+                both.append((part, other, why))
+    if len(both) == 1:
+        (part, other, why), = both
+        sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {other} is ignored ({why})")
+    elif both:  # one note, a file a line
+        sub.notes.append(f"{len(both)} files hold a part that another file holds, and are ignored:"
+                         + "".join(f"\n    {other} (`{part}`: {sub.sources[part]} is graded)"
+                                   for part, other, _ in sorted(both, key=lambda b: b[1])))
