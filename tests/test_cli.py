@@ -340,3 +340,20 @@ def test_several_files_left_out_are_listed_one_a_line(tmp_path):
     assert sub.notes == ["2 files hold a part that another file holds, and are ignored:\n"
                          "    old/answers.py (`answers`: answers.py is graded)\n"
                          "    old/tp1_nn.py (`tp1_nn`: tp1_nn.py is graded)"]
+
+
+@pytest.mark.parametrize("argv", [["check", "--parts", "tp1_manual", "my-tp"], ["check", "my-tp", "--parts", "tp1_manual"],
+                                  ["check", "--parts", "tp1_manual,answers", "my-tp"],
+                                  ["check", "--parts", "tp1_manual", "--parts", "answers", "my-tp"]])
+def test_parts_stop_at_the_path(argv):
+    p = cli.parser()
+    args = cli._parts_then_path(p, p.parse_args(argv))
+    assert args.path == "my-tp" and args.parts[0] == "tp1_manual" and set(args.parts) <= {"tp1_manual", "answers"}
+
+
+def test_parts_without_a_path_or_with_an_unknown_part_are_refused(capsys):
+    for argv, error in ((["check", "--parts", "tp1_manual"], "required: path"),
+                        (["check", "x", "--parts", "tp1_manual,nope"], "invalid choice: 'nope'")):
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2 and error in capsys.readouterr().err
