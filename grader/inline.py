@@ -68,8 +68,10 @@ def find_notebook(tmp: Path) -> Path:
     user_ns = getattr(_ipython(), "user_ns", {})
     for candidate in (os.environ.get(ENV), user_ns.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")):
         if candidate and Path(candidate).suffix == ".ipynb":
-            if Path(candidate).is_file():
-                return Path(candidate)
+            # Jupyter's path may be relative to the server's root; the kernel runs in the notebook's folder.
+            for path in (Path(candidate), Path.cwd() / Path(candidate).name):
+                if path.is_file():
+                    return path
             raise NotebookNotFound(f"{candidate} is not saved yet: save the notebook, then run check() again.")
     if "google.colab" in sys.modules or _importable("google.colab"):
         return _from_colab(tmp)
