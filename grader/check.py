@@ -75,8 +75,8 @@ def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
     graded = [a for a in lab.assignments if any(p.part in a.parts for p in report.parts)]
     begun = [a for a in graded if any(p.started for p in report.parts if p.part in a.parts)]
     if not begun:
-        print("grade: nothing is started yet: every part found is the template as handed out (exit status 1)",
-              file=sys.stderr)
+        print("grade: nothing is started yet: every part found is the template as handed out "
+              "(exit status 1)", file=sys.stderr)
         return 1
     judged = {p for a in begun for p in a.parts}
     code = 0 if all(t.status == "passed" for t in report.tests if t.part in judged) else 1

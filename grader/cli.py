@@ -55,8 +55,8 @@ def parser() -> argparse.ArgumentParser:
     grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
                          help="grade this assignment (default: those of which a part is found; all in batch)")
     grading.add_argument("--parts", nargs="+", action="extend", metavar="PART",
-                         help=f"grade only these parts, of {' '.join(lab.part_names)}, separated by spaces or "
-                              "commas (default: those of --tp)")
+                         help=f"grade only these parts, of {' '.join(lab.part_names)}, separated by "
+                              "spaces or commas (default: those of --tp)")
     check = commands.add_parser("check", parents=[grading], epilog=CHECK_EXITS,
                                 help="grade one submission (a folder, a .ipynb or a .zip)")
     check.add_argument("path", nargs="?", help="the submission")  # required: see _parts_then_path
@@ -80,11 +80,12 @@ def parser() -> argparse.ArgumentParser:
                        help="send the jobs to this Dask scheduler, needs rdfia-grader[dask] (default: local threads)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
-    init = commands.add_parser("init", help="copy the student template (notebooks or modules) to start from")
+    init = commands.add_parser("init",
+                               help="copy the student template (notebooks or modules) to start from")
     init.add_argument("folder", nargs="?", default=f"{lab.name}-tp", metavar="FOLDER",
                       help="a new or empty folder (default: %(default)s)")
     init.add_argument("--layout", choices=("notebooks", "modules"), default="notebooks",
-                      help="the parts as the course's notebooks or as Python modules (default: %(default)s)")
+                      help="the parts as the course's notebooks or as modules (default: %(default)s)")
     commands.add_parser("list", help="list the checks: points, handout question and assignment")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
@@ -103,9 +104,10 @@ def _parts_then_path(p: argparse.ArgumentParser, args) -> argparse.Namespace:
     if getattr(args, where) is None and parts and parts[-1] not in names:
         setattr(args, where, parts.pop())
     if getattr(args, where) is None:
-        p.error(f"the following arguments are required: {'CLASS_DIR' if where == 'class_dir' else where}")
+        p.error(f"the following arguments are required: {where.replace('class_dir', 'CLASS_DIR')}")
     if unknown := [q for q in parts if q not in names]:
-        p.error(f"argument --parts: invalid choice: {unknown[0]!r} (choose from {', '.join(names)})")
+        p.error(f"argument --parts: invalid choice: {unknown[0]!r} "
+                f"(choose from {', '.join(names)})")
     args.parts = parts or None
     return args
 

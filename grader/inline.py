@@ -37,7 +37,8 @@ class Checked:
     html: Path
 
     def __repr__(self) -> str:
-        return f"{self.report.get('submission', 'notebook')}: {self.score:g} / {self.max_score:g} points"
+        name = self.report.get("submission", "notebook")
+        return f"{name}: {self.score:g} / {self.max_score:g} points"
 
 
 def check(part: str | None = None, notebook: str | os.PathLike | None = None,
@@ -51,9 +52,10 @@ def check(part: str | None = None, notebook: str | os.PathLike | None = None,
             print(f"grade: {e}", file=sys.stderr)
             return None
         out = Path(tempfile.mkdtemp(prefix="grader-report-"))
-        command = [sys.executable, "-m", "grader.cli", "check", str(path), "--quiet", "--timeout", f"{timeout:g}",
-                   "--json", str(out / "report.json"), "--html", str(out / "report.html")]
-        done = subprocess.run(command + (["--parts", part] if part else []), capture_output=True, text=True)
+        command = [sys.executable, "-m", "grader.cli", "check", str(path), "--quiet",
+                   "--timeout", f"{timeout:g}", "--json", str(out / "report.json"),
+                   "--html", str(out / "report.html"), *(["--parts", part] if part else [])]
+        done = subprocess.run(command, capture_output=True, text=True)
     if not (out / "report.html").exists() or done.returncode == 2:
         reason = done.stderr.strip().splitlines()[-1:] or ["grade check ended without a report"]
         raise RuntimeError(reason[0].removeprefix("grade: "))
@@ -66,20 +68,22 @@ def check(part: str | None = None, notebook: str | os.PathLike | None = None,
 def find_notebook(tmp: Path) -> Path:
     """The notebook this kernel runs, as a file (Colab's is written into `tmp`)."""
     user_ns = getattr(_ipython(), "user_ns", {})
-    for candidate in (os.environ.get(ENV), user_ns.get("__vsc_ipynb_file__"), os.environ.get("JPY_SESSION_NAME")):
+    vscode = user_ns.get("__vsc_ipynb_file__")
+    for candidate in (os.environ.get(ENV), vscode, os.environ.get("JPY_SESSION_NAME")):
         if candidate and Path(candidate).suffix == ".ipynb":
-            # Jupyter's path may be relative to the server's root; the kernel runs in the notebook's folder.
+            # Jupyter's path may be relative to its root; the kernel runs in the notebook's folder.
             for path in (Path(candidate), Path.cwd() / Path(candidate).name):
                 if path.is_file():
                     return path
-            raise NotebookNotFound(f"{candidate} is not saved yet: save the notebook, then run check() again.")
+            raise NotebookNotFound(f"{candidate} is not saved yet: save the notebook, then run "
+                                   "check() again.")
     if "google.colab" in sys.modules or _importable("google.colab"):
         return _from_colab(tmp)
     found = _from_jupyter_servers()
     if found:
         return found
-    raise NotebookNotFound(f"check() cannot tell which notebook runs here: call check(notebook='NAME.ipynb') "
-                           f"or set {ENV} to its path.")
+    raise NotebookNotFound("check() cannot tell which notebook runs here: call "
+                           f"check(notebook='NAME.ipynb') or set {ENV} to its path.")
 
 
 def _from_colab(tmp: Path) -> Path:
@@ -88,9 +92,10 @@ def _from_colab(tmp: Path) -> Path:
         from google.colab import _message
         reply = _message.blocking_request("get_ipynb", request="", timeout_sec=30)
         notebook = reply["ipynb"]
-    except Exception:  # noqa: BLE001 - any failure of Colab's channel: the student gets one sentence
-        raise NotebookNotFound("Colab did not hand over this notebook: save it (File > Save), then run check() "
-                               "again, or download it and run grade check on it.") from None
+    except Exception:  # noqa: BLE001 - whatever Colab's channel does wrong: one sentence
+        raise NotebookNotFound("Colab did not hand over this notebook: save it (File > Save), "
+                               "then run check() again, or download it and run grade check on it."
+                               ) from None
     path = tmp / "colab.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     return path
@@ -122,8 +127,8 @@ def _show(checked: Checked, path: Path, summary: str) -> None:
     """The report below the cell, in a frame of its own (its style stays out of the notebook)."""
     page = checked.html.read_text(encoding="utf-8")
     frame = (f'<p>{html.escape(summary)} ({html.escape(path.name)}, as last saved)</p>'
-             f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:640px;border:1px solid #d0d7de">'
-             "</iframe>")
+             f'<iframe srcdoc="{html.escape(page, quote=True)}" '
+             'style="width:100%;height:640px;border:1px solid #d0d7de"></iframe>')
     try:
         from IPython.display import HTML, display
         display(HTML(frame))

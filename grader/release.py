@@ -56,9 +56,9 @@ def _copy_tree(dest: Path) -> None:
     torch.save(_recorded(), dest / RECORDED.name)
     template = template_folder(current())  # for `grade init`, and to tell a part not started
     if template is None:
-        raise OSError("the student template is missing: the student edition needs it for grade init")
-    shutil.copytree(template, dest / "student_template", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-                    dirs_exist_ok=True)
+        raise OSError("the student template is missing: the student edition's grade init needs it")
+    shutil.copytree(template, dest / "student_template", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _recorded() -> dict:
@@ -109,8 +109,9 @@ def build(out: Path) -> Path:
 
 def main(args) -> int:
     if edition() != "instructor":
-        print("grade release: this is the student edition, which cannot build a release; your instructors build "
-              "the student edition from the instructor edition (the course's grader repository)", file=sys.stderr)
+        print("grade release: this is the student edition, which cannot build a release; your "
+              "instructors build the student edition from the instructor edition (the course's "
+              "grader repository)", file=sys.stderr)
         return 2
     try:
         wheel = build(Path(args.out))

@@ -22,13 +22,15 @@ def lines(report: Report) -> list[str]:
     for part in report.parts:
         score, total = report.part_score(part.part)
         where = f"  ({part.source})" if part.found else "  (not found)"
-        where += "  not started: the template as handed out" if part.found and not part.started else ""
+        if part.found and not part.started:
+            where += "  not started: the template as handed out"
         out.append(f"  {part.part:<13} {_fmt(score):>5} / {_fmt(total):<5}{where}")
         for skipped in part.skipped:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
     failed, unlisted = _failed(report)
     if failed or unlisted:
-        out += ["", f"{len(failed) + unlisted} of {len(report.tests)} checks did not pass{_not_started(report)}:"]
+        out += ["", f"{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
+                    f"{_not_started(report)}:"]
     for t in failed:
         question = f" [{t.question}]" if t.question else ""
         out.append(f"  {MARK[t.status]} {t.id} ({_fmt(t.score)}/{_fmt(t.max_score)}){question}")

@@ -90,7 +90,7 @@ class Part:
             return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout,
                               what=f"the check's run ({probe})")
         except CallTimeout as e:
-            if len(required) == 1:  # the run calls one function of the student's: that one ran out of time
+            if len(required) == 1:  # the run calls one student function: that one ran out of time
                 self._ran_out(f"`{required[0]}`", _timeout, e)
             raise
 
@@ -107,7 +107,8 @@ class Part:
 
     def _ran_out(self, what: str, timeout: float | None, e: CallTimeout) -> None:
         where = f" in {self.check}" if self.check else ""
-        self.timed_out[what] = (self._budget(timeout), f"{what.strip('`')} ran out of time{where}: {e.message}")
+        message = f"{what.strip('`')} ran out of time{where}: {e.message}"
+        self.timed_out[what] = (self._budget(timeout), message)
 
     def _budget(self, timeout: float | None) -> float:
         return timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))
