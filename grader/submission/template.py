@@ -27,8 +27,9 @@ def template_folder(lab: Lab) -> Path | None:
     return None
 
 
-def _definitions(codes) -> dict[str, str]:
-    """Each top-level name -> its last definition (function, class or assignment), normalised."""
+def _definitions(codes, wanted=None) -> dict[str, str]:
+    """Each top-level name -> its last definition (function, class or assignment), normalised
+    (only for the names `wanted`, given them; the others map to "")."""
     defs: dict[str, str] = {}
     for code in codes:
         try:
@@ -37,7 +38,7 @@ def _definitions(codes) -> dict[str, str]:
             continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                defs[node.name] = _normalised(node)
+                defs[node.name] = _normalised(node) if wanted is None or node.name in wanted else ""
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -48,7 +49,10 @@ def _definitions(codes) -> dict[str, str]:
 
 def _normalised(node: ast.AST) -> str:
     """The definition's syntax tree without its docstrings (nor those of its methods)."""
-    node = ast.parse(ast.unparse(node)).body[0]  # a copy
+    try:
+        node = ast.parse(ast.unparse(node)).body[0]  # a copy
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "<too deep to compare: written>"
     for inner in ast.walk(node):
         body = getattr(inner, "body", None)
         if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and len(body) > 1 \
@@ -71,7 +75,7 @@ def started(lab: Lab, part: str, chunks: list[Chunk]) -> bool:
     if not template:
         return True
     declared = next(p.defines for p in lab.parts if p.name == part)
-    defs = _definitions(c.code for c in chunks)
+    defs = _definitions((c.code for c in chunks), set(declared))
     if any(defs.get(name) != template[name] for name in declared if name in template):
         return True
     known = {n for p in lab.parts for n in _template_definitions(folder, p.name)}  # other parts' names too
