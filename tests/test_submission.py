@@ -323,3 +323,19 @@ def test_a_part_identical_to_the_template_is_not_started(tmp_path):
                                                       ("tp1_manual",)))
     sub = open_submission(tmp_path / "c")
     assert sub.not_started == {"tp1_autograd", "tp1_nn", "tp1_optim"} and "tp1_manual" in sub.parts
+
+
+def test_a_notebooks_own_check_is_not_graded_but_other_uses_of_the_grader_are_flagged(tmp_path):
+    from grader import static
+    cells = [code("import torch\nfrom grader import check\n\ndef sgd(params, grads, eta):\n    return params"),
+             code("result = check('tp1_manual')\nprint(result)")]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "tp1_manual.ipynb").write_text(notebook(cells))
+    sub = open_submission(tmp_path / "a")
+    first, second = (c.code for c in sub.parts["tp1_manual"])
+    assert first.splitlines()[1] == "" and "def sgd" in first and second.splitlines()[0] == ""
+    assert static.cheat_report(sub) == []
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "tp1_manual.ipynb").write_text(notebook([code("import grader\ncheck = 1\nx = check")]))
+    flags = static.cheat_report(open_submission(tmp_path / "b"))
+    assert [f.what for f in flags] == ["imports the grader"]

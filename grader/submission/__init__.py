@@ -119,8 +119,7 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         else:
             try:
                 notebooks[rel] = Notebook(PurePosixPath(rel).name, data)
-                notebooks[rel].chunks = [(i, Chunk(c.origin, without_self_check(c.code)))
-                                         for i, c in notebooks[rel].chunks]
+                notebooks[rel].chunks = without_self_check(notebooks[rel].chunks)
             except NotebookError as e:
                 sub.notes.append(str(e))
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
