@@ -67,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", parents=[grading], epilog=BATCH_EXITS,
                                 help="grade every submission of a class folder, in parallel")
     batch.add_argument("class_dir", metavar="CLASS_DIR",
-                       help="one sub-folder, .zip or .ipynb a student; its name is the student id")
+                       help="one sub-folder, .zip or .ipynb a student, its name the student id; "
+                            "or Moodle's \"Download all submissions\" zip or folder")
     batch.add_argument("--out", required=True, metavar="OUT",
                        help="where results/, reports/, grades.csv and summary.html go (required)")
     batch.add_argument("--jobs", type=_positive(int), default=None,
@@ -77,6 +78,11 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json (default: off)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler, needs rdfia-grader[dask] (default: local threads)")
+    batch.add_argument("--force", action="store_true",
+                       help="grade everyone again, even what a rerun would keep (default: off)")
+    batch.add_argument("--moodle-worksheet", metavar="FILE",
+                       help="Moodle's grading worksheet (CSV) of the assignment: write it filled into OUT "
+                            "(default: none)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
     init = commands.add_parser("init", help="copy the student template (modules and notebooks/) to start from")
