@@ -92,6 +92,17 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
     release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
+    gradescope = commands.add_parser("gradescope", help="instructor: write a Gradescope autograder zip to OUT")
+    gradescope.add_argument("out", metavar="OUT", help="the zip to write, e.g. autograder.zip")
+    gradescope.add_argument("--seed", type=_seed, default=None,
+                            help="the seed it grades (default: a secret one drawn now, kept in the zip)")
+    gradescope.add_argument("--hidden-visibility", default="after_published",
+                            choices=("hidden", "after_due_date", "after_published", "visible"),
+                            help="when students see the checks marked hidden (default: %(default)s)")
+    gradescope.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
+                            help="seconds allowed to one call of student code (default: %(default)g)")
+    gradescope.add_argument("--tp", choices=[a.name for a in lab.assignments],
+                            help="grade this assignment (default: those of which a part is found)")
     return p
 
 
@@ -114,6 +125,9 @@ def run(args) -> int:
     if args.command == "release":
         from grader import release
         return release.main(args)
+    if args.command == "gradescope":
+        from grader.gradescope import build
+        return build.main(args)
     if args.command == "check":
         from grader import check
         return check.main(args)
