@@ -81,8 +81,8 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true",
                        help="grade everyone again, even what a rerun would keep (default: off)")
     batch.add_argument("--moodle-worksheet", metavar="FILE",
-                       help="Moodle's grading worksheet (CSV) of the assignment: write it filled into OUT "
-                            "(default: none)")
+                       help="Moodle's grading worksheet (CSV) of the assignment: write it filled "
+                            "into OUT (default: none)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
     init = commands.add_parser("init", help="copy the student template (modules and notebooks/) to start from")
@@ -92,15 +92,19 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
     release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
-    gradescope = commands.add_parser("gradescope", help="instructor: write a Gradescope autograder zip to OUT")
+    gradescope = commands.add_parser("gradescope",
+                                     help="instructor: write a Gradescope autograder zip to OUT")
     gradescope.add_argument("out", metavar="OUT", help="the zip to write, e.g. autograder.zip")
     gradescope.add_argument("--seed", type=_seed, default=None,
-                            help="the seed it grades (default: a secret one drawn now, kept in the zip)")
+                            help="the seed it grades (default: a secret one, drawn now, kept in "
+                                 "the zip)")
     gradescope.add_argument("--hidden-visibility", default="after_published",
                             choices=("hidden", "after_due_date", "after_published", "visible"),
-                            help="when students see the checks marked hidden (default: %(default)s)")
+                            help="when students see the checks marked hidden "
+                                 "(default: %(default)s)")
     gradescope.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
-                            help="seconds allowed to one call of student code (default: %(default)g)")
+                            help="seconds allowed to one call of student code "
+                                 "(default: %(default)g)")
     gradescope.add_argument("--tp", choices=[a.name for a in lab.assignments],
                             help="grade this assignment (default: those of which a part is found)")
     return p

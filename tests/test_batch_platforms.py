@@ -19,7 +19,8 @@ from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - f
 NAMES = ["Zoé Müller", "Jérôme Lefèvre", "Anaïs Dubois", "François Ñúñez", "Chloé Garçon",
          "Léa Bénard", "Noël Çelik", "Inès Håkansson", "Maël Østergaard", "Björn Žukauskas"]
 HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade",
-          "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
+          "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+          "Feedback comments"]
 
 
 def moodle_zip(path: Path, students: dict[str, tuple[int, str | None]]) -> Path:
@@ -27,9 +28,10 @@ def moodle_zip(path: Path, students: dict[str, tuple[int, str | None]]) -> Path:
     (a student of code None has handed in online text only)."""
     with zipfile.ZipFile(path, "w") as z:
         for name, (pid, code) in students.items():
-            z.writestr(f"{name}_{pid}_assignsubmission_onlinetext_/onlinetext.html", "<p>my report</p>")
+            folder = f"{name}_{pid}_assignsubmission"
+            z.writestr(f"{folder}_onlinetext_/onlinetext.html", "<p>report</p>")
             if code is not None:
-                z.writestr(f"{name}_{pid}_assignsubmission_file_/answers.py", code)
+                z.writestr(f"{folder}_file_/answers.py", code)
     return path
 
 
@@ -38,8 +40,8 @@ def moodle_worksheet(path: Path, rows: list[tuple[int, str]], maximum: str = "20
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
     for pid, name in rows:
-        writer.writerow([f"Participant {pid}", name, f"{pid}@example.org", "Submitted for grading", "", maximum,
-                         "Yes", "Monday, 6 October 2025, 9:00 AM", "-", ""])
+        writer.writerow([f"Participant {pid}", name, f"{pid}@example.org", "Submitted for grading",
+                         "", maximum, "Yes", "Monday, 6 October 2025, 9:00 AM", "-", ""])
     path.write_bytes(b"\xef\xbb\xbf" + buffer.getvalue().encode())
     return path
 
@@ -48,8 +50,8 @@ def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):
     students = {name: (100 + k, GOOD if k % 3 else WRONG) for k, name in enumerate(NAMES)}
     students["Sans Rendu"] = (999, None)  # online text only: a submission with no code
     download = moodle_zip(tmp_path / "TP1-Téléchargement.zip", students)
-    sheet = moodle_worksheet(tmp_path / "Grades-RDFIA.csv",
-                             [(pid, name) for name, (pid, _) in students.items()] + [(555, "Absent Élève")])
+    listed = [(pid, name) for name, (pid, _) in students.items()] + [(555, "Absent Élève")]
+    sheet = moodle_worksheet(tmp_path / "Grades-RDFIA.csv", listed)
     out = tmp_path / "out"
     rows, finished = run(fake, download, out)
     assert finished and len(calls(fake)) == 11
@@ -69,12 +71,14 @@ def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):
         row, graded = by_pid[str(pid)], grades[f"{name}_{pid}"]
         assert row["Full name"] == name
         if code is None:
-            assert row["Grade"] == "" and row["Feedback comments"].startswith("Not graded automatically")
+            assert row["Grade"] == ""
+            assert row["Feedback comments"].startswith("Not graded automatically")
             continue
         expected = float(graded["total"]) / float(graded["max"]) * 20
         assert float(row["Grade"].replace(",", ".")) == pytest.approx(expected, abs=0.005)
         assert "," in row["Grade"]  # the worksheet's decimal separator
-        assert row["Feedback comments"].startswith(f"Autograder: {graded['total']} / {graded['max']} points")
+        total = f"Autograder: {graded['total']} / {graded['max']} points"
+        assert row["Feedback comments"].startswith(total)
     assert by_pid["555"]["Grade"] == ""
 
 
@@ -87,14 +91,16 @@ def test_worksheet_matches_on_the_identifier_never_the_name(tmp_path):
     students = {"Jean Dupont_7": Student("Jean Dupont_7", "Jean Dupont", "7")}
     text = "Identifier,Full name,Grade,Maximum grade\nParticipant 8,Jean Dupont,,100.00\n"
     filled, found = worksheet.fill(text, rows, students)
-    assert found == {"filled": 0, "missing": ["Participant 8 (Jean Dupont)"], "unmatched": ["Jean Dupont_7"]}
+    assert found == {"filled": 0, "missing": ["Participant 8 (Jean Dupont)"],
+                     "unmatched": ["Jean Dupont_7"]}
     assert "75" not in filled and filled.splitlines()[0].endswith("Feedback comments")
     filled, found = worksheet.fill(text.replace("Participant 8", "Participant 7"), rows, students)
     assert found["filled"] == 1 and "75.00" in filled
 
 
 def test_a_formula_in_the_feedback_is_written_as_text():
-    assert worksheet._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and worksheet._cell("Autograder") == "Autograder"
+    assert worksheet._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert worksheet._cell("Autograder") == "Autograder"
 
 
 def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
@@ -121,7 +127,8 @@ def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
     batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=log, timeout=30.0)
     assert "0 kept, 3 regraded: 2 time limit changed, 1 submission changed" in log.getvalue()
     log = io.StringIO()
-    batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=log, timeout=30.0, force=True)
+    batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=log, timeout=30.0,
+              force=True)
     assert len(calls(fake)) == 12 and "0 kept, 3 regraded: 3 --force" in log.getvalue()
 
 
@@ -129,7 +136,8 @@ def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
     ({}, "nothing"),
     ({"notes.txt": "x"}, "only notes.txt"),
     ({"tp1_manual.py": "x", "answers.py": "x"}, "answers.py, tp1_manual.py at its top"),
-    ({"1_ab_Intro_to_NNs.ipynb": "{}", "1_cd_CNNs.ipynb": "{}"}, "1_ab_Intro_to_NNs.ipynb, 1_cd_CNNs.ipynb"),
+    ({"1_ab_Intro_to_NNs.ipynb": "{}", "1_cd_CNNs.ipynb": "{}"},
+     "1_ab_Intro_to_NNs.ipynb, 1_cd_CNNs.ipynb"),
 ])
 def test_a_folder_that_is_not_a_class_exits_2(tmp_path, capsys, files, found):
     class_dir = tmp_path / "class"
@@ -137,10 +145,12 @@ def test_a_folder_that_is_not_a_class_exits_2(tmp_path, capsys, files, found):
     for name, text in files.items():
         (class_dir / name).write_text(text)
     with pytest.raises(ClassError):
-        batch.run(class_dir, tmp_path / "out", parts=("answers",), command=("false",), stream=io.StringIO())
+        batch.run(class_dir, tmp_path / "out", parts=("answers",), command=("false",),
+                  stream=io.StringIO())
     assert main(["batch", str(class_dir), "--out", str(tmp_path / "out"), "--weak-isolation"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and found in err and "one sub-folder, .zip or .ipynb per student" in err
+    assert len(err.splitlines()) == 1 and found in err
+    assert "one sub-folder, .zip or .ipynb per student" in err
 
 
 def test_notebooks_of_a_class_are_students_not_loose_parts(tmp_path):
@@ -149,5 +159,22 @@ def test_notebooks_of_a_class_are_students_not_loose_parts(tmp_path):
     class_dir.mkdir()
     for name in ("1_ab_Intro_to_NNs_alice.ipynb", "1_ab_Intro_to_NNs_bob.ipynb"):
         (class_dir / name).write_text("{}")
-    assert [sid for sid, _ in read_class(class_dir, tmp_path / "out")] == ["1_ab_Intro_to_NNs_alice",
-                                                                          "1_ab_Intro_to_NNs_bob"]
+    ids = [sid for sid, _ in read_class(class_dir, tmp_path / "out")]
+    assert ids == ["1_ab_Intro_to_NNs_alice", "1_ab_Intro_to_NNs_bob"]
+
+
+def test_moodle_folder_of_flat_files_and_uploaded_zips(tmp_path):
+    """Unzipped, without "Download submissions in folders": files named after the student;
+    a student who uploaded one zip is graded as that zip."""
+    from grader.batch.discovery import read_class
+    download = tmp_path / "download"
+    download.mkdir()
+    (download / "Zoé Müller_100_assignsubmission_file_answers.py").write_text(GOOD)
+    (download / "Zoé Müller_100_assignsubmission_onlinetext_onlinetext.html").write_text("<p>x</p>")
+    with zipfile.ZipFile(download / "Jean Dupont_101_assignsubmission_file_tp.zip", "w") as z:
+        z.writestr("tp/answers.py", GOOD)
+    entries = dict(read_class(download, tmp_path / "out"))
+    assert sorted(entries) == ["Jean Dupont_101", "Zoé Müller_100"]
+    assert entries["Jean Dupont_101"].suffix == ".zip"
+    assert zipfile.is_zipfile(entries["Jean Dupont_101"])
+    assert (entries["Zoé Müller_100"] / "answers.py").read_text() == GOOD

@@ -107,8 +107,8 @@ def in_iframe(page: str, folder, width: int, script: str) -> str:
 }});</script></body></html>""", encoding="utf-8")
     run = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                          f"--user-data-dir={folder / 'profile-probe'}", f"--window-size={max(800, width + 20)},900",
-                          "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=60)
+                          f"--user-data-dir={folder / 'profile-probe'}",
+                          f"--window-size={max(800, width + 20)},900", "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=60)
     found = re.search(r'data-found="([^"]*)"', run.stdout)
     assert found, f"the probe did not run (exit {run.returncode}): {run.stderr[-2000:]}"
     return html_text.unescape(found.group(1))
@@ -120,8 +120,10 @@ def widest(page: str, folder, width: int) -> tuple[int, list[str]]:
     found = in_iframe(page, folder, width, """var past = [];
   d.querySelectorAll("body *").forEach(function (e) {
     var box = e.parentElement && e.parentElement.closest("table");
-    if (box && getComputedStyle(box).overflowX === "auto" && box.getBoundingClientRect().right <= W + 0.5) return;
-    if (e.getBoundingClientRect().right > W + 0.5) past.push(e.tagName + "." + (e.getAttribute("class") || ""));
+    var inside = box && getComputedStyle(box).overflowX === "auto";
+    if (inside && box.getBoundingClientRect().right <= W + 0.5) return;
+    if (e.getBoundingClientRect().right > W + 0.5)
+      past.push(e.tagName + "." + (e.getAttribute("class") || ""));
   });
   return d.documentElement.scrollWidth + " " + past.join(" ");""")
     width, *past = found.split()

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is n
 MEASURE = """
 function lines(range) {
   var tops = {};
-  Array.prototype.forEach.call(range.getClientRects(), function (r) { if (r.width > 0) tops[Math.round(r.top)] = 1; });
+  Array.prototype.forEach.call(range.getClientRects(), function (r) {
+    if (r.width > 0) tops[Math.round(r.top)] = 1;
+  });
   return Object.keys(tops).length;
 }
 var broken = [], split = [], unscrolled = [], scrolling = 0;
@@ -44,14 +46,16 @@ d.querySelectorAll("table").forEach(function (t) {
   if (t.scrollWidth > t.clientWidth) scrolling += 1;
 });
 return JSON.stringify({broken: broken, split: split, unscrolled: unscrolled, scrolling: scrolling,
-                       width: d.documentElement.scrollWidth, tables: d.querySelectorAll("table").length});
+                       width: d.documentElement.scrollWidth,
+                       tables: d.querySelectorAll("table").length});
 """
 
 
 @pytest.fixture(scope="module")
 def summary() -> str:
+    names = ["Zoé Müller-Lefèvre", "Maël Østergaard-Håkansson"]  # as Moodle names them
     rows = class_rows() + [Graded(f"{name}_{100 + k}", name, report=report_with_plots())
-                           for k, name in enumerate(["Zoé Müller-Lefèvre", "Maël Østergaard-Håkansson"])]
+                           for k, name in enumerate(names)]
     return CLASS["summary.html"].render(rows, LAB.part_names, seed=0)
 
 

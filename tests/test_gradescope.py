@@ -24,16 +24,19 @@ VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 
 def validate(results: dict) -> None:
     """Gradescope's results.json as its autograder specification documents it."""
-    assert set(results) <= {"score", "execution_time", "output", "output_format", "test_output_format",
-                            "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests",
-                            "leaderboard"}
-    assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], (int, float))
-    assert isinstance(results["output"], str) and results["output_format"] in ("text", "html", "simple_format", "md", "ansi")
+    assert set(results) <= {"score", "execution_time", "output", "output_format",
+                            "test_output_format", "test_name_format", "visibility",
+                            "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    assert isinstance(results["score"], (int, float))
+    assert isinstance(results["execution_time"], (int, float))
+    assert isinstance(results["output"], str)
+    assert results["output_format"] in ("text", "html", "simple_format", "md", "ansi")
     assert results["visibility"] in VISIBILITY and results["stdout_visibility"] in VISIBILITY
     for test in results["tests"]:
-        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
-                             "output_format", "tags", "visibility", "extra_data"}
-        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number",
+                             "output", "output_format", "tags", "visibility", "extra_data"}
+        assert isinstance(test["score"], (int, float))
+        assert isinstance(test["max_score"], (int, float))
         assert test["status"] in ("passed", "failed") and test["visibility"] in VISIBILITY
         assert isinstance(test["name"], str) and isinstance(test["output"], str)
         assert all(isinstance(tag, str) for tag in test["tags"])
@@ -42,8 +45,9 @@ def validate(results: dict) -> None:
 
 def test_autograder_in_a_gradescope_folder_grades_as_grade_check(tmp_path):
     zip_path = tmp_path / "autograder.zip"
-    assert build.main(type("Args", (), {"out": str(zip_path), "seed": SEED, "hidden_visibility": "after_published",
-                                         "timeout": 60.0, "tp": None})) == 0
+    args = {"out": str(zip_path), "seed": SEED, "hidden_visibility": "after_published",
+            "timeout": 60.0, "tp": None}
+    assert build.main(type("Args", (), args)) == 0
     root = tmp_path / "autograder"  # /autograder, as Gradescope lays it out
     for sub in ("source", "submission", "results"):
         (root / sub).mkdir(parents=True)
@@ -55,19 +59,20 @@ def test_autograder_in_a_gradescope_folder_grades_as_grade_check(tmp_path):
     assert json.loads((root / "source" / "config.json").read_text())["seed"] == SEED
     assert (root / "source" / "config.json").stat().st_mode & 0o077 == 0
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    for name in ("tp1_manual.py", "tp1_nn.py", "tp2_cnn.py"):  # template parts and a right answers.py
+    for name in ("tp1_manual.py", "tp1_nn.py", "tp2_cnn.py"):  # template parts, a right answers.py
         shutil.copy2(ROOT / "student_template" / name, root / "submission")
     shutil.copy2(REFERENCE / "answers.py", root / "submission")
 
     venv = tmp_path / "venv"
     env = {**os.environ, "GRADER_PYTHON": sys._base_executable, "GRADER_VENV": str(venv),
            "GRADER_TORCH_INDEX_URL": "file:///opt/pypi/simple", "AUTOGRADER_ROOT": str(root)}
-    setup = subprocess.run(["bash", "./setup.sh"], cwd=root / "source", env=env, capture_output=True, text=True)
+    setup = subprocess.run(["bash", "./setup.sh"], cwd=root / "source", env=env,
+                           capture_output=True, text=True)
     assert setup.returncode == 0, setup.stderr
     assert "instructor edition" in setup.stdout
     # As root where the container allows no sandbox: it grades, and says what was missing.
-    run = subprocess.run([str(root / "run_autograder")], cwd=root, env={**env, "GRADER_ISOLATION": "0"},
-                         capture_output=True, text=True)
+    run = subprocess.run([str(root / "run_autograder")], cwd=root,
+                         env={**env, "GRADER_ISOLATION": "0"}, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     validate(results)
@@ -75,13 +80,15 @@ def test_autograder_in_a_gradescope_folder_grades_as_grade_check(tmp_path):
     assert str(SEED) not in results["output"] and results["stdout_visibility"] == "hidden"
 
     check = tmp_path / "check.json"
-    subprocess.run([sys.executable, "-m", "grader.cli", "check", str(root / "submission"), "--seed", str(SEED),
-                    "--json", str(check), "--html", str(tmp_path / "r.html"), "--quiet"], capture_output=True)
+    subprocess.run([sys.executable, "-m", "grader.cli", "check", str(root / "submission"),
+                    "--seed", str(SEED), "--json", str(check), "--html", str(tmp_path / "r.html"),
+                    "--quiet"], capture_output=True)
     expected = json.loads(check.read_text())
     assert results["score"] == expected["score"] == 15
     assert [t["number"] for t in results["tests"]] == [t["id"] for t in expected["tests"]]
     assert [t["score"] for t in results["tests"]] == [t["score"] for t in expected["tests"]]
-    assert all(t["visibility"] == "visible" for t in results["tests"])  # none of today's checks is hidden
+    # none of today's checks is hidden
+    assert all(t["visibility"] == "visible" for t in results["tests"])
 
 
 def test_hidden_checks_get_the_visibility_chosen_at_build():
@@ -95,9 +102,10 @@ def test_hidden_checks_get_the_visibility_chosen_at_build():
 
 
 def test_an_ungraded_submission_still_gets_results(tmp_path):
-    results = autograder.finish({"score": 0, "output": "The submission could not be graded: x", "tests": []},
-                                {"hidden_visibility": "hidden"}, ["network"], 0.1)
-    assert results["score"] == 0 and results["output"].startswith("The submission could not be graded")
+    ungraded = {"score": 0, "output": "The submission could not be graded: x", "tests": []}
+    results = autograder.finish(ungraded, {"hidden_visibility": "hidden"}, ["network"], 0.1)
+    assert results["score"] == 0
+    assert results["output"].startswith("The submission could not be graded")
     assert "this container lacks network" in results["output"]
 
 
@@ -115,3 +123,12 @@ def test_the_default_seed_is_drawn_secretly(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "_wheel", fake_wheel)
     seeds = {build.build(tmp_path / f"{k}.zip")["seed"] for k in range(3)}
     assert len(seeds) == 3 and 0 not in seeds
+
+
+def test_grade_check_writes_a_hidden_check_after_published():
+    from grader.render import gradescope
+    from grader.results import Report, TestResult
+    tests = [TestResult("p::open", "p", "open", "passed", 1.0, 1.0),
+             TestResult("p::secret", "p", "secret", "failed", 0.0, 2.0, hidden=True)]
+    shown = gradescope.as_dict(Report("s", 0, [], tests))
+    assert [t["visibility"] for t in shown["tests"]] == ["visible", "after_published"]

@@ -34,7 +34,9 @@ def read_class(class_dir: Path, out: Path) -> list[tuple[str, Path]]:
     entries = discover(class_dir, out)
     if not entries:
         seen = [p.name for p in sorted(class_dir.iterdir()) if not p.name.startswith(".")]
-        found = f"only {', '.join(seen[:4])}{' ...' if len(seen) > 4 else ''}" if seen else "nothing"
+        found = "nothing"
+        if seen:
+            found = f"only {', '.join(seen[:4])}{' ...' if len(seen) > 4 else ''}"
         raise ClassError(f"no submission found in {class_dir} ({found}); {SHAPE}")
     return entries
 

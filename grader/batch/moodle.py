@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 
 from grader.submission.files import MAX_FILES, MAX_TOTAL
 
-ENTRY = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z0-9]+)_(?P<rest>.*)$",
-                   re.DOTALL)
+ENTRY = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)"
+                   r"_assignsubmission_(?P<plugin>[a-z0-9]+)_(?P<rest>.*)$", re.DOTALL)
 STAGE = ".moodle-submissions"  # under OUT; discovery skips dot-names
 
 
@@ -64,7 +64,9 @@ def _top_names(source: Path) -> list[str]:
 
 def is_moodle(source: Path) -> bool:
     """Whether `source` (a folder or a zip) is a Moodle download: a zip always must be."""
-    return any(_student(n) for n in _top_names(source)) if source.is_dir() or source.suffix == ".zip" else False
+    if not (source.is_dir() or source.suffix == ".zip"):
+        return False
+    return any(_student(n) for n in _top_names(source))
 
 
 def students(source: Path) -> dict[str, Student]:

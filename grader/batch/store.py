@@ -51,7 +51,8 @@ class Store:
                        or (job.gradescope and not paths["kept"].exists()) else ""))
             if why:
                 return None, why
-            report = report_from_json(json.loads(paths["result"].read_text(encoding="utf-8")), job.seed)
+            result = json.loads(paths["result"].read_text(encoding="utf-8"))
+            report = report_from_json(result, job.seed)
         except (OSError, *MALFORMED):
             return None, "stored files damaged"
         if job.gradescope:
@@ -63,8 +64,8 @@ class Store:
     def save(self, job: Job, digest: str, outcome: Outcome, key: dict) -> None:
         paths = self.paths(job.id)
         meta = {"id": job.id, "entry": Path(job.path).name, "digest": digest, "seed": job.seed,
-                "parts": list(job.parts or ()), "key": key, "status": OK if not outcome.error else FAILED,
-                "error": outcome.error,
+                "parts": list(job.parts or ()), "key": key,
+                "status": OK if not outcome.error else FAILED, "error": outcome.error,
                 "seconds": outcome.seconds, "graded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         stale = ["result", "html"] if outcome.error else []  # no stale result may outlive a failed regrade
         if outcome.gradescope is None:

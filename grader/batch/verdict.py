@@ -40,4 +40,5 @@ def key(job, rubric: str) -> dict:
 
 def changed(stored: dict, current: dict) -> str | None:
     """Why a grade stored under `stored` is stale under `current`; None when it is not."""
-    return next((why for field, why in REASONS.items() if stored.get(field) != current.get(field)), None)
+    return next((why for field, why in REASONS.items() if stored.get(field) != current.get(field)),
+                None)

@@ -67,11 +67,13 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
     if not table:
         raise WorksheetError("the grading worksheet is empty")
     header = table[0]
-    ident, grade, maximum, name = (_column(header, n) for n in ("Identifier", "Grade", "Maximum grade", "Full name"))
+    ident, grade, maximum, name = (_column(header, n)
+                                   for n in ("Identifier", "Grade", "Maximum grade", "Full name"))
     if ident is None or grade is None:
-        raise WorksheetError("not Moodle's grading worksheet: it has no \"Identifier\" and \"Grade\" columns")
+        raise WorksheetError("not Moodle's grading worksheet: "
+                             "it has no \"Identifier\" and \"Grade\" columns")
     comments = _column(header, "Feedback comments")
-    if comments is None:  # the feedback comments plugin was off at download: Moodle imports it by name
+    if comments is None:  # the feedback plugin was off at download: Moodle imports it by name
         header.append("Feedback comments")
         comments = len(header) - 1
     by_participant = {s.participant: g for g in rows if (s := students.get(g.id))}
@@ -90,7 +92,9 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
             row[comments] = _cell(f"Not graded automatically: {graded.error}")
             continue
         report, top = graded.report, _number(row[maximum]) if maximum is not None else None
-        value = report.score if top is None or not report.max_score else report.score / report.max_score * top
+        value = report.score
+        if top is not None and report.max_score:
+            value = report.score / report.max_score * top
         decimal = "," if maximum is not None and "," in row[maximum] else "."
         row[grade] = f"{value:.2f}".replace(".", decimal)
         row[comments] = _cell(feedback(report))
@@ -104,8 +108,8 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
 def main(path: Path, class_dir: Path, rows: list[Graded], out: Path) -> str:
     """Fill the worksheet at `path` into OUT/moodle-NAME; return what to print."""
     if not moodle.is_moodle(class_dir):
-        raise WorksheetError(f"--moodle-worksheet needs Moodle's \"Download all submissions\" as the class: "
-                             f"the entries of {class_dir} carry no participant id")
+        raise WorksheetError("--moodle-worksheet needs Moodle's \"Download all submissions\" as "
+                             f"the class: the entries of {class_dir} carry no participant id")
     raw = path.read_bytes()
     encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
@@ -115,7 +119,8 @@ def main(path: Path, class_dir: Path, rows: list[Graded], out: Path) -> str:
     filled, found = fill(text, rows, moodle.students(class_dir))
     target = out / f"moodle-{path.name}"
     atomic_write(target, filled, encoding)
-    lines = [f"Moodle grading worksheet: {found['filled']} grades filled: {target} (upload it to the assignment)"]
+    lines = [f"Moodle grading worksheet: {found['filled']} grades filled: {target} "
+             "(upload it to the assignment)"]
     if found["missing"]:
         lines.append(f"  in the worksheet, without a submission ({len(found['missing'])}): "
                      + ", ".join(found["missing"]))

@@ -25,7 +25,8 @@ RESULTS = "results/results.json"
 
 def submission(folder: Path) -> Path:
     """What `grade check` grades: the zip the student uploaded alone, else the folder."""
-    files = [p for p in folder.rglob("*") if p.is_file() and not set(p.relative_to(folder).parts) & IGNORED_DIRS]
+    files = [p for p in folder.rglob("*")
+             if p.is_file() and not set(p.relative_to(folder).parts) & IGNORED_DIRS]
     code = [p for p in files if p.suffix in (".py", ".ipynb", ".zip")]
     return code[0] if len(code) == 1 and code[0].suffix == ".zip" else folder
 
@@ -34,8 +35,10 @@ def finish(results: dict, config: dict, missing: list[str], seconds: float) -> d
     """Gradescope's results.json from `grade check --gradescope`'s."""
     hidden = set(config.get("hidden", ()))
     for test in results.get("tests", []):
-        test["visibility"] = config["hidden_visibility"] if test.get("number") in hidden else "visible"
-    score, top = results.get("score", 0), sum(t.get("max_score", 0) for t in results.get("tests", []))
+        shown = config["hidden_visibility"] if test.get("number") in hidden else "visible"
+        test["visibility"] = shown
+    score = results.get("score", 0)
+    top = sum(t.get("max_score", 0) for t in results.get("tests", []))
     lines = [f"{score:g} / {top:g} points" if results.get("tests") else results.get("output", "")]
     if missing:
         lines.append("Graded with weak isolation: this container lacks " + "; ".join(missing) + ".")
@@ -48,18 +51,20 @@ def grade(root: Path, config: dict) -> dict:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         gradescope = Path(tmp) / "gradescope.json"
-        command = [sys.executable, "-m", "grader.cli", "check", str(submission(root / "submission")),
-                   "--seed", str(config["seed"]), "--timeout", f"{config['timeout']:g}", "--quiet",
+        command = [sys.executable, "-m", "grader.cli", "check",
+                   str(submission(root / "submission")), "--seed", str(config["seed"]),
+                   "--timeout", f"{config['timeout']:g}", "--quiet",
                    "--gradescope", str(gradescope), "--html", str(Path(tmp) / "report.html"),
                    *(("--tp", config["tp"]) if config.get("tp") else ())]
-        proc = subprocess.run(command, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              errors="replace")
+        proc = subprocess.run(command, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, errors="replace")
         print(proc.stdout, proc.stderr, sep="\n")  # /autograder/results/stdout: instructors only
         try:
             results = json.loads(gradescope.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-            results = {"score": 0, "output": f"The submission could not be graded: {why}", "tests": []}
+            results = {"score": 0, "tests": [],
+                       "output": f"The submission could not be graded: {why}"}
     from grader.sandbox import isolation
     return finish(results, config, isolation.missing(), time.monotonic() - started)
 
@@ -67,12 +72,14 @@ def grade(root: Path, config: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="run_autograder", description=__doc__.split("\n\n")[0])
     p.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
-                   help="Gradescope's folder: source/, submission/, results/ (default: %(default)s)")
+                   help="Gradescope's folder: source/, submission/, results/ "
+                        "(default: %(default)s)")
     root = Path(p.parse_args(argv).root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     results = grade(root, config)
     (root / "results").mkdir(parents=True, exist_ok=True)
-    (root / RESULTS).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+    (root / RESULTS).write_text(text, encoding="utf-8")
     print(f"{RESULTS}: {results['score']:g} points")
     return 0
 

@@ -62,25 +62,28 @@ def _wheel(out: Path) -> Path:
         for name in TREE:
             source = SOURCE.parent / name
             if source.is_dir():
-                shutil.copytree(source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                shutil.copytree(source, tree / name,
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             else:
                 tree.mkdir(exist_ok=True)
                 shutil.copy2(source, tree / name)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                        "--wheel-dir", str(out), str(tree)], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                        "--quiet", "--wheel-dir", str(out), str(tree)], check=True)
     return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"
 
 
 def build(target: Path, seed: int | None = None, hidden_visibility: str = "after_published",
           timeout: float = 60.0, tp: str | None = None) -> dict:
     """Write the autograder zip to `target`; return its config.json (the seed in it)."""
-    config = {"seed": secrets.randbelow(2 ** 31) if seed is None else seed, "timeout": timeout, "tp": tp,
-              "hidden": _hidden(), "hidden_visibility": hidden_visibility, "grader": version()}
+    config = {"seed": secrets.randbelow(2 ** 31) if seed is None else seed,
+              "timeout": timeout, "tp": tp, "hidden": _hidden(),
+              "hidden_visibility": hidden_visibility, "grader": version()}
     with tempfile.TemporaryDirectory() as tmp:
         wheel = _wheel(Path(tmp))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, text in (("setup.sh", SETUP.replace("WHEEL", wheel.name)), ("run_autograder", RUN)):
+        built = Path(tmp) / "autograder.zip"  # moved to `target` whole
+        with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as z:
+            scripts = {"setup.sh": SETUP.replace("WHEEL", wheel.name), "run_autograder": RUN}
+            for name, text in scripts.items():
                 info = zipfile.ZipInfo(name, time.localtime()[:6])
                 info.external_attr = 0o100755 << 16  # executable once unzipped
                 z.writestr(info, text)
@@ -88,13 +91,15 @@ def build(target: Path, seed: int | None = None, hidden_visibility: str = "after
             info.external_attr = 0o100600 << 16  # the seed: readable by root (run_autograder) only
             z.writestr(info, json.dumps(config, indent=2) + "\n")
             z.write(wheel, wheel.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(built, target)
     return config
 
 
 def main(args) -> int:
     if edition() != "instructor" or not (SOURCE.parent / "pyproject.toml").exists():
-        print("grade gradescope: build it from the instructor's source tree (the instructor edition, "
-              "installed with pip install -e)", file=sys.stderr)
+        print("grade gradescope: build it from the instructor's source tree "
+              "(the instructor edition, installed with pip install -e)", file=sys.stderr)
         return 2
     target = Path(args.out)
     try:
