@@ -13,6 +13,7 @@ import pytest
 from grader import batch
 from grader.batch import verdict, worksheet
 from grader.batch.discovery import ClassError
+from conftest import ROOT
 from grader.cli import main
 from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - fake is a fixture
 
@@ -178,3 +179,28 @@ def test_moodle_folder_of_flat_files_and_uploaded_zips(tmp_path):
     assert entries["Jean Dupont_101"].suffix == ".zip"
     assert zipfile.is_zipfile(entries["Jean Dupont_101"])
     assert (entries["Zoé Müller_100"] / "answers.py").read_text() == GOOD
+
+
+def test_grade_batch_takes_moodle_in_and_gives_moodle_out(tmp_path, capsys):
+    """The command, grading for real (the `answers` part of two students), then again with
+    --force; a worksheet without a Moodle class is refused before any grading."""
+    answers = (ROOT / "reference" / "answers.py").read_text()
+    download = moodle_zip(tmp_path / "download.zip", {"Zoé Müller": (100, answers),
+                                                     "Jean Dupont": (101, WRONG)})
+    sheet = moodle_worksheet(tmp_path / "Grades.csv", [(100, "Zoé Müller"), (101, "Jean Dupont")],
+                             maximum="20.00")
+    out = tmp_path / "out"
+    argv = ["batch", str(download), "--out", str(out), "--parts", "answers", "--jobs", "1",
+            "--weak-isolation", "--moodle-worksheet", str(sheet)]
+    assert main(argv) == 0
+    assert "2 grades filled" in capsys.readouterr().out
+    rows = {r["Identifier"]: r for r in
+            csv.DictReader(io.StringIO((out / "moodle-Grades.csv").read_text(encoding="utf-8-sig")))}
+    assert rows["Participant 100"]["Grade"] == "20.00" and rows["Participant 101"]["Grade"] == "0.00"
+    assert read_csv(out)["Zoé Müller_100"]["total"] == read_csv(out)["Zoé Müller_100"]["max"]
+    assert main([*argv, "--force"]) == 0
+    assert "0 kept, 2 regraded: 2 --force" in capsys.readouterr().out
+    plain = tmp_path / "plain"
+    (plain / "alice").mkdir(parents=True)
+    assert main(["batch", str(plain), "--out", str(out), "--moodle-worksheet", str(sheet)]) == 2
+    assert "Download all submissions" in capsys.readouterr().err

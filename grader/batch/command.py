@@ -28,6 +28,10 @@ def main(args) -> int:
     if worksheet is not None and not worksheet.is_file():
         print(f"grade: no such grading worksheet: {worksheet}", file=sys.stderr)
         return 2
+    if worksheet is not None and not _is_moodle(class_dir):
+        print(f"grade: --moodle-worksheet needs Moodle's \"Download all submissions\" (zip or folder) "
+              f"as the class; {class_dir} is not one", file=sys.stderr)
+        return 2
     from grader.sandbox import isolation
     if not args.weak_isolation and (missing := isolation.missing()):
         print(f"grade: the sandbox lacks here: {'; '.join(missing)}. Students could read each other's files: "
@@ -41,6 +45,14 @@ def main(args) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _is_moodle(class_dir: Path) -> bool:
+    from grader.batch import moodle
+    try:
+        return moodle.is_moodle(class_dir)
+    except moodle.MoodleError:
+        return False
 
 
 def _parts(args) -> tuple[str, ...]:

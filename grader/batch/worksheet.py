@@ -107,9 +107,6 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
 
 def main(path: Path, class_dir: Path, rows: list[Graded], out: Path) -> str:
     """Fill the worksheet at `path` into OUT/moodle-NAME; return what to print."""
-    if not moodle.is_moodle(class_dir):
-        raise WorksheetError("--moodle-worksheet needs Moodle's \"Download all submissions\" as "
-                             f"the class: the entries of {class_dir} carry no participant id")
     raw = path.read_bytes()
     encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
