@@ -130,7 +130,7 @@ def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
     log = io.StringIO()
     batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=log, timeout=30.0,
               force=True)
-    assert len(calls(fake)) == 12 and "0 kept, 3 regraded: 3 --force" in log.getvalue()
+    assert len(calls(fake)) == 12 and "0 kept, 3 regraded: 3 forced" in log.getvalue()
 
 
 @pytest.mark.parametrize("files, found", [
@@ -199,7 +199,7 @@ def test_grade_batch_takes_moodle_in_and_gives_moodle_out(tmp_path, capsys):
     assert rows["Participant 100"]["Grade"] == "20.00" and rows["Participant 101"]["Grade"] == "0.00"
     assert read_csv(out)["Zoé Müller_100"]["total"] == read_csv(out)["Zoé Müller_100"]["max"]
     assert main([*argv, "--force"]) == 0
-    assert "0 kept, 2 regraded: 2 --force" in capsys.readouterr().out
+    assert "0 kept, 2 regraded: 2 forced" in capsys.readouterr().out
     plain = tmp_path / "plain"
     (plain / "alice").mkdir(parents=True)
     assert main(["batch", str(plain), "--out", str(out), "--moodle-worksheet", str(sheet)]) == 2

@@ -56,7 +56,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
             row.report, row.resumed = stored, True
         else:
             todo.append((job, row))
-            why[reason or "--force"] += 1
+            why[reason or "forced"] += 1
     todo.sort(key=lambda t: -work[t[0].id])  # stable: by id among equals
     log = Log(len(todo), stream)
     if len(todo) < len(rows) or set(why) - {"new"}:  # a rerun

@@ -54,7 +54,7 @@ def feedback(report: Report) -> str:
     line = f"Autograder: {report.score:g} / {report.max_score:g} points ({parts})."
     if failed:
         line += f" {len(failed)} of {len(report.tests)} checks did not pass: {', '.join(failed)}."
-    return line + " Your report says what came back and where."
+    return line
 
 
 def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> tuple[str, dict]:
