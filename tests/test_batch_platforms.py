@@ -132,6 +132,11 @@ def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
               force=True)
     assert len(calls(fake)) == 12 and "0 kept, 3 regraded: 3 forced" in log.getvalue()
 
+    monkeypatch.setattr(verdict, "version", lambda: "0.2.0")  # an upgrade of the grader
+    log = io.StringIO()
+    batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=log, timeout=30.0)
+    assert len(calls(fake)) == 15 and "0 kept, 3 regraded: 3 grader changed" in log.getvalue()
+
 
 @pytest.mark.parametrize("files, found", [
     ({}, "nothing"),

@@ -33,7 +33,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     class_dir, out = Path(class_dir), Path(out)
     parts = tuple(p for p in current().part_names if parts is None or p in parts)
     entries = read_class(class_dir, out)
-    rubric = verdict.rubric_digest()
+    marks = verdict.current()  # the grader and the rubric, in each key
     jobs_in_flight.stopping.clear()
     own = executor is None
     if own and command is None:  # this process's grading processes will grade
@@ -51,7 +51,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
         digest, prints, work[sid] = scan(path)
         row = rows[sid] = Graded(sid, path.name, digest=digest, fingerprints=prints)
         job = Job(sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command)
-        stored, reason = store.up_to_date(job, digest, verdict.key(job, rubric))
+        stored, reason = store.up_to_date(job, digest, verdict.key(job, marks))
         if stored is not None and not force:
             row.report, row.resumed = stored, True
         else:
@@ -73,7 +73,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
             except Exception as e:  # noqa: BLE001 - e.g. a Dask worker lost
                 outcome = Outcome(job.id, error=f"the job failed ({type(e).__name__}: {e})")
             _settle(row, outcome, seed)
-            store.save(job, row.digest, outcome, verdict.key(job, rubric))
+            store.save(job, row.digest, outcome, verdict.key(job, marks))
             log.line(row_line(row), advance=True)
         finished = True
     except KeyboardInterrupt:
