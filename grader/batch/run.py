@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from grader.batch import job as jobs_in_flight
-from grader.batch.atomic import atomic_write
 from grader.batch import verdict
+from grader.batch.atomic import atomic_write
 from grader.batch.discovery import read_class, scan
 from grader.batch.job import Job, Outcome, grade_job
 from grader.batch.progress import Log, row_line
