@@ -68,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", parents=[grading], epilog=BATCH_EXITS,
                                 help="grade every submission of a class folder, in parallel")
     batch.add_argument("class_dir", metavar="CLASS_DIR", nargs="?",
-                       help="one sub-folder, .zip or .ipynb a student; its name is the student id")
+                       help="one sub-folder, .zip or .ipynb a student, its name the student id; "
+                            "or Moodle's \"Download all submissions\" zip or folder")
     batch.add_argument("--out", required=True, metavar="OUT",
                        help="where results/, reports/, grades.csv and summary.html go (required)")
     batch.add_argument("--jobs", type=_positive(int), default=None,
@@ -78,6 +79,11 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json (default: off)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler, needs rdfia-grader[dask] (default: local threads)")
+    batch.add_argument("--force", action="store_true",
+                       help="grade everyone again, even what a rerun would keep (default: off)")
+    batch.add_argument("--moodle-worksheet", metavar="FILE",
+                       help="Moodle's grading worksheet (CSV) of the assignment: write it filled "
+                            "into OUT (default: none)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
     init = commands.add_parser("init",
@@ -90,6 +96,21 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
     release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
+    gradescope = commands.add_parser("gradescope",
+                                     help="instructor: write a Gradescope autograder zip to OUT")
+    gradescope.add_argument("out", metavar="OUT", help="the zip to write, e.g. autograder.zip")
+    gradescope.add_argument("--seed", type=_seed, default=None,
+                            help="the seed it grades (default: a secret one, drawn now, kept in "
+                                 "the zip)")
+    gradescope.add_argument("--hidden-visibility", default="after_published",
+                            choices=("hidden", "after_due_date", "after_published", "visible"),
+                            help="when students see the checks marked hidden "
+                                 "(default: %(default)s)")
+    gradescope.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
+                            help="seconds allowed to one call of student code "
+                                 "(default: %(default)g)")
+    gradescope.add_argument("--tp", choices=[a.name for a in lab.assignments],
+                            help="grade this assignment (default: those of which a part is found)")
     return p
 
 
@@ -132,6 +153,9 @@ def run(args) -> int:
     if args.command == "release":
         from grader import release
         return release.main(args)
+    if args.command == "gradescope":
+        from grader.gradescope import build
+        return build.main(args)
     if args.command == "check":
         from grader import check
         return check.main(args)

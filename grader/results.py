@@ -26,6 +26,7 @@ class TestResult:
     output: str = ""             # what the student's code printed during the test
     seconds: float = 0.0         # how long the test took
     artifacts: list[Artifact] = field(default_factory=list)  # what the report's plots draw
+    hidden: bool = False         # `@check(..., hidden=True)`: for Gradescope, after publication
 
 
 @dataclass

@@ -133,6 +133,7 @@ class GraderPlugin:
             doc = doc.format(**item.callspec.params)
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
+                            hidden=bool(mark.get("hidden")),
                             seconds=round(report.duration, 3),
                             artifacts=item.stash.get(ARTIFACTS, []))
         part = self.loaded.get(result.part)
