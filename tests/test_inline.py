@@ -74,9 +74,9 @@ def test_check_in_colab_grades_the_notebook_colab_holds(tmp_path, colab, capsys)
     held = tmp_path / "held.ipynb"
     held.write_text(filled(TEMPLATE / "answers.ipynb"))
     colab.setenv("COLAB_NOTEBOOK", str(held))
-    result = inline.check("answers")
-    expected = grade_check(held, "answers", tmp_path)
-    assert result is not None and (result.score, result.max_score) == (expected["score"], expected["max_score"]) == (15, 15)
+    result = inline.check("answers")  # the answers filled from the reference: full marks, as grade check gives
+    assert result is not None and (result.score, result.max_score) == (15, 15)
+    assert result.report["parts"][0]["source"] == "colab.ipynb"
 
 
 def test_check_in_colab_says_what_to_do_when_colab_does_not_answer(colab, capsys):
