@@ -36,6 +36,8 @@ class PartResult:
     source: str = ""             # where it was found: "tp1.ipynb, Part 1" or "tp1_manual.py"
     skipped: list[dict] = field(default_factory=list)  # statements that failed at load time
     note: str = ""               # "not found; did you mean ...?"
+    started: bool = True         # False when absent, or identical to the template ("not started")
+    ignored: list[dict] = field(default_factory=list)  # other files holding it: {"source", "why"}
 
 
 @dataclass

@@ -74,11 +74,12 @@ def test_desktop_screenshot_shows_the_report(page, tmp_path):
 
 def test_the_svg_plots_are_drawn(page, blank_plots_page, tmp_path):
     """Against the same page with empty SVGs of the same size: only the plots' pixels differ,
-    and there are many of them (two heatmaps, curves and a boundary in the first 2000 px)."""
+    and there are many of them (the failed checks' two heatmaps, curves and boundary in the first
+    2000 px; a passed check's plots are folded with it)."""
     drawn = screenshot(page, tmp_path, 1280, 2000)[..., :3]
     blank = screenshot(blank_plots_page, tmp_path / "blank", 1280, 2000)[..., :3]
     changed = (abs(drawn - blank) > 0.05).any(axis=2)
-    assert changed.sum() > 60_000
+    assert changed.sum() > 25_000
     rows = changed.any(axis=1).nonzero()[0]
     assert rows.min() > 300                                  # the header did not move
 
