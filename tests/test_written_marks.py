@@ -63,11 +63,11 @@ def test_a_missing_questions_file_says_which_edition(tmp_path):
         load(tmp_path / "nothing.toml")
 
 
-def make_class(root: Path, reports: dict[str, str]) -> list[tuple[str, str]]:
+def make_class(root: Path, reports: dict[str, str]) -> list[tuple[str, Path]]:
     for sid, text in reports.items():
         (root / sid).mkdir(parents=True)
         (root / sid / "report.md").write_text(text)
-    return [(sid, sid) for sid in reports]
+    return [(sid, root / sid) for sid in reports]
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def marked(tmp_path):
             "cat": "nothing numbered here\n",
         },
     )
-    store, fresh = collect(tmp_path / "class", tmp_path / "out", entries, Q)
+    store, fresh = collect(tmp_path / "out", entries, Q)
     yield tmp_path, entries, store, fresh
     store.close()
 
@@ -97,10 +97,10 @@ def test_a_rerun_suggests_again_only_the_answers_that_changed(marked, monkeypatc
     answer = store.answers("1-ab-Q3")["ann"]
     store.set_marks([Mark("ann", "1-ab-Q3", 1.0, ("k1",), "good", answer["digest"])])
     store.close()
-    assert collect(tmp_path / "class", tmp_path / "out", entries, Q)[1] == 0
+    assert collect(tmp_path / "out", entries, Q)[1] == 0
     report = tmp_path / "class" / "ann" / "report.md"
     report.write_text(report.read_text().replace("[1-ab#3]", "[1-ab#3] and one more sentence"))
-    store, fresh = collect(tmp_path / "class", tmp_path / "out", entries, Q)
+    store, fresh = collect(tmp_path / "out", entries, Q)
     assert fresh == 1 and read == ["ann"]          # the unchanged reports are not read again
     assert store.marks()["ann", "1-ab-Q3"].mark == 1.0  # the mark is kept
     assert "changed since it was marked" in render_question(store, Q, Q.get("1-ab-Q3"))

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 
-def after_batch(class_dir: Path, out: Path, rows) -> None:
+def after_batch(out: Path, entries: list[tuple[str, Path]]) -> None:
     """`grade batch`'s hook: collect the class's written answers and merge the marks given
     so far. A lab without written questions has nothing to do; an error says so in a line."""
     from grader.labs import current
@@ -34,7 +34,10 @@ def after_batch(class_dir: Path, out: Path, rows) -> None:
         return
     if questions is None:
         return
-    collected = collect(class_dir, out, [(r.id, r.entry) for r in rows], questions)
+    first = {}
+    for sid, path in entries:  # an id given twice is not graded: its first entry is read
+        first.setdefault(sid, Path(path))
+    collected = collect(out, sorted(first.items()), questions)
     if collected is None:
         return
     store = collected[0]

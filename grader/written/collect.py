@@ -24,17 +24,16 @@ def _capped(text: str, flags: list[str], together: tuple[str, ...]):
 
 
 def collect(
-    class_dir: Path, out: Path, entries: list[tuple[str, str]], questions: Questions
+    out: Path, entries: list[tuple[str, Path]], questions: Questions
 ) -> tuple[Store, int] | None:
-    """(the store, how many answers were suggested afresh) after reading every (id, entry)
+    """(the store, how many answers were suggested afresh) after reading every (id, path)
     whose report changed since the last run; None when no student handed in a report and
     nothing was ever marked (a batch of code only)."""
     known = path_in(out).exists()
     read_before = _read_before(out) if known else {}
     rules = hashlib.sha256(repr(questions).encode()).hexdigest()[:8]  # a new rubric: split again
     found = {}
-    for sid, entry in entries:
-        path = Path(class_dir) / entry
+    for sid, path in entries:
         dig = f"{fingerprint(path)}-{rules}"
         if read_before.get(sid) == dig:
             continue
