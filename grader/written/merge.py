@@ -105,7 +105,7 @@ def summary(path: Path, store: Store, questions: Questions) -> None:
     marks = store.marks()
     lines = [
         BEGIN,
-        '<section id="written"><h2>Written answers</h2><table>',
+        '<section id="written"><h2>Written answers</h2><div style="overflow-x: auto"><table>',
         "<tr><th>question</th><th>answered</th><th>marked</th><th>mean mark</th></tr>",
     ]
     for q in questions.questions:
@@ -117,7 +117,7 @@ def summary(path: Path, store: Store, questions: Questions) -> None:
             f"<td>{answered} / {len(students)}"
             f"</td><td>{len(given)}</td><td>{mean}</td></tr>"
         )
-    lines += ["</table></section>", END]
+    lines += ["</table></div></section>", END]
     _insert(path, "\n".join(lines))
 
 
