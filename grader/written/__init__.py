@@ -21,14 +21,18 @@ from pathlib import Path
 
 def after_batch(out: Path, entries: list[tuple[str, Path]]) -> None:
     """`grade batch`'s hook: collect the class's written answers and merge the marks given
-    so far. A lab without written questions has nothing to do; an error says so in a line."""
+    so far. A lab without written questions (or an edition without them) has nothing to do;
+    a questions file that cannot be read says so in a line."""
     from grader.labs import current
     from grader.written.collect import collect
     from grader.written.merge import merge
     from grader.written.questions import QuestionsError, of_lab
 
+    lab = current()
+    if lab.questions is not None and not Path(lab.questions).exists():
+        return  # the student edition: its wheel leaves the questions out
     try:
-        questions = of_lab(current())
+        questions = of_lab(lab)
     except QuestionsError as e:
         print(f"grade: written answers skipped: {e}", file=sys.stderr)
         return
