@@ -149,9 +149,6 @@ class Store:
             ]
         )
 
-    def clear_mark(self, sid: str, question: str) -> None:
-        self._tx([("DELETE FROM marks WHERE sid = ? AND question = ?", (sid, question))])
-
     # -- reading
     def students(self) -> list[str]:
         return [r[0] for r in self._rows("SELECT sid FROM students ORDER BY sid")]
