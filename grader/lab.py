@@ -78,6 +78,9 @@ class Lab:
     # Slow imports that grading makes every worker do sooner or later: a fresh worker does
     # them before its first request, while the grading process starts; a zygote before it forks.
     worker_imports: tuple[str, ...] = ()
+    # The handouts' written questions and their rubric (grader/written/questions.py reads
+    # it): instructor-only, `grade release` leaves it out.
+    questions: Path | None = None
 
     def __post_init__(self):
         names = self.part_names

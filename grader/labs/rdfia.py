@@ -80,4 +80,5 @@ LAB = Lab(
     # The course's notebooks import matplotlib first (half a second): a worker has it before
     # its first request.
     worker_imports=("matplotlib.pyplot",),
+    questions=Path(__file__).with_name("rdfia_questions.toml"),
 )
