@@ -590,14 +590,28 @@ COMPUTED_MEAN_STD = ('''    mean = [0.491, 0.482, 0.447]
     mean, std = pixels.mean(axis=(0, 1, 2)).round(3), pixels.std(axis=(0, 1, 2)).round(3)
 ''')
 
+# Colab's notebook front ends, as students use them: widget progress bars (tqdm.notebook,
+# tqdm.auto) in `epoch` and `main`, IPython's display calls, Google Drive.
+COLAB_FRONT_ENDS = [
+    ("from tqdm import tqdm\n", "from tqdm.notebook import tqdm\nfrom tqdm.auto import trange\n"
+     "from IPython.display import clear_output, display\nfrom google.colab import drive\n"),
+    ("    for i, (input, target) in enumerate(data):\n",
+     "    for i, (input, target) in enumerate(tqdm(data, leave=False)):\n"),
+    ("    for i in tqdm(range(epochs)):\n", "    for i in trange(epochs, desc='epochs'):\n        clear_output(wait=True)\n"),
+    ("        plot.update(loss.avg", "        display(model)\n        plot.update(loss.avg"),
+    ("!wget https://github.com", "drive.mount('/content/drive')\n!wget https://github.com"),
+]
+
 # Other right ways, each in a notebook of its own.
 CNN_RIGHT = {
     "random crop of the zero-padded image": [("transforms.RandomCrop(28),", "transforms.RandomCrop(28, padding=4),")],
+    "Colab's front ends": COLAB_FRONT_ENDS,
 }
 
 # Single mistakes, each in its own check; those of one list go in one notebook.
 CNN_MISTAKES = {
     "no normalisation, gamma 0.9, dropout missing": [
+        *COLAB_FRONT_ENDS,
         ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n"
          "    val_dataset", "            transforms.ToTensor(),\n        ]))\n    val_dataset"),
         ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n\n",

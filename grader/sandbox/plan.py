@@ -33,7 +33,7 @@ from packaging.utils import canonicalize_name
 import grader
 from grader.sandbox.kernel import LINUX
 
-ALLOWED = ("torch", "numpy", "matplotlib", "tqdm")  # what student code may import, with the stdlib
+ALLOWED = ("torch", "numpy", "matplotlib", "tqdm", "ipython")  # what student code may import, with the stdlib
 LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
 HOME_BYTES = 256 << 20
 WORKER_PACKAGES = ("worker", "data")  # of `grader`: all the worker imports
