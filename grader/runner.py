@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from unittest.mock import patch
 
 import pytest
@@ -25,6 +26,7 @@ from grader.rubric.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
 from grader.submission import Submission
+from grader.suggest import own_names
 
 # The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
@@ -79,7 +81,9 @@ class GraderPlugin:
             sandbox = self.sandboxes.of(self.lab.assignment_of(name).name)
             loaded = sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
                                   course=self.lab.course_modules(), provided=self.lab.provided(name))
-            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded)
+            modules = {PurePosixPath(f).stem for f in self.submission.files if f.endswith(".py")}
+            own = own_names((c.code for c in chunks), modules)
+            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded, own)
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------
