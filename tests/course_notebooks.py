@@ -21,7 +21,15 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 HEADINGS = ('# Part 1 : Forward and backward passes "by hands"',
             "## Part 2 : Simplification of the backward pass with `torch.autograd`",
             "# Part 3 : Simplification of the forward pass with `torch.nn`",
-            "# Part 4 : Simplification of the SGD with `torch.optim`")
+            "# Part 4 : Simplification of the SGD with `torch.optim`",
+            "# Part 5 : MNIST\nApply the same network to MNIST.",
+            "# Part 6 : Bonus: SVM")
+# The same notebook as French students head it: `Partie`, roman numerals, a title alone.
+FRENCH_HEADINGS = ("# Partie 1 : Passes forward et backward « à la main »",
+                   "## PARTIE II - Simplification de la passe backward avec `torch.autograd`",
+                   "# Simplification of the forward pass with `torch.nn`",
+                   "# Partie 4. Simplification de la SGD avec `torch.optim`",
+                   "# Partie 5 : MNIST", "# Partie 6 : Bonus : SVM")
 
 # -- the students' functions, one string per part (cells are split at blank-line pairs) --------
 
@@ -382,30 +390,32 @@ def _cells(source: str) -> list[nbformat.NotebookNode]:
             for f in _functions(source)]
 
 
-def course_notebook(mistakes: bool = False, with_ids: bool = True, image_kb: int = 200) -> str:
+def course_notebook(mistakes: bool = False, with_ids: bool = True, image_kb: int = 200,
+                    headings: tuple[str, ...] = HEADINGS) -> str:
     """The TP 1-ab notebook as a student hands it in, as JSON text (nbformat 4.5 with cell
-    ids, or 4.4 without). Part k's functions are one cell each, between the noise."""
+    ids, or 4.4 without), Part k under `headings[k - 1]`. Part k's functions are one cell
+    each, between the noise."""
     code = {part: with_mistakes(part) if mistakes else PARTS[part] for part in PARTS}
     image = lambda seed: [png_output(image_kb << 10, seed)]  # noqa: E731
     md, cell = new_markdown_cell, new_code_cell
     cells = [md("# TP 1-ab: Intro to neural networks\nFill in the `TODO`s and run every cell."),
              cell(SETUP), cell(DOWNLOAD, outputs=[stream("--2024-10-01--  https://github.com/...\nsaved\n")]),
-             md(HEADINGS[0] + "\n\n### Forward pass\nThe network ..."),
+             md(headings[0] + "\n\n### Forward pass\nThe network ..."),
              *_cells(code["tp1_manual"]),
              cell(DATA, outputs=image(1)), cell(LOOP_MANUAL, outputs=[stream("Iter 0: Acc train 50.0%\n")] + image(2)),
              cell(PLOT, outputs=image(3)), cell(BAD_CELL), cell(INDENTED),
-             md(HEADINGS[1]),
+             md(headings[1]),
              *_cells(code["tp1_autograd"]),
              cell(LOOP_AUTOGRAD), cell(ENDLESS),
-             md(HEADINGS[2]),
+             md(headings[2]),
              *_cells(code["tp1_nn"]),
              cell(LOOP_NN, outputs=image(4)),
-             md(HEADINGS[3]),
+             md(headings[3]),
              *_cells(code["tp1_optim"]),
              cell(LOOP_OPTIM), cell(PLOT),
-             md("# Part 5 : MNIST\nApply the same network to MNIST."),
+             md(headings[4]),
              *[cell(f) for f in _functions(MNIST)],
-             md("# Part 6 : Bonus: SVM"),
+             md(headings[5]),
              cell(SVM)]
     for k, c in enumerate(cells):
         c.metadata = {"colab": {"base_uri": "https://localhost:8080/"}, "id": f"colab{k}"}

@@ -67,13 +67,14 @@ LAB = Lab(
                    Helper("utils", ("tme6",), provides=("PRINT_INTERVAL", "loss_plot"))),
     ),
     # The course's 1_ab_Intro_to_NNs.ipynb: "# Part 1 : Forward and backward passes ...";
-    # its Part 5 and later (MNIST, SVM bonus) end Part 4.
+    # its Part 5 and later (MNIST, SVM bonus) end Part 4. Students head them in French too
+    # ("# Partie 1"), or with the title alone.
     split=NotebookSplit("Part", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), (
         'Forward and backward passes "by hands"',
         "Simplification of the backward pass with torch.autograd",
         "Simplification of the forward pass with torch.nn",
         "Simplification of the SGD with torch.optim",
-    )),
+    ), words=("Partie",)),
     rubric=GRADER / "rubric",
     reference=REFERENCE,
     template=GRADER.parent / "student_template",
