@@ -214,6 +214,7 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
     found = [PartResult(part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
                         skipped=plugin.loaded[name].skipped if name in plugin.loaded else [],
+                        notes=plugin.loaded[name].notes if name in plugin.loaded else [],
                         note="" if name in submission.parts else submission.missing_note(name)) for name in parts]
     return Report(submission=submission.name, seed=seed, parts=name_once(found), tests=plugin.results,
                   grader_version=version(), digest=submission.digest,

@@ -618,6 +618,15 @@ CNN_RIGHT = {
     "Colab's front ends": COLAB_FRONT_ENDS,
 }
 
+# The improved network written over the baseline, as several years' skeletons invited: the
+# notebook's only ConvNet holds batch norm and dropout (the later cell that defined it again is
+# emptied); and the same without its dropout.
+CNN_IN_PLACE = {
+    "improved over ConvNet": [(CONVNET_IMPROVED, ""), (CONVNET, CONVNET_IMPROVED)],
+    "improved over ConvNet, no dropout": [(CONVNET_IMPROVED, ""), (CONVNET, CONVNET_IMPROVED),
+                                          ("            nn.Dropout(0.5),\n", "")],
+}
+
 # Single mistakes, each in its own check; those of one list go in one notebook.
 CNN_MISTAKES = {
     "no normalisation, gamma 0.9, dropout missing": [

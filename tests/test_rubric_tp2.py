@@ -121,7 +121,7 @@ def course_cnn(tmp_path_factory):
     """The course's 1_cd_CNNs.ipynb as students fill it in (tests/course_notebooks.py), right and with
     each list of single mistakes, graded through get_dataset's loaders and main's scheduler."""
     grades = {}
-    for name, changes in {"right": (), **corpus.CNN_RIGHT, **corpus.CNN_MISTAKES}.items():
+    for name, changes in {"right": (), **corpus.CNN_RIGHT, **corpus.CNN_MISTAKES, **corpus.CNN_IN_PLACE}.items():
         folder = tmp_path_factory.mktemp("cnn")
         (folder / "1_cd_CNNs.ipynb").write_text(corpus.cnn_notebook(changes))
         parts = ("tp2_cnn",)
@@ -162,6 +162,23 @@ def test_course_cnn_mistakes_in_loaders_scheduler_and_network(course_cnn):
     expect(report, "tp2_cnn::improved::batchnorm", "batchnorm2d missing")
     passed(report, "tp2_cnn::normalise::mean_std", "tp2_cnn::transforms::normalise",  # computed on the training images
            "tp2_cnn::transforms::random_crop", "tp2_cnn::improved::dropout", "tp2_cnn::scheduler::exponential")
+
+
+def test_improved_network_written_over_convnet_is_judged_as_the_improved_one(course_cnn):
+    """The only ConvNet holds batch norm and dropout: the improved checks judge it (and say so),
+    the baseline checks judge it too, as the baseline it no longer is; nothing is "not found"."""
+    report = course_cnn["improved over ConvNet"]
+    improved = [t.id for t in report.tests if t.id.startswith("tp2_cnn::improved::")]
+    passed(report, *improved, "tp2_cnn::epoch::train_results", "tp2_cnn::scheduler::exponential")
+    assert len(improved) == 4 and by_id(report)["tp2_cnn::convnet::param_count"].status == "failed"
+    assert report.parts[0].notes == [
+        "ConvNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d and Dropout"]
+    assert not any("not found" in t.message for t in report.tests)
+    report = course_cnn["improved over ConvNet, no dropout"]
+    expect(report, "tp2_cnn::improved::dropout", "dropout missing")
+    passed(report, "tp2_cnn::improved::batchnorm", "tp2_cnn::improved::output_shape")
+    assert report.parts[0].notes == [
+        "ConvNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d"]
 
 
 # -- named mistakes ----------------------------------------------------------------------------
@@ -303,7 +320,7 @@ class InProcessPart:
         from grader.worker.loader import Chunk, load
         from grader.worker.probes import tp2_cnn
         self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
-        self.names, self.probes = set(self.namespace.names()), tp2_cnn
+        self.names, self.probes, self.notes = set(self.namespace.names()), tp2_cnn, []
 
     def require(self, *names):
         assert set(names) <= self.names, names

@@ -23,6 +23,7 @@ def lines(report: Report) -> list[str]:
         score, total = report.part_score(part.part)
         where = f"  ({part.source})" if part.found else "  (not found)"
         out.append(f"  {part.part:<13} {_fmt(score):>5} / {_fmt(total):<5}{where}")
+        out += [f"      note: {note}" for note in part.notes]
         for skipped in part.skipped:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
     failed = [t for t in report.tests if t.status != "passed"]
@@ -73,6 +74,8 @@ def _render_rich(report: Report, stream) -> None:
                       checks, escape(part.source) if part.found else "[yellow](not found)[/]")
     console.print(table)
     for part in report.parts:
+        for note in part.notes:
+            console.print(f"  [cyan]note[/] on {part.part}: {escape(note)}")
         for skipped in part.skipped:
             console.print(f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
                           f"{escape(skipped['error'])}")

@@ -49,6 +49,7 @@ class Part:
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
+        self.notes: list[str] = []  # how the rubric read the part ("ConvNet is judged as ..."), for the report
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
