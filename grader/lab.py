@@ -33,6 +33,9 @@ class Helper:
     # Globals the course's functions use but its `main` creates ("PRINT_INTERVAL"): the helper
     # defines them, and a part of its assignment that does not gets them.
     provides: tuple[str, ...] = ()
+    # The course's own definitions over the years, as source (`grader.copies`): a student's
+    # copy of one, in any file or cell, is replaced by the helper's.
+    versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from unittest.mock import patch
 import pytest
 import torch
 
-from grader import static, version
+from grader import copies, static, version
 from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.lanes import Sandboxes, name_once
@@ -84,6 +84,7 @@ class GraderPlugin:
             modules = {PurePosixPath(f).stem for f in self.submission.files if f.endswith(".py")}
             own = own_names((c.code for c in chunks), modules)
             self.loaded[name] = Part(sandbox, name, self.run_seed, loaded, own)
+            self.loaded[name].notes += copies.notes(self.submission.copies, chunks)
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------

@@ -669,3 +669,72 @@ def cnn_notebook(changes=()) -> str:
     nb = new_notebook(cells=cells, metadata={"accelerator": "GPU", "colab": {"provenance": []}})
     nbformat.validate(nb)
     return nbformat.writes(nb)
+
+
+# -- the course's TP 1-cd helper, shipped by the student under another name ----------------------
+
+# `tme6.py` as the course handed it out in 2018-2022, saved as `tme6_utils.py`: the PyTorch
+# ImageNet example's `accuracy`, whose `.view(-1)` of a transposed tensor fails on PyTorch 2.
+COURSE_TME6 = '''\
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+plt.ion()
+
+
+def accuracy(output, target, topk=(1,)):
+    """Computes the precision@k for the specified values of k"""
+    maxk = max(topk)
+    batch_size = target.size(0)
+
+    _, pred = output.topk(maxk, 1, True, True)
+    pred = pred.t()
+    correct = pred.eq(target.view(1, -1).expand_as(pred))
+
+    res = []
+    for k in topk:
+        correct_k = correct[:k].view(-1).float().sum(0, keepdim=True)  # fails on PyTorch 2
+        res.append(correct_k.mul_(100.0 / batch_size))
+    return res
+
+
+class AverageMeter(object):
+    """Computes and stores the average and current value"""
+    def __init__(self, keep_all=False):
+        self.reset()
+        self.data = None
+        if keep_all:
+            self.data = []
+
+    def reset(self):
+        self.val = 0
+        self.avg = 0
+        self.sum = 0
+        self.count = 0
+
+    def update(self, val, n=1):
+        if self.data is not None:
+            self.data.append(val)
+        self.val = val
+        self.sum += val * n
+        self.count += n
+        self.avg = self.sum / self.count
+
+
+class TrainLossPlot(object):
+    def __init__(self):
+        self.loss_train = []
+
+    def update(self, loss_train):
+        self.loss_train.append(loss_train)
+
+    def plot(self):
+        plt.clf()
+        plt.plot(np.array(self.loss_train))
+        plt.title("Train loss / batch")
+        plt.show()
+'''
+
+# A helper of the student's own (`utils2.py`): its `accuracy` forgets to divide by the batch size.
+OWN_HELPER = COURSE_TME6.replace(".view(-1)", ".reshape(-1)").replace("mul_(100.0 / batch_size)", "mul_(100.0)")

@@ -181,6 +181,28 @@ def test_improved_network_written_over_convnet_is_judged_as_the_improved_one(cou
         "ConvNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d"]
 
 
+def test_course_helper_under_another_name_is_recognised_by_what_it_holds(make_submission, grade_path):
+    """The course's `tme6.py` shipped as `tme6_utils.py`: its `accuracy` (which fails on PyTorch 2)
+    and `AverageMeter` are replaced by the grader's, with a note; in a helper of the student's own,
+    `utils2.py`, their own `accuracy` is graded as written, and its mistake costs the epoch's results
+    (its `AverageMeter`, the course's, is still replaced)."""
+    course_style = (HERE / "tp2_course_variant.py").read_text()
+    assert course_style.count("from utils import *") == 1
+    for helper, text in (("tme6_utils", corpus.COURSE_TME6), ("utils2", corpus.OWN_HELPER)):
+        folder = make_submission({"tp2_cnn.py": course_style.replace("from utils import *", f"from {helper} import *"),
+                                  f"{helper}.py": text}, name=helper)
+        report = grade_path(folder, ("tp2_cnn",))
+        if helper == "tme6_utils":
+            full_marks(report, "tp2_cnn")
+            assert report.parts[0].notes == [
+                f"`{name}` (tme6_utils.py, line {line}) is the course's own; the grader's version of it "
+                "(course helper `utils`) runs in its place" for name, line in (("accuracy", 8), ("AverageMeter", 24))]
+        else:
+            assert by_id(report)["tp2_cnn::epoch::train_results"].status == "failed"
+            passed(report, "tp2_cnn::epoch::train_steps", "tp2_cnn::convnet::param_count")
+            assert [n.split(" (")[0] for n in report.parts[0].notes] == ["`AverageMeter`"]
+
+
 # -- named mistakes ----------------------------------------------------------------------------
 
 CONVNET_CONV1 = ("            nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2),\n"

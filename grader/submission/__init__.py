@@ -18,6 +18,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.copies import Copy, replace_in_submission
 from grader.lab import Lab
 from grader.labs import current
 from grader.submission.files import SubmissionError, read_submission
@@ -37,6 +38,7 @@ class Submission:
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)           # files that could not be used
     digest: str = ""
+    copies: list[Copy] = field(default_factory=list)         # course definitions replaced by the grader's
 
     def missing_note(self, part: str) -> str:
         """`tp1_nn` not found in the submission, with the near misses there are."""
@@ -119,6 +121,7 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
                 sub.notes.append(str(e))
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
         raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
+    sub.copies = replace_in_submission(sub.files, modules, notebooks, lab)
 
     ignored: list[tuple[str, str]] = []  # (part, source) of the files that a part found first outranks
 

@@ -1,0 +1,50 @@
+"""The course's own TP 1-cd helper definitions over the years (`tme6.py`, then `utils.py`),
+as source: grader data that `Helper.versions` declares, never imported by student code.
+
+A student who ships a copy of the course's file under another name (`tme6_utils.py`), or
+pastes its functions into a notebook cell, gets the grader's versions in their place
+(`grader.copies`): the course's `accuracy` is the PyTorch ImageNet example's, whose
+`.view(-1)` of a transposed tensor fails on PyTorch 2. Docstrings and comments do not count.
+"""
+
+_ACCURACY = '''
+def accuracy(output, target, topk=(1,)):
+    maxk = max(topk)
+    batch_size = target.size(0)
+
+    _, pred = output.topk(maxk, 1, True, True)
+    pred = pred.t()
+    correct = pred.eq(target.view(1, -1).expand_as(pred))
+
+    res = []
+    for k in topk:
+        correct_k = correct[:k].{flatten}(-1).float().sum(0, keepdim=True)
+        res.append(correct_k.mul_(100.0 / batch_size))
+    return res
+'''
+
+_AVERAGE_METER = '''
+class AverageMeter(object):
+    def __init__(self, keep_all=False):
+        self.reset()
+        self.data = None
+        if keep_all:
+            self.data = []
+
+    def reset(self):
+        self.val = 0
+        self.avg = 0
+        self.sum = 0
+        self.count = 0
+
+    def update(self, val, n=1):
+        if self.data is not None:
+            self.data.append(val)
+        self.val = val
+        self.sum += val * n
+        self.count += n
+        self.avg = self.sum / self.count
+'''
+
+# 2018-2022 (`tme6.py`): `.view(-1)`; later (`utils.py`): `.reshape(-1)`.
+UTILS_VERSIONS = tuple(_ACCURACY.format(flatten=f) + _AVERAGE_METER for f in ("view", "reshape"))
