@@ -607,7 +607,8 @@ COLAB_FRONT_ENDS = [
      "from IPython.display import clear_output, display\nfrom google.colab import drive\n"),
     ("    for i, (input, target) in enumerate(data):\n",
      "    for i, (input, target) in enumerate(tqdm(data, leave=False)):\n"),
-    ("    for i in tqdm(range(epochs)):\n", "    for i in trange(epochs, desc='epochs'):\n        clear_output(wait=True)\n"),
+    ("    for i in tqdm(range(epochs)):\n",
+     "    !nvidia-smi\n    %matplotlib inline\n    for i in trange(epochs, desc='epochs'):\n        clear_output(wait=True)\n"),
     ("        plot.update(loss.avg", "        display(model)\n        plot.update(loss.avg"),
     ("!wget https://github.com", "drive.mount('/content/drive')\n!wget https://github.com"),
 ]
