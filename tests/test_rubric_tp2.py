@@ -363,3 +363,21 @@ def test_the_improved_checks_judge_the_network_the_contract_names(later, judged,
     student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET, later])
     assert baseline(student, 0) == (["ConvNet", 0] if judged[0] == ["ConvNet", 1] else "ConvNet")
     assert improved(student, 0) == judged
+
+
+def test_roles_are_judged_by_what_the_classes_are(monkeypatch):
+    """No ConvNet: the handout's network under another name is the baseline; of two candidates,
+    the one with batch norm and dropout is the improved network, not a later dropout-only one."""
+    from grader.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    dropout_only = corpus.CONVNET.replace("ConvNet", "DropNet").replace(
+        "nn.Linear(1024, 1000),\n            nn.ReLU(),\n",
+        "nn.Linear(1024, 1000),\n            nn.ReLU(),\n            nn.Dropout(0.5),\n")
+    assert "Dropout" in dropout_only and "BatchNorm" not in dropout_only
+    student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET.replace("ConvNet", "Net"),
+                             corpus.CONVNET_IMPROVED.replace("ConvNet", "BetterNet"), dropout_only])
+    assert baseline(student, 0) == ["Net", 0]
+    assert improved(student, 0) == (["BetterNet", 0], "BetterNet")
+    assert student.notes == [
+        "Net is judged as the baseline network (ConvNet): it is the handout's network",
+        "BetterNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d and Dropout"]
