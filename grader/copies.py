@@ -34,8 +34,9 @@ def normalised(node: ast.AST) -> str:
     node = copy.deepcopy(node)
     for sub in ast.walk(node):
         body = getattr(sub, "body", None)
-        if isinstance(sub, DEFINITIONS) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        first = body[0] if isinstance(sub, DEFINITIONS) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                and isinstance(first.value.value, str):
             sub.body = body[1:] or [ast.Pass()]
     return ast.dump(node)
 
@@ -75,16 +76,19 @@ def replace_copies(origin: str, code: str, lab: Lab) -> tuple[str, list[Copy]]:
         if helper is None or node.end_lineno is None:
             continue
         start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
-        lines[start:node.end_lineno] = [f"from {helper} import {node.name}\n"] + ["\n"] * (node.end_lineno - start - 1)
+        end = node.end_lineno
+        lines[start:end] = [f"from {helper} import {node.name}\n"] + ["\n"] * (end - start - 1)
         copies.append(Copy(origin, node.lineno, node.name, helper))
     return ("".join(lines), copies[::-1]) if copies else (code, [])
 
 
-def replace_in_submission(files: dict[str, bytes], modules: dict, notebooks: dict, lab: Lab) -> list[Copy]:
+def replace_in_submission(files: dict[str, bytes], modules: dict, notebooks: dict,
+                          lab: Lab) -> list[Copy]:
     """Replace the copies in a submission's modules (their chunks and the files the worker
     imports them from) and notebook cells; the copies found."""
     found: list[Copy] = []
-    chunks = [(rel, c) for rel, (c,) in modules.items()] + [(None, c) for nb in notebooks.values() for _, c in nb.chunks]
+    chunks = [(rel, c) for rel, (c,) in modules.items()]
+    chunks += [(None, c) for nb in notebooks.values() for _, c in nb.chunks]
     for rel, chunk in chunks:
         chunk.code, copies = replace_copies(chunk.origin, chunk.code, lab)
         if copies and rel is not None:
@@ -106,4 +110,5 @@ def notes(copies: list[Copy], chunks) -> list[str]:
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.add(node.module.split(".")[0])
-    return [c.note() for c in copies if c.origin in origins or c.origin.removesuffix(".py") in imported]
+    return [c.note() for c in copies
+            if c.origin in origins or c.origin.removesuffix(".py") in imported]

@@ -70,7 +70,8 @@ class NotebookSplit:
         numbered = re.match(rf"(?:{words})\s+(\d+|[ivx]+)\b", heading.group(1), re.IGNORECASE)
         if numbered:
             return _number(numbered.group(1))
-        text = _plain(re.sub(r"^(\d+|[ivx]+)\s*[.):-]?\s+", "", heading.group(1), flags=re.IGNORECASE))
+        unnumbered = re.sub(r"^(\d+|[ivx]+)\s*[.):-]?\s+", "", heading.group(1), flags=re.I)
+        text = _plain(unnumbered)
         return next((k for k, title in enumerate(self.titles, start=1)
                      if _plain(title) and text.startswith(_plain(title))), None)
 

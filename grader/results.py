@@ -35,7 +35,7 @@ class PartResult:
     source: str = ""             # where it was found: "tp1.ipynb, Part 1" or "tp1_manual.py"
     skipped: list[dict] = field(default_factory=list)  # statements that failed at load time
     note: str = ""               # "not found; did you mean ...?"
-    notes: list[str] = field(default_factory=list)  # how it was read: "ConvNet is judged as the improved network"
+    notes: list[str] = field(default_factory=list)  # how it was read: "ConvNet is judged as ..."
 
 
 @dataclass

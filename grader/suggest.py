@@ -40,6 +40,6 @@ def own_names(codes, modules=()) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in modules:
                 names |= {a.asname or a.name for a in node.names if a.name != "*"}
             elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-                body += [n for block in ("body", "orelse", "finalbody") for n in getattr(node, block, [])]
+                body += [n for b in ("body", "orelse", "finalbody") for n in getattr(node, b, [])]
                 body += [n for h in getattr(node, "handlers", []) for n in h.body]
     return names

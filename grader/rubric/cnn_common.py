@@ -11,7 +11,8 @@ from grader.rubric.checks import fail
 from grader.worker.colab import cifar_split
 from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "improvements", "signature",
+__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "improvements",
+           "signature",
            "param_layers", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
            "is_bad", "cifar_image", "fit_normalisation"]
 
@@ -80,20 +81,20 @@ def baseline(student, seed: int):
 
     def choose():
         if "ConvNet" not in student.names:
-            others = [v for v in class_versions(student) if v["module"] and v["name"] != "ConvNetImproved"]
-            found = next((v for v in others if _is_handout(student, seed, [v["name"], v["index"]])), None)
-            if found is None:
-                return None
-            ref = [found["name"], found["index"]]
-            note(student, f"{_called(ref, class_versions(student))} is judged as the baseline network "
-                          "(ConvNet): it is the handout's network")
-            return ref
+            others = [[v["name"], v["index"]] for v in class_versions(student)
+                      if v["module"] and v["name"] != "ConvNetImproved"]
+            found = next((ref for ref in others if _is_handout(student, seed, ref)), None)
+            if found:
+                note(student, f"{_called(found, class_versions(student))} is judged as the "
+                              "baseline network (ConvNet): it is the handout's network")
+            return found
         versions = [v for v in class_versions(student) if v["name"] == "ConvNet"]
         if len(versions) <= 1:
             return "ConvNet"
         refs = [["ConvNet", v["index"]] for v in versions]
-        ref = next((r for r in refs if is_handout_convnet(describe_student(student, seed, r, 32), seed)), refs[0])
-        note(student, f"ConvNet (the version of {versions[ref[1]]['where']}) is judged as the baseline network")
+        ref = next((r for r in refs if _is_handout(student, seed, r)), refs[0])
+        note(student, f"ConvNet (the version of {versions[ref[1]]['where']}) is judged as the "
+                      "baseline network")
         return ref
     ref = memo(student, "baseline", choose)
     if ref is None:

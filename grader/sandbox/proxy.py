@@ -38,7 +38,8 @@ class Remote(wire.Handle):
 class Part:
     """One part of the submission (`tp1_manual`, ..., `answers`), loaded in the worker."""
 
-    def __init__(self, sandbox: Sandbox, name: str, seed: int, loaded: dict, own: set[str] | None = None):
+    def __init__(self, sandbox: Sandbox, name: str, seed: int, loaded: dict,
+                 own: set[str] | None = None):
         self.sandbox, self.name, self.seed = sandbox, name, seed
         self.names: set[str] = set(loaded["names"])
         # What near-miss hints may name: the part's own functions, classes and globals
@@ -49,7 +50,7 @@ class Part:
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
-        self.notes: list[str] = []  # how the rubric read the part ("ConvNet is judged as ..."), for the report
+        self.notes: list[str] = []  # how the rubric read the part, for the report
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
@@ -78,7 +79,8 @@ class Part:
                                   f"({first['error'].removeprefix('does not parse: ')}), so nothing of that "
                                   "file or cell was loaded; fix it first")
             if name not in self.names:
-                raise NameMissing(f"`{name}` not found in {self.name}{did_you_mean(name, self.suggestable)}")
+                hint = did_you_mean(name, self.suggestable)
+                raise NameMissing(f"`{name}` not found in {self.name}{hint}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""

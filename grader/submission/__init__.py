@@ -38,7 +38,7 @@ class Submission:
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)           # files that could not be used
     digest: str = ""
-    copies: list[Copy] = field(default_factory=list)         # course definitions replaced by the grader's
+    copies: list[Copy] = field(default_factory=list)  # course definitions the grader's replace
 
     def missing_note(self, part: str) -> str:
         """`tp1_nn` not found in the submission, with the near misses there are."""
