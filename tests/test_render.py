@@ -77,6 +77,7 @@ def test_every_report_says_how_a_part_was_read(report):
     assert f"      note: {note}" in terminal.lines(report) and note in out.getvalue()
     assert note.replace("<", "&lt;").replace(">", "&gt;") in html.render(report)
     assert json.loads(json_render.render(report))["parts"][0]["notes"] == [note]
+    assert gradescope.as_dict(report)["output"].endswith(f"\nnote on tp1_manual: {note}")
 
 
 def test_junit_has_one_testcase_per_check(report, tmp_path):
