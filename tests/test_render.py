@@ -41,7 +41,7 @@ def test_json_follows_the_contract(report, tmp_path):
     data = json.loads(json_render.render(report))
     assert data["score"] == 1.0 and data["max_score"] == 4.0
     assert [p["part"] for p in data["parts"]] == list(LAB.part_names)
-    assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0, "notes": []}
+    assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0}
     assert data["tests"][0]["diagnosis"].startswith("∇Wy is transposed")
 
 

@@ -12,8 +12,8 @@ def as_dict(report: Report) -> dict:
         "score": report.score,
         "max_score": report.max_score,
         "parts": [{"part": p.part, "found": p.found, "score": report.part_score(p.part)[0],
-                   "max_score": report.part_score(p.part)[1],
-                   "notes": p.notes} for p in report.parts],
+                   "max_score": report.part_score(p.part)[1], **({"notes": p.notes} if p.notes else {})}
+                  for p in report.parts],
         "tests": [{"id": t.id, "part": t.part, "name": t.name, "status": t.status,
                    "score": t.score, "max_score": t.max_score, "message": t.message,
                    "diagnosis": t.diagnosis, "same_mistake_as": t.same_mistake_as} for t in report.tests],
