@@ -19,7 +19,7 @@ def accuracy(output, target, topk=(1,)):
 
     res = []
     for k in topk:
-        correct_k = correct[:k].{flatten}(-1).float().sum(0, keepdim=True)
+        correct_k = correct[:k].{flatten}(-1).float().sum({sum})
         res.append(correct_k.mul_(100.0 / batch_size))
     return res
 '''
@@ -27,5 +27,7 @@ def accuracy(output, target, topk=(1,)):
 # The grader's own `utils.py` keeps the course's other definitions as they are (`AverageMeter`).
 _GRADER_UTILS = (Path(__file__).resolve().parents[1] / "worker" / "course" / "utils.py").read_text()
 
-# 2018-2022 (`tme6.py`): `.view(-1)`; later (`utils.py`): `.reshape(-1)`.
-UTILS_VERSIONS = (_GRADER_UTILS, *(_ACCURACY.format(flatten=f) for f in ("view", "reshape")))
+# 2018-2022 (`tme6.py`): `.view(-1)`; later (`utils.py`): `.reshape(-1)`; each with the sum of
+# the example's PyTorch 0.4 and later (`keepdim=True`) or before it.
+UTILS_VERSIONS = (_GRADER_UTILS, *(_ACCURACY.format(flatten=f, sum=s) for f in ("view", "reshape")
+                                   for s in ("0, keepdim=True", "0")))
