@@ -35,6 +35,14 @@ def course_helper_names():
     use_course(LAB.course_modules())
 
 
+@pytest.fixture(autouse=True, scope="session")
+def instructor_state(tmp_path_factory):
+    """`grade check` without --seed keeps the instructor's seed per user: here, in a folder
+    of the test session, never in the home of whoever runs the tests."""
+    import os
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 @pytest.fixture(scope="session", params=["fresh", "zygote"])
 def zygote(request):
     """Workers started both ways: a fresh interpreter (`grade check` where no zygote runs),

@@ -138,7 +138,7 @@ def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
     assert _dead(hung_child), "a hung grader's whole process tree is killed"
 
     grades = read_csv(out)
-    assert list(next(iter(grades.values()))) == ["id", "total", "max", *("answers",), "status", "error"]
+    assert list(next(iter(grades.values()))) == ["id", "total", "max", *("answers",), "status", "error", "seed"]
     assert grades["alice"] | {"error": ""} == {"id": "alice", "total": "3", "max": "3", "answers": "3",
                                                "status": "ok", "error": ""}
     assert {i: grades[i]["status"] for i in grades} == {
@@ -351,7 +351,7 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     assert grades["notjson"]["status"] == batch.FAILED and grades["notjson"]["total"] == ""
     told = json.loads((out / "gradescope" / "notjson.json").read_text())  # the student sees why
     assert told["score"] == 0 and "not a readable notebook" in told["output"]
-    assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error"]
+    assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error", "seed"]
     summary = (out / "summary.html").read_text()
     assert "ref, zipped" in summary and "https://" not in summary
 
