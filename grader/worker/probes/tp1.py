@@ -130,6 +130,25 @@ def _init_model(ns, sizes, eta=None):
 
 # -- tp1_manual -----------------------------------------------------------------------
 
+def _inference(value):
+    """`value` with every tensor copied as an inference tensor (autograd can never record it)."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, dict):
+        return {k: _inference(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_inference(v) for v in value)
+    return value
+
+
+def backward_without_autograd(ns, params, outputs, Y):
+    """What the student's backward returns where autograd cannot record: in inference mode, on
+    inputs made there. By hand, it returns what it returns anywhere; with autograd, it raises or
+    differs (the trusted side compares)."""
+    with torch.inference_mode():
+        return ns["backward"](_inference(params), _inference(outputs), _inference(Y))
+
+
 def manual_sgd(ns, params, grads, eta):
     """Call the student's sgd; report what it returned and the params dict afterwards."""
     returned = ns["sgd"](params, grads, eta)
