@@ -86,8 +86,10 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
+    assert set(report) == {"submission", "score", "max_score", "seed", "parts", "tests", "flags"}  # flags: cheat report
     assert report["flags"] == []
+    seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text()
+    assert report["seed"] == int(seed) != 0  # the instructor's secret seed, drawn once, kept per user
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
