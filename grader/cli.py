@@ -107,10 +107,10 @@ def run(args) -> int:
         print(f"grade: the student edition grades seed {PUBLIC_SEED} only; other seeds are graded by the instructor",
               file=sys.stderr)
         return 2
-    if getattr(args, "seed", PUBLIC_SEED) is None:
+    if args.command == "check" and args.seed is None:  # batch keeps its own, in OUT
         from grader.seed import SeedError, default_seed, user_state_dir
         try:
-            args.seed = default_seed(edition(), args.out if args.command == "batch" else user_state_dir())
+            args.seed = default_seed(edition(), user_state_dir())
         except SeedError as e:
             print(f"grade: {e}", file=sys.stderr)
             return 2
