@@ -37,10 +37,15 @@ def course_helper_names():
 
 @pytest.fixture(autouse=True, scope="session")
 def instructor_state(tmp_path_factory):
-    """`grade check` without --seed keeps the instructor's seed per user: here, in a folder
-    of the test session, never in the home of whoever runs the tests."""
+    """`grade check` without --seed grades the instructor's seed, kept per user: here, in a
+    folder of the test session (never the home of whoever runs the tests), fixed so that
+    every session grades alike."""
     import os
-    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    from grader.seed import FILE
+    config = tmp_path_factory.mktemp("config")
+    (config / "rdfia-grader").mkdir()
+    (config / "rdfia-grader" / FILE).write_text("424242\n")
+    os.environ["XDG_CONFIG_HOME"] = str(config)
 
 
 @pytest.fixture(scope="session", params=["fresh", "zygote"])
