@@ -338,30 +338,28 @@ def train_nn(ns, sizes, weights, data, perms, eta, batch):
 
 
 def optim_info(ns, sizes, eta):
-    """What the student's optimizer is and which parameters it updates."""
+    """What the student's optimizer is (its classes), its groups' settings, and which of the
+    model's parameters each tensor it holds is (None: not one of the model's)."""
     model, loss, optim = _init_model(ns, sizes, eta)
     info = {"type": type(optim).__name__, "module": type(optim).__module__,
-            "is_sgd": isinstance(optim, torch.optim.SGD),
-            "is_optimizer": isinstance(optim, torch.optim.Optimizer), "groups": []}
-    if info["is_optimizer"]:
-        model_ids = {id(p): n for n, p in model.named_parameters()}
-        covered = set()
-        for group in optim.param_groups:
-            g = {}
-            for k, v in group.items():
-                if k == "params":
-                    continue
-                if isinstance(v, torch.Tensor) and v.numel() == 1:
-                    v = float(v)
-                if v is None or isinstance(v, bool):
-                    g[k] = v
-                elif isinstance(v, (int, float)):
-                    g[k] = float(v)
-            info["groups"].append(g)
-            covered |= {id(p) for p in group["params"]}
-        info["model_params"] = sorted(model_ids.values())
-        info["missing"] = sorted(n for i, n in model_ids.items() if i not in covered)
-        info["foreign"] = len([i for i in covered if i not in model_ids])
+            "classes": [f"{c.__module__}.{c.__qualname__}" for c in type(optim).__mro__], "groups": []}
+    model_ids = {id(p): n for n, p in model.named_parameters()}
+    info["model_params"] = sorted(model_ids.values())
+    info["held"] = []
+    groups = optim.param_groups if isinstance(optim, torch.optim.Optimizer) else []
+    for group in groups:
+        g = {}
+        for k, v in group.items():
+            if k == "params":
+                continue
+            if isinstance(v, torch.Tensor) and v.numel() == 1:
+                v = float(v)
+            if v is None or isinstance(v, bool):
+                g[k] = v
+            elif isinstance(v, (int, float)):
+                g[k] = float(v)
+        info["groups"].append(g)
+        info["held"] += [model_ids.get(id(p)) for p in group["params"]]
     return info
 
 
