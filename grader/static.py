@@ -36,6 +36,7 @@ _CALLS = {"gc.get_objects": "walks every live object (gc.get_objects)",
           "gc.get_referrers": "walks live objects (gc.get_referrers)",
           "sys._getframe": "reads the caller's frames", "inspect.currentframe": "reads the caller's frames",
           "inspect.stack": "reads the caller's frames", "os.system": "runs a shell command (os.system)",
+          "inspect.getmodule": "reaches the module of an object it was given (inspect.getmodule)",
           "os.popen": "runs a shell command (os.popen)"}
 _FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame", "gi_frame", "f_builtins"}
 _OS_EXEC = ("exec", "spawn", "posix_spawn")
@@ -100,7 +101,7 @@ def _flags_of(tree: ast.AST) -> list[tuple[int, str]]:
                     found.append((line, what))
         elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
             found.append((line, f"reads interpreter frames (.{node.attr})"))
-        elif isinstance(node, ast.Attribute) and _resolve(node, aliases) == "sys.modules":
+        elif isinstance(node, (ast.Attribute, ast.Name)) and _resolve(node, aliases) == "sys.modules":
             found.append((line, "touches sys.modules"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value

@@ -95,7 +95,7 @@ def test_cheat_report_flags_each_way_out_with_its_line():
 
 
 OBFUSCATED = {  # line: what the report must say
-    "import base64, codecs, importlib": None,
+    "import base64, codecs, importlib, inspect": None,
     "m = __import__('ct' + 'ypes')": "imports a module named at run time",
     "f = getattr(torch, 'auto' + 'grad')": "name built at run time",
     "exec(base64.b64decode(b'cHJpbnQoMSk='))": "runs code built at run time",
@@ -107,6 +107,9 @@ OBFUSCATED = {  # line: what the report must say
     "m = sys.modules.get('ctypes')": "names the module ctypes",
     "from importlib import import_module as im; im(n)": "imports a module named at run time",
     "setattr(probe, key, forged)": "name built at run time",
+    "from sys import modules; modules['grader'] = None": "sys.modules",
+    "inspect.getmodule(type(model)).run_epoch = forged": "inspect.getmodule",
+    "g = getattr(model.forward, '__globals__')": "__globals__",
 }
 
 
