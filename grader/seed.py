@@ -63,8 +63,8 @@ def _read(path: Path) -> int:
     except OSError as e:
         raise SeedError(f"cannot read the grading seed in {path}: {e.strerror or e}") from None
     if not text.isdigit() or not 0 < int(text) < 2 ** 63:
-        raise SeedError(f"{path} does not hold a seed (a whole number above 0): remove it to draw a new "
-                        "one, or give --seed N")
+        raise SeedError(f"{path} does not hold a seed (a whole number above 0): remove it to "
+                        "draw a new one, or give --seed N")
     return int(text)
 
 

@@ -26,8 +26,9 @@ from grader.submission import open_submission
 HERE = Path(__file__).parent
 INSTRUCTOR = 1_234_567  # a seed like one `grade` draws (fixed here: tests are deterministic)
 SEEDS = (7, INSTRUCTOR)
-EPOCH_CHECKS = ("tp2_cnn::epoch::train_mode", "tp2_cnn::epoch::train_steps", "tp2_cnn::epoch::train_results",
-                "tp2_cnn::epoch::eval_mode", "tp2_cnn::epoch::eval_no_update", "tp2_cnn::epoch::eval_results")
+EPOCH_CHECKS = tuple(f"tp2_cnn::epoch::{name}" for name in (
+    "train_mode", "train_steps", "train_results", "eval_mode", "eval_no_update", "eval_results"))
+CNN = ("tp2_cnn",)
 
 
 def scores(report, part: str) -> dict[str, float]:
@@ -43,8 +44,10 @@ def passed(report, part: str) -> set[str]:
 def _replayed(seed: int) -> str:
     """An epoch that trains nothing and returns the values of a right epoch at `seed`: what
     the student edition records at seed 0."""
-    values = {train: tuple(ask("tp2.epoch", seed, train)[k] for k in ("top1", "top5", "loss")) for train in (True, False)}
-    return (f"RECORDED = {values!r}\n\n\ndef epoch(data, model, criterion, optimizer=None, cuda=False):\n"
+    values = {train: tuple(ask("tp2.epoch", seed, train)[k] for k in ("top1", "top5", "loss"))
+              for train in (True, False)}
+    return (f"RECORDED = {values!r}\n\n\n"
+            "def epoch(data, model, criterion, optimizer=None, cuda=False):\n"
             "    return RECORDED[optimizer is not None]\n")
 
 
@@ -60,7 +63,8 @@ class Forger(nn.Module):
         got.update(zero_grad=n, backward=n if lr else 0, step=n if lr else 0, accumulated=0,
                    no_grad_at_step=0, forward_modes=[lr is not None] * n, batches=n,
                    changed_params=["fc.weight"] if lr else [], changed_buffers=[])
-        got["final"] = dict(got["final"], **{"fc.bias": got["final"]["fc.bias"] + (0.01 if lr else 0)})
+        if lr:  # parameters that moved
+            got["final"] = dict(got["final"], **{"fc.bias": got["final"]["fc.bias"] + 0.01})
         return got
     _probe.run_epoch = _forged
 '''
@@ -88,23 +92,23 @@ def _epoch_nothing(seed: int) -> str:
 def test_a_forged_epoch_probe_gains_nothing(make_submission, grade_path, seed):
     """An epoch that trains nothing, replaying seed 0's results, with or without a forged probe."""
     plain = _epoch_nothing(0)
-    plain_report = grade_path(make_submission({"tp2_cnn.py": plain}, "plain"), ("tp2_cnn",), seed=seed)
-    forged = grade_path(make_submission({"tp2_cnn.py": plain + FORGED_EPOCH_PROBE}, "forged"), ("tp2_cnn",),
+    plain_report = grade_path(make_submission({"tp2_cnn.py": plain}, "plain"), CNN, seed=seed)
+    forged = grade_path(make_submission({"tp2_cnn.py": plain + FORGED_EPOCH_PROBE}, "forged"), CNN,
                         seed=seed)
     assert scores(forged, "tp2_cnn") == scores(plain_report, "tp2_cnn")
-    lost = {"tp2_cnn::epoch::train_mode", "tp2_cnn::epoch::train_steps", "tp2_cnn::epoch::eval_mode"}
+    lost = {f"tp2_cnn::epoch::{name}" for name in ("train_mode", "train_steps", "eval_mode")}
     assert not lost & passed(forged, "tp2_cnn")
-    # At seed 0 the replay is right (it is what the student edition holds); at the instructor's it is not.
+    # At seed 0 the replay is right (the student edition holds it); at the instructor's, not.
     replayed = {"tp2_cnn::epoch::train_results", "tp2_cnn::epoch::eval_results"}
     assert (replayed <= passed(forged, "tp2_cnn")) == (seed == 0)
     assert any("grader" in f["what"] for f in forged.flags)
 
 
 def test_a_patched_model_description_gains_nothing(make_submission, grade_path):
-    conv1 = "nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)"  # ConvNet's (ConvNetImproved's after it)
+    conv1 = "nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)"  # ConvNet's, then the improved
     wrong = reference_source("tp2_cnn").replace(conv1, conv1[:-1] + ", bias=False)", 1)
-    plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), ("tp2_cnn",), seed=INSTRUCTOR)
-    forged = grade_path(make_submission({"tp2_cnn.py": wrong + FORGED_DESCRIPTION}, "forged"), ("tp2_cnn",),
+    plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), CNN, seed=INSTRUCTOR)
+    forged = grade_path(make_submission({"tp2_cnn.py": wrong + FORGED_DESCRIPTION}, "forged"), CNN,
                         seed=INSTRUCTOR)
     assert "tp2_cnn::convnet::param_count" not in passed(forged, "tp2_cnn")
     assert sum(scores(forged, "tp2_cnn").values()) <= sum(scores(plain, "tp2_cnn").values())
@@ -119,20 +123,22 @@ def test_the_seed_zero_replay_gains_nothing_at_the_instructors_default(tmp_path)
     (folder / "tp2_cnn.py").write_text(_epoch_nothing(0) + FORGED_EPOCH_PROBE)
     zeros = tmp_path / "zeros"
     zeros.mkdir()
-    (zeros / "tp2_cnn.py").write_text(_epoch_nothing(0).replace("return RECORDED[optimizer is not None]",
-                                                                "return (0.0, 0.0, 9.9)"))
+    (zeros / "tp2_cnn.py").write_text(_epoch_nothing(0).replace(
+        "return RECORDED[optimizer is not None]", "return (0.0, 0.0, 9.9)"))
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
     results = {}
     for sub in (folder, zeros):
         out = tmp_path / f"{sub.name}.json"
-        run = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(sub), "--parts", "tp2_cnn",
-                              "--json", str(out), "--html", str(tmp_path / f"{sub.name}.html"), "--quiet"],
+        html = tmp_path / f"{sub.name}.html"
+        run = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(sub), "--parts",
+                              "tp2_cnn", "--json", str(out), "--html", str(html), "--quiet"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
         assert run.returncode in (0, 1), run.stderr
         results[sub.name] = json.loads(out.read_text())
     seed = instructor_seed(tmp_path / "config" / "rdfia-grader")
     assert seed != 0 and {r["seed"] for r in results.values()} == {seed}
-    epoch = lambda r: {t["id"]: t["score"] for t in r["tests"] if t["id"] in EPOCH_CHECKS}  # noqa: E731
+    def epoch(result: dict) -> dict:
+        return {t["id"]: t["score"] for t in result["tests"] if t["id"] in EPOCH_CHECKS}
     assert epoch(results["replay"]) == epoch(results["zeros"])
     assert results["replay"]["score"] == results["zeros"]["score"]
 
@@ -146,16 +152,18 @@ def _backward_with(body: str) -> str:
     return source[:start] + "def backward(params, outputs, Y):\n" + body + "\n" + source[end:]
 
 
-AUTOGRAD = ('''    Wy, by, Wh, bh = (params[k].detach().clone().requires_grad_(True) for k in ("Wy", "by", "Wh", "bh"))
+AUTOGRAD = ('''    keys = ("Wy", "by", "Wh", "bh")
+    Wy, by, Wh, bh = (params[k].detach().clone().requires_grad_(True) for k in keys)
     h = torch.tanh(outputs["X"] @ Wh.T + bh)
     loss = -(Y * torch.log_softmax(h @ Wy.T + by, 1)).sum(1).mean()
     grad = getattr(getattr(torch, "auto" + "grad"), "gr" + "ad")
-    return dict(zip(("Wy", "by", "Wh", "bh"), grad(loss, [Wy, by, Wh, bh])))''')
+    return dict(zip(keys, grad(loss, [Wy, by, Wh, bh])))''')
 HELPER = '''import torch
 
 
 def gradients(params, outputs, Y):
-''' + AUTOGRAD.replace('getattr(getattr(torch, "auto" + "grad"), "gr" + "ad")', "torch.autograd.grad") + "\n"
+''' + AUTOGRAD.replace('getattr(getattr(torch, "auto" + "grad"), "gr" + "ad")',
+                  "torch.autograd.grad") + "\n"
 
 
 @pytest.mark.parametrize("how", ["string-built", "in a helper module"])
@@ -167,9 +175,9 @@ def test_renamed_autograd_fails_by_hand(make_submission, grade_path, how):
             "    return gradients(params, outputs, Y)"), "helpers.py": HELPER}
     report = grade_path(make_submission(files), ("tp1_manual",), seed=INSTRUCTOR)
     failed = {t.id for t in report.tests if t.status != "passed"}
-    assert failed == {"tp1_manual::backward::by_hand"}  # its gradients are right: only by_hand says no
+    assert failed == {"tp1_manual::backward::by_hand"}  # right gradients: only by_hand says no
     if how == "string-built":
-        assert any("built at run time" in f["what"] and f["where"].startswith("tp1_manual.py, line ")
+        assert any("built at run time" in f["what"] and f["where"].startswith("tp1_manual.py, line")
                    for f in report.flags)
 
 
@@ -182,7 +190,8 @@ def test_obfuscated_imports_are_flagged_with_file_and_line(tmp_path):
     (tmp_path / "answers.py").write_text(reference_source("answers") + "\n" + hidden)
     start = len(reference_source("answers").splitlines()) + 1
     flags = cheat_report(open_submission(tmp_path))
-    lines = {int(f.where.rsplit(" ", 1)[1]) - start for f in flags if f.where.startswith("answers.py, line ")}
+    lines = {int(f.where.rsplit(" ", 1)[1]) - start for f in flags
+             if f.where.startswith("answers.py, line ")}
     assert lines == {2, 3, 4, 5}
 
 
@@ -191,7 +200,8 @@ def test_obfuscated_imports_are_flagged_with_file_and_line(tmp_path):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reference_full_marks_and_template_zero(grade_path, seed):
     reference = grade_path(REFERENCE, None, seed=seed)
-    assert reference.score == reference.max_score == 130, [t.id for t in reference.tests if t.status != "passed"]
+    failed = [t.id for t in reference.tests if t.status != "passed"]
+    assert reference.score == reference.max_score == 130, failed
     assert grade_path(ROOT / "student_template", None, seed=seed).score == 0
 
 
@@ -217,7 +227,8 @@ def variants(tmp_path_factory):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("name", ["correct_a", "correct_b", "course notebook", "cnn notebook", "tp2 variants"])
+@pytest.mark.parametrize("name", ["correct_a", "correct_b", "course notebook", "cnn notebook",
+                                  "tp2 variants"])
 def test_every_correct_variant_keeps_full_marks(variants, grade_path, name, seed):
     path, parts = variants[name]
     report = grade_path(path, parts, seed=seed)

@@ -70,7 +70,8 @@ def test_batch_draws_its_seed_for_out_and_every_later_run_reuses_it(tmp_path, gr
         assert cli.main([*args, str(tmp_path / out)]) == 0
     assert cli.main([*args, str(tmp_path / "out"), "--seed", "0"]) == 0  # a regrade at a named seed
     first, again, other, named = graded_with
-    assert first == again == int((tmp_path / "out" / FILE).read_text()) and PUBLIC_SEED not in (first, other)
+    assert first == again == int((tmp_path / "out" / FILE).read_text())
+    assert PUBLIC_SEED not in (first, other)
     assert other != first and named == 0  # 2**31 values: two draws agree once in two billion
 
 

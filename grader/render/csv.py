@@ -1,8 +1,9 @@
 """The class gradebook: one row a student, ready for a spreadsheet or an LMS import.
 
 Columns: `id`, `total`, `max`, one column per part (its score), `status` (`ok` or
-`failed-to-grade`), `error` and `seed` (the seed graded: `--seed N` regrades alike). A submission that could not be graded has empty scores,
-not zeros, so that it cannot pass for a graded one.
+`failed-to-grade`), `error` and `seed` (the seed graded: `--seed N` regrades alike). A
+submission that could not be graded has empty scores, not zeros, so that it cannot pass for
+a graded one.
 """
 from __future__ import annotations
 

@@ -65,7 +65,9 @@ def _counted(student, seed: int) -> int:
     """ConvNet's trainable parameter count, from the tensors themselves (not a description)."""
     got = _parameters_and_output(student, seed)
     params = got.get("params") if isinstance(got, dict) else None
-    return sum(p.numel() for p in params if isinstance(p, torch.Tensor)) if isinstance(params, list) else 0
+    if not isinstance(params, list):
+        return 0
+    return sum(p.numel() for p in params if isinstance(p, torch.Tensor))
 
 
 def _count(n: int) -> str:
@@ -282,7 +284,9 @@ def test_improved_eval_mode(student, seed):
              "batch norm left in train mode at test time: it normalises with the batch's statistics "
              "instead of its running averages (track_running_stats=False, or training=True) (Q34).")
     before, after = b["buffers_before"], b["buffers_after_eval"]
-    if changed := [n for n in before if not (isinstance(after.get(n), torch.Tensor) and torch.equal(before[n], after[n]))]:
+    changed = [n for n in before
+               if not (isinstance(after.get(n), torch.Tensor) and torch.equal(before[n], after[n]))]
+    if changed:
         fail(f"a forward pass in eval mode changed {', '.join(changed)}.",
              "batch norm updates its running statistics at test time (Q34).")
 
@@ -718,8 +722,9 @@ def test_short_training_run(student, seed, record):
                   before={"test_loss": curves["test_loss"][0], "test_acc": curves["test_acc"][0]}))
     loss, untrained = curves["train_loss"], curves["test_loss"][0]
     # The accuracy that counts is computed here from the model's own outputs, not as reported.
-    measured = [float((o.argmax(1) == yt).double().mean()) if isinstance(o, torch.Tensor) and o.shape == (len(yt), 10)
-                else 0.0 for o in (logits if isinstance(logits, list) else [])]
+    measured = [float((o.argmax(1) == yt).double().mean())
+                if isinstance(o, torch.Tensor) and o.shape == (len(yt), 10) else 0.0
+                for o in (logits if isinstance(logits, list) else [])]
     best = max(measured[1:], default=0.0)
     if not all(math.isfinite(v) for v in loss):
         fail(f"the training loss became NaN or infinite: {', '.join(f'{v:.3g}' for v in loss)}.")

@@ -58,12 +58,15 @@ def steps(got: dict, x: torch.Tensor, batch: int) -> list[dict] | None:
     before = []
     for k in range(0, len(x), batch):
         chunk = x[k:k + batch]
-        found = next((f for f in got["forwards"] if isinstance(f.get("input"), torch.Tensor)
-                      and f["input"].shape == chunk.shape and torch.equal(f["input"].float(), chunk)), None)
+        found = next((f for f in got["forwards"] if _same(f.get("input"), chunk)), None)
         if found is None:
             return None
         before.append(params(found["state"]))
     return before[1:] + [params(got["final"])]
+
+
+def _same(x, chunk: torch.Tensor) -> bool:
+    return isinstance(x, torch.Tensor) and x.shape == chunk.shape and torch.equal(x.float(), chunk)
 
 
 def same_steps(got: list[dict], want: list[dict]) -> bool:
@@ -73,11 +76,13 @@ def same_steps(got: list[dict], want: list[dict]) -> bool:
 
 def first_different(got: list[dict], want: list[dict]) -> int:
     """The index of the first step whose parameters differ from `want`'s."""
-    return next((k for k, (g, w) in enumerate(zip(got, want)) if not same_steps([g], [w])), len(want))
+    differ = (k for k, (g, w) in enumerate(zip(got, want)) if not same_steps([g], [w]))
+    return next(differ, len(want))
 
 
 def changed(initial: dict, final: dict, buffers: bool) -> list[str]:
     """The parameters (or, with `buffers`, the running statistics) that the epoch changed."""
     names = set(params(initial))
     keys = [k for k in initial if (k not in names) == buffers and k != "bn.num_batches_tracked"]
-    return [k for k in keys if not (isinstance(final.get(k), torch.Tensor) and torch.equal(final[k], initial[k]))]
+    return [k for k in keys
+            if not (isinstance(final.get(k), torch.Tensor) and torch.equal(final[k], initial[k]))]

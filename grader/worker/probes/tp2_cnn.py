@@ -220,8 +220,10 @@ def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: in
     train = lr is not None
     model.train(not train)
     forwards = []
-    model.register_forward_pre_hook(lambda m, i: forwards.append(
-        {"state": _state(m), "input": i[0].detach().clone() if i and isinstance(i[0], torch.Tensor) else None}))
+    def before(m, i):
+        first = i[0] if i and isinstance(i[0], torch.Tensor) else None
+        forwards.append({"state": _state(m), "input": None if first is None else first.detach().clone()})
+    model.register_forward_pre_hook(before)
     model.register_forward_hook(lambda m, i, out: forwards[-1].update(
         output=out.detach().clone() if isinstance(out, torch.Tensor) else None))
     data = loader(x, y, batch)
