@@ -71,14 +71,18 @@ class Forger(nn.Module):
 
 FORGED_DESCRIPTION = '''
 
+{handout}
 class Forger(nn.Module):
-    """A class body that patches the probe's model description: the handout's count."""
+    """A class body that patches the probe's model description: the handout's, whole."""
     _probe = __import__("grader.worker.probes.tp2_cnn", fromlist=["describe_model"])
 
     def _described(ns, ref, x, train=False, _real=_probe.describe_model):
-        return dict(_real(ns, ref, x, train), total=1191170)
+        return _real(dict(ns, ConvNet=Handout) if ref == "ConvNet" else ns, ref, x, train)
     _probe.describe_model = _described
 '''
+_SOURCE = reference_source("tp2_cnn")
+HANDOUT = _SOURCE[_SOURCE.index("class ConvNet("):_SOURCE.index("class ConvNetImproved(")]
+FORGED_DESCRIPTION = FORGED_DESCRIPTION.replace("{handout}", HANDOUT.replace("class ConvNet(", "class Handout(", 1))
 
 
 def _epoch_nothing(seed: int) -> str:
@@ -110,7 +114,7 @@ def test_a_patched_model_description_gains_nothing(make_submission, grade_path):
     plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), CNN, seed=INSTRUCTOR)
     forged = grade_path(make_submission({"tp2_cnn.py": wrong + FORGED_DESCRIPTION}, "forged"), CNN,
                         seed=INSTRUCTOR)
-    assert "tp2_cnn::convnet::param_count" not in passed(forged, "tp2_cnn")
+    assert not {"tp2_cnn::convnet::param_count", "tp2_cnn::convnet::layers"} & passed(forged, "tp2_cnn")
     assert sum(scores(forged, "tp2_cnn").values()) <= sum(scores(plain, "tp2_cnn").values())
 
 

@@ -70,6 +70,32 @@ def _counted(student, seed: int) -> int:
     return sum(p.numel() for p in params if isinstance(p, torch.Tensor))
 
 
+def _weight_shape(layer: dict) -> tuple | None:
+    """The weight shape a described Conv2d or Linear has, from its settings."""
+    cfg = layer.get("config", {})
+    try:
+        if layer["type"] == "Conv2d":
+            return (cfg["out_channels"], cfg["in_channels"] // (cfg.get("groups") or 1),
+                    *cfg["kernel_size"])
+        return cfg["out_features"], cfg["in_features"]
+    except (KeyError, TypeError):
+        return None
+
+
+def _described_truly(student, seed: int, got: dict) -> dict:
+    """`got`, ConvNet's description, once its layers with weights are found among the tensors
+    ConvNet itself holds (the description is made beside student code, which can patch it)."""
+    held = [tuple(p.shape) for p in _parameters_and_output(student, seed).get("params") or []
+            if isinstance(p, torch.Tensor)]
+    for layer in (m for m in got["modules"] if m["type"] in ("Conv2d", "Linear")):
+        shape = _weight_shape(layer)
+        if shape not in held:
+            fail(f"ConvNet's description names {layer['type']} `{layer['name']}` with weights of shape "
+                 f"{shape}, which ConvNet does not hold: its description was tampered with.")
+        held.remove(shape)
+    return got
+
+
 def _count(n: int) -> str:
     return f"{n:,}"
 
@@ -121,7 +147,7 @@ def test_convnet_param_count(student, seed):
 @check("tp2_cnn::convnet::layers", points=3, question="1-cd Q8-10")
 def test_convnet_layers(student, seed):
     """ConvNet's layers as in the Q10 table: 5×5 convolutions that keep the size, 2×2 pools that halve it."""
-    got = _baseline(student, seed)
+    got = _described_truly(student, seed, _baseline(student, seed))
     want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
     problems, diagnosis = [], None
@@ -175,7 +201,7 @@ def test_convnet_layers(student, seed):
 @check("tp2_cnn::convnet::relu", points=2, question="1-cd Q15")
 def test_convnet_relu(student, seed):
     """ConvNet applies a ReLU after each convolution and after fc4, none after fc5."""
-    got = _baseline(student, seed)
+    got = _described_truly(student, seed, _baseline(student, seed))
     if got["error"]:
         fail(f"ConvNet's forward on (2, 3, 32, 32) images failed: {got['error']}.")
     layers = param_layers(got)
