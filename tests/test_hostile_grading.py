@@ -81,15 +81,15 @@ class Forger(nn.Module):
     _probe.describe_model = _described
 '''
 _SOURCE = reference_source("tp2_cnn")
+IMPORTS = "import torch\nimport torch.nn as nn\n\n\n"
 HANDOUT = _SOURCE[_SOURCE.index("class ConvNet("):_SOURCE.index("class ConvNetImproved(")]
-FORGED_DESCRIPTION = FORGED_DESCRIPTION.replace("{handout}", HANDOUT.replace("class ConvNet(", "class Handout(", 1))
+FORGED_DESCRIPTION = FORGED_DESCRIPTION.replace("{handout}",
+                                                HANDOUT.replace("class ConvNet(", "class Handout(", 1))
 
 
 def _epoch_nothing(seed: int) -> str:
-    source = reference_source("tp2_cnn")
-    start = source.index("def epoch(")
-    end = source.index("\ndef ", start + 1)
-    return source[:start] + _replayed(seed) + source[end:]
+    """Only an epoch (the other checks fail at once: not found), which returns `seed`'s values."""
+    return IMPORTS + _replayed(seed)
 
 
 @pytest.mark.parametrize("seed", [0, INSTRUCTOR])
@@ -109,8 +109,8 @@ def test_a_forged_epoch_probe_gains_nothing(make_submission, grade_path, seed):
 
 
 def test_a_patched_model_description_gains_nothing(make_submission, grade_path):
-    conv1 = "nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)"  # ConvNet's, then the improved
-    wrong = reference_source("tp2_cnn").replace(conv1, conv1[:-1] + ", bias=False)", 1)
+    conv1 = "nn.Conv2d(3, 32, kernel_size=5, stride=1, padding=2)"
+    wrong = IMPORTS + HANDOUT.replace(conv1, conv1[:-1] + ", bias=False)", 1)  # ConvNet alone
     plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), CNN, seed=INSTRUCTOR)
     forged = grade_path(make_submission({"tp2_cnn.py": wrong + FORGED_DESCRIPTION}, "forged"), CNN,
                         seed=INSTRUCTOR)
@@ -201,11 +201,15 @@ def test_obfuscated_imports_are_flagged_with_file_and_line(tmp_path):
 
 # -- the right ones keep their marks, at seeds besides 0 ------------------------------------------
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_reference_full_marks_and_template_zero(grade_path, seed):
-    reference = grade_path(REFERENCE, None, seed=seed)
+def test_reference_full_marks_at_the_instructors_seed(grade_path):
+    """(At seed 0 and the test session's instructor seed: test_end_to_end; tp2 at seed 1: test_rubric_tp2.)"""
+    reference = grade_path(REFERENCE, None, seed=INSTRUCTOR)
     failed = [t.id for t in reference.tests if t.status != "passed"]
     assert reference.score == reference.max_score == 130, failed
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_template_zero(grade_path, seed):
     assert grade_path(ROOT / "student_template", None, seed=seed).score == 0
 
 
