@@ -83,8 +83,8 @@ class Forger(nn.Module):
 _SOURCE = reference_source("tp2_cnn")
 IMPORTS = "import torch\nimport torch.nn as nn\n\n\n"
 HANDOUT = _SOURCE[_SOURCE.index("class ConvNet("):_SOURCE.index("class ConvNetImproved(")]
-FORGED_DESCRIPTION = FORGED_DESCRIPTION.replace("{handout}",
-                                                HANDOUT.replace("class ConvNet(", "class Handout(", 1))
+FORGED_DESCRIPTION = FORGED_DESCRIPTION.replace(
+    "{handout}", HANDOUT.replace("class ConvNet(", "class Handout(", 1))
 
 
 def _epoch_nothing(seed: int) -> str:
@@ -114,7 +114,8 @@ def test_a_patched_model_description_gains_nothing(make_submission, grade_path):
     plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), CNN, seed=INSTRUCTOR)
     forged = grade_path(make_submission({"tp2_cnn.py": wrong + FORGED_DESCRIPTION}, "forged"), CNN,
                         seed=INSTRUCTOR)
-    assert not {"tp2_cnn::convnet::param_count", "tp2_cnn::convnet::layers"} & passed(forged, "tp2_cnn")
+    forged_away = {"tp2_cnn::convnet::param_count", "tp2_cnn::convnet::layers"}
+    assert not forged_away & passed(forged, "tp2_cnn")
     assert sum(scores(forged, "tp2_cnn").values()) <= sum(scores(plain, "tp2_cnn").values())
 
 
@@ -202,7 +203,7 @@ def test_obfuscated_imports_are_flagged_with_file_and_line(tmp_path):
 # -- the right ones keep their marks, at seeds besides 0 ------------------------------------------
 
 def test_reference_full_marks_at_the_instructors_seed(grade_path):
-    """(At seed 0 and the test session's instructor seed: test_end_to_end; tp2 at seed 1: test_rubric_tp2.)"""
+    """(At the session's instructor seed: test_end_to_end; tp2 at seed 1: test_rubric_tp2.)"""
     reference = grade_path(REFERENCE, None, seed=INSTRUCTOR)
     failed = [t.id for t in reference.tests if t.status != "passed"]
     assert reference.score == reference.max_score == 130, failed
