@@ -51,7 +51,8 @@ def instructor_seed(state_dir: Path | str) -> int:
     except FileExistsError:  # another run drew it first: that one it is
         return _read(path)
     except OSError as e:
-        raise SeedError(f"cannot keep the grading seed in {path}: {e.strerror or e}") from None
+        raise SeedError(f"cannot keep the grading seed in {path}: {e.strerror or e} "
+                        "(give --seed N)") from None
     return seed
 
 
@@ -61,7 +62,8 @@ def _read(path: Path) -> int:
     except FileNotFoundError:
         raise
     except OSError as e:
-        raise SeedError(f"cannot read the grading seed in {path}: {e.strerror or e}") from None
+        raise SeedError(f"cannot read the grading seed in {path}: {e.strerror or e} "
+                        "(give --seed N)") from None
     if not text.isdigit() or not 0 < int(text) < 2 ** 63:
         raise SeedError(f"{path} does not hold a seed (a whole number above 0): remove it to "
                         "draw a new one, or give --seed N")

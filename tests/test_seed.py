@@ -78,3 +78,11 @@ def test_batch_draws_its_seed_for_out_and_every_later_run_reuses_it(tmp_path, gr
 def test_batch_of_a_missing_class_draws_nothing(tmp_path, graded_with):
     assert cli.main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert not Path(tmp_path / "o").exists() and graded_with == []
+
+
+def test_a_seed_that_cannot_be_kept_is_said_in_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "file"))  # a file, not a folder
+    assert cli.main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("grade: cannot ") and "--seed N" in err and err.count("\n") == 1
