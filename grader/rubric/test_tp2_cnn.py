@@ -281,11 +281,12 @@ def test_improved_dropout(student, seed):
         fail(f"{name}'s forward on 28×28 images failed: {got['error']}.")
     linears = [k for k, t in enumerate(got["trace"]) if t["type"] == "Linear"]
     between = got["trace"][linears[-2] + 1:linears[-1]] if len(linears) >= 2 else []
-    if any("Dropout" in t["type"] for t in between):
-        return
-    behaviour = _improved_behaviour(student, seed)
+    behaviour = _improved_behaviour(student, seed)  # what it does, not only what its description says
     if not torch.equal(behaviour["train1"], behaviour["train2"]):
-        return  # a functional dropout (F.dropout(x, p, self.training)): it works
+        return  # a Dropout module, or a functional one (F.dropout(x, p, self.training)): it works
+    if any("Dropout" in t["type"] for t in between):
+        fail(f"{name}'s Dropout between fc4 and fc5 does nothing in train mode: two passes over the same "
+             "images give the same outputs (p = 0?).")
     fail(f"{name} has no Dropout between fc4 and fc5: in train mode, two passes over the same "
          "images give the same outputs.", "Dropout missing between fc4 and fc5 (Q29-33).")
 
