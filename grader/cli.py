@@ -49,7 +49,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"grade {version()} ({edition()} edition)")
     commands = p.add_subparsers(dest="command", required=True)
     grading = argparse.ArgumentParser(add_help=False)  # what `check` and `batch` share
-    grading.add_argument("--seed", type=_seed, default=0, help="seed of the test inputs (default: %(default)s)")
+    grading.add_argument("--seed", type=_seed, default=None,
+                         help="seed of the test inputs (default: 0 in the student edition; in the instructor's, "
+                              "a secret one drawn once, kept in OUT for batch, per user for check)")
     grading.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
                          help="seconds allowed to one call of student code (default: %(default)g)")
     grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
@@ -152,10 +154,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
-    if getattr(args, "seed", PUBLIC_SEED) != PUBLIC_SEED and edition() == "student":
+    if getattr(args, "seed", None) not in (None, PUBLIC_SEED) and edition() == "student":
         print(f"grade: the student edition grades seed {PUBLIC_SEED} only; other seeds are graded by the instructor",
               file=sys.stderr)
         return 2
+    if args.command == "check" and args.seed is None:  # batch keeps its own, in OUT
+        from grader.seed import SeedError, default_seed, user_state_dir
+        try:
+            args.seed = default_seed(edition(), user_state_dir())
+        except SeedError as e:
+            print(f"grade: {e}", file=sys.stderr)
+            return 2
     if args.command == "release":
         from grader import release
         return release.main(args)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from grader.obfuscation import hidden
 from grader.worker.loader import stub_raise
 
 
@@ -35,6 +36,7 @@ _CALLS = {"gc.get_objects": "walks every live object (gc.get_objects)",
           "gc.get_referrers": "walks live objects (gc.get_referrers)",
           "sys._getframe": "reads the caller's frames", "inspect.currentframe": "reads the caller's frames",
           "inspect.stack": "reads the caller's frames", "os.system": "runs a shell command (os.system)",
+          "inspect.getmodule": "reaches the module of an object it was given (inspect.getmodule)",
           "os.popen": "runs a shell command (os.popen)"}
 _FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame", "gi_frame", "f_builtins"}
 _OS_EXEC = ("exec", "spawn", "posix_spawn")
@@ -81,6 +83,8 @@ def _flags_of(tree: ast.AST) -> list[tuple[int, str]]:
     aliases, found = _aliases(tree), []
     for node in ast.walk(tree):
         line = getattr(node, "lineno", 0)
+        if what := hidden(node, lambda n: _resolve(n, aliases)):
+            found.append((line, what))
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for module in modules:
@@ -97,7 +101,7 @@ def _flags_of(tree: ast.AST) -> list[tuple[int, str]]:
                     found.append((line, what))
         elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
             found.append((line, f"reads interpreter frames (.{node.attr})"))
-        elif isinstance(node, ast.Attribute) and _resolve(node, aliases) == "sys.modules":
+        elif isinstance(node, (ast.Attribute, ast.Name)) and _resolve(node, aliases) == "sys.modules":
             found.append((line, "touches sys.modules"))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
@@ -130,10 +134,13 @@ def reaches(chunks) -> list[Flag]:
 
 # -- autograd in a function that must compute its gradients by hand --------------------
 
-_AUTOGRAD_CALLS = ("torch.autograd", "torch.func", "functorch")
+_AUTOGRAD_CALLS = ("torch.autograd", "torch.func", "functorch", "torch._C", "torch.enable_grad",
+                   "torch.set_grad_enabled", "torch.inference_mode", "torch.is_grad_enabled")
 _AUTOGRAD_ATTRS = {"backward": "calls .backward()", "grad": "reads .grad", "requires_grad_": "sets requires_grad",
-                   "retain_grad": "calls .retain_grad()"}
-_BY_NAME = {"getattr", "attrgetter", "methodcaller", "operator.attrgetter", "operator.methodcaller"}
+                   "retain_grad": "calls .retain_grad()", "autograd": "reaches autograd (.autograd)",
+                   "grad_fn": "reads .grad_fn", "enable_grad": "turns autograd on (.enable_grad)",
+                   "set_grad_enabled": "turns autograd on (.set_grad_enabled)",
+                   "inference_mode": "turns inference mode off (.inference_mode)", "_C": "reaches torch._C"}
 
 
 def _false(node: ast.AST) -> bool:
@@ -157,11 +164,10 @@ def _uses_in(body: ast.AST, aliases: dict[str, str]) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Assign) and not _false(node.value) and any(
                 isinstance(t, ast.Attribute) and t.attr == "requires_grad" for t in node.targets):
             found.append((line, "sets requires_grad"))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval"):
-            found.append((line, f"runs code from a string ({node.func.id})"))
-        elif isinstance(node, ast.Call) and _resolve(node.func, aliases) in _BY_NAME and any(
-                isinstance(a, ast.Constant) and a.value in _AUTOGRAD_ATTRS for a in node.args):
-            found.append((line, "reaches autograd by name"))
+        elif isinstance(node, ast.Constant) and node.value in _AUTOGRAD_ATTRS:  # getattr(L, 'backward')
+            found.append((line, f"names autograd in a string ({node.value!r})"))
+        if what := hidden(node, lambda n: _resolve(n, aliases)):  # what it reaches cannot be read
+            found.append((line, what))
     return found
 
 
@@ -176,7 +182,7 @@ def autograd_uses(chunks, name: str) -> list[Flag]:
             continue
         aliases |= _aliases(tree)
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 functions[node.name] = (origin, node)
             elif isinstance(node, ast.Assign):  # `grad = torch.autograd.grad`, `step = helper`
                 for target in node.targets:

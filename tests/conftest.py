@@ -35,6 +35,19 @@ def course_helper_names():
     use_course(LAB.course_modules())
 
 
+@pytest.fixture(autouse=True, scope="session")
+def instructor_state(tmp_path_factory):
+    """`grade check` without --seed grades the instructor's seed, kept per user: here, in a
+    folder of the test session (never the home of whoever runs the tests), fixed so that
+    every session grades alike."""
+    import os
+    from grader.seed import FILE
+    config = tmp_path_factory.mktemp("config")
+    (config / "rdfia-grader").mkdir()
+    (config / "rdfia-grader" / FILE).write_text("424242\n")
+    os.environ["XDG_CONFIG_HOME"] = str(config)
+
+
 @pytest.fixture(scope="session", params=["fresh", "zygote"])
 def zygote(request):
     """Workers started both ways: a fresh interpreter (`grade check` where no zygote runs),

@@ -138,9 +138,9 @@ def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
     assert _dead(hung_child), "a hung grader's whole process tree is killed"
 
     grades = read_csv(out)
-    assert list(next(iter(grades.values()))) == ["id", "total", "max", *("answers",), "status", "error"]
+    assert list(next(iter(grades.values()))) == ["id", "total", "max", *("answers",), "status", "error", "seed"]
     assert grades["alice"] | {"error": ""} == {"id": "alice", "total": "3", "max": "3", "answers": "3",
-                                               "status": "ok", "error": ""}
+                                               "status": "ok", "error": "", "seed": "0"}
     assert {i: grades[i]["status"] for i in grades} == {
         "alice": "ok", "bob": "ok", "carol": "ok", "abort": batch.FAILED, "broken": batch.FAILED,
         "crash": batch.FAILED, "hang": batch.FAILED}
@@ -335,11 +335,11 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     out = tmp_path / "out"
     check = subprocess.Popen([sys.executable, "-m", "grader.cli", "check", str(zipped), "--json",
                               str(tmp_path / "zipped.json"), "--html", str(tmp_path / "zipped.html"),
-                              "--parts", "answers"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
+                              "--parts", "answers", "--seed", "5"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
     run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
-                          "--jobs", "2", "--parts", "answers", "--gradescope"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)
+                          "--jobs", "2", "--parts", "answers", "--gradescope", "--seed", "5"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
     assert check.wait(timeout=300) in (0, 1), check.stderr.read()
     assert run.returncode == 1, run.stdout + run.stderr  # one failed to grade
     assert "notjson: failed-to-grade" in run.stdout and "not a readable notebook" in run.stdout
@@ -351,7 +351,8 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     assert grades["notjson"]["status"] == batch.FAILED and grades["notjson"]["total"] == ""
     told = json.loads((out / "gradescope" / "notjson.json").read_text())  # the student sees why
     assert told["score"] == 0 and "not a readable notebook" in told["output"]
-    assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error"]
+    assert list(grades["ref"]) == ["id", "total", "max", "answers", "status", "error", "seed"]
+    assert grades["ref"]["seed"] == grades["notjson"]["seed"] == "5" == str(direct["seed"])
     summary = (out / "summary.html").read_text()
     assert "ref, zipped" in summary and "https://" not in summary
 

@@ -89,8 +89,10 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
+    assert set(report) == {"submission", "score", "max_score", "seed", "parts", "tests", "flags"}  # flags: cheat report
     assert report["flags"] == []
+    seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text()
+    assert report["seed"] == int(seed) != 0  # the instructor's secret seed, drawn once, kept per user
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
@@ -327,7 +329,8 @@ def test_quiet_prints_one_line_and_open_opens_the_report(tmp_path):
                              "--quiet", "--open"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "quiet: 15 / 15 points (seed 0)\n"
+    seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text().strip()
+    assert result.stdout == f"quiet: 15 / 15 points (seed {seed})\n" and seed != "0"  # the instructor's
     assert opened.read_text() == (tmp_path / "reports" / "quiet.html").as_uri()
 
 

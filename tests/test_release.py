@@ -239,6 +239,12 @@ def test_student_edition_grades_seed_zero_only(student_python, tmp_path):
     out = subprocess.run([student_python, "-m", "grader.cli", "check", str(REFERENCE), "--seed", "3"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert out.returncode == 2 and "graded by the instructor" in out.stderr and "Traceback" not in out.stderr
+    state = tmp_path / "config"  # without --seed: the public seed, and no instructor's seed drawn
+    out = subprocess.run([student_python, "-m", "grader.cli", "check", str(REFERENCE), "--parts", "answers",
+                          "--quiet"], cwd=tmp_path, capture_output=True, text=True,
+                         env=os.environ | {"XDG_CONFIG_HOME": str(state), "GRADER_ISOLATION": "0"})
+    assert out.returncode == 0 and out.stdout.endswith("points (seed 0)\n"), out.stderr
+    assert not (state / "rdfia-grader").exists()
 
 
 def test_same_verdicts_as_the_instructor(both_editions, corpus):

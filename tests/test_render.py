@@ -116,7 +116,7 @@ def test_junit_is_valid_against_the_jenkins_and_gitlab_schema(report):
         assert not errors, errors[:3]
     root = ET.fromstring(junit.render(report).encode())
     scores = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")} for s in root}
-    assert scores["tp1_manual"] == {"score": "1", "max_score": "3"}
+    assert scores["tp1_manual"] == {"score": "1", "max_score": "3", "seed": str(report.seed)}
     assert ET.fromstring(junit.render(not_graded).encode()).find(".//error").text == not_graded.error
 
 

@@ -31,6 +31,20 @@ AUTOGRAD = {
     "requires_grad_": "def backward(p, o, Y):\n    x = o['X'].requires_grad_()\n",
     "by name": "def backward(p, o, Y):\n    getattr(L, 'backward')()\n",
     "func": "import torch.func\ndef backward(p, o, Y):\n    return torch.func.grad(f)(p)\n",
+    # renamed, string-built or indirect (issue 27)
+    "string-built": "import torch\ndef backward(p, o, Y):\n"
+                    "    return getattr(getattr(torch, 'auto' + 'grad'), 'gr' + 'ad')(L, p)\n",
+    "literal name": "import torch\ndef backward(p, o, Y):\n    return getattr(torch, 'autograd').grad(L, p)\n",
+    "vars": "import torch\ndef backward(p, o, Y):\n    return vars(torch)['autograd'].grad(L, p)\n",
+    "__import__": "def backward(p, o, Y):\n    return __import__('torch.autograd').autograd.grad(L, p)\n",
+    "importlib": "import importlib as il\ndef backward(p, o, Y):\n    m = 'torch.' + 'autograd'\n"
+                 "    return il.import_module(m).grad(L, p)\n",
+    "Tensor.backward": "import torch\nT = torch.Tensor\ndef backward(p, o, Y):\n    T.__dict__[k](L)\n",
+    "enable_grad": "import torch\ndef backward(p, o, Y):\n    with torch.enable_grad():\n        pass\n",
+    "inference off": "import torch as t\ndef backward(p, o, Y):\n    with t.inference_mode(False):\n        pass\n",
+    "eval": "def backward(p, o, Y):\n    return eval(CODE)\n",
+    "in a class": "import torch\nclass H:\n    @staticmethod\n    def g(L, p):\n"
+                  "        return torch.autograd.grad(L, p)\ndef backward(p, o, Y):\n    return H.g(L, p)\n",
 }
 
 
@@ -80,10 +94,60 @@ def test_cheat_report_flags_each_way_out_with_its_line():
         assert word in whats, word
 
 
-@pytest.mark.parametrize("folder", [REFERENCE, ROOT / "student_template"], ids=["reference", "template"])
-def test_course_code_raises_no_flag(folder: Path):
-    chunks = [(p.name, p.read_text()) for p in sorted(folder.glob("*.py"))]
-    assert reaches(chunks) == []
+OBFUSCATED = {  # line: what the report must say
+    "import base64, codecs, importlib, inspect": None,
+    "m = __import__('ct' + 'ypes')": "imports a module named at run time",
+    "f = getattr(torch, 'auto' + 'grad')": "name built at run time",
+    "exec(base64.b64decode(b'cHJpbnQoMSk='))": "runs code built at run time",
+    "x = codecs.decode('pglcrf', 'rot13')": "decodes hidden text",
+    "k = bytes.fromhex('6374797065').decode()": "decodes hidden text",
+    "c = compile(src, 'x', 'exec')": "runs code built at run time",
+    "m = importlib.import_module(name)": "imports a module named at run time",
+    "sys = vars(__builtins__)['__import__']('sys')": "__builtins__",
+    "m = sys.modules.get('ctypes')": "names the module ctypes",
+    "from importlib import import_module as im; im(n)": "imports a module named at run time",
+    "setattr(probe, key, forged)": "name built at run time",
+    "from sys import modules; modules['grader'] = None": "sys.modules",
+    "inspect.getmodule(type(model)).run_epoch = forged": "inspect.getmodule",
+    "g = getattr(model.forward, '__globals__')": "__globals__",
+}
+
+
+def test_cheat_report_flags_obfuscation_with_its_line():
+    code = "\n".join(OBFUSCATED)
+    flags = reaches([("tp2_cnn.py", code)])
+    for line, (statement, what) in enumerate(OBFUSCATED.items(), start=1):
+        if what is not None:
+            said = [f.what for f in flags if f.where == f"tp2_cnn.py, line {line}"]
+            assert any(what in w for w in said), (statement, said)
+
+
+def _course_code() -> list[tuple[str, str]]:
+    """Every piece of the course's own code the tests hold: reference, template (modules and
+    notebooks), the correct variants, the course's notebooks as students hand them in."""
+    import course_notebooks as course
+    chunks = [(str(p), p.read_text()) for folder in (REFERENCE, ROOT / "student_template",
+                                                      *sorted((ROOT / "tests" / "tp1_variants").iterdir()))
+              if folder.is_dir() for p in sorted(folder.glob("*.py"))]
+    chunks += [(str(p), p.read_text()) for p in sorted((ROOT / "tests").glob("tp2_*variant.py"))]
+    chunks += [(name, code) for name, code in course.modules().items()]
+    return chunks
+
+
+def _notebook_chunks(tmp_path: Path) -> list[tuple[str, str]]:
+    import course_notebooks as course
+    from grader.static import cheat_report
+    (tmp_path / "1_ab_Intro_to_NNs.ipynb").write_text(course.course_notebook())
+    (tmp_path / "1_cd_CNNs.ipynb").write_text(course.cnn_notebook())
+    return [(f.where, f.what) for path in (tmp_path, ROOT / "student_template" / "notebooks")
+            for f in cheat_report(open_submission(path))]
+
+
+def test_course_code_raises_no_flag(tmp_path):
+    assert reaches(_course_code()) == []
+    assert _notebook_chunks(tmp_path) == []
+    assert autograd_uses([("tp1_manual.py", dict(_course_code())[str(REFERENCE / "tp1_manual.py")])],
+                         "backward") == []
 
 
 def test_code_that_does_not_parse_is_skipped():

@@ -8,11 +8,13 @@ import sys
 import threading
 from pathlib import Path
 
+from grader import edition
 from grader.batch.cluster import dask_executor
 from grader.batch.discovery import ClassError
 from grader.batch.run import run
 from grader.labs import current
 from grader.results import FAILED
+from grader.seed import SeedError, default_seed
 
 
 def _interrupt(signum, frame):
@@ -37,6 +39,12 @@ def main(args) -> int:
         print(f"grade: the sandbox lacks here: {'; '.join(missing)}. Students could read each other's files: "
               "run as root or where user namespaces are allowed, or pass --weak-isolation", file=sys.stderr)
         return 2
+    if args.seed is None:  # drawn once for OUT, and reused by every later run on it
+        try:
+            args.seed = default_seed(edition(), out)
+        except SeedError as e:
+            print(f"grade: {e}", file=sys.stderr)
+            return 2
     previous = None
     if threading.current_thread() is threading.main_thread():  # `kill` stops like Ctrl-C
         previous = signal.signal(signal.SIGTERM, _interrupt)

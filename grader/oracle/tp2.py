@@ -59,28 +59,45 @@ def handout_output(params: list, x: torch.Tensor) -> torch.Tensor | None:
 @question("tp2.epoch", lambda seed: [(seed, True), (seed, False)])
 def epoch(seed: int, train: bool) -> dict:
     """The course's epoch on the grader's TinyNet, training with plain SGD or evaluating:
-    per-batch top-1, top-5 (percentages) and loss, and their averages."""
+    per-batch top-1, top-5 (percentages) and loss, their averages, and (training) the
+    parameters after each step."""
+    return _epoch(seed, train)
+
+
+# Training epochs with one known mistake: their parameters after each step.
+EPOCH_MISTAKES = {"eval-mode": {"mode": False}, "no-zero-grad": {"zero_grad": False}}
+
+
+@question("tp2.epoch_mistake", lambda seed: [(seed, name) for name in EPOCH_MISTAKES])
+def epoch_mistake(seed: int, name: str) -> dict:
+    """The parameters after each step of a training epoch with the mistake `name`."""
+    return {"params": _epoch(seed, True, **EPOCH_MISTAKES[name])["params"]}
+
+
+def _epoch(seed: int, train: bool, mode: bool | None = None, zero_grad: bool = True) -> dict:
     state, x, y = rubric._epoch_data(seed)
     model = TinyNet()
     model.load_state_dict(state)
-    model.train(train)
+    model.train(train if mode is None else mode)
     criterion = nn.CrossEntropyLoss()
-    per_batch = {"top1": [], "top5": [], "loss": []}
+    per_batch, params = {"top1": [], "top5": [], "loss": []}, []
     for images, targets in loader(x, y, rubric.BATCH):
         with torch.set_grad_enabled(train):
             output = model(images)
             loss = criterion(output, targets)
         if train:  # plain SGD, as torch.optim.SGD(lr=lr) does it (without importing torch.optim's compiler)
-            model.zero_grad()
+            if zero_grad:
+                model.zero_grad()
             loss.backward()
             with torch.no_grad():
                 for p in model.parameters():
                     p -= rubric.LR * p.grad
+            params.append({n: p.detach().clone() for n, p in model.named_parameters()})
         top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
         per_batch["top1"].append(top1), per_batch["top5"].append(top5)
         per_batch["loss"].append(float(loss.detach()))
     mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
-    return {"per_batch": per_batch, **mean}
+    return {"per_batch": per_batch, **mean, "params": params}
 
 
 @question("tp2.mean_std", lambda seed: [(seed, "channels"), (seed, "synthetic")])

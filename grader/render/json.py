@@ -11,6 +11,7 @@ def as_dict(report: Report) -> dict:
         "submission": report.submission,
         "score": report.score,
         "max_score": report.max_score,
+        "seed": report.seed,  # a regrade with --seed N gives the same verdicts
         "parts": [{"part": p.part, "found": p.found, "score": report.part_score(p.part)[0],
                    "max_score": report.part_score(p.part)[1],
                    "status": "not found" if not p.found else "graded" if p.started else "not started",

@@ -119,7 +119,8 @@ class Backward:
         inp = unit_inputs(student.seed)
         self.inp, self.inp_seed, self.layout = inp, student.seed, tp1_layout.student_layout(student)
         params_s = self.layout.params_to_student(inp.params)
-        grads = student.call("backward", params_s, outputs_for(student, self.layout, params_s, inp), inp.Y)
+        self.args = params_s, outputs_for(student, self.layout, params_s, inp), inp.Y
+        grads = student.call("backward", *self.args)
         self.grads = expect_keys(grads, KEYS, "backward(params, outputs, Y)")
         self.scale, self.per_grad = self.detect()
 
@@ -232,11 +233,26 @@ def record_gradient(student, key, record) -> None:
 
 @check("tp1_manual::backward::by_hand", points=2, question="1-ab 2.1")
 def test_backward_by_hand(student):
-    """backward computes its gradients by hand: neither it nor what it calls uses autograd (judged on its source)."""
-    backward_of(student)  # it runs: a backward not written yet is not one done by hand
+    """backward computes its gradients by hand: neither it nor what it calls uses autograd (judged on
+    its source), and it returns the same gradients where autograd cannot record (judged on its values)."""
+    bw = backward_of(student)  # it runs: a backward not written yet is not one done by hand
     if uses := static.autograd_uses(student.sandbox.source(student.name), "backward"):
         fail(f"backward uses autograd ({uses[0].where}: {uses[0].what}"
              f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
+    try:
+        again = student.probe("tp1.backward_without_autograd", *bw.args)
+    except StudentFault as e:
+        fail(f"backward fails where autograd cannot record ({(e.message or '').split(chr(10))[0][:200]}): "
+             "it uses autograd; in this part the gradients are computed by hand.")
+
+    def same(a, b) -> bool:
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
+            and torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-7, equal_nan=True)
+    if not isinstance(again, dict):
+        again = {}
+    if not all(same(again.get(k), bw.grads[k]) for k in KEYS if bw.grads.get(k) is not None):
+        fail("backward returns other gradients where autograd cannot record: it uses autograd; in this part "
+             "the gradients are computed by hand.")
 
 
 # One check per gradient that backward returns.

@@ -16,8 +16,14 @@ ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows
 
 
 def optim_info(student, eta=ETA):
+    """The optimizer's description (raw: its classes, settings, the tensors it holds), judged here."""
     student.require("init_model")
     info = student.probe("tp1.optim_info", NN_SIZES, eta)
+    held = [n for n in info["held"] if n is not None]
+    info.update(is_optimizer="torch.optim.optimizer.Optimizer" in info["classes"],
+                is_sgd="torch.optim.sgd.SGD" in info["classes"],
+                missing=sorted(set(info["model_params"]) - set(held)),
+                foreign=len(info["held"]) - len(held))
     if not info["is_optimizer"]:
         fail(f"the third value init_model(nx, nh, ny, eta) returns should be a torch.optim optimizer; got "
              f"{info['type']}.")

@@ -130,6 +130,25 @@ def _init_model(ns, sizes, eta=None):
 
 # -- tp1_manual -----------------------------------------------------------------------
 
+def _inference(value):
+    """`value` with every tensor copied as an inference tensor (autograd can never record it)."""
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if isinstance(value, dict):
+        return {k: _inference(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_inference(v) for v in value)
+    return value
+
+
+def backward_without_autograd(ns, params, outputs, Y):
+    """What the student's backward returns where autograd cannot record: in inference mode, on
+    inputs made there. By hand, it returns what it returns anywhere; with autograd, it raises or
+    differs (the trusted side compares)."""
+    with torch.inference_mode():
+        return ns["backward"](_inference(params), _inference(outputs), _inference(Y))
+
+
 def manual_sgd(ns, params, grads, eta):
     """Call the student's sgd; report what it returned and the params dict afterwards."""
     returned = ns["sgd"](params, grads, eta)
@@ -319,30 +338,28 @@ def train_nn(ns, sizes, weights, data, perms, eta, batch):
 
 
 def optim_info(ns, sizes, eta):
-    """What the student's optimizer is and which parameters it updates."""
+    """What the student's optimizer is (its classes), its groups' settings, and which of the
+    model's parameters each tensor it holds is (None: not one of the model's)."""
     model, loss, optim = _init_model(ns, sizes, eta)
     info = {"type": type(optim).__name__, "module": type(optim).__module__,
-            "is_sgd": isinstance(optim, torch.optim.SGD),
-            "is_optimizer": isinstance(optim, torch.optim.Optimizer), "groups": []}
-    if info["is_optimizer"]:
-        model_ids = {id(p): n for n, p in model.named_parameters()}
-        covered = set()
-        for group in optim.param_groups:
-            g = {}
-            for k, v in group.items():
-                if k == "params":
-                    continue
-                if isinstance(v, torch.Tensor) and v.numel() == 1:
-                    v = float(v)
-                if v is None or isinstance(v, bool):
-                    g[k] = v
-                elif isinstance(v, (int, float)):
-                    g[k] = float(v)
-            info["groups"].append(g)
-            covered |= {id(p) for p in group["params"]}
-        info["model_params"] = sorted(model_ids.values())
-        info["missing"] = sorted(n for i, n in model_ids.items() if i not in covered)
-        info["foreign"] = len([i for i in covered if i not in model_ids])
+            "classes": [f"{c.__module__}.{c.__qualname__}" for c in type(optim).__mro__], "groups": []}
+    model_ids = {id(p): n for n, p in model.named_parameters()}
+    info["model_params"] = sorted(model_ids.values())
+    info["held"] = []
+    groups = optim.param_groups if isinstance(optim, torch.optim.Optimizer) else []
+    for group in groups:
+        g = {}
+        for k, v in group.items():
+            if k == "params":
+                continue
+            if isinstance(v, torch.Tensor) and v.numel() == 1:
+                v = float(v)
+            if v is None or isinstance(v, bool):
+                g[k] = v
+            elif isinstance(v, (int, float)):
+                g[k] = float(v)
+        info["groups"].append(g)
+        info["held"] += [model_ids.get(id(p)) for p in group["params"]]
     return info
 
 

@@ -124,12 +124,17 @@ def describe_model(ns: dict, ref, x: torch.Tensor, train: bool = False) -> dict:
 
 def parameters_and_output(ns: dict, ref, x: torch.Tensor) -> dict:
     """A fresh class `ref`'s trainable parameters (in the order parameters() yields them) and
-    its eval-mode output on `x`: the trusted side checks that the one gives the other."""
+    its eval-mode output on `x` (None when the forward fails): the trusted side counts the
+    one and checks that it gives the other."""
     model = _class(ns, ref)()
     model.eval()
-    with torch.no_grad():
-        out = model(x)
-    return {"params": [p.detach() for p in model.parameters() if p.requires_grad], "out": out}
+    params = [p.detach() for p in model.parameters() if p.requires_grad]
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception:  # noqa: BLE001 - the forward's failure is judged from the description
+        out = None
+    return {"params": params, "out": out}
 
 
 def _buffers(model: nn.Module) -> dict:
@@ -145,12 +150,11 @@ def improved_behaviour(ns: dict, ref, x: torch.Tensor) -> dict:
         eval1, eval2 = model(x), model(x)
         sub = model(x[:2])
     after = _buffers(model)
-    changed = [n for n in before if n in after and not torch.equal(before[n], after[n])]
     model.train()
     with torch.no_grad():
         train1, train2 = model(x), model(x)
     return {"eval1": eval1, "eval2": eval2, "eval_sub": sub, "train1": train1, "train2": train2,
-            "buffers_changed_in_eval": changed}
+            "buffers_before": before, "buffers_after_eval": after}
 
 
 # -- epoch --------------------------------------------------------------------------
@@ -176,29 +180,6 @@ def loader(x: torch.Tensor, y: torch.Tensor, batch: int, shuffle: bool = False, 
                                        shuffle=shuffle, generator=generator)
 
 
-class WatchedSGD(torch.optim.SGD):
-    """SGD that counts `zero_grad` and `step`, and at each step notes whether the
-    gradient is this batch's alone (not accumulated over earlier batches)."""
-
-    def __init__(self, params, lr, watch: dict, probe: torch.Tensor):
-        super().__init__(params, lr=lr)
-        self.watch, self.probe = watch, probe
-
-    def zero_grad(self, set_to_none: bool = True):
-        self.watch["zero_grad"] += 1
-        return super().zero_grad(set_to_none)
-
-    def step(self, closure=None):
-        self.watch["step"] += 1
-        last = self.watch.get("last_grad")
-        grad = self.probe.grad
-        if grad is not None and last is not None and not torch.allclose(grad, last, rtol=1e-5, atol=1e-8):
-            self.watch["accumulated"] += 1
-        if grad is None:
-            self.watch["no_grad_at_step"] += 1
-        return super().step(closure)
-
-
 def _flushed(probe):
     """Flush what the student's code printed before the answer goes back."""
     def run(*args, **kwargs):
@@ -211,47 +192,45 @@ def _flushed(probe):
     return run
 
 
+def _state(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
 @_flushed
 def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: int,
               lr: float | None = None) -> dict:
     """Call the student's `epoch` on a TinyNet with weights `state` over the batches of
-    (x, y): a training pass when `lr` is given (with a watched SGD), an evaluation pass
-    otherwise. The model starts in the opposite mode, so that `epoch` must set its own."""
+    (x, y): a training pass when `lr` is given (with plain SGD), an evaluation pass otherwise.
+    The model starts in the opposite mode, so that `epoch` must set its own.
+
+    Returns raw values only: for each forward of the model, its input, output and the
+    model's state before it; the state and gradients after the epoch; what `epoch` returned.
+    The trusted side replays them (the forward in either mode, the reference's steps)."""
     model = TinyNet()
     model.load_state_dict(state)
     train = lr is not None
     model.train(not train)
-    watch = {"zero_grad": 0, "step": 0, "backward": 0, "accumulated": 0, "no_grad_at_step": 0,
-             "forward_modes": []}
-    probe = model.fc.weight
-
-    def on_grad(grad):
-        watch["backward"] += 1
-        watch["last_grad"] = grad.detach().clone()
-    probe.register_hook(on_grad)
-    model.bn.register_forward_pre_hook(lambda m, i: watch["forward_modes"].append(bool(m.training)))
-    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    forwards = []
+    def before(m, i):
+        first = i[0] if i and isinstance(i[0], torch.Tensor) else None
+        forwards.append({"state": _state(m), "input": None if first is None else first.detach().clone()})
+    model.register_forward_pre_hook(before)
+    model.register_forward_hook(lambda m, i, out: forwards[-1].update(
+        output=out.detach().clone() if isinstance(out, torch.Tensor) else None))
     data = loader(x, y, batch)
     criterion = nn.CrossEntropyLoss()
     if train:
-        optimizer = WatchedSGD(model.parameters(), lr, watch, probe)
-        result = ns["epoch"](data, model, criterion, optimizer)
+        result = ns["epoch"](data, model, criterion, torch.optim.SGD(model.parameters(), lr=lr))
     else:
         result = ns["epoch"](data, model, criterion)
-    after = model.state_dict()
-    params = {n for n, _ in model.named_parameters()}
-    changed_params = [k for k in params if not torch.equal(before[k], after[k].detach())]
-    changed_buffers = [k for k in before if k not in params and k != "bn.num_batches_tracked"
-                       and not torch.equal(before[k], after[k].detach())]
-    watch.pop("last_grad", None)
     if not isinstance(result, (tuple, list)):
         results = {"$bad": f"a {type(result).__name__}, not a tuple (top1, top5, loss)"}
     elif len(result) != 3:
         results = {"$bad": f"a {type(result).__name__} of {len(result)} items, not (top1, top5, loss)"}
     else:
         results = [_epoch_value(v) for v in result]
-    return dict(watch, results=results, batches=len(data), changed_params=changed_params,
-                changed_buffers=changed_buffers)
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+    return {"results": results, "forwards": forwards[:4 * len(data)], "final": _state(model), "grads": grads}
 
 
 # -- data pipeline ------------------------------------------------------------------
@@ -359,24 +338,34 @@ def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
 @_flushed
 def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
     """The student's ConvNet (class `ref`) trained by the student's epoch with plain SGD; the
-    curves as `epoch` reports them (test first measured before any training)."""
+    curves as `epoch` reports them (test first measured before any training), and the model's
+    outputs on the test images in each test epoch."""
     model = _class(ns, ref)()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
     train_data = loader(x, y, batch, shuffle=True, seed=seed)
     test_data = loader(xt, yt, 100)
-    curves = {k: [] for k in CURVE_KEYS}
+    curves, logits, seen = {k: [] for k in CURVE_KEYS}, [], []
+    # The model's outputs in each test epoch, as it gave them: the trusted side computes the accuracy.
+    model.register_forward_hook(lambda m, i, out: seen.append(out.detach())
+                                if isinstance(out, torch.Tensor) and out.dim() == 2 else None)
 
     def record(split, result):
         values = [_epoch_value(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
             else [{"$bad": "not (top1, top5, loss)"}] * 3
         curves[f"{split}_acc"].append(values[0])
         curves[f"{split}_loss"].append(values[2])
+        if split == "test":
+            try:
+                logits.append(torch.cat(seen)[-len(xt):])
+            except (RuntimeError, ValueError):  # none, or outputs of other widths: judged as none
+                logits.append(None)
+        seen.clear()
     record("test", ns["epoch"](test_data, model, criterion))
     for _ in range(epochs):
         record("train", ns["epoch"](train_data, model, criterion, optimizer))
         record("test", ns["epoch"](test_data, model, criterion))
-    return curves
+    return dict(curves, test_logits=logits)
 
 
 def is_bad(value) -> bool:
