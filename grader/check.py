@@ -12,7 +12,7 @@ import webbrowser
 from pathlib import Path
 
 from grader import static
-from grader.render import REPORT, Ahead
+from grader.render import REPORT, Ahead, inert
 from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
@@ -35,7 +35,7 @@ def main(args, zygote=None) -> int:
     try:
         from grader.render import terminal
         for note in submission.notes:
-            print(f"grade: note: {note}", file=sys.stderr)
+            print(f"grade: note: {inert.terminal(note)}", file=sys.stderr)  # names the student's files
         if not args.parts and not args.quiet:  # --parts names them outright
             print(f"grade: {line}")
         files = targets(args, submission.name)
@@ -66,7 +66,7 @@ def main(args, zygote=None) -> int:
 
 def not_graded(args, reason: str) -> int:
     """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
-    print(f"grade: {reason}", file=sys.stderr)
+    print(f"grade: {inert.terminal(reason)}", file=sys.stderr)
     report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
     write(report, {name: path for name, path in targets(args, report.submission).items() if REPORT[name].on_error})
     return 2

@@ -2,13 +2,15 @@
 
 Columns: `id`, `total`, `max`, one column per part (its score), `status` (`ok` or
 `failed-to-grade`) and `error`. A submission that could not be graded has empty scores,
-not zeros, so that it cannot pass for a graded one.
+not zeros, so that it cannot pass for a graded one. Text cells (ids, errors: the
+student's own folder names and messages) are made inert (`grader.render.inert.cell`).
 """
 from __future__ import annotations
 
 import csv
 import io
 
+from grader.render.inert import cell
 from grader.results import Graded
 
 
@@ -20,11 +22,11 @@ def rows(graded: list[Graded], parts: tuple[str, ...]) -> list[list[str]]:
     table = [["id", "total", "max", *parts, "status", "error"]]
     for g in graded:
         if g.report is None:
-            table.append([g.id, "", "", *("" for _ in parts), g.status, g.error])
+            table.append([cell(g.id), "", "", *("" for _ in parts), g.status, cell(g.error)])
             continue
         r = g.report
-        table.append([g.id, _num(r.score), _num(r.max_score), *(_num(r.part_score(p)[0]) for p in parts),
-                      g.status, g.error])
+        table.append([cell(g.id), _num(r.score), _num(r.max_score), *(_num(r.part_score(p)[0]) for p in parts),
+                      g.status, cell(g.error)])
     return table
 
 

@@ -156,11 +156,12 @@ def prepare(home: str, processes: int = 256, enabled: bool = True, memory: int =
     if not (LINUX and enabled) or os.environ.get("GRADER_ISOLATION") == "0":
         return Plan(home, processes=processes, enabled=False)
     binds, links, sites = _layout()
+    userns = os.environ.get("GRADER_ISOLATION_USERNS") == "1"
     return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
                 {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
                 processes=processes,
                 cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes, memory),
-                userns=os.environ.get("GRADER_ISOLATION_USERNS") == "1", uid=_nobody() if os.geteuid() == 0 else None)
+                userns=userns, uid=_nobody() if os.geteuid() == 0 and not userns else None)
 
 
 def _nobody() -> int:
