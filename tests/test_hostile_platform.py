@@ -229,7 +229,8 @@ def _judge_check(run, report) -> None:
         assert not any(c in stream for c in "\x1b\x00\x07\u202e"), stream  # inert: shown as escapes
     assert "\\x1b[31mred" in run.stdout
     failed = next(t for t in report["tests"] if t["id"].startswith("answers::conv_output_size"))
-    tried = json.loads(failed["message"][failed["message"].index("{"):failed["message"].index("}") + 1])
+    message = failed["message"]
+    tried = json.loads(message[message.index('{"bpf"'):message.rindex("}") + 1])
     assert tried and "ok" not in tried.values(), tried
 
 
