@@ -31,9 +31,11 @@ from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
 
 # syscall numbers (asm/unistd.h) of what the filter denies
 NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321, "perf_event_open": 298,
-                 "io_uring_setup": 425, "unshare": 272, "setns": 308, "chroot": 161, "mount": 165, "ptrace": 101},
+                 "io_uring_setup": 425, "unshare": 272, "setns": 308, "chroot": 161, "mount": 165, "ptrace": 101,
+                 "clone": 56},
       "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280, "perf_event_open": 241,
-                  "io_uring_setup": 425, "unshare": 97, "setns": 268, "chroot": 51, "mount": 40, "ptrace": 117}}
+                  "io_uring_setup": 425, "unshare": 97, "setns": 268, "chroot": 51, "mount": 40, "ptrace": 117,
+                  "clone": 220}}
 NUMBERS = NR.get(platform.machine(), {})
 
 PLATFORM = '''\
@@ -53,6 +55,18 @@ L = ctypes.c_long
 def _call(name, *args):
     ctypes.set_errno(0)
     if _libc.syscall(L(NR[name]), *args) >= 0:
+        return "ok"
+    return errno.errorcode.get(ctypes.get_errno(), "?")
+
+
+def _clone(flags):
+    """A fork into new namespaces (the child, if any, ends at once)."""
+    ctypes.set_errno(0)
+    pid = _libc.syscall(L(NR["clone"]), L(flags | 17), None, None, None, None)  # 17: SIGCHLD
+    if pid == 0:
+        os._exit(0)
+    if pid > 0:
+        os.waitpid(pid, 0)
         return "ok"
     return errno.errorcode.get(ctypes.get_errno(), "?")
 
@@ -78,7 +92,8 @@ def attempts():
            "setns": _call("setns", L(0), L(0)),
            "chroot": _call("chroot", b"/"),
            "mount": _call("mount", b"none", b"/", b"tmpfs", L(0), None),
-           "ptrace": _call("ptrace", L(16), L(os.getppid()), None, None)}  # PTRACE_ATTACH
+           "ptrace": _call("ptrace", L(16), L(os.getppid()), None, None),  # PTRACE_ATTACH
+           "clone": _clone(0x10000000 | 0x40000000)}  # CLONE_NEWUSER | CLONE_NEWNET
     for family, kind in (("AF_NETLINK", socket.SOCK_RAW), ("AF_VSOCK", socket.SOCK_STREAM),
                          ("AF_INET", socket.SOCK_STREAM), ("AF_INET6", socket.SOCK_DGRAM),
                          ("AF_PACKET", socket.SOCK_RAW)):
