@@ -19,13 +19,14 @@ import sys
 import shutil
 import tempfile
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from conftest import reference_source
-from grader.render import terminal
-from grader.results import Report, TestResult
+from grader.render import junit, terminal
+from grader.results import PartResult, Report, TestResult
 from grader.sandbox import Limits, Part, Sandbox, WorkerCrashed, cgroup, isolation
 from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
 
@@ -292,8 +293,8 @@ def test_a_formula_for_a_name_arrives_as_text_in_grades_csv(tmp_path):
     assert all(float(row["total"]) > 0 for row in rows)  # scores stay numbers
 
 
-def test_the_terminal_shows_control_characters_as_escapes():
-    report = Report(submission=f"a{SHOUT}", seed=0, parts=[], tests=[
+def test_the_terminal_and_junit_show_control_characters_as_escapes():
+    report = Report(submission=f"a{SHOUT}", seed=0, parts=[PartResult(part="x", found=True)], tests=[
         TestResult(id="x::y", part="x", name="y", status="failed", score=0, max_score=1,
                    message=f"ValueError: {SHOUT}\nnext line")])
     plain = "\n".join(terminal.lines(report))
@@ -302,3 +303,5 @@ def test_the_terminal_shows_control_characters_as_escapes():
     terminal.render(report, coloured, color=True)
     assert "\x1b[31mred" not in coloured.getvalue() and "\x00" not in coloured.getvalue()
     assert "\\x1b[31mred" in coloured.getvalue()
+    failure = ET.fromstring(junit.render(report).split("\n", 1)[1]).find(".//failure")  # well-formed XML
+    assert "\\x00" in failure.text and "\x00" not in failure.text
