@@ -8,10 +8,12 @@ reason in one line. A submission that cannot be graded still gets the `on_error`
 from __future__ import annotations
 
 import sys
+import types
 import webbrowser
 from pathlib import Path
 
 from grader import static
+from grader.lab import titles
 from grader.render import REPORT, Ahead, inert
 from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
@@ -61,7 +63,27 @@ def main(args, zygote=None) -> int:
         webbrowser.open(files["html"].resolve().as_uri())
     if len(written) < len(files):
         return 2
-    return 0 if report.all_passed else 1
+    return verdict(report, submission.lab, judge_all=bool(args.tp or args.parts), quiet=args.quiet)
+
+
+def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
+    """0 when every check passed, 1 when any did not. Without --tp or --parts, only the
+    assignments the student started are judged (a part is started when it is not the
+    template as handed out), so a repository is green in TP 1-ab's week; nothing started: 1."""
+    if judge_all:
+        return 0 if report.all_passed else 1
+    graded = [a for a in lab.assignments if any(p.part in a.parts for p in report.parts)]
+    begun = [a for a in graded if any(p.started for p in report.parts if p.part in a.parts)]
+    if not begun:
+        print("grade: nothing is started yet: every part found is the template as handed out "
+              "(exit status 1)", file=sys.stderr)
+        return 1
+    judged = {p for a in begun for p in a.parts}
+    code = 0 if all(t.status == "passed" for t in report.tests if t.part in judged) else 1
+    if len(begun) < len(graded) and not quiet:
+        print(f"grade: the exit status ({code}) judges {titles(begun)} only; "
+              f"{titles([a for a in graded if a not in begun])} not started yet")
+    return code
 
 
 def not_graded(args, reason: str) -> int:
@@ -91,3 +113,15 @@ def write(report: Report, files: dict[str, Path], drafts: dict | None = None) ->
         except OSError as e:
             print(f"grade: cannot write the {name} file {path}: {e.strerror or e}", file=sys.stderr)
     return written
+
+
+class _CallableModule(types.ModuleType):
+    """`from grader import check; check()` in a notebook: this module (the `grade check`
+    command) is also the notebook's one call, `grader.inline.check`."""
+
+    def __call__(self, *args, **kwargs):
+        from grader.inline import check
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -54,11 +54,12 @@ def parser() -> argparse.ArgumentParser:
                          help="seconds allowed to one call of student code (default: %(default)g)")
     grading.add_argument("--tp", choices=[a.name for a in lab.assignments] + ["all"],
                          help="grade this assignment (default: those of which a part is found; all in batch)")
-    grading.add_argument("--parts", nargs="+", choices=lab.part_names, metavar="PART",
-                         help=f"grade only these parts, of {' '.join(lab.part_names)} (default: those of --tp)")
+    grading.add_argument("--parts", nargs="+", action="extend", metavar="PART",
+                         help=f"grade only these parts, of {' '.join(lab.part_names)}, separated by "
+                              "spaces or commas (default: those of --tp)")
     check = commands.add_parser("check", parents=[grading], epilog=CHECK_EXITS,
                                 help="grade one submission (a folder, a .ipynb or a .zip)")
-    check.add_argument("path", help="the submission")
+    check.add_argument("path", nargs="?", help="the submission")  # required: see _parts_then_path
     for name, fmt in REPORT.items():
         default = "reports/NAME.html" if name == "html" else "not written"
         check.add_argument(f"--{name}", metavar="FILE", help=f"{fmt.help} (default: {default})")
@@ -66,8 +67,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--open", action="store_true", help="open the HTML report in the browser (default: off)")
     batch = commands.add_parser("batch", parents=[grading], epilog=BATCH_EXITS,
                                 help="grade every submission of a class folder, in parallel")
-    batch.add_argument("class_dir", metavar="CLASS_DIR",
-                       help="one sub-folder, .zip or .ipynb a student; its name is the student id")
+    batch.add_argument("class_dir", metavar="CLASS_DIR", nargs="?",
+                       help="one sub-folder, .zip or .ipynb a student, its name the student id; "
+                            "or Moodle's \"Download all submissions\" zip or folder")
     batch.add_argument("--out", required=True, metavar="OUT",
                        help="where results/, reports/, grades.csv and summary.html go (required)")
     batch.add_argument("--jobs", type=_positive(int), default=None,
@@ -77,21 +79,64 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--gradescope", action="store_true", help="also write OUT/gradescope/ID.json (default: off)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to this Dask scheduler, needs rdfia-grader[dask] (default: local threads)")
+    batch.add_argument("--force", action="store_true",
+                       help="grade everyone again, even what a rerun would keep (default: off)")
+    batch.add_argument("--moodle-worksheet", metavar="FILE",
+                       help="Moodle's grading worksheet (CSV) of the assignment: write it filled "
+                            "into OUT (default: none)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
-    init = commands.add_parser("init", help="copy the student template (modules and notebooks/) to start from")
+    init = commands.add_parser("init",
+                               help="copy the student template (notebooks or modules) to start from")
     init.add_argument("folder", nargs="?", default=f"{lab.name}-tp", metavar="FOLDER",
                       help="a new or empty folder (default: %(default)s)")
+    init.add_argument("--layout", choices=("notebooks", "modules"), default="notebooks",
+                      help="the parts as the course's notebooks or as modules (default: %(default)s)")
     commands.add_parser("list", help="list the checks: points, handout question and assignment")
     commands.add_parser("isolation", help="show what the sandbox isolates on this machine")
     release = commands.add_parser("release", help="instructor: write the student edition's wheel into OUT")
     release.add_argument("out", metavar="OUT", help="the folder the wheel is written to")
+    gradescope = commands.add_parser("gradescope",
+                                     help="instructor: write a Gradescope autograder zip to OUT")
+    gradescope.add_argument("out", metavar="OUT", help="the zip to write, e.g. autograder.zip")
+    gradescope.add_argument("--seed", type=_seed, default=None,
+                            help="the seed it grades (default: a secret one, drawn now, kept in "
+                                 "the zip)")
+    gradescope.add_argument("--hidden-visibility", default="after_published",
+                            choices=("hidden", "after_due_date", "after_published", "visible"),
+                            help="when students see the checks marked hidden "
+                                 "(default: %(default)s)")
+    gradescope.add_argument("--timeout", type=_positive(float), default=60.0, metavar="S",
+                            help="seconds allowed to one call of student code "
+                                 "(default: %(default)g)")
+    gradescope.add_argument("--tp", choices=[a.name for a in lab.assignments],
+                            help="grade this assignment (default: those of which a part is found)")
     return p
+
+
+def _parts_then_path(p: argparse.ArgumentParser, args) -> argparse.Namespace:
+    """`grade check --parts tp1_manual my-tp`: `--parts` takes every word up to the next
+    option, so a last word that names no part is the submission (or the class folder)."""
+    where = next((name for name in ("path", "class_dir") if hasattr(args, name)), None)
+    if where is None:
+        return args
+    names = current().part_names
+    parts = [q for value in args.parts or () for q in value.split(",") if q]
+    if getattr(args, where) is None and parts and parts[-1] not in names:
+        setattr(args, where, parts.pop())
+    if getattr(args, where) is None:
+        p.error(f"the following arguments are required: {where.replace('class_dir', 'CLASS_DIR')}")
+    if unknown := [q for q in parts if q not in names]:
+        p.error(f"argument --parts: invalid choice: {unknown[0]!r} "
+                f"(choose from {', '.join(names)})")
+    args.parts = parts or None
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return run(parser().parse_args(argv))
+        p = parser()
+        return run(_parts_then_path(p, p.parse_args(argv)))
     except LabError as e:
         print(f"grade: {e}", file=sys.stderr)
         return 2
@@ -108,6 +153,9 @@ def run(args) -> int:
     if args.command == "release":
         from grader import release
         return release.main(args)
+    if args.command == "gradescope":
+        from grader.gradescope import build
+        return build.main(args)
     if args.command == "check":
         from grader import check
         return check.main(args)

@@ -2,7 +2,8 @@
 
 The same grader and rubric, with the oracle replaced by its answers recorded at the
 public seed (`grader/expectations.pt`, data only), and without `grader/oracle`,
-`grader/reference` or any check marked `hidden=True`.
+`grader/reference` or any check marked `hidden=True`; with the student template, as
+`grader/student_template` (`grade init`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ import torch
 
 import grader
 from grader.expected import PUBLIC_SEED, RECORDED, edition
+from grader.labs import current
+from grader.submission.template import template_folder
 
 SOURCE = Path(grader.__file__).parent
 INSTRUCTOR_ONLY = ("oracle", "reference")
@@ -51,6 +54,11 @@ def _copy_tree(dest: Path) -> None:
     for test in (dest / "rubric").glob("test_*.py"):
         test.write_text(strip_hidden(test.read_text()))
     torch.save(_recorded(), dest / RECORDED.name)
+    template = template_folder(current())  # for `grade init`, and to tell a part not started
+    if template is None:
+        raise OSError("the student template is missing: the student edition's grade init needs it")
+    shutil.copytree(template, dest / "student_template", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def _recorded() -> dict:
@@ -62,7 +70,8 @@ def _pyproject(tree: Path) -> str:
     """The student edition's project: the instructor's name, version and dependencies,
     the packages found in `tree`, the recorded expectations as package data."""
     project = _instructor_project()
-    packages = sorted(".".join(p.parent.relative_to(tree).parts) for p in (tree / "grader").rglob("__init__.py"))
+    packages = sorted({".".join(p.parent.relative_to(tree).parts) for p in (tree / "grader").rglob("__init__.py")}
+                      | {"grader.student_template"})
     toml = json.dumps  # a TOML basic string or array of strings is written as JSON writes it
     return "\n".join([
         "[build-system]", 'requires = ["setuptools>=64"]', 'build-backend = "setuptools.build_meta"', "",
@@ -72,7 +81,7 @@ def _pyproject(tree: Path) -> str:
         "", "[project.scripts]", 'grade = "grader.cli:main"', "",
         "[tool.setuptools]", f"packages = {toml(packages)}", "",
         "[tool.setuptools.package-data]", f'"grader" = {toml([RECORDED.name])}', '"grader.rubric" = ["*.py"]',
-        '"grader.render" = ["templates/*.j2"]', ""])
+        '"grader.render" = ["templates/*.j2"]', '"grader.student_template" = ["*.py", "notebooks/*.ipynb"]', ""])
 
 
 def _instructor_project() -> dict:
@@ -100,7 +109,9 @@ def build(out: Path) -> Path:
 
 def main(args) -> int:
     if edition() != "instructor":
-        print("grade release: this is the student edition; releases are built from the instructor's", file=sys.stderr)
+        print("grade release: this is the student edition, which cannot build a release; your "
+              "instructors build the student edition from the instructor edition (the course's "
+              "grader repository)", file=sys.stderr)
         return 2
     try:
         wheel = build(Path(args.out))

@@ -26,6 +26,7 @@ class TestResult:
     output: str = ""             # what the student's code printed during the test
     seconds: float = 0.0         # how long the test took
     artifacts: list[Artifact] = field(default_factory=list)  # what the report's plots draw
+    hidden: bool = False         # `@check(..., hidden=True)`: for Gradescope, after publication
 
 
 @dataclass
@@ -35,6 +36,8 @@ class PartResult:
     source: str = ""             # where it was found: "tp1.ipynb, Part 1" or "tp1_manual.py"
     skipped: list[dict] = field(default_factory=list)  # statements that failed at load time
     note: str = ""               # "not found; did you mean ...?"
+    started: bool = True         # False when absent, or identical to the template ("not started")
+    ignored: list[dict] = field(default_factory=list)  # other files holding it: {"source", "why"}
 
 
 @dataclass

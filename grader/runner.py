@@ -64,7 +64,9 @@ class GraderPlugin:
     @pytest.fixture
     def student(self, request) -> Part:
         """The submission's part that the test's check id names."""
-        return self.part(_part_of(request.node))
+        part = self.part(_part_of(request.node))
+        part.check = request.node.get_closest_marker("grader_check").kwargs["id"]
+        return part
 
     @pytest.fixture
     def record(self, request) -> Callable[[Artifact], None]:
@@ -131,6 +133,7 @@ class GraderPlugin:
             doc = doc.format(**item.callspec.params)
         result = TestResult(id=mark["id"], part=_part_of(item), name=doc, status="passed",
                             score=points, max_score=points, question=mark.get("question"),
+                            hidden=bool(mark.get("hidden")),
                             seconds=round(report.duration, 3),
                             artifacts=item.stash.get(ARTIFACTS, []))
         part = self.loaded.get(result.part)
@@ -210,7 +213,9 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
         raise RuntimeError(f"the rubric could not run (pytest exit code {int(code)})")
     found = [PartResult(part=name, found=name in submission.parts, source=submission.sources.get(name, ""),
                         skipped=plugin.loaded[name].skipped if name in plugin.loaded else [],
-                        note="" if name in submission.parts else submission.missing_note(name)) for name in parts]
+                        note="" if name in submission.parts else submission.missing_note(name),
+                        started=name in submission.parts and name not in submission.not_started,
+                        ignored=submission.ignored.get(name, [])) for name in parts]
     return Report(submission=submission.name, seed=seed, parts=name_once(found), tests=plugin.results,
                   grader_version=version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -1,40 +1,51 @@
-"""`grade init [FOLDER]`: a copy of the lab's student template (the modules and
-notebooks/) to start from. A source checkout has it where the lab declares it; a wheel
-ships it inside the package, as `grader/student_template` (package data)."""
+"""`grade init [FOLDER] [--layout notebooks|modules]`: a copy of the lab's student template
+to start from, in one layout, so that each part is in one file (no note about which copy
+is graded): the notebooks (a combined notebook in place of the per-part notebooks it
+covers, as the course hands them out), or the modules. A source checkout has the template
+where the lab declares it; a wheel ships it inside the package, as `grader/student_template`."""
 from __future__ import annotations
 
 import shutil
 import sys
 from pathlib import Path
 
+from grader.lab import Lab
 from grader.labs import current
+from grader.submission.template import template_folder
 
-HERE = Path(__file__).parent
-KEPT = ("*.py", "notebooks/*.ipynb")
+LAYOUTS = ("notebooks", "modules")
 
 
 def template() -> Path:
-    for folder in (current().template, HERE / "student_template"):  # a checkout, a wheel
-        if folder is not None and folder.is_dir():
-            return folder
-    raise FileNotFoundError("the student template is missing from this installation")
+    folder = template_folder(current())
+    if folder is None:
+        raise FileNotFoundError("the student template is missing from this installation")
+    return folder
+
+
+def layout_files(source: Path, layout: str, lab: Lab) -> list[Path]:
+    """The template's files of one layout."""
+    if layout == "modules":
+        return sorted(p for p in source.glob("*.py") if p.name != "__init__.py")
+    notebooks = sorted((source / "notebooks").glob("*.ipynb"))
+    combined = lab.split is not None and any(nb.stem not in lab.part_names for nb in notebooks)
+    covered = set(lab.split.parts) if combined else set()
+    return [nb for nb in notebooks if nb.stem not in covered]
 
 
 def main(args) -> int:
-    target = Path(args.folder)
+    target, layout = Path(args.folder), getattr(args, "layout", LAYOUTS[0])
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         print(f"grade: {target} exists and is not an empty folder; nothing was copied", file=sys.stderr)
         return 2
     try:
-        source = template()
-        files = sorted(p for pattern in KEPT for p in source.glob(pattern) if p.name != "__init__.py")
+        files = layout_files(template(), layout, current())
+        target.mkdir(parents=True, exist_ok=True)
         for path in files:
-            copy = target / path.relative_to(source)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, copy)
+            shutil.copyfile(path, target / path.name)
     except OSError as e:
         print(f"grade: cannot copy the template to {target}: {e.strerror or e}", file=sys.stderr)
         return 2
-    print(f"{target}: {len(files)} files to fill in (modules, and the same parts as notebooks in notebooks/); "
+    print(f"{target}: {len(files)} {layout} to fill in ({', '.join(p.name for p in files)}); "
           f"grade them with: grade check {target}")
     return 0

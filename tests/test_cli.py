@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+from filled import filled
 from grader import cli
 from grader.labs.rdfia import LAB
 from grader.submission import open_submission, submission_name
@@ -92,8 +95,9 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
     for part in report["parts"]:
-        assert set(part) == {"part", "found", "score", "max_score"}
-        assert isinstance(part["found"], bool)
+        assert set(part) == {"part", "found", "score", "max_score", "status", "source", "ignored"}
+        assert isinstance(part["found"], bool) and part["ignored"] == []
+        assert part["status"] == ("graded" if part["found"] else "not found")
         # a float; an int 0 only while the rubric has no test for that part (results.py sums from 0)
         assert type(part["score"]) in (float, int) and type(part["max_score"]) in (float, int)
         assert part["found"] == (part["part"] == "tp1_manual")
@@ -200,7 +204,21 @@ def test_two_files_for_one_part_say_which_is_graded(tmp_path):
     (tmp_path / "sub" / "old" / "tp1_nn.py").write_text("A = 2\n")
     sub = open_submission(tmp_path / "sub")
     assert sub.sources["tp1_nn"] == "tp1_nn.py"
-    assert sub.notes == ["two files hold `tp1_nn`: tp1_nn.py is graded, old/tp1_nn.py is ignored"]
+    assert sub.notes == ["two files hold `tp1_nn`: tp1_nn.py is graded, old/tp1_nn.py is ignored "
+                         "(also written; tp1_nn.py comes first in the contract's order)"]
+
+
+def test_the_file_the_student_wrote_is_graded_not_the_template_copy(tmp_path):
+    """grade init's modules beside a notebook the student filled: the notebook is graded, and
+    the report says the module is the template as handed out; no note, nothing to choose."""
+    folder = tmp_path / "sub"
+    shutil.copytree(ROOT / "student_template", folder)
+    (folder / "notebooks" / "1-ab.ipynb").write_text(filled(folder / "notebooks" / "1-ab.ipynb", ("tp1_manual",)))
+    sub = open_submission(folder)
+    assert sub.sources["tp1_manual"] == "notebooks/1-ab.ipynb, Part 1" and sub.notes == []
+    assert {"source": "tp1_manual.py", "why": "the template as handed out"} in sub.ignored["tp1_manual"]
+    assert sub.not_started == set(LAB.part_names) - {"tp1_manual"}
+    assert sub.sources["tp1_nn"] == "tp1_nn.py"  # none written: the first, as the contract orders them
 
 
 @pytest.mark.parametrize("argv", [["check", "x", "--timeout", "-5"], ["check", "x", "--timeout", "0"],
@@ -254,18 +272,22 @@ def test_every_option_shows_its_default_and_batch_its_exit_codes():
     assert all(code in batch_help for code in ("0 when", "1 when", "2 when", "130 when"))
 
 
-def test_init_copies_the_template_and_never_overwrites(tmp_path, capsys):
-    target = tmp_path / "start"
+def test_init_copies_one_layout_of_the_template_and_never_overwrites(tmp_path, capsys):
+    """The notebooks by default (the combined TP 1-ab notebook in place of the per-part ones it
+    covers), the modules on demand: each part in one file, so grading them notes nothing."""
+    target, template = tmp_path / "start", REFERENCE.parent / "student_template"
     assert cli.main(["init", str(target)]) == 0
-    template = REFERENCE.parent / "student_template"
-    expected = {p.relative_to(template).as_posix() for p in template.rglob("*") if p.suffix in (".py", ".ipynb")}
-    assert {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} == expected
-    assert "notebooks/1-ab.ipynb" in expected and "tp1_manual.py" in expected
-    assert (target / "tp1_manual.py").read_bytes() == (template / "tp1_manual.py").read_bytes()
+    assert sorted(p.name for p in target.iterdir()) == ["1-ab.ipynb", "answers.ipynb", "tp2_cnn.ipynb"]
+    assert (target / "1-ab.ipynb").read_bytes() == (template / "notebooks" / "1-ab.ipynb").read_bytes()
     assert f"grade check {target}" in capsys.readouterr().out
-    (target / "tp1_manual.py").write_text("# my work\n")
+    assert cli.main(["init", str(tmp_path / "mods"), "--layout", "modules"]) == 0
+    assert {p.name for p in (tmp_path / "mods").iterdir()} == {f"{part}.py" for part in LAB.part_names}
+    for folder in (target, tmp_path / "mods"):
+        sub = open_submission(folder)
+        assert set(sub.parts) == sub.not_started == set(LAB.part_names) and not sub.notes and not sub.ignored
+    (target / "1-ab.ipynb").write_text("# my work\n")
     assert cli.main(["init", str(target)]) == 2
-    assert (target / "tp1_manual.py").read_text() == "# my work\n"
+    assert (target / "1-ab.ipynb").read_text() == "# my work\n"
     assert_one_clear_line(capsys.readouterr().err, "not an empty folder")
 
 
@@ -279,7 +301,7 @@ def test_init_works_from_the_built_package(tmp_path):
     run = subprocess.run([sys.executable, "-m", "grader.cli", "init", "start"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "start" / "tp1_manual.py").is_file() and (tmp_path / "start" / "notebooks" / "1-ab.ipynb").is_file()
+    assert (tmp_path / "start" / "1-ab.ipynb").is_file()
 
 
 def test_list_prints_each_check_with_points_question_and_assignment(capsys):
@@ -320,3 +342,20 @@ def test_several_files_left_out_are_listed_one_a_line(tmp_path):
     assert sub.notes == ["2 files hold a part that another file holds, and are ignored:\n"
                          "    old/answers.py (`answers`: answers.py is graded)\n"
                          "    old/tp1_nn.py (`tp1_nn`: tp1_nn.py is graded)"]
+
+
+@pytest.mark.parametrize("argv", [["check", "--parts", "tp1_manual", "my-tp"], ["check", "my-tp", "--parts", "tp1_manual"],
+                                  ["check", "--parts", "tp1_manual,answers", "my-tp"],
+                                  ["check", "--parts", "tp1_manual", "--parts", "answers", "my-tp"]])
+def test_parts_stop_at_the_path(argv):
+    p = cli.parser()
+    args = cli._parts_then_path(p, p.parse_args(argv))
+    assert args.path == "my-tp" and args.parts[0] == "tp1_manual" and set(args.parts) <= {"tp1_manual", "answers"}
+
+
+def test_parts_without_a_path_or_with_an_unknown_part_are_refused(capsys):
+    for argv, error in ((["check", "--parts", "tp1_manual"], "required: path"),
+                        (["check", "x", "--parts", "tp1_manual,nope"], "invalid choice: 'nope'")):
+        with pytest.raises(SystemExit) as info:
+            cli.main(argv)
+        assert info.value.code == 2 and error in capsys.readouterr().err

@@ -37,7 +37,8 @@ def test_json_follows_the_contract(reference_run):
     _, result, _ = reference_run
     assert set(result) == {"submission", "score", "max_score", "parts", "tests", "flags"}  # flags: the cheat report
     assert result["flags"] == []
-    assert all(set(p) == {"part", "found", "score", "max_score"} for p in result["parts"])
+    parts = {"part", "found", "score", "max_score", "status", "source", "ignored"}
+    assert all(set(p) == parts and p["status"] == "graded" for p in result["parts"])
     keys = {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis", "same_mistake_as"}
     assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
     assert len({t["id"] for t in result["tests"]}) == len(result["tests"])

@@ -15,10 +15,10 @@ import json
 import os
 import pwd
 import shutil
+import site as site_module
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import uuid
 from pathlib import Path
@@ -239,11 +239,10 @@ def installed(tmp_path_factory):
     venv, tree = tmp_path_factory.mktemp("venv"), tmp_path_factory.mktemp("tree") / "rdfia-grader"
     shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", "build", "reports", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    if sys.prefix != sys.base_prefix:  # run from a venv: see its packages too (pyseccomp), after its own
-        inner = subprocess.run([str(venv / "bin" / "python"), "-c",
-                                "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        Path(inner, "outer-venv.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    if sys.prefix != sys.base_prefix:  # run from a venv: the new one sees its base, so this venv's packages too
+        site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        (Path(site) / "outer-venv.pth").write_text("\n".join(site_module.getsitepackages()) + "\n")
     build = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", str(tree)],
                            capture_output=True, text=True, timeout=300, cwd=venv)
     if build.returncode != 0:

@@ -10,7 +10,7 @@ from grader.sandbox.proxy import Part
 
 
 class SlowSandbox:
-    """Answers like the sandbox; `backward` never returns within its budget."""
+    """Answers like the sandbox; `backward`, and the probe of `sgd`'s check, never return within their budget."""
 
     def __init__(self):
         self.limits = Limits(call_seconds=60.0)
@@ -19,7 +19,7 @@ class SlowSandbox:
     def request(self, header, args=(), kwargs=None, seconds=None):
         name = header["target"].get("name") or header["target"].get("probe")
         self.sent.append((name, seconds))
-        if name == "backward":
+        if name in ("backward", "tp1.manual_sgd"):
             raise CallTimeout(f"the call did not return within {seconds or 60:g} s; the worker was stopped")
         return 1, ""
 
@@ -84,3 +84,20 @@ def test_a_near_miss_still_explains_a_name_beside_a_cell_that_does_not_parse():
     p = Part(SlowSandbox(), "tp1_manual", 0, {"names": ["sgd_step"], "skipped": skipped})
     with pytest.raises(NameMissing, match="did you mean `sgd_step`"):
         p.require("sgd")
+
+
+def test_a_function_whose_own_check_ran_out_of_time_stops_every_run_that_calls_it():
+    """An endless `sgd` costs one time limit: its check's probe times out, and the training
+    run, which calls it among others, fails at once and says where it ran out of time."""
+    sandbox = SlowSandbox()
+    p = part(sandbox)
+    p.names.add("sgd")
+    p.check = "tp1_manual::sgd::update"
+    p.require("sgd")
+    with pytest.raises(CallTimeout):
+        p.probe("tp1.manual_sgd")
+    p.check = "tp1_manual::training::curves"
+    p.require("forward", "backward", "sgd")
+    with pytest.raises(CallTimeout, match="sgd ran out of time in tp1_manual::sgd::update"):
+        p.probe("tp1.train_manual")
+    assert sandbox.sent == [("tp1.manual_sgd", None)]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, ROOT
+from filled import filled
 from grader import release
 from grader.reference import answers as ref_answers
 from grader.rubric.test_answers import CASES
@@ -278,3 +279,39 @@ def html_text(page: str) -> str:
     tracebacks that quote the student's own code (here, the reference with a mistake)."""
     page = re.sub(r"<pre>your code raised an exception:.*?</pre>", "", page, flags=re.S)
     return re.sub(r"<(style|svg)\b.*?</\1>", "", page, flags=re.S)
+
+
+# -- the student's path, from the wheel (README, "For students") ------------------------------
+
+def _grade(python: Path, *args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([python, "-m", "grader.cli", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=os.environ | {"GRADER_ISOLATION": "0", "NO_COLOR": "1"}, timeout=600)
+
+
+def test_every_student_command_from_the_wheel(student_python, tmp_path):
+    """grade --version, list, init (each layout), check and release, as the README's student
+    section runs them: TP 1-ab filled in its notebook, TP 1-cd untouched, exits 0 with TP 1-ab's
+    full marks; the modules layout, untouched, exits 1 and says nothing is started."""
+    version = _grade(student_python, "--version", cwd=tmp_path)
+    assert version.returncode == 0 and "(student edition)" in version.stdout
+    listed = _grade(student_python, "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "tp1_manual::backward::grad_Wy" in listed.stdout
+    init = _grade(student_python, "init", "my-tp", cwd=tmp_path)
+    assert init.returncode == 0, init.stderr
+    assert sorted(p.name for p in (tmp_path / "my-tp").iterdir()) == ["1-ab.ipynb", "answers.ipynb", "tp2_cnn.ipynb"]
+    notebook = tmp_path / "my-tp" / "1-ab.ipynb"
+    notebook.write_text(filled(notebook))
+    done = _grade(student_python, "check", "my-tp", "--json", "r.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hold `" not in done.stderr and "judges TP 1-ab only; TP 1-cd not started yet" in done.stdout
+    result = json.loads((tmp_path / "r.json").read_text())
+    ab = [p for p in result["parts"] if p["part"].startswith("tp1_")]
+    assert sum(p["score"] for p in ab) == sum(p["max_score"] for p in ab) == 67
+    assert {p["part"]: p["status"] for p in result["parts"] if not p["part"].startswith("tp1_")} == {
+        "tp2_cnn": "not started", "answers": "not started"}
+    modules = _grade(student_python, "init", "mods", "--layout", "modules", cwd=tmp_path)
+    assert modules.returncode == 0 and len(list((tmp_path / "mods").glob("*.py"))) == 6
+    untouched = _grade(student_python, "check", "mods", "--quiet", cwd=tmp_path)
+    assert untouched.returncode == 1 and "nothing is started yet" in untouched.stderr
+    release_ = _grade(student_python, "release", "out", cwd=tmp_path)
+    assert release_.returncode == 2 and release_.stderr.rstrip().endswith("(the course's grader repository)")

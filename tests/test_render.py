@@ -41,7 +41,9 @@ def test_json_follows_the_contract(report, tmp_path):
     data = json.loads(json_render.render(report))
     assert data["score"] == 1.0 and data["max_score"] == 4.0
     assert [p["part"] for p in data["parts"]] == list(LAB.part_names)
-    assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0}
+    assert data["parts"][0] == {"part": "tp1_manual", "found": True, "score": 1.0, "max_score": 3.0,
+                                "status": "graded", "source": "tp1_manual.py", "ignored": []}
+    assert data["parts"][1]["status"] == "not found"
     assert data["tests"][0]["diagnosis"].startswith("∇Wy is transposed")
 
 
@@ -307,3 +309,21 @@ def test_plots_drawn_ahead_while_grading_are_the_report_plots():
     partial.add(report.tests[0])
     drawn = partial.finish()["html"]
     assert same_ids(html.render(report, ahead=drawn)) == same_ids(html.render(report))  # saw one test: redrawn
+
+
+def test_html_folds_passed_checks_and_links_to_the_first_failure():
+    page = html.render(report_with_plots())
+    assert page.count('<details class="test passed"') == 4 and "<details open" not in page
+    assert page.count('<article class="test failed"') == 3
+    first = re.search(r'<p class="first"><a href="#([^"]+)">', page)
+    assert first and first.group(1) == "tp1_manual::backward::grad_Wy"
+    assert f'id="{first.group(1)}"' in page
+
+
+def test_html_names_a_part_not_started_and_the_files_not_graded():
+    report = report_with_plots()
+    report.parts[0].ignored = [{"source": "tp1_manual.py", "why": "the template as handed out"}]
+    report.parts[4].started = False
+    page = html.render(report)
+    assert "Not graded: tp1_manual.py (the template as handed out)" in page
+    assert "<strong>Not started:</strong> tp2_cnn.py is the template as handed out" in page

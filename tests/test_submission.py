@@ -301,3 +301,41 @@ def test_suggest_near_misses():
     assert suggest("backward", ["init_params", "X", "b"]) == []
     assert did_you_mean("epoch", ["train_epoch", "epochs"]).startswith("; did you mean `epochs`")
     assert did_you_mean("ConvNet", []) == ""
+
+
+def test_a_part_identical_to_the_template_is_not_started(tmp_path):
+    """Whitespace, comments and docstrings do not start a part; a changed body, or a near miss
+    of one of its names (`sgd_step` for `sgd`), does; a filled Part 1 of the combined notebook
+    does not start its Part 2."""
+    from conftest import ROOT
+    from filled import filled
+    template = (ROOT / "student_template" / "tp1_manual.py").read_text()
+    touched = template.replace("def sgd(", "# my notes\n\n\ndef sgd(", 1)
+    assert touched != template
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "tp1_manual.py").write_text(touched)
+    assert open_submission(tmp_path / "a").not_started == {"tp1_manual"}
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "tp1_manual.py").write_text(template + "\n\ndef sgd_step(params, grads, eta):\n    return params\n")
+    assert open_submission(tmp_path / "b").not_started == set()
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "1-ab.ipynb").write_text(filled(ROOT / "student_template" / "notebooks" / "1-ab.ipynb",
+                                                      ("tp1_manual",)))
+    sub = open_submission(tmp_path / "c")
+    assert sub.not_started == {"tp1_autograd", "tp1_nn", "tp1_optim"} and "tp1_manual" in sub.parts
+
+
+def test_a_notebooks_own_check_is_not_graded_but_other_uses_of_the_grader_are_flagged(tmp_path):
+    from grader import static
+    cells = [code("import torch\nfrom grader import check\n\ndef sgd(params, grads, eta):\n    return params"),
+             code("result = check('tp1_manual')\nprint(result)")]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "tp1_manual.ipynb").write_text(notebook(cells))
+    sub = open_submission(tmp_path / "a")
+    first, second = (c.code for c in sub.parts["tp1_manual"])
+    assert first.splitlines()[1] == "" and "def sgd" in first and second.splitlines()[0] == ""
+    assert static.cheat_report(sub) == []
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "tp1_manual.ipynb").write_text(notebook([code("import grader\ncheck = 1\nx = check")]))
+    flags = static.cheat_report(open_submission(tmp_path / "b"))
+    assert [f.what for f in flags] == ["imports the grader"]

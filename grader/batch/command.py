@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from grader.batch.cluster import dask_executor
+from grader.batch.discovery import ClassError
 from grader.batch.run import run
 from grader.labs import current
 from grader.results import FAILED
@@ -20,8 +21,16 @@ def _interrupt(signum, frame):
 
 def main(args) -> int:
     class_dir, out = Path(args.class_dir), Path(args.out)
-    if not class_dir.is_dir():
-        print(f"grade: {class_dir} is not a folder", file=sys.stderr)
+    if not class_dir.exists():
+        print(f"grade: no such folder or zip: {class_dir}", file=sys.stderr)
+        return 2
+    worksheet = Path(args.moodle_worksheet) if getattr(args, "moodle_worksheet", None) else None
+    if worksheet is not None and not worksheet.is_file():
+        print(f"grade: no such grading worksheet: {worksheet}", file=sys.stderr)
+        return 2
+    if worksheet is not None and not _is_moodle(class_dir):
+        print(f"grade: --moodle-worksheet needs Moodle's \"Download all submissions\" (zip or folder) "
+              f"as the class; {class_dir} is not one", file=sys.stderr)
         return 2
     from grader.sandbox import isolation
     if not args.weak_isolation and (missing := isolation.missing()):
@@ -32,10 +41,18 @@ def main(args) -> int:
     if threading.current_thread() is threading.main_thread():  # `kill` stops like Ctrl-C
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return _main(args, class_dir, out)
+        return _main(args, class_dir, out, worksheet)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _is_moodle(class_dir: Path) -> bool:
+    from grader.batch import moodle
+    try:
+        return moodle.is_moodle(class_dir)
+    except moodle.MoodleError:
+        return False
 
 
 def _parts(args) -> tuple[str, ...]:
@@ -43,7 +60,7 @@ def _parts(args) -> tuple[str, ...]:
     return current().selection((), args.tp or "all", args.parts)[0]
 
 
-def _main(args, class_dir: Path, out: Path) -> int:
+def _main(args, class_dir: Path, out: Path, worksheet: Path | None) -> int:
     client = executor = None
     if args.scheduler:
         try:
@@ -57,7 +74,11 @@ def _main(args, class_dir: Path, out: Path) -> int:
     try:
         rows, finished = run(class_dir, out, jobs=args.jobs, seed=args.seed, timeout=args.timeout,
                              submission_timeout=args.submission_timeout, parts=_parts(args),
-                             gradescope=args.gradescope, executor=executor)
+                             gradescope=args.gradescope, executor=executor,
+                             force=getattr(args, "force", False))
+    except ClassError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # while reading the class, before any grading
         print("\ngrade: interrupted before grading started", file=sys.stderr)
         return 130
@@ -69,4 +90,11 @@ def _main(args, class_dir: Path, out: Path) -> int:
           f"{'' if finished else ' (interrupted)'}: {out / 'grades.csv'}, {out / 'summary.html'}")
     if not finished:
         return 130
+    if worksheet is not None:
+        from grader.batch import worksheet as moodle_worksheet
+        try:
+            print(moodle_worksheet.main(worksheet, class_dir, rows, out))
+        except moodle_worksheet.WorksheetError as e:
+            print(f"grade: {e}", file=sys.stderr)
+            return 2
     return 1 if failed else 0

@@ -7,6 +7,60 @@ import hashlib
 from pathlib import Path
 
 SUFFIXES = (".zip", ".ipynb")
+SHAPE = ("a class folder holds one sub-folder, .zip or .ipynb per student (named by the student), "
+         "or is Moodle's \"Download all submissions\" zip or folder")
+
+
+class ClassError(Exception):
+    """CLASS_DIR is not a class (exit status 2): what was found, and what a class looks like."""
+
+
+def read_class(class_dir: Path, out: Path) -> list[tuple[str, Path]]:
+    """The submissions of CLASS_DIR (a folder, or Moodle's download as a zip or a folder,
+    staged under OUT), as `discover` gives them; ClassError when it is not a class."""
+    from grader.batch import moodle
+    try:
+        if moodle.is_moodle(class_dir):
+            return discover(moodle.stage(class_dir, out))
+    except moodle.MoodleError as e:
+        raise ClassError(str(e)) from None
+    if not class_dir.is_dir():
+        raise ClassError(f"{class_dir} is neither a folder nor Moodle's download: {SHAPE}")
+    loose = _loose_parts(class_dir)
+    if loose:
+        raise ClassError(f"{class_dir} looks like one student's submission, not a class: "
+                         f"{', '.join(loose[:4])}{' ...' if len(loose) > 4 else ''} at its top "
+                         f"(grade check grades it); {SHAPE}")
+    entries = discover(class_dir, out)
+    if not entries:
+        seen = [p.name for p in sorted(class_dir.iterdir()) if not p.name.startswith(".")]
+        found = "nothing"
+        if seen:
+            found = f"only {', '.join(seen[:4])}{' ...' if len(seen) > 4 else ''}"
+        raise ClassError(f"no submission found in {class_dir} ({found}); {SHAPE}")
+    return entries
+
+
+def _loose_parts(class_dir: Path) -> list[str]:
+    """Files at the top that are one student's parts: any module; or notebooks when there is
+    nothing else, each named as a part or as the course's notebook of an assignment
+    (`1_ab_Intro_to_NNs.ipynb`), one of each at most (two are two students' copies)."""
+    from grader.labs import current
+    lab = current()
+    names = {*lab.part_names, *(a.name.replace("-", "_") for a in lab.assignments)}
+    top = [p for p in sorted(class_dir.iterdir()) if not p.name.startswith((".", "_"))]
+    modules = [p.name for p in top if p.is_file() and p.suffix == ".py"]
+    if modules or any(p.is_dir() or p.suffix == ".zip" for p in top):
+        return modules
+
+    def course(stem: str) -> str | None:
+        stem = stem.lower().replace("-", "_")
+        return next((n for n in names if stem == n or stem.startswith(n + "_")), None)
+    notebooks = [(p.name, course(p.stem)) for p in top if p.suffix == ".ipynb"]
+    kinds = [kind for _, kind in notebooks]
+    if notebooks and None not in kinds and len(set(kinds)) == len(kinds):
+        return [name for name, _ in notebooks]
+    return []
 
 
 def discover(class_dir: Path, out: Path | None = None) -> list[tuple[str, Path]]:

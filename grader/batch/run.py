@@ -6,11 +6,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 from grader.batch import job as jobs_in_flight
+from grader.batch import verdict
 from grader.batch.atomic import atomic_write
-from grader.batch.discovery import discover, scan
+from grader.batch.discovery import read_class, scan
 from grader.batch.job import Job, Outcome, grade_job
 from grader.batch.progress import Log, row_line
 from grader.batch.reader import MALFORMED, report_from_json
@@ -23,11 +25,15 @@ from grader.results import FAILED, Graded
 def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, timeout: float = 60.0,
         submission_timeout: float = 1800.0, parts: tuple[str, ...] | None = None, gradescope: bool = False,
         executor: cf.Executor | None = None, command: tuple[str, ...] | None = None,
-        stream=None) -> tuple[list[Graded], bool]:
+        stream=None, force: bool = False) -> tuple[list[Graded], bool]:
     """Grade CLASS_DIR into OUT; returns (one row per student, whether it ran to the end).
-    `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here."""
+    `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here.
+    A grade stored under the same key (`verdict`) is kept, unless `force`. Raises
+    `ClassError` when CLASS_DIR is not a class."""
     class_dir, out = Path(class_dir), Path(out)
     parts = tuple(p for p in current().part_names if parts is None or p in parts)
+    entries = read_class(class_dir, out)
+    marks = verdict.current()  # the grader and the rubric, in each key
     jobs_in_flight.stopping.clear()
     own = executor is None
     if own and command is None:  # this process's grading processes will grade
@@ -35,8 +41,9 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     store = Store(out)
     rows: dict[str, Graded] = {}
     todo: list[tuple[Job, Graded]] = []
+    why: Counter[str] = Counter()  # why each of `todo` is graded again
     work: dict[str, int] = {}  # functions each implements: the most work first, so that the jobs end together
-    for sid, path in discover(class_dir, out):
+    for sid, path in entries:
         if sid in rows:
             rows[path.name] = Graded(path.name, path.name, FAILED,
                                      f"not graded: another entry has the same student id `{sid}`")
@@ -44,15 +51,16 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
         digest, prints, work[sid] = scan(path)
         row = rows[sid] = Graded(sid, path.name, digest=digest, fingerprints=prints)
         job = Job(sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command)
-        stored = store.up_to_date(job, digest)
-        if stored is not None:
+        stored, reason = store.up_to_date(job, digest, verdict.key(job, marks))
+        if stored is not None and not force:
             row.report, row.resumed = stored, True
         else:
             todo.append((job, row))
+            why[reason or "forced"] += 1
     todo.sort(key=lambda t: -work[t[0].id])  # stable: by id among equals
     log = Log(len(todo), stream)
-    if len(todo) < len(rows):
-        log.line(f"{len(rows) - len(todo)} of {len(rows)} submissions unchanged since their last grading: kept")
+    if len(todo) < len(rows) or set(why) - {"new"}:  # a rerun
+        log.line(rerun_line(len(rows) - len(todo), why))
     executor = executor or cf.ThreadPoolExecutor(max_workers=max(1, jobs or _cores()))
     finished = False
     futures = {}
@@ -65,7 +73,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
             except Exception as e:  # noqa: BLE001 - e.g. a Dask worker lost
                 outcome = Outcome(job.id, error=f"the job failed ({type(e).__name__}: {e})")
             _settle(row, outcome, seed)
-            store.save(job, row.digest, outcome)
+            store.save(job, row.digest, outcome, verdict.key(job, marks))
             log.line(row_line(row), advance=True)
         finished = True
     except KeyboardInterrupt:
@@ -81,6 +89,13 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     graded = [row for row in rows.values() if row.report is not None or row.status == FAILED]
     write_class_files(graded, out, parts, seed)
     return sorted(rows.values(), key=lambda r: r.id) if finished else graded, finished
+
+
+def rerun_line(kept: int, why: Counter) -> str:
+    """"12 kept, 3 regraded: 2 rubric changed, 1 submission changed"."""
+    regraded = sum(why.values())
+    reasons = ", ".join(f"{n} {reason}" for reason, n in why.most_common())
+    return f"{kept} kept, {regraded} regraded" + (f": {reasons}" if reasons else "")
 
 
 def _settle(row: Graded, outcome: Outcome, seed: int) -> None:

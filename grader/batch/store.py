@@ -1,8 +1,8 @@
 """OUT, the resumable store: each student's files, written atomically, and a meta file
-written last (the commit mark) that says from what content, seed and parts they came.
+written last (the commit mark) that says from what content, under what key, they came.
 
     OUT/results/ID.json              the contract's JSON
-    OUT/results/ID.meta.json         digest, seed, parts, status
+    OUT/results/ID.meta.json         digest, the verdict's key (grader.batch.verdict), status
     OUT/results/ID.gradescope.json   always kept: a rerun with --gradescope needs no regrade
     OUT/reports/ID.html              the student's report
     OUT/gradescope/ID.json           with --gradescope (also for a submission not graded)
@@ -13,6 +13,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader.batch import verdict
 from grader.batch.atomic import atomic_write
 from grader.batch.job import Job, Outcome
 from grader.batch.reader import MALFORMED, report_from_json
@@ -33,32 +34,38 @@ class Store:
                 "kept": results / f"{sid}.gradescope.json", "html": self.out / "reports" / f"{sid}.html",
                 "gradescope": self.out / "gradescope" / f"{sid}.json"}
 
-    def up_to_date(self, job: Job, digest: str) -> Report | None:
-        """The stored report when the stored result was graded from this content, seed and
-        parts; the Gradescope file, if now asked for, is then written from what was kept.
-        A stored file that is not what this store writes (edited, truncated) is graded again."""
+    def up_to_date(self, job: Job, digest: str, key: dict) -> tuple[Report | None, str]:
+        """(the stored report, "") when the stored result was graded from this content under
+        this `key` (`grader.batch.verdict`); else (None, why it is graded again). The
+        Gradescope file, if now asked for, is then written from what was kept. A stored
+        file that is not what this store writes (edited, truncated) is graded again."""
         paths = self.paths(job.id)
+        if not paths["meta"].exists():
+            return None, "new"
         try:
             meta = json.loads(paths["meta"].read_text(encoding="utf-8"))
+            why = ("failed to grade last time" if meta.get("status") != OK
+                   else "submission changed" if meta.get("digest") != digest
+                   else verdict.changed(meta.get("key") or {}, key)
+                   or ("files missing" if not paths["html"].exists()
+                       or (job.gradescope and not paths["kept"].exists()) else ""))
+            if why:
+                return None, why
             result = json.loads(paths["result"].read_text(encoding="utf-8"))
-            same = (meta.get("status") == OK and meta.get("digest") == digest and meta.get("seed") == job.seed
-                    and meta.get("parts") == list(job.parts or ()) and paths["html"].exists()
-                    and (not job.gradescope or paths["kept"].exists()))
-            report = report_from_json(result, job.seed) if same else None
+            report = report_from_json(result, job.seed)
         except (OSError, *MALFORMED):
-            return None
-        if report is None:
-            return None
+            return None, "stored files damaged"
         if job.gradescope:
             kept = paths["kept"].read_text(encoding="utf-8")
             if not paths["gradescope"].exists() or paths["gradescope"].read_text(encoding="utf-8") != kept:
                 atomic_write(paths["gradescope"], kept)
-        return report
+        return report, ""
 
-    def save(self, job: Job, digest: str, outcome: Outcome) -> None:
+    def save(self, job: Job, digest: str, outcome: Outcome, key: dict) -> None:
         paths = self.paths(job.id)
         meta = {"id": job.id, "entry": Path(job.path).name, "digest": digest, "seed": job.seed,
-                "parts": list(job.parts or ()), "status": OK if not outcome.error else FAILED, "error": outcome.error,
+                "parts": list(job.parts or ()), "key": key,
+                "status": OK if not outcome.error else FAILED, "error": outcome.error,
                 "seconds": outcome.seconds, "graded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         stale = ["result", "html"] if outcome.error else []  # no stale result may outlive a failed regrade
         if outcome.gradescope is None:

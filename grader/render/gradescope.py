@@ -5,6 +5,8 @@ import json
 
 from grader.results import Report
 
+HIDDEN = "after_published"  # a hidden check's result, once the instructor publishes the grades
+
 
 def _output(test) -> str:
     lines = [test.message] if test.message else []
@@ -28,7 +30,8 @@ def as_dict(report: Report) -> dict:
         "visibility": "visible",
         "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,
                    "max_score": t.max_score, "status": "passed" if t.status == "passed" else "failed",
-                   "output": _output(t), "output_format": "text", "tags": [t.part], "visibility": "visible"}
+                   "output": _output(t), "output_format": "text", "tags": [t.part],
+                   "visibility": HIDDEN if t.hidden else "visible"}
                   for t in report.tests],
     }
 

@@ -19,8 +19,11 @@ def render(report: Report, ahead: "Ahead | None" = None) -> str:
         score, total = report.part_score(part.part)
         parts.append({"result": part, "score": score, "max_score": total,
                       "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
+    failed = [t for t in report.tests if t.status != "passed"]
+    begun = {p.part for p in report.parts if p.started}  # a part not started is not where to look
+    first = next((t for t in failed if t.part in begun), None)
     return templates().get_template("report.html.j2").render(report=report, parts=parts, icon=ICON, figures=drawn,
-                                                     lab=current())
+                                                     lab=current(), first=first, failures=len(failed))
 
 
 def figures(report: Report) -> dict[str, list[plots.Plot]]:

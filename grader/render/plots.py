@@ -182,10 +182,10 @@ def training_curves(curves: Curves) -> Plot | None:
             if series[k] is not None:
                 series[k] = _as_fraction(series[k])
     from matplotlib.ticker import MaxNLocator, PercentFormatter
-    w, h = 5.9, 2.45                       # inches; few ticks and no markers: each artist costs time
-    fig = _figure(w, h)
-    ax_loss = fig.add_axes((0.5 / w, 0.45 / h, 2.25 / w, 1.72 / h))
-    ax_acc = fig.add_axes((3.45 / w, 0.45 / h, 2.3 / w, 1.72 / h))
+    w, h, below = 5.9, 2.72, 0.27  # inches; few ticks and no markers: each artist costs time
+    fig = _figure(w, h)            # `below`: the legend's rows, under the axes, on no point
+    ax_loss = fig.add_axes((0.5 / w, (0.45 + below) / h, 2.25 / w, 1.72 / h))
+    ax_acc = fig.add_axes((3.45 / w, (0.45 + below) / h, 2.3 / w, 1.72 / h))
     # The reference is drawn over the student's run, thin and dashed in a darker shade:
     # where the two runs agree, both stay visible.
     style = {"student": dict(linestyle="-", linewidth=2.4, alpha=0.85, zorder=2),
@@ -225,7 +225,9 @@ def training_curves(curves: Curves) -> Plot | None:
         ax.set_xlabel("epoch", fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
         ax.grid(alpha=0.3)
-    ax_acc.legend(fontsize=7, loc="lower right", handlelength=2.2, borderpad=0.3, labelspacing=0.25)
+    handles, labels = ax_acc.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False,
+               handlelength=2.2, borderpad=0.2, labelspacing=0.25, columnspacing=1.2)
     s, r = runs["student"], runs.get("reference")
     words = []
     for split in ("train", "test"):

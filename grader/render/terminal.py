@@ -24,12 +24,15 @@ def lines(report: Report) -> list[str]:
     for part in report.parts:
         score, total = report.part_score(part.part)
         where = f"  ({part.source})" if part.found else "  (not found)"
+        if part.found and not part.started:
+            where += "  not started: the template as handed out"
         out.append(f"  {part.part:<13} {_fmt(score):>5} / {_fmt(total):<5}{where}")
         for skipped in part.skipped:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
-    failed = [t for t in report.tests if t.status != "passed"]
-    if failed:
-        out += ["", f"{len(failed)} of {len(report.tests)} checks did not pass:"]
+    failed, unlisted = _failed(report)
+    if failed or unlisted:
+        out += ["", f"{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
+                    f"{_not_started(report)}:"]
     for t in failed:
         question = f" [{t.question}]" if t.question else ""
         out.append(f"  {MARK[t.status]} {t.id} ({_fmt(t.score)}/{_fmt(t.max_score)}){question}")
@@ -39,6 +42,18 @@ def lines(report: Report) -> list[str]:
         if t.same_mistake_as:
             out.append(f"      the same mistake as {t.same_mistake_as}, counted here too")
     return [terminal(line, line=True) for line in out]
+
+
+def _failed(report: Report) -> tuple[list, int]:
+    """The checks that did not pass, but those of parts not started (how many, instead)."""
+    idle = {p.part for p in report.parts if p.found and not p.started}
+    failed = [t for t in report.tests if t.status != "passed"]
+    return [t for t in failed if t.part not in idle], sum(t.part in idle for t in failed)
+
+
+def _not_started(report: Report) -> str:
+    idle = [p.part for p in report.parts if p.found and not p.started]
+    return f" (those of {', '.join(idle)}, not started, are not listed)" if idle else ""
 
 
 def render(report: Report, stream=None, color: bool | None = None) -> None:
@@ -75,15 +90,17 @@ def _render_rich(report: Report, stream) -> None:
         checks = " ".join(f"[{STYLE[s]}]{n} {MARK[s]}[/]" for s, n in counts.items() if n)
         style = "green" if total and score == total else ("red" if score < total else "")
         table.add_row(part.part, f"[{style}]{_fmt(score)} / {_fmt(total)}[/]" if style else f"{_fmt(score)} / {_fmt(total)}",
-                      checks, escape(part.source) if part.found else "[yellow](not found)[/]")
+                      checks, (escape(part.source) + ("" if part.started else " [yellow](not started)[/]"))
+                      if part.found else "[yellow](not found)[/]")
     console.print(table)
     for part in report.parts:
         for skipped in part.skipped:
             console.print(f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
                           f"{escape(skipped['error'])}")
-    failed = [t for t in report.tests if t.status != "passed"]
-    if failed:
-        console.print(f"\n{len(failed)} of {len(report.tests)} checks did not pass:")
+    failed, unlisted = _failed(report)
+    if failed or unlisted:
+        console.print(f"\n{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
+                      f"{escape(_not_started(report))}:")
     for t in failed:
         question = f" [{t.question}]" if t.question else ""
         console.print(f"  [bold {STYLE[t.status]}]{MARK[t.status]}[/] {escape(t.id)} "

@@ -8,7 +8,9 @@
 
 Every call is seeded with the run's seed, so verdicts repeat. A function that ran out of
 time is not called again with the same or a smaller budget in this run: one endless loop
-costs one time limit, not one per check that calls it.
+costs one time limit, not one per check that calls it. A check's run that calls one function
+of the student's and runs out of time is that function's time out (`sgd::update`'s probe
+calls `sgd` alone), so the training run that calls it next fails at once and says where.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class Part:
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
+        self.check = ""  # the id of the check being run, to say where a function ran out of time
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
@@ -83,7 +86,13 @@ class Part:
             if name in self.unimplemented:
                 raise NotImplementedYet("NotImplementedError", "", where=self.unimplemented[name], function=name)
             self._refuse_if_timed_out(f"`{name}`", _timeout, ", so this check's run, which calls it, did not start")
-        return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout, what=f"the check's run ({probe})")
+        try:
+            return self._send({"part": self.name, "probe": probe}, args, kwargs, _timeout,
+                              what=f"the check's run ({probe})")
+        except CallTimeout as e:
+            if len(required) == 1:  # the run calls one student function: that one ran out of time
+                self._ran_out(f"`{required[0]}`", _timeout, e)
+            raise
 
     def _send(self, target: dict, args=(), kwargs=None, timeout=None, op: str = "call", what: str = ""):
         self._refuse_if_timed_out(what, timeout, ", so it was not called again")
@@ -92,9 +101,14 @@ class Part:
                 {"op": op, "target": target, "seed": self.seed}, args, kwargs, timeout)
         except CallTimeout as e:
             if what:
-                self.timed_out[what] = (self._budget(timeout), e.message)
+                self._ran_out(what, timeout, e)
             raise
         return self._wrap(value)
+
+    def _ran_out(self, what: str, timeout: float | None, e: CallTimeout) -> None:
+        where = f" in {self.check}" if self.check else ""
+        message = f"{what.strip('`')} ran out of time{where}: {e.message}"
+        self.timed_out[what] = (self._budget(timeout), message)
 
     def _budget(self, timeout: float | None) -> float:
         return timeout or getattr(getattr(self.sandbox, "limits", None), "call_seconds", float("inf"))

@@ -22,6 +22,8 @@ from grader.lab import Lab
 from grader.labs import current
 from grader.submission.files import SubmissionError, read_submission
 from grader.submission.notebook import Notebook, NotebookError
+from grader.submission.selfcheck import without_self_check
+from grader.submission.template import started
 from grader.suggest import suggest
 from grader.worker.loader import Chunk
 
@@ -36,6 +38,8 @@ class Submission:
     sources: dict[str, str] = field(default_factory=dict)   # part -> where it was found
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)           # files that could not be used
+    ignored: dict[str, list[dict]] = field(default_factory=dict)  # part -> [{"source", "why"}] not graded
+    not_started: set[str] = field(default_factory=set)       # parts identical to the template
     digest: str = ""
 
     def missing_note(self, part: str) -> str:
@@ -115,18 +119,17 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         else:
             try:
                 notebooks[rel] = Notebook(PurePosixPath(rel).name, data)
+                notebooks[rel].chunks = without_self_check(notebooks[rel].chunks)
             except NotebookError as e:
                 sub.notes.append(str(e))
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
         raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
 
-    ignored: list[tuple[str, str]] = []  # (part, source) of the files that a part found first outranks
+    candidates: dict[str, list[tuple[str, list[Chunk]]]] = {}  # part -> (source, chunks), in the contract's order
 
     def take(part: str, chunks: list[Chunk], source: str):
-        if part not in sub.parts:
-            sub.parts[part], sub.sources[part] = chunks, source
-        else:
-            ignored.append((part, source))
+        candidates.setdefault(part, []).append((source, chunks))
+        sub.parts.setdefault(part, chunks)  # the rules below see the parts found so far
 
     parts = lab.part_names
     for rel in by_depth(modules):
@@ -148,10 +151,32 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         part = _best_part(next(iter(modules.values())), sub.parts, lab)
         if part:
             take(part, next(iter(modules.values())), path.name)
-    if len(ignored) == 1:
-        (part, source), = ignored
-        sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {source} is ignored")
-    elif ignored:  # a folder of modules and their notebooks is common: one note, a file a line
-        sub.notes.append(f"{len(ignored)} files hold a part that another file holds, and are ignored:"
-                         + "".join(f"\n    {source} (`{part}`: {sub.sources[part]} is graded)" for part, source in ignored))
+    _choose(sub, candidates)
     return sub
+
+
+def _choose(sub: Submission, candidates: dict[str, list[tuple[str, list[Chunk]]]]) -> None:
+    """Each part from the first of its files that the student started (the first of all when
+    none is), and why each other file is ignored; a note when two started files disagree."""
+    both: list[tuple[str, str, str]] = []  # (part, source, why) of the written files another one outranks
+    for part, found in candidates.items():
+        begun = [started(sub.lab, part, chunks) for _, chunks in found]
+        chosen = begun.index(True) if any(begun) else 0
+        (source, sub.parts[part]), sub.sources[part] = found[chosen], found[chosen][0]
+        if not begun[chosen]:
+            sub.not_started.add(part)
+        for k, (other, _) in enumerate(found):
+            if k == chosen:
+                continue
+            why = (f"also written; {source} comes first in the contract's order" if begun[k]
+                   else "the template as handed out")
+            sub.ignored.setdefault(part, []).append({"source": other, "why": why})
+            if begun[k]:
+                both.append((part, other, why))
+    if len(both) == 1:
+        (part, other, why), = both
+        sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {other} is ignored ({why})")
+    elif both:  # one note, a file a line
+        sub.notes.append(f"{len(both)} files hold a part that another file holds, and are ignored:"
+                         + "".join(f"\n    {other} (`{part}`: {sub.sources[part]} is graded)"
+                                   for part, other, _ in sorted(both, key=lambda b: b[1])))
