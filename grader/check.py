@@ -37,7 +37,7 @@ def main(args, zygote=None) -> int:
     try:
         from grader.render import terminal
         for note in submission.notes:
-            print(f"grade: note: {inert.terminal(note)}", file=sys.stderr)  # names the student's files
+            print(f"grade: note: {inert.terminal(note)}", file=sys.stderr)  # names student files
         if not args.parts and not args.quiet:  # --parts names them outright
             print(f"grade: {line}")
         files = targets(args, submission.name)

@@ -31,12 +31,12 @@ from grader.sandbox import Limits, Part, Sandbox, WorkerCrashed, cgroup, isolati
 from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
 
 # syscall numbers (asm/unistd.h) of what the filter denies
-NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321, "perf_event_open": 298,
-                 "io_uring_setup": 425, "unshare": 272, "setns": 308, "chroot": 161, "mount": 165, "ptrace": 101,
-                 "clone": 56},
-      "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280, "perf_event_open": 241,
-                  "io_uring_setup": 425, "unshare": 97, "setns": 268, "chroot": 51, "mount": 40, "ptrace": 117,
-                  "clone": 220}}
+NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
+                 "perf_event_open": 298, "io_uring_setup": 425, "unshare": 272, "setns": 308,
+                 "chroot": 161, "mount": 165, "ptrace": 101, "clone": 56},
+      "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280,
+                  "perf_event_open": 241, "io_uring_setup": 425, "unshare": 97, "setns": 268,
+                  "chroot": 51, "mount": 40, "ptrace": 117, "clone": 220}}
 NUMBERS = NR.get(platform.machine(), {})
 
 PLATFORM = '''\
@@ -78,16 +78,18 @@ def identity():
 
 def keyring(mine, planted):
     """Leave a key in every keyring the worker has; look for one planted outside."""
-    return {"add_key": [_call("add_key", b"user", mine.encode(), b"left by a student", L(17), L(ring))
-                        for ring in (-3, -4, -5)],  # session, user, user session
+    left = [_call("add_key", b"user", mine.encode(), b"left by a student", L(17), L(ring))
+            for ring in (-3, -4, -5)]  # session, user, user session
+    return {"add_key": left,
             "request_key": _call("request_key", b"user", planted.encode(), None, L(0)),
-            "keyctl": _call("keyctl", L(10), L(-4), b"user", planted.encode(), L(0))}  # KEYCTL_SEARCH
+            "keyctl": _call("keyctl", L(10), L(-4), b"user", planted.encode(), L(0))}  # SEARCH
 
 
 def attempts():
     params = ctypes.create_string_buffer(128)
     out = {"bpf": _call("bpf", L(0), ctypes.create_string_buffer(128), L(128)),  # BPF_MAP_CREATE
-           "perf_event_open": _call("perf_event_open", ctypes.create_string_buffer(128), L(0), L(-1), L(-1), L(0)),
+           "perf_event_open": _call("perf_event_open", ctypes.create_string_buffer(128), L(0),
+                                    L(-1), L(-1), L(0)),
            "io_uring_setup": _call("io_uring_setup", L(1), params),
            "unshare": _call("unshare", L(0x10000000 | 0x20000000)),  # CLONE_NEWUSER | CLONE_NEWPID
            "setns": _call("setns", L(0), L(0)),
@@ -138,8 +140,10 @@ def together(n, mib, seconds):
 FOUND = isolation.probe() if isolation.LINUX else {}
 DONE = FOUND.get("done", {})
 ROOT_USER = os.geteuid() == 0
-need_numbers = pytest.mark.skipif(not NUMBERS, reason=f"syscall numbers unknown here ({platform.machine()})")
-need_seccomp = pytest.mark.skipif(not DONE.get("seccomp"), reason="no seccomp filter here (no libseccomp?)")
+need_numbers = pytest.mark.skipif(not NUMBERS,
+                                  reason=f"syscall numbers unknown here ({platform.machine()})")
+need_seccomp = pytest.mark.skipif(not DONE.get("seccomp"),
+                                  reason="no seccomp filter here (no libseccomp?)")
 need_memory = pytest.mark.skipif("memory" not in DONE.get("cgroups", []),
                                  reason="no memory cgroup here (needs root or a delegated cgroup)")
 
@@ -163,18 +167,18 @@ def test_the_worker_is_not_root(part):
 def test_no_key_is_left_in_a_keyring_and_none_planted_outside_is_read(part):
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
+    L = ctypes.c_long
     planted, mine = f"grader-test-{uuid.uuid4().hex}", f"grader-student-{uuid.uuid4().hex}"
-    key = libc.syscall(ctypes.c_long(NUMBERS["add_key"]), b"user", planted.encode(), b"secret", ctypes.c_long(6),
-                       ctypes.c_long(-4))  # the grading user's keyring
+    key = libc.syscall(L(NUMBERS["add_key"]), b"user", planted.encode(), b"secret", L(6),
+                       L(-4))  # the grading user's keyring
     try:
         found = part.call("keyring", mine, planted)
     finally:
         if key >= 0:
-            libc.syscall(ctypes.c_long(NUMBERS["keyctl"]), ctypes.c_long(21), ctypes.c_long(key))  # KEYCTL_INVALIDATE
+            libc.syscall(L(NUMBERS["keyctl"]), L(21), L(key))  # KEYCTL_INVALIDATE
     assert found["add_key"] == ["EPERM"] * 3, found
     assert found["request_key"] == found["keyctl"] == "EPERM", found
-    left = libc.syscall(ctypes.c_long(NUMBERS["keyctl"]), ctypes.c_long(10), ctypes.c_long(-4), b"user",
-                        mine.encode(), ctypes.c_long(0))
+    left = libc.syscall(L(NUMBERS["keyctl"]), L(10), L(-4), b"user", mine.encode(), L(0))
     assert left < 0  # nothing reached the grading user's keyring either
 
 
@@ -183,7 +187,7 @@ def test_no_key_is_left_in_a_keyring_and_none_planted_outside_is_read(part):
 def test_what_student_code_never_needs_is_denied(part):
     tried = part.call("attempts")
     assert {name: result for name, result in tried.items() if result == "ok"} == {}
-    for name in NUMBERS.keys() - {"add_key", "request_key", "keyctl"}:  # denied by the filter itself
+    for name in NUMBERS.keys() - {"add_key", "request_key", "keyctl"}:  # denied by the filter
         assert tried[name] == "EPERM", (name, tried)
 
 
@@ -213,7 +217,7 @@ def test_each_worker_has_its_own_cpu_group(part):
     group = part.sandbox._worker.isolation.cgroups["cpu"]
     assert part.sandbox._worker.proc.pid in cgroup.pids(group)
     weight = "cpu.shares" if os.path.exists(os.path.join(group, "cpu.shares")) else "cpu.weight"
-    assert open(os.path.join(group, weight)).read().strip() in ("1024", "100")  # the default: equal shares
+    assert open(os.path.join(group, weight)).read().strip() in ("1024", "100")  # equal shares
 
 
 # -- through the command line: as root, as an ordinary user, in a batch ------------------------
@@ -234,8 +238,9 @@ def conv_output_size(size, kernel, padding, stride):
 
 def _check(folder, prefix=(), cwd=None) -> tuple[subprocess.CompletedProcess, dict]:
     out = folder / "out.json"
-    run = subprocess.run([*prefix, sys.executable, "-m", "grader.cli", "check", str(folder), "--parts", "answers",
-                          "--json", str(out)], capture_output=True, text=True, timeout=300, cwd=cwd or folder)
+    run = subprocess.run([*prefix, sys.executable, "-m", "grader.cli", "check", str(folder),
+                          "--parts", "answers", "--json", str(out)],
+                         capture_output=True, text=True, timeout=300, cwd=cwd or folder)
     return run, json.loads(out.read_text())
 
 
@@ -281,27 +286,33 @@ def test_a_formula_for_a_name_arrives_as_text_in_grades_csv(tmp_path):
     for name in names:
         (tmp_path / "class" / name).mkdir(parents=True)
         (tmp_path / "class" / name / "answers.py").write_text(
-            reference_source("answers") + f"\n\ndef conv_params(i, o, k):\n    raise ValueError({SHOUT!r})\n")
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "class"), "--out",
-                          str(tmp_path / "out"), "--parts", "answers", "--jobs", "1", "--weak-isolation"],
+            reference_source("answers")
+            + f"\n\ndef conv_params(i, o, k):\n    raise ValueError({SHOUT!r})\n")
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "class"),
+                          "--out", str(tmp_path / "out"), "--parts", "answers", "--jobs", "1",
+                          "--weak-isolation"],  # the CSV is the point here, as root or not
                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert not any(c in run.stdout + run.stderr for c in "\x1b\x00\x07")
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert sorted(row["id"] for row in rows) == sorted("'" + n if n[0] in "=-@+" else n for n in names)
+    inert = sorted("'" + n if n[0] in "=-@+" else n for n in names)
+    assert sorted(row["id"] for row in rows) == inert
     assert all(float(row["total"]) > 0 for row in rows)  # scores stay numbers
 
 
 def test_the_terminal_and_junit_show_control_characters_as_escapes():
-    report = Report(submission=f"a{SHOUT}", seed=0, parts=[PartResult(part="x", found=True)], tests=[
-        TestResult(id="x::y", part="x", name="y", status="failed", score=0, max_score=1,
-                   message=f"ValueError: {SHOUT}\nnext line")])
+    failed = TestResult(id="x::y", part="x", name="y", status="failed", score=0, max_score=1,
+                        message=f"ValueError: {SHOUT}\nnext line")
+    report = Report(submission=f"a{SHOUT}", seed=0, parts=[PartResult(part="x", found=True)],
+                    tests=[failed])
     plain = "\n".join(terminal.lines(report))
-    assert not any(c in plain for c in "\x1b\x00\x07\u202e") and "\\x1b[31mred" in plain and "next line" in plain
+    assert not any(c in plain for c in "\x1b\x00\x07\u202e")
+    assert "\\x1b[31mred" in plain and "next line" in plain
     coloured = io.StringIO()
     terminal.render(report, coloured, color=True)
     assert "\x1b[31mred" not in coloured.getvalue() and "\x00" not in coloured.getvalue()
     assert "\\x1b[31mred" in coloured.getvalue()
-    failure = ET.fromstring(junit.render(report).split("\n", 1)[1]).find(".//failure")  # well-formed XML
+    xml = junit.render(report).split("\n", 1)[1]
+    failure = ET.fromstring(xml).find(".//failure")  # well-formed XML
     assert "\\x00" in failure.text and "\x00" not in failure.text

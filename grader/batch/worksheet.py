@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.batch import moodle
 from grader.batch.atomic import atomic_write
-from grader.render.inert import cell  # what Excel, opening the file before the upload, shows as text
+from grader.render.inert import cell  # what Excel, opening the file before upload, shows as text
 from grader.results import Graded, Report
 
 PARTICIPANT = re.compile(r"(\d+)\s*$")

@@ -25,8 +25,9 @@ def rows(graded: list[Graded], parts: tuple[str, ...]) -> list[list[str]]:
             table.append([cell(g.id), "", "", *("" for _ in parts), g.status, cell(g.error)])
             continue
         r = g.report
-        table.append([cell(g.id), _num(r.score), _num(r.max_score), *(_num(r.part_score(p)[0]) for p in parts),
-                      g.status, cell(g.error)])
+        scores = (_num(r.part_score(p)[0]) for p in parts)
+        table.append([cell(g.id), _num(r.score), _num(r.max_score), *scores, g.status,
+                      cell(g.error)])
     return table
 
 

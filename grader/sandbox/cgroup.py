@@ -20,7 +20,8 @@ ROOT = "/sys/fs/cgroup"
 CONTROLLERS = ("pids", "memory", "cpu")
 # controller -> (file, value or the key of the bound, required) for each cgroup version
 V1 = {"pids": [("pids.max", "processes", True)],
-      "memory": [("memory.limit_in_bytes", "memory", True), ("memory.memsw.limit_in_bytes", "memory", False)],
+      "memory": [("memory.limit_in_bytes", "memory", True),
+                 ("memory.memsw.limit_in_bytes", "memory", False)],
       "cpu": [("cpu.shares", "1024", True)]}
 V2 = {"pids": [("pids.max", "processes", True)],
       "memory": [("memory.max", "memory", True), ("memory.swap.max", "0", False),
@@ -32,7 +33,8 @@ _stale: list[str] = []
 
 def _own() -> list[tuple[str, str]]:
     try:
-        return [tuple(line.split(":", 2)[1:]) for line in open("/proc/self/cgroup").read().splitlines()]
+        lines = open("/proc/self/cgroup").read().splitlines()
+        return [tuple(line.split(":", 2)[1:]) for line in lines]
     except (OSError, ValueError):
         return []
 

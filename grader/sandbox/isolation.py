@@ -28,8 +28,8 @@ STEPS = {"root": "no allow-list root: the worker can read the host's files (othe
          "capabilities": "capabilities not dropped",
          "landlock": "no Landlock: no second fence on writes and TCP",
          "uid": "the worker runs as root: it owns whatever root owns that it can reach",
-         "seccomp": "no syscall filter: keyrings, bpf, io_uring, new namespaces and raw sockets are reachable",
-         "memory": "no memory bound on the worker's process tree: its children together can exhaust the machine's",
+         "seccomp": "no syscall filter: keyrings, bpf, io_uring, namespaces, raw sockets reachable",
+         "memory": "no memory bound on the worker's process tree: its children can take it all",
          "cpu": "no CPU share per worker: in a batch, one student's processes can starve another's"}
 
 
@@ -93,7 +93,8 @@ def _probe(plan: plans.Plan, port: int, places: dict[str, list[str]], sock: str)
              "network_refused": _refused(lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close()),
              "unix_socket_refused": _refused(lambda: socket.socket(socket.AF_UNIX).connect(sock)),
              "pid_namespace": os.getpid() <= 3, "uid": os.getuid(),
-             "netlink_refused": _refused(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW).close())}
+             "netlink_refused": _refused(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)),
+             }
     try:
         found["home_bytes"] = os.statvfs(plan.home).f_blocks * os.statvfs(plan.home).f_frsize
     except OSError:
@@ -201,17 +202,20 @@ def protections(found: dict | None = None) -> list[dict]:
          "in_force": f.get("pid_namespace", False) or f.get("cgroup", False),
          "how": how("PID namespace whose init dies with the worker" if "pid" in spaces else "",
                     "pids cgroup, killed on close" if f.get("cgroup") else "")},
-        {"what": "process count (fork bomb, threads)", "in_force": f.get("cgroup", False) or uid != 0,
+        {"what": "process count (fork bomb, threads)",
+         "in_force": f.get("cgroup", False) or uid != 0,
          "how": "pids cgroup" if f.get("cgroup") else
                 ("RLIMIT_NPROC" if uid != 0 else "RLIMIT_NPROC (not enforced for root)")},
-        {"what": "one memory bound for the worker's whole process tree", "in_force": "memory" in bounded,
+        {"what": "one memory bound for the worker's whole process tree",
+         "in_force": "memory" in bounded,
          "how": how("memory cgroup, no swap" if "memory" in bounded else "")},
         {"what": "CPU shared fairly between workers (one student cannot starve another)",
-         "in_force": "cpu" in bounded, "how": how("a cpu cgroup per worker, equal weights" if "cpu" in bounded else "")},
+         "in_force": "cpu" in bounded,
+         "how": how("a cpu cgroup per worker, equal weights" if "cpu" in bounded else "")},
         {"what": "an unprivileged user", "in_force": uid != 0,
          "how": how(f"uid {uid}, no supplementary groups" if root and uid else "",
                     "the grading user" if not root else "")},
-        {"what": "syscall filter (keyrings, bpf, io_uring, namespaces, mount, ptrace, non-Unix sockets)",
+        {"what": "syscall filter (keyrings, bpf, io_uring, namespaces, mount, ptrace, sockets)",
          "in_force": bool(done.get("seccomp")) and f.get("netlink_refused", False),
          "how": how("seccomp through libseccomp" if done.get("seccomp") else
                     ("" if syscalls.available() else "no libseccomp here"))},

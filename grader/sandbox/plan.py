@@ -53,7 +53,7 @@ class Plan:
     cgroups: dict[str, str] = field(default_factory=dict)  # controller -> this worker's group
     enabled: bool = True
     userns: bool = False              # force the unprivileged path (tests)
-    uid: int | None = None            # as root: the unprivileged user (and group) the worker becomes
+    uid: int | None = None            # as root: the unprivileged user (and group) it becomes
     done: dict = field(default_factory=dict)  # filled in the child, for isolation.protections()
 
 
@@ -160,7 +160,8 @@ def prepare(home: str, processes: int = 256, enabled: bool = True, memory: int =
     return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
                 {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
                 processes=processes,
-                cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes, memory),
+                cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes,
+                                    memory),
                 userns=userns, uid=_nobody() if os.geteuid() == 0 and not userns else None)
 
 

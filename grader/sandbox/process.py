@@ -111,8 +111,10 @@ def _limit(memory: int, processes: int, file_bytes: int, plan: plans.Plan, repor
     """The worker's preexec: isolation, then limits; what held is written to `report`."""
     def limits():
         die_with_parent()
-        # RLIMIT_NPROC counts every process of the user (all workers run as one): only without a pids cgroup
-        nproc = resource.RLIM_INFINITY if plan.done.get("cgroup") and "pids" in plan.cgroups else processes
+        # RLIMIT_NPROC counts every process of the user, and all workers run as one: only where
+        # no pids cgroup holds
+        pids = plan.done.get("cgroup") and "pids" in plan.cgroups
+        nproc = resource.RLIM_INFINITY if pids else processes
         for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, nproc),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
             try:
@@ -275,7 +277,8 @@ class WorkerProcess:
         req_read, self._req = os.pipe()
         self._resp, resp_write = os.pipe()
         env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
-        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate, limits.tree_bytes)
+        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate,
+                                       limits.tree_bytes)
         report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         rlimits = (limits.memory_bytes, limits.processes, limits.file_bytes)
         self.proc = None

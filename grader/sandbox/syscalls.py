@@ -31,7 +31,8 @@ DENIED = (
 )
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (linux/sched.h); NEWTIME
 # exists for unshare and clone3 only, both denied
-NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
+NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
+                   0x40000000)
 CLONE_FLAGS_ARG = 1 if platform.machine().startswith("s390") else 0  # s390 swaps clone's first two
 
 
