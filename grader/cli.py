@@ -86,6 +86,12 @@ def parser() -> argparse.ArgumentParser:
                             "into OUT (default: none)")
     batch.add_argument("--weak-isolation", action="store_true",
                        help="grade even where the sandbox lacks a protection, which grade isolation lists (default: off)")
+    review = commands.add_parser("review",
+                                 help="instructor: mark the written answers of a batch, in the browser")
+    review.add_argument("out", metavar="OUT", help="the --out folder of `grade batch`")
+    review.add_argument("--port", type=int, default=0, help="the local port (default: a free one)")
+    review.add_argument("--open", action="store_true",
+                        help="open the page in the browser (default: off)")
     init = commands.add_parser("init",
                                help="copy the student template (notebooks or modules) to start from")
     init.add_argument("folder", nargs="?", default=f"{lab.name}-tp", metavar="FOLDER",
@@ -162,6 +168,9 @@ def run(args) -> int:
     if args.command == "batch":
         from grader import batch
         return batch.main(args)
+    if args.command == "review":
+        from grader.written import review
+        return review.main(args)
     if args.command == "init":
         from grader import starter
         return starter.main(args)

@@ -33,6 +33,9 @@ class Helper:
     # Globals the course's functions use but its `main` creates ("PRINT_INTERVAL"): the helper
     # defines them, and a part of its assignment that does not gets them.
     provides: tuple[str, ...] = ()
+    # The course's own definitions over the years, as source (`grader.copies`): a student's
+    # copy of one, in any file or cell, is replaced by the helper's.
+    versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,18 +54,43 @@ def titles(assignments) -> str:
 @dataclass(frozen=True)
 class NotebookSplit:
     """One notebook holding several parts: a markdown cell whose first line is a heading
-    `label k` starts `parts[k - 1]` (any heading level, any text after the number); a
-    later number ends the last part."""
+    `label k` (or `word k` for one of `words`; k in digits or roman numerals, any heading
+    level, any text after it) starts `parts[k - 1]`; so does a heading that is part k's
+    title, numbered or not. A later number ends the last part."""
     label: str               # "Part"
     parts: tuple[str, ...]
     titles: tuple[str, ...] = ()  # the course notebook's text after each number
+    words: tuple[str, ...] = ()   # other words that head a part as `label` does: "Partie"
 
     def number(self, first_line: str) -> int | None:
-        match = re.match(rf"\s*#{{1,6}}\s*{re.escape(self.label)}\s+(\d+)\b", first_line, re.IGNORECASE)
-        return int(match.group(1)) if match else None
+        heading = re.match(r"\s*#{1,6}\s*(.*)", first_line)
+        if not heading:
+            return None
+        words = "|".join(re.escape(w) for w in (self.label, *self.words))
+        numbered = re.match(rf"(?:{words})\s+(\d+|[ivx]+)\b", heading.group(1), re.IGNORECASE)
+        if numbered:
+            return _number(numbered.group(1))
+        unnumbered = re.sub(r"^(\d+|[ivx]+)\s*[.):-]?\s+", "", heading.group(1), flags=re.I)
+        text = _plain(unnumbered)
+        return next((k for k, title in enumerate(self.titles, start=1)
+                     if _plain(title) and text.startswith(_plain(title))), None)
 
     def headings(self) -> str:
-        return f"{self.label} 1 .. {self.label} {len(self.parts)}"
+        others = "".join(f" or {w} 1 .. {w} {len(self.parts)}" for w in self.words)
+        return f"{self.label} 1 .. {self.label} {len(self.parts)}{others}"
+
+
+def _number(text: str) -> int:
+    """`3` or a roman numeral, `iii`."""
+    if text.isdigit():
+        return int(text)
+    values = [{"i": 1, "v": 5, "x": 10}[c] for c in text.lower()]
+    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0]))
+
+
+def _plain(text: str) -> str:
+    """Words only, lower case: "with `torch.nn`" as "with torch nn"."""
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,9 @@ class Lab:
     # Slow imports that grading makes every worker do sooner or later: a fresh worker does
     # them before its first request, while the grading process starts; a zygote before it forks.
     worker_imports: tuple[str, ...] = ()
+    # The handouts' written questions and their rubric (grader/written/questions.py reads
+    # it): instructor-only, `grade release` leaves it out.
+    questions: Path | None = None
 
     def __post_init__(self):
         names = self.part_names

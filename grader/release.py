@@ -47,10 +47,18 @@ def _is_hidden(decorator: ast.expr) -> bool:
         k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True for k in decorator.keywords)
 
 
+def _written_questions() -> tuple[str, ...]:
+    """The lab's written questions file: its rubric and key phrases are the answers."""
+    from grader.labs import current
+    path = current().questions
+    return (Path(path).name,) if path else ()
+
+
 def _copy_tree(dest: Path) -> None:
     # The rubric's conftest.py runs it against the reference (`pytest grader/rubric`): instructor-only too.
     shutil.copytree(SOURCE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name,
-                                                                 "conftest.py", *INSTRUCTOR_ONLY))
+                                                                 "conftest.py", *INSTRUCTOR_ONLY,
+                                                                 *_written_questions()))
     for test in (dest / "rubric").glob("test_*.py"):
         test.write_text(strip_hidden(test.read_text()))
     torch.save(_recorded(), dest / RECORDED.name)

@@ -38,6 +38,7 @@ class PartResult:
     note: str = ""               # "not found; did you mean ...?"
     started: bool = True         # False when absent, or identical to the template ("not started")
     ignored: list[dict] = field(default_factory=list)  # other files holding it: {"source", "why"}
+    notes: list[str] = field(default_factory=list)  # how it was read: "ConvNet is judged as ..."
 
 
 @dataclass

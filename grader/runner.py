@@ -11,12 +11,13 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import PurePosixPath
 from unittest.mock import patch
 
 import pytest
 import torch
 
-from grader import static, version
+from grader import copies, static, version
 from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.lanes import Sandboxes, name_once
@@ -25,6 +26,7 @@ from grader.rubric.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
 from grader.submission import Submission
+from grader.suggest import own_names
 
 # The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
@@ -81,7 +83,10 @@ class GraderPlugin:
             sandbox = self.sandboxes.of(self.lab.assignment_of(name).name)
             loaded = sandbox.load(name, [{"origin": c.origin, "code": c.code} for c in chunks],
                                   course=self.lab.course_modules(), provided=self.lab.provided(name))
-            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded)
+            modules = {PurePosixPath(f).stem for f in self.submission.files if f.endswith(".py")}
+            own = own_names((c.code for c in chunks), modules)
+            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded, own)
+            self.loaded[name].notes += copies.notes(self.submission.copies, chunks)
         return self.loaded[name]
 
     # -- hooks -----------------------------------------------------------------
@@ -215,7 +220,8 @@ def grade(submission: Submission, seed: int = 0, limits: Limits = Limits(),
                         skipped=plugin.loaded[name].skipped if name in plugin.loaded else [],
                         note="" if name in submission.parts else submission.missing_note(name),
                         started=name in submission.parts and name not in submission.not_started,
-                        ignored=submission.ignored.get(name, [])) for name in parts]
+                        ignored=submission.ignored.get(name, []),
+                        notes=plugin.loaded[name].notes if name in plugin.loaded else []) for name in parts]
     return Report(submission=submission.name, seed=seed, parts=name_once(found), tests=plugin.results,
                   grader_version=version(), digest=submission.digest,
                   created=datetime.now(timezone.utc).isoformat(timespec="seconds"),

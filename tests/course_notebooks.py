@@ -21,7 +21,15 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 HEADINGS = ('# Part 1 : Forward and backward passes "by hands"',
             "## Part 2 : Simplification of the backward pass with `torch.autograd`",
             "# Part 3 : Simplification of the forward pass with `torch.nn`",
-            "# Part 4 : Simplification of the SGD with `torch.optim`")
+            "# Part 4 : Simplification of the SGD with `torch.optim`",
+            "# Part 5 : MNIST\nApply the same network to MNIST.",
+            "# Part 6 : Bonus: SVM")
+# The same notebook as French students head it: `Partie`, roman numerals, a title alone.
+FRENCH_HEADINGS = ("# Partie 1 : Passes forward et backward « à la main »",
+                   "## PARTIE II - Simplification de la passe backward avec `torch.autograd`",
+                   "# Simplification of the forward pass with `torch.nn`",
+                   "# Partie 4. Simplification de la SGD avec `torch.optim`",
+                   "# Partie 5 : MNIST", "# Partie 6 : Bonus : SVM")
 
 # -- the students' functions, one string per part (cells are split at blank-line pairs) --------
 
@@ -382,30 +390,32 @@ def _cells(source: str) -> list[nbformat.NotebookNode]:
             for f in _functions(source)]
 
 
-def course_notebook(mistakes: bool = False, with_ids: bool = True, image_kb: int = 200) -> str:
+def course_notebook(mistakes: bool = False, with_ids: bool = True, image_kb: int = 200,
+                    headings: tuple[str, ...] = HEADINGS) -> str:
     """The TP 1-ab notebook as a student hands it in, as JSON text (nbformat 4.5 with cell
-    ids, or 4.4 without). Part k's functions are one cell each, between the noise."""
+    ids, or 4.4 without), Part k under `headings[k - 1]`. Part k's functions are one cell
+    each, between the noise."""
     code = {part: with_mistakes(part) if mistakes else PARTS[part] for part in PARTS}
     image = lambda seed: [png_output(image_kb << 10, seed)]  # noqa: E731
     md, cell = new_markdown_cell, new_code_cell
     cells = [md("# TP 1-ab: Intro to neural networks\nFill in the `TODO`s and run every cell."),
              cell(SETUP), cell(DOWNLOAD, outputs=[stream("--2024-10-01--  https://github.com/...\nsaved\n")]),
-             md(HEADINGS[0] + "\n\n### Forward pass\nThe network ..."),
+             md(headings[0] + "\n\n### Forward pass\nThe network ..."),
              *_cells(code["tp1_manual"]),
              cell(DATA, outputs=image(1)), cell(LOOP_MANUAL, outputs=[stream("Iter 0: Acc train 50.0%\n")] + image(2)),
              cell(PLOT, outputs=image(3)), cell(BAD_CELL), cell(INDENTED),
-             md(HEADINGS[1]),
+             md(headings[1]),
              *_cells(code["tp1_autograd"]),
              cell(LOOP_AUTOGRAD), cell(ENDLESS),
-             md(HEADINGS[2]),
+             md(headings[2]),
              *_cells(code["tp1_nn"]),
              cell(LOOP_NN, outputs=image(4)),
-             md(HEADINGS[3]),
+             md(headings[3]),
              *_cells(code["tp1_optim"]),
              cell(LOOP_OPTIM), cell(PLOT),
-             md("# Part 5 : MNIST\nApply the same network to MNIST."),
+             md(headings[4]),
              *[cell(f) for f in _functions(MNIST)],
-             md("# Part 6 : Bonus: SVM"),
+             md(headings[5]),
              cell(SVM)]
     for k, c in enumerate(cells):
         c.metadata = {"colab": {"base_uri": "https://localhost:8080/"}, "id": f"colab{k}"}
@@ -590,14 +600,38 @@ COMPUTED_MEAN_STD = ('''    mean = [0.491, 0.482, 0.447]
     mean, std = pixels.mean(axis=(0, 1, 2)).round(3), pixels.std(axis=(0, 1, 2)).round(3)
 ''')
 
+# Colab's notebook front ends, as students use them: widget progress bars (tqdm.notebook,
+# tqdm.auto) in `epoch` and `main`, IPython's display calls, Google Drive.
+COLAB_FRONT_ENDS = [
+    ("from tqdm import tqdm\n", "from tqdm.notebook import tqdm\nfrom tqdm.auto import trange\n"
+     "from IPython.display import clear_output, display\nfrom google.colab import drive\n"),
+    ("    for i, (input, target) in enumerate(data):\n",
+     "    for i, (input, target) in enumerate(tqdm(data, leave=False)):\n"),
+    ("    for i in tqdm(range(epochs)):\n",
+     "    !nvidia-smi\n    %matplotlib inline\n    for i in trange(epochs, desc='epochs'):\n        clear_output(wait=True)\n"),
+    ("        plot.update(loss.avg", "        display(model)\n        plot.update(loss.avg"),
+    ("!wget https://github.com", "drive.mount('/content/drive')\n!wget https://github.com"),
+]
+
 # Other right ways, each in a notebook of its own.
 CNN_RIGHT = {
     "random crop of the zero-padded image": [("transforms.RandomCrop(28),", "transforms.RandomCrop(28, padding=4),")],
+    "Colab's front ends": COLAB_FRONT_ENDS,
+}
+
+# The improved network written over the baseline, as several years' skeletons invited: the
+# notebook's only ConvNet holds batch norm and dropout (the later cell that defined it again is
+# emptied); and the same without its dropout.
+CNN_IN_PLACE = {
+    "improved over ConvNet": [(CONVNET_IMPROVED, ""), (CONVNET, CONVNET_IMPROVED)],
+    "improved over ConvNet, no dropout": [(CONVNET_IMPROVED, ""), (CONVNET, CONVNET_IMPROVED),
+                                          ("            nn.Dropout(0.5),\n", "")],
 }
 
 # Single mistakes, each in its own check; those of one list go in one notebook.
 CNN_MISTAKES = {
     "no normalisation, gamma 0.9, dropout missing": [
+        *COLAB_FRONT_ENDS,
         ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n"
          "    val_dataset", "            transforms.ToTensor(),\n        ]))\n    val_dataset"),
         ("            transforms.ToTensor(),\n            transforms.Normalize(mean, std),\n        ]))\n\n",
@@ -636,3 +670,72 @@ def cnn_notebook(changes=()) -> str:
     nb = new_notebook(cells=cells, metadata={"accelerator": "GPU", "colab": {"provenance": []}})
     nbformat.validate(nb)
     return nbformat.writes(nb)
+
+
+# -- the course's TP 1-cd helper, shipped by the student under another name ----------------------
+
+# `tme6.py` as the course handed it out in 2018-2022, saved as `tme6_utils.py`: the PyTorch
+# ImageNet example's `accuracy`, whose `.view(-1)` of a transposed tensor fails on PyTorch 2.
+COURSE_TME6 = '''\
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+plt.ion()
+
+
+def accuracy(output, target, topk=(1,)):
+    """Computes the precision@k for the specified values of k"""
+    maxk = max(topk)
+    batch_size = target.size(0)
+
+    _, pred = output.topk(maxk, 1, True, True)
+    pred = pred.t()
+    correct = pred.eq(target.view(1, -1).expand_as(pred))
+
+    res = []
+    for k in topk:
+        correct_k = correct[:k].view(-1).float().sum(0, keepdim=True)  # fails on PyTorch 2
+        res.append(correct_k.mul_(100.0 / batch_size))
+    return res
+
+
+class AverageMeter(object):
+    """Computes and stores the average and current value"""
+    def __init__(self, keep_all=False):
+        self.reset()
+        self.data = None
+        if keep_all:
+            self.data = []
+
+    def reset(self):
+        self.val = 0
+        self.avg = 0
+        self.sum = 0
+        self.count = 0
+
+    def update(self, val, n=1):
+        if self.data is not None:
+            self.data.append(val)
+        self.val = val
+        self.sum += val * n
+        self.count += n
+        self.avg = self.sum / self.count
+
+
+class TrainLossPlot(object):
+    def __init__(self):
+        self.loss_train = []
+
+    def update(self, loss_train):
+        self.loss_train.append(loss_train)
+
+    def plot(self):
+        plt.clf()
+        plt.plot(np.array(self.loss_train))
+        plt.title("Train loss / batch")
+        plt.show()
+'''
+
+# A helper of the student's own (`utils2.py`): its `accuracy` forgets to divide by the batch size.
+OWN_HELPER = COURSE_TME6.replace(".view(-1)", ".reshape(-1)").replace("mul_(100.0 / batch_size)", "mul_(100.0)")

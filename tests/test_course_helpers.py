@@ -181,3 +181,60 @@ def test_gpu_calls_stay_on_the_cpu():
             "print(y.device, next(model.parameters()).device, x.to(0).device, x.to(torch.float64).dtype)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["cpu", "cpu", "cpu", "torch.float64"], done.stderr
+
+
+def test_a_course_definition_pasted_in_a_cell_is_replaced_by_the_grader_s(course, tmp_path):
+    """Recognised by what it holds, not by a file name (grader.copies): the course's `accuracy`
+    pasted in a notebook cell, comments and docstring changed, is the grader's in the worker; the
+    cell's other lines keep their numbers; a function of the student's own is kept as written."""
+    import nbformat
+
+    import course_notebooks as corpus
+    from grader.submission import open_submission
+    from grader.worker.loader import load
+    pasted = corpus.COURSE_TME6.replace('"""Computes the precision@k for the specified values of k"""',
+                                        "# from the course's tme6.py")
+    own = "def accuracy_top1(output, target):\n    return (output.argmax(1) == target).float().mean()\n"
+    cells = [nbformat.v4.new_code_cell(c) for c in ("import torch\nimport torch.nn as nn", pasted, own,
+                                                     "class ConvNet(nn.Module):\n    pass")]
+    (tmp_path / "1_cd.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
+    sub = open_submission(tmp_path / "1_cd.ipynb")
+    assert [(c.origin, c.line, c.name) for c in sub.copies] == [
+        ("1_cd.ipynb, cell 2", 8, "accuracy"), ("1_cd.ipynb, cell 2", 24, "AverageMeter")]
+    cell = sub.parts["tp2_cnn"][1].code.splitlines()
+    assert cell[7] == "from utils import accuracy" and cell[20] == "" and cell[-1].strip() == "plt.show()"
+    assert sub.parts["tp2_cnn"][2].code == own
+    ns = load(sub.parts["tp2_cnn"], "tp2_cnn").namespace
+    assert ns["accuracy"] is course("utils").accuracy and ns["AverageMeter"] is course("utils").AverageMeter
+    output, target = torch.randn(6, 10), torch.arange(6)
+    expected = [100 * float(ns["accuracy_top1"](output, target)),
+                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist())) / 6]
+    assert [float(a) for a in ns["accuracy"](output, target, topk=(1, 5))] == pytest.approx(expected)
+
+
+def test_a_helper_copy_that_a_notebook_runs_under_another_name(course, tmp_path, monkeypatch):
+    """`%run tme6_utils.py`, the course's file under the student's name: its definitions load as
+    `from tme6_utils import *` would (never its top-level work), the course's own replaced by the
+    grader's in the file the worker imports."""
+    import nbformat
+
+    import course_notebooks as corpus
+    from grader.submission import open_submission
+    from grader.worker.loader import load
+    cells = ["%run tme6_utils.py\nimport torch.nn as nn", "class ConvNet(nn.Module):\n    pass"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    (tmp_path / "1_cd.ipynb").write_text(nbformat.writes(nb))
+    (tmp_path / "tme6_utils.py").write_text(corpus.COURSE_TME6)
+    sub = open_submission(tmp_path)
+    home = tmp_path / "home"  # the worker's copy of the files
+    home.mkdir()
+    for rel, data in sub.files.items():
+        (home / rel).write_bytes(data)
+    monkeypatch.chdir(home)
+    try:
+        loaded = load(sub.parts["tp2_cnn"], "tp2_cnn")
+        ns = loaded.namespace
+        assert loaded.skipped == [] and ns["accuracy"] is course("utils").accuracy
+        assert ns["TrainLossPlot"].__module__ == "tme6_utils"  # the student's, as written
+    finally:
+        sys.modules.pop("tme6_utils", None)

@@ -316,3 +316,25 @@ def test_the_terminal_and_junit_show_control_characters_as_escapes():
     xml = junit.render(report).split("\n", 1)[1]
     failure = ET.fromstring(xml).find(".//failure")  # well-formed XML
     assert "\\x00" in failure.text and "\x00" not in failure.text
+
+def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
+    """grades.csv quotes `=2+3`; the written marks merged into it still find that student."""
+    import written_corpus
+    from grader.render import csv as gradebook
+    from grader.results import Graded
+    from grader.written.merge import grades_csv
+    from grader.written.store import Mark, Store, path_in
+    questions = written_corpus.QUESTIONS
+    key = questions.questions[0].key
+    path = tmp_path / "grades.csv"
+    path.write_text(gradebook.render([Graded(id="=2+3", entry="=2+3", status="failed-to-grade",
+                                             error="-")], ()), encoding="utf-8-sig")
+    store = Store(path_in(tmp_path))
+    try:
+        store.set_marks([Mark("=2+3", key, 1.0, (), "", "")])
+        grades_csv(path, store, questions)
+    finally:
+        store.close()
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert row["id"] == "'=2+3" and row["error"] == "'-" and row["written"] == "1"

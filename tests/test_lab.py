@@ -33,7 +33,7 @@ def test_declaration_needs_neither_torch_nor_the_trusted_side():
     code = ("import sys, grader.labs.rdfia; "
             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'grader.'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia']"
+    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia_versions']"
 
 
 @pytest.mark.parametrize("assignments", [

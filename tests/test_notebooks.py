@@ -78,6 +78,17 @@ def test_course_notebook_split_into_parts(tmp_path):
         [(c.origin.replace("1_ab_Intro_to_NNs.ipynb", "x"), c.code) for c in sub.parts["tp1_optim"]]
 
 
+def test_french_headings_split_the_same_parts(tmp_path):
+    """`# Partie 1` .. `# Partie 6`, roman numerals and a title alone head the parts as the
+    English headings do (the lab declares the words): the same chunks, Parts 5 and 6 left out."""
+    english, french = (open_submission(write(tmp_path / name, {"tp1.ipynb": corpus.course_notebook(headings=h)})
+                                       / "tp1.ipynb") for name, h in (("en", corpus.HEADINGS),
+                                                                       ("fr", corpus.FRENCH_HEADINGS)))
+    assert list(french.parts) == list(TP1) and french.sources["tp1_nn"] == "tp1.ipynb, Part 3"
+    assert {p: [(c.origin, c.code) for c in french.parts[p]] for p in TP1} == \
+        {p: [(c.origin, c.code) for c in english.parts[p]] for p in TP1}
+
+
 def test_course_notebook_loads_definitions_only(tmp_path, monkeypatch):
     """In this process: the noise runs nothing, later parts replace earlier names, and the cell
     that does not parse is named by its number."""
@@ -172,6 +183,14 @@ def test_renamed_notebook_with_mistakes_scores_like_its_modules(mistaken):
     assert got["score"] == modules.score < got["max_score"]
     assert [p["part"] for p in got["parts"] if p["found"]] == list(TP1)
     no_temp_paths(mistaken["root"], mistaken["terminal"], json.dumps(got))
+
+
+def test_french_notebook_with_mistakes_scores_like_its_modules(mistaken):
+    """A wrong function under a French heading still loses its points, and only those."""
+    text = corpus.course_notebook(mistakes=True, headings=corpus.FRENCH_HEADINGS)
+    report = run(write(mistaken["root"] / "fr", {"TP1_Partie.ipynb": text}) / "TP1_Partie.ipynb")
+    assert verdicts(report.tests) == verdicts(mistaken["modules"].tests)
+    assert report.score == mistaken["modules"].score < report.max_score
 
 
 def test_near_miss_names(mistaken):

@@ -281,6 +281,21 @@ def html_text(page: str) -> str:
     return re.sub(r"<(style|svg)\b.*?</\1>", "", page, flags=re.S)
 
 
+def test_the_student_edition_holds_no_rubric_of_the_written_answers(files):
+    """The written questions' key points and phrases are the answers: the wheel has none."""
+    from grader.labs.rdfia import LAB
+    from grader.written.questions import load
+    assert not any(name.endswith(LAB.questions.name) for name in files)
+    questions = load(LAB.questions)
+    phrases = {p.encode() for q in questions.questions for k in q.key_points for p in k.phrases if len(p) > 15}
+    texts = {k.text.encode() for q in questions.questions for k in q.key_points}
+    assert phrases and texts
+    assert not [name for name, data in files.items() if b"[[question" in data or any(t in data for t in texts)]
+    # the template's own words ("mini-batch gradient descent") are the course's, not the rubric's
+    grader_code = {name: data for name, data in files.items() if "student_template" not in name}
+    assert not [name for name, data in grader_code.items() if any(p in data for p in phrases)]
+
+
 # -- the student's path, from the wheel (README, "For students") ------------------------------
 
 def _grade(python: Path, *args, cwd: Path) -> subprocess.CompletedProcess:

@@ -71,6 +71,17 @@ def test_html_escapes_and_shows_status_as_text(report):
     assert "handout 1-ab Q16" in page and "<link" not in page and "<script" not in page
 
 
+def test_every_report_says_how_a_part_was_read(report):
+    note = "ConvNet is judged as the improved network: <BatchNorm2d>"
+    report.parts[0].notes.append(note)
+    out = io.StringIO()
+    terminal.render(report, out, color=True)
+    assert f"      note: {note}" in terminal.lines(report) and note in out.getvalue()
+    assert note.replace("<", "&lt;").replace(">", "&gt;") in html.render(report)
+    assert json.loads(json_render.render(report))["parts"][0]["notes"] == [note]
+    assert gradescope.as_dict(report)["output"].endswith(f"\nnote on tp1_manual: {note}")
+
+
 def test_junit_has_one_testcase_per_check(report, tmp_path):
     root = ET.fromstring(junit.render(report).encode())
     cases = root.findall(".//testcase")

@@ -121,7 +121,7 @@ def course_cnn(tmp_path_factory):
     """The course's 1_cd_CNNs.ipynb as students fill it in (tests/course_notebooks.py), right and with
     each list of single mistakes, graded through get_dataset's loaders and main's scheduler."""
     grades = {}
-    for name, changes in {"right": (), **corpus.CNN_RIGHT, **corpus.CNN_MISTAKES}.items():
+    for name, changes in {"right": (), **corpus.CNN_RIGHT, **corpus.CNN_MISTAKES, **corpus.CNN_IN_PLACE}.items():
         folder = tmp_path_factory.mktemp("cnn")
         (folder / "1_cd_CNNs.ipynb").write_text(corpus.cnn_notebook(changes))
         parts = ("tp2_cnn",)
@@ -162,6 +162,45 @@ def test_course_cnn_mistakes_in_loaders_scheduler_and_network(course_cnn):
     expect(report, "tp2_cnn::improved::batchnorm", "batchnorm2d missing")
     passed(report, "tp2_cnn::normalise::mean_std", "tp2_cnn::transforms::normalise",  # computed on the training images
            "tp2_cnn::transforms::random_crop", "tp2_cnn::improved::dropout", "tp2_cnn::scheduler::exponential")
+
+
+def test_improved_network_written_over_convnet_is_judged_as_the_improved_one(course_cnn):
+    """The only ConvNet holds batch norm and dropout: the improved checks judge it (and say so),
+    the baseline checks judge it too, as the baseline it no longer is; nothing is "not found"."""
+    report = course_cnn["improved over ConvNet"]
+    improved = [t.id for t in report.tests if t.id.startswith("tp2_cnn::improved::")]
+    passed(report, *improved, "tp2_cnn::epoch::train_results", "tp2_cnn::scheduler::exponential")
+    assert len(improved) == 4 and by_id(report)["tp2_cnn::convnet::param_count"].status == "failed"
+    assert report.parts[0].notes == [
+        "ConvNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d and Dropout"]
+    assert not any("not found" in t.message for t in report.tests)
+    report = course_cnn["improved over ConvNet, no dropout"]
+    expect(report, "tp2_cnn::improved::dropout", "dropout missing")
+    passed(report, "tp2_cnn::improved::batchnorm", "tp2_cnn::improved::output_shape")
+    assert report.parts[0].notes == [
+        "ConvNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d"]
+
+
+def test_course_helper_under_another_name_is_recognised_by_what_it_holds(make_submission, grade_path):
+    """The course's `tme6.py` shipped as `tme6_utils.py`: its `accuracy` (which fails on PyTorch 2)
+    and `AverageMeter` are replaced by the grader's, with a note; in a helper of the student's own,
+    `utils2.py`, their own `accuracy` is graded as written, and its mistake costs the epoch's results
+    (its `AverageMeter`, the course's, is still replaced)."""
+    course_style = (HERE / "tp2_course_variant.py").read_text()
+    assert course_style.count("from utils import *") == 1
+    for helper, text in (("tme6_utils", corpus.COURSE_TME6), ("utils2", corpus.OWN_HELPER)):
+        folder = make_submission({"tp2_cnn.py": course_style.replace("from utils import *", f"from {helper} import *"),
+                                  f"{helper}.py": text}, name=helper)
+        report = grade_path(folder, ("tp2_cnn",))
+        if helper == "tme6_utils":
+            full_marks(report, "tp2_cnn")
+            assert report.parts[0].notes == [
+                f"`{name}` (tme6_utils.py, line {line}) is the course's own; the grader's version of it "
+                "(course helper `utils`) runs in its place" for name, line in (("accuracy", 8), ("AverageMeter", 24))]
+        else:
+            assert by_id(report)["tp2_cnn::epoch::train_results"].status == "failed"
+            passed(report, "tp2_cnn::epoch::train_steps", "tp2_cnn::convnet::param_count")
+            assert [n.split(" (")[0] for n in report.parts[0].notes] == ["`AverageMeter`"]
 
 
 # -- named mistakes ----------------------------------------------------------------------------
@@ -303,7 +342,7 @@ class InProcessPart:
         from grader.worker.loader import Chunk, load
         from grader.worker.probes import tp2_cnn
         self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
-        self.names, self.probes = set(self.namespace.names()), tp2_cnn
+        self.names, self.probes, self.notes = set(self.namespace.names()), tp2_cnn, []
 
     def require(self, *names):
         assert set(names) <= self.names, names
@@ -324,3 +363,21 @@ def test_the_improved_checks_judge_the_network_the_contract_names(later, judged,
     student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET, later])
     assert baseline(student, 0) == (["ConvNet", 0] if judged[0] == ["ConvNet", 1] else "ConvNet")
     assert improved(student, 0) == judged
+
+
+def test_roles_are_judged_by_what_the_classes_are(monkeypatch):
+    """No ConvNet: the handout's network under another name is the baseline; of two candidates,
+    the one with batch norm and dropout is the improved network, not a later dropout-only one."""
+    from grader.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    dropout_only = corpus.CONVNET.replace("ConvNet", "DropNet").replace(
+        "nn.Linear(1024, 1000),\n            nn.ReLU(),\n",
+        "nn.Linear(1024, 1000),\n            nn.ReLU(),\n            nn.Dropout(0.5),\n")
+    assert "Dropout" in dropout_only and "BatchNorm" not in dropout_only
+    student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET.replace("ConvNet", "Net"),
+                             corpus.CONVNET_IMPROVED.replace("ConvNet", "BetterNet"), dropout_only])
+    assert baseline(student, 0) == ["Net", 0]
+    assert improved(student, 0) == (["BetterNet", 0], "BetterNet")
+    assert student.notes == [
+        "Net is judged as the baseline network (ConvNet): it is the handout's network",
+        "BetterNet is judged as the improved network (ConvNetImproved): it holds BatchNorm2d and Dropout"]

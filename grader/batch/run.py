@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from grader import written
 from grader.batch import job as jobs_in_flight
 from grader.batch import verdict
 from grader.batch.atomic import atomic_write
@@ -88,6 +89,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
             jobs_in_flight.close_servers()
     graded = [row for row in rows.values() if row.report is not None or row.status == FAILED]
     write_class_files(graded, out, parts, seed)
+    written.after_batch(out, entries)  # the report half: grader/written
     return sorted(rows.values(), key=lambda r: r.id) if finished else graded, finished
 
 

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from grader.lab import CLASS, CONSTANT, Assignment, Helper, Lab, NotebookSplit, Part
+from grader.labs.rdfia_versions import UTILS_VERSIONS
 
 GRADER = Path(__file__).resolve().parents[1]
 # Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
@@ -64,20 +65,23 @@ LAB = Lab(
         Assignment("1-ab", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), "TP 1-ab",
                    Helper("utils_data", ("utils-data", "tme5"))),
         Assignment("1-cd", ("tp2_cnn", "answers"), "TP 1-cd",
-                   Helper("utils", ("tme6",), provides=("PRINT_INTERVAL", "loss_plot"))),
+                   Helper("utils", ("tme6",), provides=("PRINT_INTERVAL", "loss_plot"),
+                          versions=UTILS_VERSIONS)),
     ),
     # The course's 1_ab_Intro_to_NNs.ipynb: "# Part 1 : Forward and backward passes ...";
-    # its Part 5 and later (MNIST, SVM bonus) end Part 4.
+    # its Part 5 and later (MNIST, SVM bonus) end Part 4. Students head them in French too
+    # ("# Partie 1"), or with the title alone.
     split=NotebookSplit("Part", ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim"), (
         'Forward and backward passes "by hands"',
         "Simplification of the backward pass with torch.autograd",
         "Simplification of the forward pass with torch.nn",
         "Simplification of the SGD with torch.optim",
-    )),
+    ), words=("Partie",)),
     rubric=GRADER / "rubric",
     reference=REFERENCE,
     template=GRADER.parent / "student_template",
     # The course's notebooks import matplotlib first (half a second): a worker has it before
     # its first request.
     worker_imports=("matplotlib.pyplot",),
+    questions=Path(__file__).with_name("rdfia_questions.toml"),
 )

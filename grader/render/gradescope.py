@@ -25,7 +25,9 @@ def as_dict(report: Report) -> dict:
     return {
         "score": report.score,
         "execution_time": round(report.seconds, 2),
-        "output": report.error or f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})",
+        "output": report.error or "\n".join(
+            [f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})"]
+            + [f"note on {p.part}: {note}" for p in report.parts for note in p.notes]),
         "output_format": "text",
         "visibility": "visible",
         "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,

@@ -7,7 +7,8 @@
   line must not become two: a name that forges a line of the report).
 - `cell(text)`: a spreadsheet evaluates a cell that starts with `=`, `+`, `-`, `@`, a tab
   or a carriage return (OWASP's CSV injection); such a text cell gets a leading `'`, which
-  spreadsheets show as text. For text cells only: numbers are written by the caller.
+  spreadsheets show as text (and so does one that starts with `'`: `text_of` reads any cell
+  back exactly). For text cells only: numbers are written by the caller.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import re
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _TEXT = re.compile(f"[{_CONTROL}]")
 _LINE = re.compile(f"[{_CONTROL}\n]")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def _escape(match: re.Match) -> str:
@@ -30,4 +31,9 @@ def terminal(text: str, line: bool = False) -> str:
 
 def cell(text: str) -> str:
     """A text cell that a spreadsheet shows as it is, never evaluates."""
-    return "'" + text if text.startswith(_FORMULA) else text
+    return "'" + text if text.startswith(_QUOTED) else text
+
+
+def text_of(cell_text: str) -> str:
+    """The text that `cell` wrote as `cell_text`."""
+    return cell_text[1:] if cell_text.startswith("'") else cell_text

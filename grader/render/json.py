@@ -14,7 +14,8 @@ def as_dict(report: Report) -> dict:
         "parts": [{"part": p.part, "found": p.found, "score": report.part_score(p.part)[0],
                    "max_score": report.part_score(p.part)[1],
                    "status": "not found" if not p.found else "graded" if p.started else "not started",
-                   "source": p.source, "ignored": p.ignored} for p in report.parts],
+                   "source": p.source, "ignored": p.ignored, **({"notes": p.notes} if p.notes else {})}
+                  for p in report.parts],
         "tests": [{"id": t.id, "part": t.part, "name": t.name, "status": t.status,
                    "score": t.score, "max_score": t.max_score, "message": t.message,
                    "diagnosis": t.diagnosis, "same_mistake_as": t.same_mistake_as} for t in report.tests],

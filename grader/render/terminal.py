@@ -27,6 +27,7 @@ def lines(report: Report) -> list[str]:
         if part.found and not part.started:
             where += "  not started: the template as handed out"
         out.append(f"  {part.part:<13} {_fmt(score):>5} / {_fmt(total):<5}{where}")
+        out += [f"      note: {note}" for note in part.notes]
         for skipped in part.skipped:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
     failed, unlisted = _failed(report)
@@ -94,6 +95,8 @@ def _render_rich(report: Report, stream) -> None:
                       if part.found else "[yellow](not found)[/]")
     console.print(table)
     for part in report.parts:
+        for note in part.notes:
+            console.print(f"  [cyan]note[/] on {part.part}: {escape(note)}")
         for skipped in part.skipped:
             console.print(f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
                           f"{escape(skipped['error'])}")

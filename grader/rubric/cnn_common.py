@@ -11,7 +11,8 @@ from grader.rubric.checks import fail
 from grader.worker.colab import cifar_split
 from grader.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "signature",
+__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "improvements",
+           "signature",
            "param_layers", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
            "is_bad", "cifar_image", "fit_normalisation"]
 
@@ -73,38 +74,99 @@ def is_handout_convnet(description: dict, seed: int) -> bool:
 
 def baseline(student, seed: int):
     """The ConvNet the baseline checks judge (contract): the version that is the handout's
-    network if one is, else the first."""
-    student.require("ConvNet")
+    network if one is, else the first; without a ConvNet, the first nn.Module class that is
+    the handout's network, whatever its name."""
+    if "ConvNet" in student.names:
+        student.require("ConvNet")
 
     def choose():
-        refs = [["ConvNet", v["index"]] for v in class_versions(student) if v["name"] == "ConvNet"]
-        if len(refs) <= 1:
+        if "ConvNet" not in student.names:
+            others = [[v["name"], v["index"]] for v in class_versions(student)
+                      if v["module"] and v["name"] != "ConvNetImproved"]
+            found = next((ref for ref in others if _is_handout(student, seed, ref)), None)
+            if found:
+                note(student, f"{_called(found, class_versions(student))} is judged as the "
+                              "baseline network (ConvNet): it is the handout's network")
+            return found
+        versions = [v for v in class_versions(student) if v["name"] == "ConvNet"]
+        if len(versions) <= 1:
             return "ConvNet"
-        return next((r for r in refs if is_handout_convnet(describe_student(student, seed, r, 32), seed)), refs[0])
-    return memo(student, "baseline", choose)
+        refs = [["ConvNet", v["index"]] for v in versions]
+        ref = next((r for r in refs if _is_handout(student, seed, r)), refs[0])
+        note(student, f"ConvNet (the version of {versions[ref[1]]['where']}) is judged as the "
+                      "baseline network")
+        return ref
+    ref = memo(student, "baseline", choose)
+    if ref is None:
+        student.require("ConvNet")  # not found: says so, with the near misses
+    return ref
+
+
+def _is_handout(student, seed: int, ref) -> bool:
+    try:
+        return is_handout_convnet(describe_student(student, seed, ref, 32), seed)
+    except Exception:  # noqa: BLE001 - a class that needs arguments (or fails) is no candidate
+        return False
+
+
+# The layers that the handout's improvements add to the network (Q29-34).
+IMPROVEMENTS = ("BatchNorm", "Dropout")
 
 
 def improved(student, seed: int) -> tuple[object, str]:
     """The network the improved-network checks judge, and what messages call it (contract):
-    ConvNetImproved; else the last ConvNet when it differs from the baseline; else the last
-    other nn.Module subclass that holds a BatchNorm2d."""
+    ConvNetImproved; else the last ConvNet when it differs from the baseline; else the
+    nn.Module class that holds the most kinds of the improvements' layers (the last of those),
+    whatever its name (the file's only ConvNet, edited in place, too). The report notes which
+    class is judged as the improved one."""
     def choose():
         if "ConvNetImproved" in student.names:
             return "ConvNetImproved", "ConvNetImproved"
         versions = class_versions(student)
         convnets = [v for v in versions if v["name"] == "ConvNet"]
+        found = None
         if len(convnets) > 1 and "ConvNet" in student.names:
             last, base = ["ConvNet", convnets[-1]["index"]], baseline(student, seed)
             if last != base and _layout(describe_student(student, seed, last, 32)) != \
                     _layout(describe_student(student, seed, base, 32)):
-                return last, f"ConvNet (the version of {convnets[-1]['where']})"
-        others = [[v["name"], v["index"]] for v in versions if v["name"] != "ConvNet" and v["module"]]
-        found = next((r for r in reversed(others) if student.probe("tp2_cnn.holds_batchnorm", r)), None)
-        return (found, found[0]) if found else None
+                found = last, f"ConvNet (the version of {convnets[-1]['where']})"
+        if found is None:  # the one that holds the most kinds of improvement; the last of those
+            held = [(len(improvements(student, seed, ref)), k, ref) for k, ref in
+                    enumerate([v["name"], v["index"]] for v in versions if v["module"])]
+            best = max((h for h in held if h[0]), default=None, key=lambda h: h[:2])
+            found = (best[2], _called(best[2], versions)) if best else None
+        if found:
+            held = improvements(student, seed, found[0])
+            note(student, f"{found[1]} is judged as the improved network (ConvNetImproved)"
+                          + (f": it holds {' and '.join(held)}" if held else ""))
+        return found
     found = memo(student, "improved", choose)
     if found is None:
         student.require("ConvNetImproved")  # not found: says so, with the near misses
     return found
+
+
+def improvements(student, seed: int, ref) -> list[str]:
+    """The kinds of the improvements' layers (`BatchNorm2d`, `Dropout`) that the class `ref`
+    holds, built without arguments; none when it cannot be built so."""
+    try:
+        modules = describe_student(student, seed, ref, 28)["modules"]
+    except Exception:  # noqa: BLE001 - a class that needs arguments (or fails) is no candidate
+        return []
+    return sorted({m["type"] for m in modules if m["type"].startswith(IMPROVEMENTS)})
+
+
+def _called(ref: list, versions: list[dict]) -> str:
+    """What messages call a class version: its name, and where it is when it has several."""
+    name, index = ref
+    mine = [v for v in versions if v["name"] == name]
+    return name if len(mine) == 1 else f"{name} (the version of {mine[index]['where']})"
+
+
+def note(student, text: str) -> None:
+    """Say in the report how the part was read (which class is judged as which), once."""
+    if text not in student.notes:
+        student.notes.append(text)
 
 
 def _layout(description: dict) -> list:

@@ -33,7 +33,8 @@ import grader
 from grader.sandbox import cgroup
 from grader.sandbox.kernel import LINUX
 
-ALLOWED = ("torch", "numpy", "matplotlib", "tqdm")  # what student code may import, with the stdlib
+# What student code may import, with the stdlib (IPython: the notebooks' `display`, `clear_output`).
+ALLOWED = ("torch", "numpy", "matplotlib", "tqdm", "ipython")
 LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
 HOME_BYTES = 256 << 20
 WORKER_PACKAGES = ("worker", "data")  # of `grader`: all the worker imports

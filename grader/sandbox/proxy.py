@@ -40,15 +40,20 @@ class Remote(wire.Handle):
 class Part:
     """One part of the submission (`tp1_manual`, ..., `answers`), loaded in the worker."""
 
-    def __init__(self, sandbox: Sandbox, name: str, seed: int, loaded: dict):
+    def __init__(self, sandbox: Sandbox, name: str, seed: int, loaded: dict,
+                 own: set[str] | None = None):
         self.sandbox, self.name, self.seed = sandbox, name, seed
         self.names: set[str] = set(loaded["names"])
+        # What near-miss hints may name: the part's own functions, classes and globals
+        # (`grader.suggest.own_names`), never a module it imports; by default every name.
+        self.suggestable = self.names if own is None else self.names & own
         self.skipped: list[dict] = loaded["skipped"]
         self.unimplemented: dict[str, str] = loaded.get("unimplemented", {})  # name -> where it raises
         self.output = ""  # what the last call printed
         self.timed_out: dict[str, tuple[float, str]] = {}  # what -> (its budget, the message then)
         self.required: tuple[str, ...] = ()  # the names the next probe calls (the check required them)
         self.check = ""  # the id of the check being run, to say where a function ran out of time
+        self.notes: list[str] = []  # how the rubric read the part, for the report
 
     def call(self, name: str, *args, _timeout: float | None = None, **kwargs):
         """Call the student's `name`."""
@@ -71,13 +76,14 @@ class Part:
         for name in names:
             # A name missing beside code that does not parse: the cause, not its consequence
             # (unless a near miss explains it better, as in a notebook that lost one cell).
-            if name not in self.names and unparsed and not did_you_mean(name, self.names):
+            if name not in self.names and unparsed and not did_you_mean(name, self.suggestable):
                 first = unparsed[0]
                 raise NameMissing(f"`{name}` not found in {self.name}: {first['where']} does not parse "
                                   f"({first['error'].removeprefix('does not parse: ')}), so nothing of that "
                                   "file or cell was loaded; fix it first")
             if name not in self.names:
-                raise NameMissing(f"`{name}` not found in {self.name}{did_you_mean(name, self.names)}")
+                hint = did_you_mean(name, self.suggestable)
+                raise NameMissing(f"`{name}` not found in {self.name}{hint}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
         """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""

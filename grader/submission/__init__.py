@@ -18,6 +18,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.copies import Copy, replace_in_submission
 from grader.lab import Lab
 from grader.labs import current
 from grader.submission.files import SubmissionError, read_submission
@@ -41,6 +42,7 @@ class Submission:
     ignored: dict[str, list[dict]] = field(default_factory=dict)  # part -> [{"source", "why"}] not graded
     not_started: set[str] = field(default_factory=set)       # parts identical to the template
     digest: str = ""
+    copies: list[Copy] = field(default_factory=list)  # course definitions the grader's replace
 
     def missing_note(self, part: str) -> str:
         """`tp1_nn` not found in the submission, with the near misses there are."""
@@ -124,6 +126,7 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
                 sub.notes.append(str(e))
     if path.suffix in (".ipynb", ".py") and not modules and not notebooks:
         raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
+    sub.copies = replace_in_submission(sub.files, modules, notebooks, lab)
 
     candidates: dict[str, list[tuple[str, list[Chunk]]]] = {}  # part -> (source, chunks), in the contract's order
 

@@ -19,7 +19,7 @@ import traceback
 import numpy as np
 import torch
 
-from grader.worker import colab, dynamo, loader, wire
+from grader.worker import colab, dynamo, frontends, loader, wire
 
 COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
 
@@ -116,6 +116,7 @@ def main(request_fd: int, response_fd: int) -> None:
     sys.path.insert(0, COURSE_DIR)
     colab.install()
     dynamo.install()
+    frontends.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     import_ahead()
     requests, responses = os.fdopen(request_fd, "rb"), os.fdopen(response_fd, "wb")

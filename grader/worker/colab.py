@@ -2,7 +2,8 @@
 
 `install()` makes GPU calls keep everything on the CPU where no GPU is present, and makes
 `torchvision.datasets.CIFAR10` serve the grader's own small data set, never downloading:
-the real torchvision where it is installed, else the stand-in under `standin/`.
+the real torchvision where it is installed, else the stand-in under `standin/`, where
+`google.colab` stands in for Colab's too.
 """
 from __future__ import annotations
 
@@ -91,9 +92,9 @@ def install() -> None:
     if not torch.cuda.is_available() and torch.Tensor.cuda is not _stay:
         torch.Tensor.cuda = nn.Module.cuda = _stay
         torch.Tensor.to, nn.Module.to = _cpu_to(torch.Tensor.to), _cpu_to(nn.Module.to)
-    if importlib.util.find_spec("torchvision") is None:
-        if STANDIN not in sys.path:
-            sys.path.append(STANDIN)  # last: a real torchvision, if any, always comes first
-    else:
+    real = importlib.util.find_spec("torchvision") is not None
+    if STANDIN not in sys.path:
+        sys.path.append(STANDIN)  # last: a real torchvision or google.colab, if any, comes first
+    if real:
         import torchvision.datasets
         torchvision.datasets.CIFAR10 = CIFAR10

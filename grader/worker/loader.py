@@ -18,6 +18,7 @@ import ast
 import faulthandler
 import importlib.abc
 import importlib.util
+import keyword
 import linecache
 import os
 import resource
@@ -239,7 +240,9 @@ def _is_main_guard(node: ast.If) -> bool:
 
 
 def _helper_run(node: ast.stmt) -> str | None:
-    """The course helper that `%run 'utils.py'` (as IPython writes it) names, if any."""
+    """The module that `%run 'utils.py'` (as IPython writes it) names, if any: a course
+    helper, or a file of the student's beside the notebook (`%run tme6_utils.py`), whose
+    definitions it brings as `from ... import *` does."""
     if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
         return None
     call = node.value
@@ -249,7 +252,12 @@ def _helper_run(node: ast.stmt) -> str | None:
         return None
     target = str(call.args[1].value).strip().strip("'\"")
     name, extension = os.path.splitext(os.path.basename(target))
-    return COURSE_HELPERS.get(name) if extension == ".py" else None
+    if extension != ".py":
+        return None
+    if name in COURSE_HELPERS:
+        return COURSE_HELPERS[name]
+    own = name.isidentifier() and not keyword.iskeyword(name) and os.path.isfile(f"{name}.py")
+    return name if own else None
 
 
 def _targets(node: ast.Assign | ast.AnnAssign) -> set[str]:

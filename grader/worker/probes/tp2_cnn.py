@@ -110,15 +110,6 @@ def class_versions(ns: dict) -> list[dict]:
     return out
 
 
-def holds_batchnorm(ns: dict, ref) -> bool:
-    """Whether the class `ref`, built without arguments, holds a BatchNorm2d."""
-    try:
-        model = _class(ns, ref)()
-    except Exception:  # noqa: BLE001 - a class that needs arguments is no candidate
-        return False
-    return any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
-
-
 def build(ns: dict, ref):
     """An instance of the student's class `ref`, held by the worker."""
     return _class(ns, ref)()
