@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader import static
 from grader.lab import titles
-from grader.render import REPORT, Ahead
+from grader.render import REPORT, Ahead, inert
 from grader.results import Report
 from grader.submission import SubmissionError, open_submission, submission_name
 
@@ -37,7 +37,7 @@ def main(args, zygote=None) -> int:
     try:
         from grader.render import terminal
         for note in submission.notes:
-            print(f"grade: note: {note}", file=sys.stderr)
+            print(f"grade: note: {inert.terminal(note)}", file=sys.stderr)  # names student files
         if not args.parts and not args.quiet:  # --parts names them outright
             print(f"grade: {line}")
         files = targets(args, submission.name)
@@ -88,7 +88,7 @@ def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
 
 def not_graded(args, reason: str) -> int:
     """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
-    print(f"grade: {reason}", file=sys.stderr)
+    print(f"grade: {inert.terminal(reason)}", file=sys.stderr)
     report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
     write(report, {name: path for name, path in targets(args, report.submission).items() if REPORT[name].on_error})
     return 2

@@ -3,8 +3,9 @@
 `ask("tp1.unit", seed)` returns what the instructor-only oracle (`grader.oracle`)
 computes, or, in the student edition, what `grade release` recorded from it at the
 public seed: plain data (tensors, numbers, strings) in `expectations.pt`, no code.
-Exact answers are sealed: salted digests that confirm a right value (`matches`) but
-cannot be read back.
+Exact answers are sealed: salted digests that confirm a right value (`matches`) without
+showing it. Not secrecy: each value lies in a small range that a search recovers in
+seconds (README, "What sealing does not protect").
 """
 from __future__ import annotations
 

@@ -100,8 +100,8 @@ def test_worksheet_matches_on_the_identifier_never_the_name(tmp_path):
 
 
 def test_a_formula_in_the_feedback_is_written_as_text():
-    assert worksheet._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert worksheet._cell("Autograder") == "Autograder"
+    assert worksheet.cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert worksheet.cell("Autograder") == "Autograder"
 
 
 def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):

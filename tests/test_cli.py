@@ -129,8 +129,10 @@ def test_isolation_command_lists_what_is_in_force():
     run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
-    assert len(rows) == 12 and all(r.startswith(("yes", "NO")) for r in rows)
+    assert len(rows) == 16 and all(r.startswith(("yes", "NO")) for r in rows)
     assert any("solution, rubric, source tree and .git unreadable" in r for r in rows)
+    for what in ("an unprivileged user", "syscall filter", "memory bound", "CPU shared"):  # issue 27
+        assert any(what in r for r in rows), what
 
 
 def test_a_reader_that_leaves_loses_nothing(tmp_path):

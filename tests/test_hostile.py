@@ -21,7 +21,7 @@ import torch
 
 from conftest import REFERENCE, ROOT
 from grader.sandbox import CallTimeout, Limits, Part, Remote, Sandbox, StudentError, WorkerCrashed, isolation
-from grader.sandbox.plan import cgroup_pids
+from grader.sandbox import cgroup
 
 HOSTILE = '''\
 import os
@@ -193,8 +193,8 @@ def worker_processes(box: Sandbox) -> set[int]:
             continue
         if state != "Z" and (session == sid or (ns and ns != mine and their_ns == ns)):
             found.add(int(pid))
-    if worker.isolation.cgroup:
-        found |= set(cgroup_pids(worker.isolation.cgroup))
+    for path in worker.isolation.cgroups.values():
+        found |= set(cgroup.pids(path))
     return found
 
 

@@ -129,9 +129,14 @@ def _leaks(folder: Path) -> list[str]:
     return found
 
 
+ONLY_ROOT = ("an unprivileged user", "memory bound", "CPU shared")  # `grade isolation`'s rows
+
+
 def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"), env=None, user=None, prefix=()):
     """Grade a class of three with `grade batch --jobs 2`: a thief and its victim side by side,
-    then a correct submission. `base` is a folder that `user`, if given, owns."""
+    then a correct submission. `base` is a folder that `user`, if given, owns. Through a user
+    namespace or as an ordinary user, the worker lacks what only root gives (an unprivileged
+    uid of its own, cgroups): `--weak-isolation` says the run knows it."""
     server, sock = listener
     planted, patterns = _plant(base)
     try:
@@ -143,8 +148,14 @@ def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"
         out = base / "out"
         for path in [cls, *cls.rglob("*")] if user else []:
             shutil.chown(path, user)
+        weak = ["--weak-isolation"] if env or user else []
+        if weak:  # what it lacks, and nothing else
+            shown = subprocess.run([*prefix, *command, "isolation"], capture_output=True, text=True, timeout=120,
+                                   cwd=base, env={**os.environ, **(env or {})}).stdout.splitlines()
+            off = [line for line in shown if line.startswith("NO")]
+            assert all(any(w in line for w in ONLY_ROOT) for line in off) and len(shown) > 10, shown
         run = subprocess.run([*prefix, *command, "batch", str(cls), "--out", str(out), "--parts", "answers",
-                              "--jobs", "2"], capture_output=True, text=True, timeout=300, cwd=base,
+                              "--jobs", "2", *weak], capture_output=True, text=True, timeout=300, cwd=base,
                              env={**os.environ, **(env or {})})  # cwd: never this tree's `grader`
     finally:
         for path in planted:
@@ -180,11 +191,11 @@ def _as_user(name: str, keep: str) -> list[str]:
     under a folder others may not enter (pyenv's /root, mode 700), the command runs in a private
     mount namespace in which that folder is an open tmpfs holding only the interpreter's own
     subfolder, bound back: nothing changes on the machine."""
-    closed = next((p for p in Path(sys.prefix).resolve().parents if p != Path("/") and not p.stat().st_mode & 0o001),
-                  None)
+    prefix = Path(sys.base_prefix).resolve()  # a venv's interpreter is its base's
+    closed = next((p for p in prefix.parents if p != Path("/") and not p.stat().st_mode & 0o001), None)
     if closed is None or not shutil.which("unshare"):
         return ["runuser", "-u", name, "--"]
-    inner = Path(sys.prefix).resolve().relative_to(closed).parts[0]
+    inner = prefix.relative_to(closed).parts[0]
     setup = (f"mount --bind {closed / inner} {keep} && mount -t tmpfs -o mode=755 tmpfs {closed} && "
              f"mkdir {closed / inner} && mount --move {keep} {closed / inner} && exec runuser -u {name} -- \"$@\"")
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, "sh"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from grader.render.inert import terminal
 from grader.results import FAILED, OK, Graded
 
 
@@ -24,6 +25,7 @@ class Log:
             self.progress.start()
 
     def line(self, text: str, advance: bool = False) -> None:
+        text = terminal(text)  # student ids and errors: no control character reaches the terminal
         if self.progress:
             from rich.markup import escape
             self.progress.console.print(escape(text))

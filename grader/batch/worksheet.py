@@ -19,9 +19,9 @@ from pathlib import Path
 
 from grader.batch import moodle
 from grader.batch.atomic import atomic_write
+from grader.render.inert import cell  # what Excel, opening the file before upload, shows as text
 from grader.results import Graded, Report
 
-FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 PARTICIPANT = re.compile(r"(\d+)\s*$")
 
 
@@ -32,11 +32,6 @@ class WorksheetError(Exception):
 def _column(header: list[str], name: str) -> int | None:
     wanted = name.casefold()
     return next((k for k, h in enumerate(header) if h.strip().casefold() == wanted), None)
-
-
-def _cell(text: str) -> str:
-    """A cell that Excel, opening the file before the upload, shows as text, never runs."""
-    return "'" + text if text.startswith(FORMULA) else text
 
 
 def _number(text: str) -> float | None:
@@ -89,7 +84,7 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
             continue
         seen.add(graded.id)
         if graded.report is None:
-            row[comments] = _cell(f"Not graded automatically: {graded.error}")
+            row[comments] = cell(f"Not graded automatically: {graded.error}")
             continue
         report, top = graded.report, _number(row[maximum]) if maximum is not None else None
         value = report.score
@@ -97,7 +92,7 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
             value = report.score / report.max_score * top
         decimal = "," if maximum is not None and "," in row[maximum] else "."
         row[grade] = f"{value:.2f}".replace(".", decimal)
-        row[comments] = _cell(feedback(report))
+        row[comments] = cell(feedback(report))
         filled += 1
     unmatched = sorted(g.id for g in rows if g.id not in seen)
     buffer = io.StringIO()

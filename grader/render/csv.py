@@ -3,13 +3,15 @@
 Columns: `id`, `total`, `max`, one column per part (its score), `status` (`ok` or
 `failed-to-grade`), `error` and `seed` (the seed graded: `--seed N` regrades alike). A
 submission that could not be graded has empty scores, not zeros, so that it cannot pass for
-a graded one.
+a graded one. Text cells (ids, errors: the student's own folder names and messages) are
+made inert (`grader.render.inert.cell`).
 """
 from __future__ import annotations
 
 import csv
 import io
 
+from grader.render.inert import cell
 from grader.results import Graded
 
 
@@ -21,11 +23,12 @@ def rows(graded: list[Graded], parts: tuple[str, ...], seed: int = 0) -> list[li
     table = [["id", "total", "max", *parts, "status", "error", "seed"]]
     for g in graded:
         if g.report is None:
-            table.append([g.id, "", "", *("" for _ in parts), g.status, g.error, str(seed)])
+            table.append([cell(g.id), "", "", *("" for _ in parts), g.status, cell(g.error), str(seed)])
             continue
         r = g.report
-        table.append([g.id, _num(r.score), _num(r.max_score), *(_num(r.part_score(p)[0]) for p in parts),
-                      g.status, g.error, str(seed)])
+        scores = (_num(r.part_score(p)[0]) for p in parts)
+        table.append([cell(g.id), _num(r.score), _num(r.max_score), *scores, g.status,
+                      cell(g.error), str(seed)])
     return table
 
 

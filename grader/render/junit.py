@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from grader.render.inert import terminal
 from grader.results import Report
 
 TAG = {"failed": "failure", "error": "error", "skipped": "skipped"}
@@ -54,4 +55,7 @@ def as_xml(report: Report) -> ET.Element:
 
 
 def render(report: Report) -> str:
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(as_xml(report), encoding="unicode") + "\n"
+    # XML 1.0 holds no control character but tab, newline and CR: a student's NUL or ESC would
+    # make the file unreadable to the CI that shows it. They are written as escapes.
+    xml = ET.tostring(as_xml(report), encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + terminal(xml) + "\n"

@@ -1,13 +1,15 @@
 """The terminal summary: a line per part, then each failed test with its message.
 
 On a terminal: a rich table (one row a part) and the failures in colour. Plain text, with
-the same content, when piped or when NO_COLOR is set.
+the same content, when piped or when NO_COLOR is set. Student text (names, messages)
+arrives without control characters (`grader.render.inert`).
 """
 from __future__ import annotations
 
 import os
 import sys
 
+from grader.render.inert import terminal
 from grader.results import Report
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP"}
@@ -40,7 +42,7 @@ def lines(report: Report) -> list[str]:
             out.append(f"      likely mistake: {t.diagnosis}")
         if t.same_mistake_as:
             out.append(f"      the same mistake as {t.same_mistake_as}, counted here too")
-    return out
+    return [terminal(line, line=True) for line in out]
 
 
 def _failed(report: Report) -> tuple[list, int]:
@@ -72,8 +74,11 @@ def _render_rich(report: Report, stream) -> None:
     """A table of the parts (one row a part), then each check that did not pass with its
     message and diagnosis: the same content as `lines`, in colour."""
     from rich.console import Console
-    from rich.markup import escape
+    from rich.markup import escape as markup
     from rich.table import Table
+
+    def escape(text: str) -> str:
+        return markup(terminal(text, line=True))
     console = Console(file=stream, highlight=False, force_terminal=True)
     table = Table(title=f"{escape(report.submission)}: {_fmt(report.score)} / {_fmt(report.max_score)} points "
                         f"(seed {report.seed})", title_justify="left", show_edge=False)

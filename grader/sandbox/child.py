@@ -4,8 +4,10 @@ On Linux, as root or (not root) inside a user namespace mapping the user to itse
 new mount, network, IPC, UTS and PID namespaces; the allow-list root that
 `grader.sandbox.plan` lists, built on an empty tmpfs and pivoted into, every mount of it
 read-only but the home (a size-capped tmpfs) and /dev/shm; a fresh read-only /proc of the
-worker's PID namespace; the pids cgroup; every capability dropped and Landlock (no writes
-outside the home, no TCP, no signals or abstract sockets outside) before exec.
+worker's PID namespace; its cgroups (`grader.sandbox.cgroup`); as root, an unprivileged
+user (`plan.uid`, no supplementary groups) once the root is built; every capability
+dropped, Landlock (no writes outside the home, no TCP, no signals or abstract sockets
+outside) and last the syscall filter (`grader.sandbox.syscalls`) before exec.
 
 Every step the platform refuses is skipped and recorded in `plan.done`: the trusted side
 says which protections are off. No exception escapes.
@@ -17,7 +19,7 @@ import re
 import shutil
 import signal
 
-from grader.sandbox import kernel as k
+from grader.sandbox import cgroup, syscalls, kernel as k
 from grader.sandbox.plan import WORKER_PACKAGES, Plan
 
 DEVICES = ("null", "zero", "full", "random", "urandom")
@@ -30,11 +32,6 @@ def _try(done: dict, key: str, fn, *args) -> bool:
     except Exception:  # noqa: BLE001 - a platform that refuses a step skips it
         done[key] = False
     return done[key]
-
-
-def _join_cgroup(path: str) -> None:
-    with open(os.path.join(path, "cgroup.procs"), "w") as f:
-        f.write(str(os.getpid()))
 
 
 def _unshare(plan: Plan, root: bool) -> set[str]:
@@ -133,8 +130,13 @@ class _Root:
         self.tmpfs(self.inside("/dev/shm"), "mode=1777,size=64m")
         self._make(self.inside("/proc"), True)
         home = self.inside(plan.home)
-        self.tmpfs(home, f"size={plan.home_bytes},mode=700")
+        owner = f",uid={plan.uid},gid={plan.uid}" if plan.uid is not None else ""
+        self.tmpfs(home, f"size={plan.home_bytes},mode=700{owner}")
         shutil.copytree(plan.home, home, dirs_exist_ok=True, symlinks=True)
+        if plan.uid is not None:  # the worker's user owns its home, and nothing else
+            for folder, _, files in os.walk(home):
+                for name in [folder, *(os.path.join(folder, f) for f in files)]:
+                    os.lchown(name, plan.uid, plan.uid)
         self.readonly()
 
     def readonly(self) -> None:
@@ -236,7 +238,8 @@ def _init_chain(keep, settle) -> None:
         os._exit(0)  # the kernel now kills every process left in the namespace
 
 
-def _drop_capabilities() -> None:
+def _drop_capabilities(uid: int | None = None) -> None:
+    """Every capability, the bounding set too; `uid`: first become that user, without groups."""
     last = int(open("/proc/sys/kernel/cap_last_cap").read()) if os.path.exists("/proc/sys") else 63
     for cap in range(last + 1):
         try:
@@ -247,6 +250,10 @@ def _drop_capabilities() -> None:
         k.prctl(k.PR_CAP_AMBIENT, 4)  # PR_CAP_AMBIENT_CLEAR_ALL
     except OSError:
         pass
+    if uid is not None:  # the kernel clears the capabilities of a root that becomes a user
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
     header, data = k.CapHeader(0x20080522, 0), (k.CapData * 2)()
     k.check(k.libc().capset(k.ctypes.byref(header), k.ctypes.byref(data)))
 
@@ -293,8 +300,9 @@ def enter(plan: Plan, then=None, keep=()) -> dict:
     spaces: set[str] = set()
     root = os.geteuid() == 0 and not plan.userns
     try:  # every step degrades on its own: the worker still starts
-        if plan.cgroup:
-            _try(done, "cgroup", _join_cgroup, plan.cgroup)
+        if plan.cgroups:
+            _try(done, "cgroup", cgroup.join, plan.cgroups.values())
+            done["cgroups"] = sorted(plan.cgroups) if done["cgroup"] else []
         spaces = _unshare(plan, root)
         done["namespaces"] = sorted(spaces)
         if "mnt" in spaces:
@@ -309,11 +317,14 @@ def enter(plan: Plan, then=None, keep=()) -> dict:
     if then:
         then()
     try:
-        if root or "user" in spaces:
-            _try(done, "capabilities", _drop_capabilities)
+        if root or "user" in spaces:  # a user only in a root built for it: its home is its own
+            user = plan.uid if root and done.get("root") else None
+            _try(done, "capabilities", _drop_capabilities, user)
+        done["uid"] = os.getuid()
         abi = k.landlock_abi()
         done["landlock"] = abi if abi and _try(done, "landlock_ok", _landlock, plan, abi) else 0
         _try(done, "no_new_privs", k.prctl, k.PR_SET_NO_NEW_PRIVS, 1)
+        _try(done, "seccomp", syscalls.install)
     except Exception:  # noqa: BLE001
         pass
     return done

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 import grader
-from grader.sandbox import child, plan as plans
+from grader.sandbox import child, plan as plans, syscalls
 from grader.sandbox.kernel import LINUX, landlock_abi
 
 # a step recorded by the child -> what is lost without it
@@ -26,7 +26,11 @@ STEPS = {"root": "no allow-list root: the worker can read the host's files (othe
          "net": "no network namespace: the worker can reach the network",
          "pid": "no PID namespace: a child that calls setsid can outlive the worker",
          "capabilities": "capabilities not dropped",
-         "landlock": "no Landlock: no second fence on writes and TCP"}
+         "landlock": "no Landlock: no second fence on writes and TCP",
+         "uid": "the worker runs as root: it owns whatever root owns that it can reach",
+         "seccomp": "no syscall filter: keyrings, bpf, io_uring, namespaces, raw sockets reachable",
+         "memory": "no memory bound on the worker's process tree: its children can take it all",
+         "cpu": "no CPU share per worker: in a batch, one student's processes can starve another's"}
 
 
 def weaknesses(done: dict) -> list[str]:
@@ -38,6 +42,9 @@ def weaknesses(done: dict) -> list[str]:
     lost += [s for s in ("root", "pivot", "capabilities") if done.get(s) is False]
     lost += ["root"] if "mnt" not in spaces else []
     lost += ["landlock"] if not done.get("landlock") else []
+    lost += ["uid"] if done.get("uid", 0) == 0 else []
+    lost += ["seccomp"] if not done.get("seccomp") else []
+    lost += [c for c in ("memory", "cpu") if c not in done.get("cgroups", [])]
     return list(dict.fromkeys(STEPS[s] for s in lost))
 
 
@@ -85,7 +92,9 @@ def _probe(plan: plans.Plan, port: int, places: dict[str, list[str]], sock: str)
              "host_unreadable": {p: _refused(lambda p=p: _readable(p)) for p in places["host"]},
              "network_refused": _refused(lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close()),
              "unix_socket_refused": _refused(lambda: socket.socket(socket.AF_UNIX).connect(sock)),
-             "pid_namespace": os.getpid() <= 3}
+             "pid_namespace": os.getpid() <= 3, "uid": os.getuid(),
+             "netlink_refused": _refused(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)),
+             }
     try:
         found["home_bytes"] = os.statvfs(plan.home).f_blocks * os.statvfs(plan.home).f_frsize
     except OSError:
@@ -152,7 +161,7 @@ def probe(enabled: bool = True) -> dict:
         plans.release(plan)
         shutil.rmtree(scratch, ignore_errors=True)
     found = json.loads(data or b"{}")
-    found["cgroup"] = bool(plan.cgroup) and found.get("done", {}).get("cgroup", False)
+    found["cgroup"] = "pids" in plan.cgroups and found.get("done", {}).get("cgroup", False)
     found["landlock_abi"] = landlock_abi()
     found["enabled"] = plan.enabled
     return found
@@ -168,6 +177,7 @@ def protections(found: dict | None = None) -> list[dict]:
     via_user = " (inside a user namespace)" if "user" in spaces else ""
     solution, host = f.get("solution_unreadable", {}), f.get("host_unreadable", {})
     root = os.geteuid() == 0
+    uid, bounded = f.get("uid", 0), done.get("cgroups", [])
 
     def how(*parts):
         return "; ".join(p for p in parts if p) or "-"
@@ -192,9 +202,23 @@ def protections(found: dict | None = None) -> list[dict]:
          "in_force": f.get("pid_namespace", False) or f.get("cgroup", False),
          "how": how("PID namespace whose init dies with the worker" if "pid" in spaces else "",
                     "pids cgroup, killed on close" if f.get("cgroup") else "")},
-        {"what": "process count (fork bomb, threads)", "in_force": f.get("cgroup", False) or not root,
-         "how": how("pids cgroup" if f.get("cgroup") else "",
-                    "RLIMIT_NPROC" if not root else "RLIMIT_NPROC (not enforced for root)")},
+        {"what": "process count (fork bomb, threads)",
+         "in_force": f.get("cgroup", False) or uid != 0,
+         "how": "pids cgroup" if f.get("cgroup") else
+                ("RLIMIT_NPROC" if uid != 0 else "RLIMIT_NPROC (not enforced for root)")},
+        {"what": "one memory bound for the worker's whole process tree",
+         "in_force": "memory" in bounded,
+         "how": how("memory cgroup, no swap" if "memory" in bounded else "")},
+        {"what": "CPU shared fairly between workers (one student cannot starve another)",
+         "in_force": "cpu" in bounded,
+         "how": how("a cpu cgroup per worker, equal weights" if "cpu" in bounded else "")},
+        {"what": "an unprivileged user", "in_force": uid != 0,
+         "how": how(f"uid {uid}, no supplementary groups" if root and uid else "",
+                    "the grading user" if not root else "")},
+        {"what": "syscall filter (keyrings, bpf, io_uring, namespaces, mount, ptrace, sockets)",
+         "in_force": bool(done.get("seccomp")) and f.get("netlink_refused", False),
+         "how": how("seccomp through libseccomp" if done.get("seccomp") else
+                    ("" if syscalls.available() else "no libseccomp here"))},
         {"what": "host devices, /proc of the host", "in_force": rooted,
          "how": how("/dev: null, zero, full, random, urandom" if rooted else "",
                     "fresh read-only /proc of the PID namespace" if done.get("proc") else "")},

@@ -1,4 +1,4 @@
-"""The parent side of the worker's isolation: what its root holds, and its pids cgroup.
+"""The parent side of the worker's isolation: what its root holds, and its cgroups.
 
 The worker's file system is an allow-list. `prepare()` lists, in the trusted process,
 everything the worker's empty root will hold (`grader.sandbox.child` builds it between
@@ -18,12 +18,11 @@ import glob
 import importlib.metadata
 import itertools
 import os
-import signal
+import pwd
 import site
 import sys
 import sysconfig
 import tempfile
-import time
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -31,6 +30,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 import grader
+from grader.sandbox import cgroup
 from grader.sandbox.kernel import LINUX
 
 # What student code may import, with the stdlib (IPython: the notebooks' `display`, `clear_output`).
@@ -51,9 +51,10 @@ class Plan:
     worker: str = ""                  # the host `grader` package whose WORKER_PACKAGES are bound
     home_bytes: int = HOME_BYTES
     processes: int = 256
-    cgroup: str | None = None         # a pids cgroup made for this worker
+    cgroups: dict[str, str] = field(default_factory=dict)  # controller -> this worker's group
     enabled: bool = True
     userns: bool = False              # force the unprivileged path (tests)
+    uid: int | None = None            # as root: the unprivileged user (and group) it becomes
     done: dict = field(default_factory=dict)  # filled in the child, for isolation.protections()
 
 
@@ -148,104 +149,35 @@ def _layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple
 
 
 _counter = itertools.count()
-_stale_cgroups: list[str] = []
 
 
-def _pids_cgroup_base() -> str | None:
-    """The directory of this process's pids cgroup, when it can hold children we create."""
-    try:
-        lines = open("/proc/self/cgroup").read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "pids" in controllers.split(","):  # cgroup v1
-            base = os.path.join("/sys/fs/cgroup/pids", path.lstrip("/"))
-            return base if os.access(base, os.W_OK) else None
-    for line in lines:
-        if line.startswith("0::"):  # cgroup v2: pids must be enabled for our children
-            base = os.path.join("/sys/fs/cgroup", line[3:].lstrip("/"))
-            try:
-                if "pids" not in open(os.path.join(base, "cgroup.subtree_control")).read().split():
-                    with open(os.path.join(base, "cgroup.subtree_control"), "w") as f:
-                        f.write("+pids")
-                return base if os.access(base, os.W_OK) else None
-            except OSError:
-                return None
-    return None
-
-
-def _make_cgroup(processes: int) -> str | None:
-    for stale in list(_stale_cgroups):
-        _remove_cgroup(stale)
-    base = _pids_cgroup_base()
-    if base is None:
-        return None
-    path = os.path.join(base, f"grader-worker-{os.getpid()}-{next(_counter)}")
-    try:
-        os.mkdir(path)
-        with open(os.path.join(path, "pids.max"), "w") as f:
-            f.write(str(processes))
-        return path
-    except OSError:
-        try:
-            os.rmdir(path)
-        except OSError:
-            pass
-        return None
-
-
-def cgroup_pids(path: str) -> list[int]:
-    try:
-        return [int(p) for p in open(os.path.join(path, "cgroup.procs")).read().split()]
-    except (OSError, ValueError):
-        return []
-
-
-def _remove_cgroup(path: str) -> bool:
-    """Kill what is left in the cgroup and remove it; True when it is gone."""
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            with open(os.path.join(path, "cgroup.kill"), "w") as f:  # cgroup v2, Linux 5.14+
-                f.write("1")
-        except OSError:
-            pass
-        for pid in cgroup_pids(path):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            os.rmdir(path)
-            if path in _stale_cgroups:
-                _stale_cgroups.remove(path)
-            return True
-        except FileNotFoundError:
-            return True
-        except OSError:
-            if time.monotonic() > deadline:
-                if path not in _stale_cgroups:
-                    _stale_cgroups.append(path)  # retried at the next worker
-                return False
-            time.sleep(0.01)  # the killed processes are still exiting
-
-
-def prepare(home: str, processes: int = 256, enabled: bool = True) -> Plan:
-    """Trusted side, before the worker starts: its root's contents, and a pids cgroup."""
+def prepare(home: str, processes: int = 256, enabled: bool = True, memory: int = 6 << 30) -> Plan:
+    """Trusted side, before the worker starts: its root's contents, and its cgroups
+    (`processes` tasks, `memory` bytes for the whole tree)."""
     if not (LINUX and enabled) or os.environ.get("GRADER_ISOLATION") == "0":
         return Plan(home, processes=processes, enabled=False)
     binds, links, sites = _layout()
+    userns = os.environ.get("GRADER_ISOLATION_USERNS") == "1"
     return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
                 {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
-                processes=processes, cgroup=_make_cgroup(processes),
-                userns=os.environ.get("GRADER_ISOLATION_USERNS") == "1")
+                processes=processes,
+                cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes,
+                                    memory),
+                userns=userns, uid=_nobody() if os.geteuid() == 0 and not userns else None)
+
+
+def _nobody() -> int:
+    """The uid (and gid) of a worker graded by root: `nobody`'s, which owns no file."""
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return 65534
 
 
 def release(plan: Plan) -> None:
     """Trusted side, after the worker was killed: nothing of it may survive."""
-    if plan.cgroup:
-        _remove_cgroup(plan.cgroup)
+    for path in dict.fromkeys(plan.cgroups.values()):
+        cgroup.remove(path)
     if plan.root:
         try:
             os.rmdir(plan.root)  # its mounts were the worker's own: the folder is empty here

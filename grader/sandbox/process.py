@@ -59,7 +59,8 @@ def worker_env(limits, imports: tuple[str, ...] = ()) -> dict[str, str]:
 class Limits:
     call_seconds: float = 60.0        # one call from the rubric
     start_seconds: float = 60.0       # importing torch in a fresh worker
-    memory_bytes: int = 6 << 30       # address space; torch alone maps ~1.5 GiB
+    memory_bytes: int = 6 << 30       # address space of each process; torch alone maps ~1.5 GiB
+    tree_bytes: int = 6 << 30         # memory of the worker's whole process tree (memory cgroup)
     processes: int = 256              # RLIMIT_NPROC (not enforced for root)
     file_bytes: int = 64 << 20        # largest file the worker may write
     output_bytes: int = 64 << 10      # captured stdout+stderr kept per call
@@ -110,7 +111,11 @@ def _limit(memory: int, processes: int, file_bytes: int, plan: plans.Plan, repor
     """The worker's preexec: isolation, then limits; what held is written to `report`."""
     def limits():
         die_with_parent()
-        for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, processes),
+        # RLIMIT_NPROC counts every process of the user, and all workers run as one: only where
+        # no pids cgroup holds
+        pids = plan.done.get("cgroup") and "pids" in plan.cgroups
+        nproc = resource.RLIM_INFINITY if pids else processes
+        for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_NPROC, nproc),
                              (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0)):
             try:
                 resource.setrlimit(which, (value, value))
@@ -272,7 +277,8 @@ class WorkerProcess:
         req_read, self._req = os.pipe()
         self._resp, resp_write = os.pipe()
         env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
-        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate)
+        self.isolation = plans.prepare(self.home, limits.processes, limits.isolate,
+                                       limits.tree_bytes)
         report_read, report_write = os.pipe()  # closed at exec: EOF once the worker is set up
         rlimits = (limits.memory_bytes, limits.processes, limits.file_bytes)
         self.proc = None

@@ -14,6 +14,7 @@ import statistics
 from pathlib import Path
 
 from grader.batch.atomic import atomic_write
+from grader.render.inert import text_of
 from grader.written.pages import student_part
 from grader.written.questions import Questions
 from grader.written.store import Store
@@ -42,7 +43,7 @@ def grades_csv(path: Path, store: Store, questions: Questions) -> None:
     rows = [[row[i] for i in kept if i < len(row)] for row in rows]
     rows[0] += ours
     for row in rows[1:]:
-        sid = row[0] if row else ""
+        sid = text_of(row[0]) if row else ""  # grades.csv quotes an id like `=2+3`
         given = {
             q.key: marks[sid, q.key].mark for q in questions.questions if (sid, q.key) in marks
         }
