@@ -28,7 +28,8 @@ from grader.runner import declared_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = "tools/derive_docs.py"
-REGION = re.compile(r"(<!-- generated: ([\w-]+) \(tools/derive_docs\.py\) -->\n)(.*?)(<!-- end -->)", re.S)
+REGION = re.compile(r"(<!-- generated: ([\w-]+) \(tools/derive_docs\.py\) -->\n)(.*?)(<!-- end -->)",
+                    re.S)
 # The README's sample student: ∇Wy transposed, no tanh derivative, no zero_grad (as graded).
 SAMPLE_FAILED = ("tp1_manual::backward::grad_Wy", "tp1_manual::backward::grad_Wh",
                  "tp1_manual::backward::grad_bh", "tp1_manual::training::curves",
@@ -69,7 +70,8 @@ def sample_report(declared: Declared, old: str) -> str:
     """`old` with its numbers derived: those of its header, its part lines and its failures."""
     unknown = set(SAMPLE_FAILED) - set(declared.points)
     if unknown:
-        raise SystemExit(f"{TOOL}: SAMPLE_FAILED names checks the rubric does not declare: {sorted(unknown)}")
+        raise SystemExit(f"{TOOL}: SAMPLE_FAILED names checks the rubric does not declare: "
+                         f"{sorted(unknown)}")
     lost = {p: sum(declared.points[i] for i in SAMPLE_FAILED if i.startswith(f"{p}::"))
             for p in declared.lab.part_names}
     total = declared.total()
@@ -82,13 +84,15 @@ def sample_report(declared: Declared, old: str) -> str:
             return f"  {m[1]:<13} {_fmt(score):>5} / {_fmt(out_of):<5}  {m[2]}"
         if m := re.fullmatch(r"\d+ of \d+ checks did not pass:", text):
             return f"{len(SAMPLE_FAILED)} of {len(declared.checks)} checks did not pass:"
-        if (m := re.fullmatch(r"(  (?:FAIL|ERROR) (\S+)) \(0/[\d.]+\)(.*)", text)) and m[2] in declared.points:
+        m = re.fullmatch(r"(  (?:FAIL|ERROR) (\S+)) \(0/[\d.]+\)(.*)", text)
+        if m and m[2] in declared.points:
             return f"{m[1]} (0/{_fmt(declared.points[m[2]])}){m[3]}"
         return text
     return "\n".join(line(text) for text in old.split("\n"))
 
 
-REGIONS: dict[str, Callable[[Declared, str], str]] = {"parts": parts_table, "sample-report": sample_report}
+REGIONS: dict[str, Callable[[Declared, str], str]] = {"parts": parts_table,
+                                                     "sample-report": sample_report}
 FILES = (ROOT / "README.md", ROOT / "docs" / "CONTRACT.md")
 
 
