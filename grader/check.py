@@ -12,58 +12,72 @@ import types
 import webbrowser
 from pathlib import Path
 
-from grader import static
+from grader import api
 from grader.lab import titles
 from grader.render import REPORT, Ahead, inert
 from grader.results import Report
-from grader.submission import SubmissionError, open_submission, submission_name
+from grader.submission import submission_name
 
 
 def main(args, zygote=None) -> int:
-    """`zygote`: forks the workers (`grade batch`'s long-lived grading processes)."""
-    try:
-        submission = open_submission(args.path)
-        if not submission.parts:
-            raise SubmissionError(f"nothing of the lab was found in {args.path}: no module or notebook holds "
-                                  f"any of {', '.join(submission.lab.part_names)}")
-    except SubmissionError as e:
-        return not_graded(args, str(e))
-    from grader.lanes import Lanes
-    from grader.sandbox import Limits
-    parts, line = submission.lab.selection(submission.parts, args.tp, args.parts)
-    # The lab's slow imports that this code makes: the workers' zygote makes them once, ahead.
-    imports = static.imported(submission, submission.lab.worker_imports)
-    lanes = Lanes(args.path, submission, parts, args.seed, Limits(call_seconds=args.timeout), zygote, imports)
-    try:
-        from grader.render import terminal
+    """`grade check` with its parsed arguments. `zygote`: forks the workers (`grade batch`'s
+    long-lived grading processes)."""
+    options = api.Options(seed=args.seed, tp=args.tp, parts=tuple(args.parts) if args.parts else None,
+                          timeout=args.timeout)
+    asked = {name: Path(getattr(args, name)) for name in REPORT if getattr(args, name, None)}
+    return run(args.path, options, asked, quiet=args.quiet, show=args.open, zygote=zygote)
+
+
+class Shown(api.Progress):
+    """What `grade check` says while it grades; the renderers draw ahead as results come."""
+
+    def __init__(self, asked: dict[str, Path], quiet: bool, selection: bool):
+        self.asked, self.quiet, self.selection = asked, quiet, selection
+        self.lab, self.ahead, self.files = None, None, {}
+
+    def started(self, submission, selection: str) -> None:
+        self.lab = submission.lab
         for note in submission.notes:
             print(f"grade: note: {inert.terminal(note)}", file=sys.stderr)  # names student files
-        if not args.parts and not args.quiet:  # --parts names them outright
-            print(f"grade: {line}")
-        files = targets(args, submission.name)
-        ahead = Ahead(REPORT[name] for name in files)
-        try:
-            report = lanes.grade(on_result=ahead.add)
-        except Exception as e:  # noqa: BLE001 - the contract's exit 2: the grader itself could not run
-            ahead.finish()
-            return not_graded(args, f"internal error, the submission was not graded: {type(e).__name__}: {e}")
-        for note in lanes.weaknesses:
+        if self.selection and not self.quiet:
+            print(f"grade: {selection}")
+        self.files = targets(self.asked, submission.name)
+        self.ahead = Ahead(REPORT[name] for name in self.files)
+
+    def result(self, result) -> None:
+        self.ahead.add(result)
+
+    def weaknesses(self, missing: list[str]) -> None:
+        for note in missing:
             print(f"grade: note: {note}", file=sys.stderr)
-    finally:
-        lanes.close()
-    drafts = ahead.finish()
+
+
+def run(path, options: api.Options, asked: dict[str, Path], quiet: bool = False, show: bool = False,
+        zygote=None) -> int:
+    """Grade `path` and write the files `asked` (format name -> path; the HTML report always);
+    the exit status of `grade check`."""
+    shown = Shown(asked, quiet, selection=not options.parts)  # --parts names them outright
+    try:
+        report = api.grade(path, options, shown, zygote)
+    except api.NotGraded as e:
+        if shown.ahead is not None:
+            shown.ahead.finish()
+        return not_graded(path, options.seed, asked, str(e))
+    from grader.render import terminal
+    files = shown.files
+    drafts = shown.ahead.finish()
     written = write(report, files, drafts)  # the files first: a terminal that goes away must not lose them
-    if args.quiet:
+    if quiet:
         print(terminal.lines(report)[0])
     else:
         terminal.render(report)
         if "html" in written:
             print(f"\nReport: {files['html']}")
-    if args.open and "html" in written:
+    if show and "html" in written:
         webbrowser.open(files["html"].resolve().as_uri())
     if len(written) < len(files):
         return 2
-    return verdict(report, submission.lab, judge_all=bool(args.tp or args.parts), quiet=args.quiet)
+    return verdict(report, shown.lab, judge_all=options.judges_all, quiet=quiet)
 
 
 def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
@@ -86,19 +100,17 @@ def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
     return code
 
 
-def not_graded(args, reason: str) -> int:
+def not_graded(path, seed: int | None, asked: dict[str, Path], reason: str) -> int:
     """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
     print(f"grade: {inert.terminal(reason)}", file=sys.stderr)
-    report = Report(submission=submission_name(args.path), seed=args.seed, parts=[], tests=[], error=reason)
-    write(report, {name: path for name, path in targets(args, report.submission).items() if REPORT[name].on_error})
+    report = Report(submission=submission_name(path), seed=seed, parts=[], tests=[], error=reason)
+    write(report, {name: p for name, p in targets(asked, report.submission).items() if REPORT[name].on_error})
     return 2
 
 
-def targets(args, submission: str) -> dict[str, Path]:
+def targets(asked: dict[str, Path], submission: str) -> dict[str, Path]:
     """Format name -> the file asked for; the HTML report always, by default in reports/."""
-    files = {name: Path(getattr(args, name)) for name in REPORT if getattr(args, name, None)}
-    files.setdefault("html", Path("reports") / f"{submission}.html")
-    return files
+    return {**asked, "html": asked.get("html", Path("reports") / f"{submission}.html")}
 
 
 def write(report: Report, files: dict[str, Path], drafts: dict | None = None) -> set[str]:
