@@ -2,7 +2,7 @@
 
 `grade check`, `grade batch`'s grading processes (also on a Dask cluster), the notebook's
 `check()` and the Gradescope autograder all grade through it; the command line is a thin
-layer over it (`grader.check`). What grading says as it goes (the notes on how the
+layer over it (`grader.commands.check`). What grading says as it goes (the notes on how the
 submission was read, each result, the protections the platform lacks) reaches the caller
 through a `Progress`; nothing is printed here.
 """

@@ -5,7 +5,7 @@ The notebook is found where its front end says it is: `GRADER_NOTEBOOK` (a path,
 other front end), VS Code's `__vsc_ipynb_file__`, `JPY_SESSION_NAME` (set by Jupyter
 Server 2 for its kernels), Colab's own API (the notebook as Colab holds it: no file is
 saved there), else the sessions of the running Jupyter servers, matched by this kernel's
-id. It is graded as `grade check` grades (`grader.check.run` over `grader.api.grade`), in a
+id. It is graded as `grade check` grades (`grader.commands.check.run` over `grader.api.grade`), in a
 process of its own (`python -m grader.inline`, its request as JSON on stdin), with the
 sandboxed worker: never in the student's kernel, whose state does not count. A file is
 graded as last saved.
@@ -157,7 +157,8 @@ def main() -> None:
     """`python -m grader.inline`: grade the request on stdin as `grade check --quiet` does,
     at the edition's default seed, and end with its exit status."""
     request = json.load(sys.stdin)
-    from grader import api, check
+    from grader import api
+    from grader.commands import check
     from grader.labs import LabError
     try:
         options = api.resolved(api.Options.from_dict(request["options"]))

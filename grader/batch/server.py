@@ -1,7 +1,7 @@
 """`python -m grader.batch.server [FD]`: one long-lived grading process of `grade batch`.
 
 It loads torch, pytest and the rubric once, then grades student after student as
-`grade check` does (`grader.check.run` over `grader.api.grade`, the same code), each in a fresh sandboxed worker
+`grade check` does (`grader.commands.check.run` over `grader.api.grade`, the same code), each in a fresh sandboxed worker
 forked by a zygote (`grader.sandbox.zygote`): a worker of its own, with its home, limits
 and isolation, killed with its cgroup after the student. FD is a channel to the zygote
 that the batch's grading processes share; without it, this process starts its own.
@@ -35,7 +35,8 @@ def main() -> None:
         zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
     else:
         zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
-    from grader import api, check
+    from grader import api
+    from grader.commands import check
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     gc.freeze()  # they live as long as this process: no collection walks them again
     print("ready", file=replies, flush=True)

@@ -1,5 +1,5 @@
 """What run_autograder runs in Gradescope's container, for each submission: `grade check`'s
-grading (`grader.check.run` over `grader.api.grade`, in this process) of
+grading (`grader.commands.check.run` over `grader.api.grade`, in this process) of
 /autograder/submission at the seed of config.json, then results.json as Gradescope reads
 it. Gradescope runs it as root, maybe where user namespaces are refused: it grades with the
 protections it has and says in `output` which were missing, rather than refuse to grade.
@@ -50,7 +50,8 @@ def finish(results: dict, config: dict, missing: list[str], seconds: float) -> d
 
 
 def grade(root: Path, config: dict) -> dict:
-    from grader import api, check
+    from grader import api
+    from grader.commands import check
     started = time.monotonic()
     options = api.Options(seed=config["seed"], tp=config.get("tp"), timeout=config["timeout"])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
