@@ -1,5 +1,6 @@
-"""One student's job: `grade check` on one submission, killed with its whole process tree
-past `--submission-timeout`. By default it runs in the calling thread's long-lived grading
+"""One student's job: its submission graded as `grade check` grades it (`grader.api.grade`
+through `grader.commands.check.run`), killed with its whole process tree past
+`--submission-timeout`. By default it runs in the calling thread's long-lived grading
 process (`grader.batch.server`: torch, pytest and the rubric loaded once, a fresh sandboxed
 worker per student), started at the thread's first job and replaced after a crash or a
 timeout. The grading processes of one process share one zygote, which forks them and
