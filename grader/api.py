@@ -81,21 +81,23 @@ def grade(path: str | os.PathLike, options: Options = Options(), progress: Progr
     try:
         submission = open_submission(path)
         if not submission.parts:
-            raise SubmissionError(f"nothing of the lab was found in {path}: no module or notebook holds "
-                                  f"any of {', '.join(submission.lab.part_names)}")
+            raise SubmissionError(f"nothing of the lab was found in {path}: no module or notebook "
+                                  f"holds any of {', '.join(submission.lab.part_names)}")
     except SubmissionError as e:
         raise NotGraded(str(e)) from None
     from grader.lanes import Lanes
     parts, line = submission.lab.selection(submission.parts, options.tp, options.parts)
     # The lab's slow imports that this code makes: the workers' zygote makes them once, ahead.
     imports = static.imported(submission, submission.lab.worker_imports)
-    lanes = Lanes(path, submission, parts, options.seed, Limits(call_seconds=options.timeout), zygote, imports)
+    limits = Limits(call_seconds=options.timeout)
+    lanes = Lanes(path, submission, parts, options.seed, limits, zygote, imports)
     try:
         progress.started(submission, line)
         try:
             report = lanes.grade(on_result=progress.result)
         except Exception as e:  # noqa: BLE001 - the grader itself could not run
-            raise NotGraded(f"internal error, the submission was not graded: {type(e).__name__}: {e}") from e
+            raise NotGraded("internal error, the submission was not graded: "
+                            f"{type(e).__name__}: {e}") from e
         progress.weaknesses(lanes.weaknesses)
     finally:
         lanes.close()

@@ -53,7 +53,8 @@ def check(part: str | None = None, notebook: str | os.PathLike | None = None,
             print(f"grade: {e}", file=sys.stderr)
             return None
         out = Path(tempfile.mkdtemp(prefix="grader-report-"))
-        request = {"path": str(path), "options": {"timeout": timeout, "parts": [part] if part else None},
+        options = {"timeout": timeout, "parts": [part] if part else None}
+        request = {"path": str(path), "options": options,
                    "files": {"json": str(out / "report.json"), "html": str(out / "report.html")}}
         done = subprocess.run([sys.executable, "-m", "grader.inline"], input=json.dumps(request),
                               capture_output=True, text=True)

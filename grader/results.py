@@ -90,7 +90,8 @@ class Graded:
 
 
 def name_once(parts: list[PartResult]) -> list[PartResult]:
-    """The parts of one notebook share its cells: a skipped statement is named once, at its first part."""
+    """The parts of one notebook share its cells: a skipped statement is named once, at its
+    first part."""
     noted: set = set()
     for part in parts:
         part.skipped = [s for s in part.skipped if (s["where"], s["error"]) not in noted]
@@ -113,14 +114,15 @@ def from_dict(data: dict) -> Report:
     keys it lacks take their defaults, the keys it adds are left). KeyError, TypeError or
     ValueError on data that is not a report."""
     kinds = {kind.kind: kind for kind in Artifact.__subclasses__()}
-    tests = [_build(TestResult, t, name=t.get("name", ""), score=float(t["score"]), max_score=float(t["max_score"]),
+    tests = [_build(TestResult, t, name=t.get("name", ""), score=float(t["score"]),
+                    max_score=float(t["max_score"]),
                     message=t.get("message") or "",
                     artifacts=[kinds[a["kind"]](**{k: v for k, v in a.items() if k != "kind"})
                                for a in t.get("artifacts", ())])
              for t in data["tests"]]
     parts = [_build(PartResult, p, found=bool(p["found"])) for p in data["parts"]]
-    return _build(Report, data, submission=data.get("submission", ""), seed=int(data.get("seed", 0)),
-                  parts=parts, tests=tests,
+    return _build(Report, data, submission=data.get("submission", ""),
+                  seed=int(data.get("seed", 0)), parts=parts, tests=tests,
                   flags=[f for f in data.get("flags", ()) if isinstance(f, dict)])
 
 

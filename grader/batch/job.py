@@ -75,15 +75,17 @@ def grade_job(job: Job) -> Outcome:
 
 
 def _run_check(job: Job, tmp: Path) -> Outcome:
-    files = {"json": tmp / "result.json", "html": tmp / "report.html", "gradescope": tmp / "gradescope.json"}
+    files = {"json": tmp / "result.json", "html": tmp / "report.html",
+             "gradescope": tmp / "gradescope.json"}
     try:
         if job.command:
             code, stderr = _in_subprocess(job, [job.path, *(a for name, path in files.items()
                                                              for a in (f"--{name}", str(path))),
                                                 *_arguments(job.options)], tmp)
         else:
-            code, stderr = _warm(job, {"path": job.path, "options": job.options.to_dict(),
-                                       "files": {name: str(path) for name, path in files.items()}}, tmp)
+            request = {"path": job.path, "options": job.options.to_dict(),
+                       "files": {name: str(path) for name, path in files.items()}}
+            code, stderr = _warm(job, request, tmp)
     except _Stopping:
         return Outcome(job.id, error="interrupted before it started")
     if code is None:
@@ -214,7 +216,8 @@ class Server:
         return data.rstrip(b"\n")
 
     def grade(self, request: dict, cwd: Path, seconds: float) -> tuple[int | None, str]:
-        """Grade `request` (`grader.batch.server`'s protocol): (exit status or None past `seconds`, stderr)."""
+        """Grade `request` (`grader.batch.server`'s protocol): (exit status, or None past
+        `seconds`; stderr)."""
         try:
             self.proc.stdin.write(json.dumps(dict(request, cwd=str(cwd))).encode() + b"\n")
             self.proc.stdin.flush()

@@ -1,14 +1,16 @@
 """`python -m grader.batch.server [FD]`: one long-lived grading process of `grade batch`.
 
 It loads torch, pytest and the rubric once, then grades student after student as
-`grade check` does (`grader.commands.check.run` over `grader.api.grade`, the same code), each in a fresh sandboxed worker
-forked by a zygote (`grader.sandbox.zygote`): a worker of its own, with its home, limits
-and isolation, killed with its cgroup after the student. FD is a channel to the zygote
-that the batch's grading processes share; without it, this process starts its own.
+`grade check` does (`grader.commands.check.run` over `grader.api.grade`, the same code),
+each in a fresh sandboxed worker forked by a zygote (`grader.sandbox.zygote`): a worker of
+its own, with its home, limits and isolation, killed with its cgroup after the student.
+FD is a channel to the zygote that the batch's grading processes share; without it, this
+process starts its own.
 No student code ever runs here or in the zygote.
 
 Protocol, one JSON line each way: `{"path": SUBMISSION, "options": {...}, "files": {FORMAT:
-FILE}, "cwd": DIR}` (`grader.api.Options` as a dict, the files `grade check` writes) on stdin; `{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
+FILE}, "cwd": DIR}` (`grader.api.Options` as a dict, the files `grade check` writes) on stdin;
+`{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
 line `ready` once loaded. What grading prints goes nowhere; the batch keeps the files.
 """
 from __future__ import annotations

@@ -21,8 +21,8 @@ from grader.submission import submission_name
 def main(args, zygote=None) -> int:
     """`grade check` with its parsed arguments. `zygote`: forks the workers (`grade batch`'s
     long-lived grading processes)."""
-    options = api.Options(seed=args.seed, tp=args.tp, parts=tuple(args.parts) if args.parts else None,
-                          timeout=args.timeout)
+    parts = tuple(args.parts) if args.parts else None
+    options = api.Options(seed=args.seed, tp=args.tp, parts=parts, timeout=args.timeout)
     asked = {name: Path(getattr(args, name)) for name in REPORT if getattr(args, name, None)}
     return run(args.path, options, asked, quiet=args.quiet, show=args.open, zygote=zygote)
 

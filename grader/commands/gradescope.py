@@ -1,4 +1,5 @@
-"""`grade gradescope OUT`: a Gradescope autograder zip (`grader.gradescope.build`), instructor only."""
+"""`grade gradescope OUT`: a Gradescope autograder zip (`grader.gradescope.build`), instructor
+only."""
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
-"""`grade review OUT`: mark the written answers of a batch in the browser (`grader.written.review`)."""
+"""`grade review OUT`: mark the written answers of a batch in the browser
+(`grader.written.review`)."""
 from __future__ import annotations
 
 import sys

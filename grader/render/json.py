@@ -8,13 +8,15 @@ import json
 from grader.results import Report, to_dict
 
 PART_KEYS = ("part", "found", "score", "max_score", "status", "source", "ignored")
-TEST_KEYS = ("id", "part", "name", "status", "score", "max_score", "message", "diagnosis", "same_mistake_as")
+TEST_KEYS = ("id", "part", "name", "status", "score", "max_score", "message", "diagnosis",
+             "same_mistake_as")
 
 
 def as_dict(report: Report) -> dict:
     plain = to_dict(report)
-    parts = [dict(p, score=report.part_score(p["part"])[0], max_score=report.part_score(p["part"])[1],
-                  status="not found" if not p["found"] else "graded" if p["started"] else "not started")
+    parts = [dict(p, **dict(zip(("score", "max_score"), report.part_score(p["part"]))),
+                  status="not found" if not p["found"] else "graded" if p["started"]
+                  else "not started")
              for p in plain["parts"]]
     data = {
         "submission": plain["submission"],
