@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT
 from grader import cli
-from grader.batch.command import _parts as batch_parts
+from grader.commands.batch import _parts as batch_parts
 from grader.lab import CLASS, CONSTANT, Assignment
 from grader.labs import LabError, load
 from grader.labs.rdfia import LAB
