@@ -75,23 +75,3 @@ def reaches(chunks) -> list[Flag]:
             for line, what in sorted(set(_flags_of(tree))):
                 flags.append(Flag(f"{origin}, line {line}", what))
     return list(dict.fromkeys(flags))
-
-
-def cheat_report(submission) -> list[Flag]:
-    """The cheat report of a whole submission: every part's code, and its other .py files."""
-    chunks = [(c.origin, c.code) for part in submission.parts.values() for c in part]
-    origins = {origin for origin, _ in chunks}
-    chunks += [(path, data.decode(errors="replace")) for path, data in sorted(submission.files.items())
-               if path.endswith(".py") and path.rsplit("/", 1)[-1] not in origins]
-    return reaches(chunks)
-
-
-def reaches(chunks) -> list[Flag]:
-    """The cheat report of these (origin, code) chunks, in source order."""
-    flags = []
-    for origin, code in chunks:
-        tree = parse(code)
-        if tree is not None:
-            for line, what in sorted(set(_flags_of(tree))):
-                flags.append(Flag(f"{origin}, line {line}", what))
-    return list(dict.fromkeys(flags))
