@@ -87,7 +87,7 @@ class Lanes:
         if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
                 self.sandboxes.of(name).start()
-        self.helpers: list[Helper] = []
+        self.helpers: list[LaneProcess] = []
         if self.beside:
             # Forked once the zygote has imported torch (the spawn waits for it): meanwhile this
             # process goes on (the HTML report's imports).
@@ -99,7 +99,7 @@ class Lanes:
             import grader.runner  # noqa: F401
 
     def _start_helpers(self, request: dict) -> None:
-        helpers = [Helper(dict(request, parts=group)) for group in self.groups]
+        helpers = [LaneProcess(dict(request, parts=group)) for group in self.groups]
         with contextlib.ExitStack() as files:
             try:
                 forked = self.zygote.spawn_all([h.spawn(self.zygote, files) for h in helpers],
@@ -142,7 +142,7 @@ class Lanes:
             self.zygote.close()
 
 
-class Helper:
+class LaneProcess:
     """A grading process that the zygote forks to grade some lanes (`main` below)."""
 
     def __init__(self, request: dict):
