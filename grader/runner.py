@@ -22,8 +22,8 @@ from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult, name_once
 from grader.rubric.checks import MARKER, CheckFailed
-from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
-from grader.sandbox.process import GraderFault
+from grader.sandbox import Limits, NameMissing, NotImplementedYet, StudentPart, Sandbox, StudentFault
+from grader.sandbox.faults import GraderFault
 from grader.sandbox.sandboxes import Sandboxes
 from grader.submission import Submission
 from grader.suggest import own_names
@@ -54,7 +54,7 @@ class GraderPlugin:
         self.on_result = on_result or (lambda result: None)
         self.lab = submission.lab
         self.fault: GraderFault | None = None
-        self.loaded: dict[str, Part] = {}
+        self.loaded: dict[str, StudentPart] = {}
         self.results: list[TestResult] = []
         self.causes: dict[str, frozenset] = {}  # check id -> the mistakes its diagnosis named
 
@@ -64,7 +64,7 @@ class GraderPlugin:
         return self.run_seed
 
     @pytest.fixture
-    def student(self, request) -> Part:
+    def student(self, request) -> StudentPart:
         """The submission's part that the test's check id names."""
         part = self.part(_part_of(request.node))
         part.check = request.node.get_closest_marker("grader_check").kwargs["id"]
@@ -75,7 +75,7 @@ class GraderPlugin:
         """Keeps an artifact (`grader.artifacts`) of the test for the report's plots."""
         return request.node.stash.setdefault(ARTIFACTS, []).append
 
-    def part(self, name: str) -> Part:
+    def part(self, name: str) -> StudentPart:
         if name not in self.loaded:
             chunks = self.submission.parts.get(name)
             if chunks is None:
@@ -85,7 +85,7 @@ class GraderPlugin:
                                   course=self.lab.course_modules(), provided=self.lab.provided(name))
             modules = {PurePosixPath(f).stem for f in self.submission.files if f.endswith(".py")}
             own = own_names((c.code for c in chunks), modules)
-            self.loaded[name] = Part(sandbox, name, self.run_seed, loaded, own)
+            self.loaded[name] = StudentPart(sandbox, name, self.run_seed, loaded, own)
             self.loaded[name].notes += copies.notes(self.submission.copies, chunks)
         return self.loaded[name]
 

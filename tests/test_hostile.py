@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from conftest import REFERENCE, ROOT
-from grader.sandbox import CallTimeout, Limits, Part, Remote, Sandbox, StudentError, WorkerCrashed, isolation
+from grader.sandbox import CallTimeout, Limits, StudentPart, Remote, Sandbox, StudentError, WorkerCrashed, isolation
 from grader.sandbox import cgroup
 
 HOSTILE = '''\
@@ -225,7 +225,7 @@ def box(zygote):
 
 @pytest.fixture(scope="module")
 def part(box):
-    return Part(box, "hostile", 0, box.load("hostile", [{"origin": "hostile.py", "code": HOSTILE}]))
+    return StudentPart(box, "hostile", 0, box.load("hostile", [{"origin": "hostile.py", "code": HOSTILE}]))
 
 
 @pytest.fixture
@@ -237,7 +237,7 @@ def fresh(zygote):
         sandbox = Sandbox(LIMITS, files={f"{name}.py": source.encode()}, zygote=zygote)
         boxes.append(sandbox)
         loaded = sandbox.load(name, [{"origin": f"{name}.py", "code": source}], budget=budget)
-        return sandbox, Part(sandbox, name, 0, loaded)
+        return sandbox, StudentPart(sandbox, name, 0, loaded)
     yield make
     for sandbox in boxes:
         pids = worker_processes(sandbox)

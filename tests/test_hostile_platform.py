@@ -27,7 +27,7 @@ import pytest
 from conftest import reference_source
 from grader.render import junit, terminal
 from grader.results import PartResult, Report, TestResult
-from grader.sandbox import Limits, Part, Sandbox, WorkerCrashed, cgroup, isolation
+from grader.sandbox import Limits, StudentPart, Sandbox, WorkerCrashed, cgroup, isolation
 from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
 
 # syscall numbers (asm/unistd.h) of what the filter denies
@@ -151,7 +151,7 @@ need_memory = pytest.mark.skipif("memory" not in DONE.get("cgroups", []),
 @pytest.fixture(scope="module")
 def part(zygote):
     box = Sandbox(Limits(call_seconds=30), files={"tries.py": PLATFORM.encode()}, zygote=zygote)
-    yield Part(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
+    yield StudentPart(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
     box.close()
 
 
@@ -197,7 +197,7 @@ def test_a_worker_tree_shares_one_memory_bound(zygote):
     box = Sandbox(Limits(call_seconds=60, tree_bytes=bound), files={"tries.py": PLATFORM.encode()},
                   zygote=zygote)
     try:
-        part = Part(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
+        part = StudentPart(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
         group = box._worker.isolation.cgroups["memory"]
         try:
             held = part.call("together", 5, each, 6)
@@ -324,13 +324,13 @@ def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
     from grader.render import csv as gradebook
     from grader.results import Graded
     from grader.written.merge import grades_csv
-    from grader.written.store import Mark, Store, path_in
+    from grader.written.store import Mark, MarkStore, path_in
     questions = written_corpus.QUESTIONS
     key = questions.questions[0].key
     path = tmp_path / "grades.csv"
     path.write_text(gradebook.render([Graded(id="=2+3", entry="=2+3", status="failed-to-grade",
                                              error="-")], ()), encoding="utf-8-sig")
-    store = Store(path_in(tmp_path))
+    store = MarkStore(path_in(tmp_path))
     try:
         store.set_marks([Mark("=2+3", key, 1.0, (), "", "")])
         grades_csv(path, store, questions)

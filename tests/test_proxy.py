@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grader.sandbox import Limits
-from grader.sandbox.process import CallTimeout, NameMissing
-from grader.sandbox.proxy import Part
+from grader.sandbox.faults import CallTimeout, NameMissing
+from grader.sandbox.proxy import StudentPart
 
 
 class SlowSandbox:
@@ -24,8 +24,8 @@ class SlowSandbox:
         return 1, ""
 
 
-def part(sandbox, skipped=()) -> Part:
-    return Part(sandbox, "tp1_manual", 0, {"names": ["forward", "backward"], "skipped": list(skipped)})
+def part(sandbox, skipped=()) -> StudentPart:
+    return StudentPart(sandbox, "tp1_manual", 0, {"names": ["forward", "backward"], "skipped": list(skipped)})
 
 
 def test_a_function_that_timed_out_fails_at_once_later():
@@ -56,11 +56,11 @@ def test_a_longer_budget_tries_again():
 
 def test_a_part_that_does_not_parse_names_the_error_not_the_name():
     skipped = [{"where": "tp1_manual.py, line 12", "error": "does not parse: SyntaxError: expected ':'"}]
-    p = Part(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": skipped})
+    p = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": skipped})
     with pytest.raises(NameMissing, match=r"`init_params` not found in tp1_manual: tp1_manual.py, line 12 does "
                                           r"not parse \(SyntaxError: expected ':'\)"):
         p.require("init_params")
-    fine = Part(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": []})
+    fine = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": []})
     with pytest.raises(NameMissing, match="not found in tp1_manual$"):
         fine.require("init_params")
 
@@ -81,7 +81,7 @@ def test_a_check_whose_run_calls_a_function_that_timed_out_does_not_start():
 
 def test_a_near_miss_still_explains_a_name_beside_a_cell_that_does_not_parse():
     skipped = [{"where": "tp1.ipynb, cell 13, line 2", "error": "does not parse: SyntaxError: expected ':'"}]
-    p = Part(SlowSandbox(), "tp1_manual", 0, {"names": ["sgd_step"], "skipped": skipped})
+    p = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": ["sgd_step"], "skipped": skipped})
     with pytest.raises(NameMissing, match="did you mean `sgd_step`"):
         p.require("sgd")
 

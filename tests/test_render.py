@@ -289,7 +289,7 @@ def test_heatmap_titles_never_overlap_and_the_caption_names_both_scales(shape, m
     caption must say what the colours are: one scale for expected and received, one for the
     difference."""
     figures = []
-    monkeypatch.setattr(plots, "_plot", lambda fig, caption, kind: figures.append((fig, caption)) or caption)
+    monkeypatch.setattr(plots.figures, "as_plot", lambda fig, caption, kind: figures.append((fig, caption)) or caption)
     rows, cols = shape
     expected = [[(i - j) / 7 for j in range(cols)] for i in range(rows)]
     received = [[v + (1 if (i, j) == (0, 0) else 0) for j, v in enumerate(r)] for i, r in enumerate(expected)]

@@ -11,9 +11,9 @@ import tracemalloc
 import torch
 import pytest
 
-from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet, Part, Remote, Sandbox,
+from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet, StudentPart, Remote, Sandbox,
                             StudentError, WorkerCrashed)
-from grader.sandbox.process import GraderFault
+from grader.sandbox.faults import GraderFault
 
 SOURCE = '''\
 import os
@@ -110,7 +110,7 @@ def sandbox(zygote):
 @pytest.fixture(scope="module")
 def part(sandbox):
     loaded = sandbox.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}])
-    return Part(sandbox, "tp1_manual", 0, loaded)
+    return StudentPart(sandbox, "tp1_manual", 0, loaded)
 
 
 def line_of(text: str) -> int:
@@ -260,7 +260,7 @@ def test_a_worker_that_cannot_start_stops_the_run(tmp_path):
     """Not the student's fault: the run stops with the worker's own words, instead of
     restarting a worker for every check."""
     from grader.runner import grade
-    from grader.sandbox.process import GraderFault
+    from grader.sandbox.faults import GraderFault
     from grader.submission import open_submission
 
     (tmp_path / "answers.py").write_text("TOTAL_PARAMS = 1\n")
@@ -273,7 +273,7 @@ def test_a_probe_of_an_unimplemented_function_fails_at_once_as_its_call_would():
     from grader.sandbox.inprocess import InProcessSandbox
     box = InProcessSandbox()
     code = 'def epoch(model):\n    """TODO"""\n    raise NotImplementedError("write epoch")\n'
-    part = Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": code}]))
+    part = StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": code}]))
     with pytest.raises(NotImplementedYet) as called:
         part.call("epoch", 1)
     part.require("epoch")
@@ -288,7 +288,7 @@ def test_a_worker_imports_what_it_is_given_before_its_first_request(zygote, impo
     box = Sandbox(LIMITS, zygote=zygote, imports=imports)
     try:
         code = "import sys\ndef imported(name):\n    return name in sys.modules\n"
-        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
+        part = StudentPart(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
         assert part.call("imported", "json.tool") == bool(imports)
     finally:
         box.close()
@@ -300,7 +300,7 @@ def test_a_forked_worker_inherits_a_frozen_heap(zygote):
     box = Sandbox(LIMITS, zygote=zygote)
     try:
         code = "import gc\ndef frozen():\n    return gc.get_freeze_count()\n"
-        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
+        part = StudentPart(box, "p", 0, box.load("p", [{"origin": "p.py", "code": code}]))
         frozen = part.call("frozen")
         assert frozen > 100_000 if zygote else frozen == 0
     finally:
@@ -316,12 +316,12 @@ def test_one_zygote_serves_several_grading_processes():
     try:
         channels = [zygote, Connection(zygote.connect()), Connection(zygote.connect())]
         boxes = [Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=c) for c in channels]
-        parts = [Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
+        parts = [StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
                  for box in boxes]
         assert [p.call("add", 2, k) for k, p in enumerate(parts)] == [2, 3, 4]
         # A worker asked for while the zygote still imported torch waited for all its imports.
         code = "import sys\ndef imported(name):\n    return name in sys.modules\n"
-        assert Part(boxes[0], "p", 0, boxes[0].load("p", [{"origin": "p.py", "code": code}])).call(
+        assert StudentPart(boxes[0], "p", 0, boxes[0].load("p", [{"origin": "p.py", "code": code}])).call(
             "imported", "json.tool")
         workers = [box._worker.proc for box in boxes]
         ended = os.pidfd_open(workers[1].pid)
@@ -342,7 +342,7 @@ def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
     zygote = Zygote(LIMITS)
     box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=zygote)
     try:
-        part = Part(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
+        part = StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
 
         def kill_when_busy():
             output = box._worker.output
@@ -383,7 +383,7 @@ def test_torch_dynamo_loads_only_when_more_than_eager_mode_needs_it():
     seconds to import); torch.compile gets the real one."""
     box = Sandbox(LIMITS)
     try:
-        part = Part(box, "p", 0, box.load("p", [{"origin": "p.py", "code": DYNAMO}]))
+        part = StudentPart(box, "p", 0, box.load("p", [{"origin": "p.py", "code": DYNAMO}]))
         w, module = part.call("step")
         assert torch.equal(w, torch.tensor([0.0, 0.0])) and module == "Placeholder"
         y, module = part.call("compiled", torch.tensor([1.0, 2.0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.sandbox import NameMissing, Part
+from grader.sandbox import NameMissing, StudentPart
 from grader.suggest import own_names
 
 CNN = '''\
@@ -36,8 +36,8 @@ def test_own_names_are_definitions_and_imports_of_the_submission_files():
         "PRINT_INTERVAL", "HAVE_PIL", "get_transform", "ConvNet", "get_transfroms_v2"}
 
 
-def part(names: set[str], own: set[str] | None) -> Part:
-    return Part(None, "tp2_cnn", 0, {"names": sorted(names), "skipped": []}, own)
+def part(names: set[str], own: set[str] | None) -> StudentPart:
+    return StudentPart(None, "tp2_cnn", 0, {"names": sorted(names), "skipped": []}, own)
 
 
 @pytest.mark.parametrize("defined, hint", [

@@ -17,7 +17,7 @@ from grader.written.collect import collect
 from grader.written.pages import render_question
 from grader.written.questions import QuestionsError, load, parse
 from grader.written.review import Review
-from grader.written.store import Mark, Store, path_in
+from grader.written.store import Mark, MarkStore, path_in
 
 Q = corpus.QUESTIONS
 
@@ -221,7 +221,7 @@ def test_two_tabs_marking_at_once_lose_nothing(server, marked):
     for t in tabs:
         t.join()
     assert not errors
-    fresh = Store(path_in(marked[0] / "out"))  # what is on disk, through another connection
+    fresh = MarkStore(path_in(marked[0] / "out"))  # what is on disk, through another connection
     assert len(fresh.marks()) == 2 * len(questions)
     assert all(m.comment == m.question for m in fresh.marks().values())
     fresh.close()

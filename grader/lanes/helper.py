@@ -13,7 +13,7 @@ from grader.results import Report, from_dict
 from grader.sandbox.kernel import kill_tree
 
 
-class Helper:
+class LaneProcess:
     """A grading process that the zygote forks to grade some lanes."""
 
     def __init__(self, request: dict):

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from grader import static
-from grader.lanes.helper import Helper
+from grader.lanes.helper import LaneProcess
 from grader.results import Report, name_once
 from grader.sandbox import Limits, Sandbox
 from grader.sandbox.sandboxes import Sandboxes
@@ -45,7 +45,7 @@ class Lanes:
         if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
                 self.sandboxes.of(name).start()
-        self.helpers: list[Helper] = []
+        self.helpers: list[LaneProcess] = []
         if self.beside:
             # Forked once the zygote has imported torch (the spawn waits for it): meanwhile this
             # process goes on (the HTML report's imports).
@@ -57,7 +57,7 @@ class Lanes:
             import grader.runner  # noqa: F401
 
     def _start_helpers(self, request: dict) -> None:
-        helpers = [Helper(dict(request, parts=group)) for group in self.groups]
+        helpers = [LaneProcess(dict(request, parts=group)) for group in self.groups]
         with contextlib.ExitStack() as files:
             try:
                 forked = self.zygote.spawn_all([h.spawn(self.zygote, files) for h in helpers],

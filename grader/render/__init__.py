@@ -5,7 +5,7 @@
   with score 0 and the reason, when the submission could not be graded.
 - `CLASS`: the files of a class, `render(rows, parts, seed)` (rows: `grader.results.Graded`).
 
-A module may also have a class `Ahead`, fed each test result as it comes while the
+A module may also have a class `Draft`, fed each test result as it comes while the
 submission is graded (`Ahead` below); its `render(report, ahead=...)` then uses that work.
 """
 from __future__ import annotations
@@ -40,8 +40,8 @@ class Ahead(threading.Thread):
     """The renderers' work done while the submission is graded, in this thread: the grading
     process mostly waits on its worker then. It imports what `formats` need (matplotlib
     alone takes a second), then gives each test result, as `add` receives it, to the
-    `Ahead` of each format that has one (the HTML report's plots, another second).
-    `finish()` returns {format name: its Ahead}; render only after it, so that no import
+    `Draft` of each format that has one (the HTML report's plots, another second).
+    `finish()` returns {format name: its Draft}; render only after it, so that no import
     runs in two threads at once."""
 
     def __init__(self, formats):
@@ -63,7 +63,7 @@ class Ahead(threading.Thread):
         drafts = {}
         for f in self.formats:
             try:
-                drafts[f.name] = import_module(f"grader.render.{f.name}").Ahead()
+                drafts[f.name] = import_module(f"grader.render.{f.name}").Draft()
             except (ImportError, AttributeError):
                 pass
         while (result := self.results.get()) is not None:

@@ -11,7 +11,7 @@ from grader.results import Report
 ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
 
 
-def render(report: Report, ahead: "Ahead | None" = None) -> str:
+def render(report: Report, ahead: "Draft | None" = None) -> str:
     """`ahead`: the plots drawn while the submission was graded, if it saw every test."""
     drawn = ahead.plots if ahead and ahead.ids == [t.id for t in report.tests] else figures(report)
     parts = []
@@ -28,13 +28,13 @@ def render(report: Report, ahead: "Ahead | None" = None) -> str:
 
 def figures(report: Report) -> dict[str, list[plots.Plot]]:
     """The plots of each test that recorded artifacts (matplotlib is imported only then)."""
-    drawn = Ahead()
+    drawn = Draft()
     for t in report.tests:
         drawn.add(t)
     return drawn.plots
 
 
-class Ahead:
+class Draft:
     """The plots, drawn test by test in the report's order (`grader.render.Ahead` feeds it
     each result as it comes). Training runs that pass start from the same weights and end
     with nearly the same network (a lab may train one network several ways): a decision

@@ -5,39 +5,20 @@ which `plot` dispatches on.
 Every function takes one artifact and returns a `Plot`, or None when its values are
 missing or odd: a bad artifact gives no plot, never a broken report. Each SVG carries
 `role="img"`, an `aria-label` and a `<title>` that say what it shows; its ids are
-prefixed so that several SVGs share one page safely.
+prefixed so that several SVGs share one page safely (`grader.render.figures`).
 """
 from __future__ import annotations
 
-import io
-import itertools
 import math
-import re
-import warnings
-from dataclasses import dataclass
 from functools import singledispatch
-from html import escape
 
 from grader.artifacts import CURVE_KEYS, Boundary, Curves, Gradient
+from grader.render import figures
+from grader.render.figures import Plot
 
 # Colour-blind-safe pair (Okabe-Ito blue and vermillion); lines also differ by style and marker.
 TRAIN, TEST = "#0072B2", "#D55E00"
 TRAIN_DARK, TEST_DARK = "#003f63", "#7a3600"
-_ids = itertools.count(1)
-
-
-@dataclass
-class Plot:
-    svg: str        # the <svg> element, ready to inline
-    caption: str    # a sentence for the <figcaption>, also the SVG's accessible name
-    kind: str       # the kind of artifact it draws (`Artifact.kind`)
-    width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
-    prefix: str = ""  # the prefix of every id in the SVG
-
-    def renamed(self, prefix: str) -> "Plot":
-        """The same plot with its ids prefixed by `prefix` (ids and references to them)."""
-        svg = self.svg.replace(f'"{self.prefix}', f'"{prefix}').replace(f"#{self.prefix}", f"#{prefix}")
-        return Plot(svg, self.caption, self.kind, self.width, prefix)
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -84,74 +65,6 @@ def _matrix(value) -> list[list[float]] | None:
     return rows
 
 
-def _figure(width: float, height: float):
-    """A figure on an Agg canvas. No layout engine: fixed margins are 2-3 times faster."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _plot(fig, caption: str, kind: str) -> Plot:
-    prefix = f"p{next(_ids)}-"
-    return Plot(_svg(fig, caption, prefix), caption, kind, round(fig.get_figwidth() * 96), prefix)
-
-
-def _svg(fig, label: str, prefix: str) -> str:
-    """The figure as an inline <svg>: an accessible name, every id prefixed by `prefix`."""
-    import matplotlib
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rdfia-grader"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg"):]                      # no XML declaration, no DOCTYPE
-    # Inline in HTML: no namespace declarations, no RDF metadata (nothing that names a URL).
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    text = re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", text)
-    text = text.replace("xlink:href=", "href=")
-    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
-    text = re.sub(r'url\(#([^)]+)\)', lambda m: f'url(#{prefix}{m.group(1)})', text)
-    text = re.sub(r'\bhref="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
-    text = text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" aria-labelledby="{prefix}title" ', 1)
-    end = text.index(">") + 1
-    return text[:end] + f'<title id="{prefix}title">{escape(label)}</title>' + text[end:]
-
-
-def _quiet(fn):
-    """Run a plot function; any exception or warning on odd data means no plot."""
-    def wrapper(*args, **kwargs):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return fn(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - a plot must never break the report
-            return None
-    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-    return wrapper
-
-
-def _line(ax, x, y, **style):
-    """ax.plot without its argument parsing and property cycle (a third of its cost)."""
-    from matplotlib.lines import Line2D
-    ax.add_line(Line2D(list(x), list(y), **style))
-
-
-def _title(ax, text: str, size: float = 9, pad: float = 4) -> None:
-    """A title above the axes, as figure text: Axes.set_title re-measures every tick
-    label to place itself, the slowest step of a small plot."""
-    fig = ax.figure
-    box = ax.get_position()
-    fig.text((box.x0 + box.x1) / 2, box.y1 + pad / 72 / fig.get_figheight(), text, ha="center",
-             va="bottom", fontsize=size, linespacing=1.1)
-
-
-def _ticks(axis, limits, locator) -> None:
-    """Fixed ticks inside the limits: a locator's ticks outside the view still cost."""
-    lo, hi = sorted(limits)
-    axis.set_ticks([t for t in locator.tick_values(lo, hi) if lo - 1e-9 <= t <= hi + 1e-9])
-
-
 @singledispatch
 def plot(artifact) -> Plot | None:
     """The plot of one artifact, by its type; None when its values are odd."""
@@ -161,7 +74,7 @@ def plot(artifact) -> Plot | None:
 # -- training curves --------------------------------------------------------------------
 
 @plot.register(Curves)
-@_quiet
+@figures.quiet
 def training_curves(curves: Curves) -> Plot | None:
     """Loss and accuracy per epoch, train and test: the student's run (solid) and, when
     given, the reference's (dashed), and the test loss and accuracy of the untrained
@@ -183,7 +96,7 @@ def training_curves(curves: Curves) -> Plot | None:
                 series[k] = _as_fraction(series[k])
     from matplotlib.ticker import MaxNLocator, PercentFormatter
     w, h, below = 5.9, 2.72, 0.27  # inches; few ticks and no markers: each artist costs time
-    fig = _figure(w, h)            # `below`: the legend's rows, under the axes, on no point
+    fig = figures.figure(w, h)            # `below`: the legend's rows, under the axes, on no point
     ax_loss = fig.add_axes((0.5 / w, (0.45 + below) / h, 2.25 / w, 1.72 / h))
     ax_acc = fig.add_axes((3.45 / w, (0.45 + below) / h, 2.3 / w, 1.72 / h))
     # The reference is drawn over the student's run, thin and dashed in a darker shade:
@@ -198,7 +111,7 @@ def training_curves(curves: Curves) -> Plot | None:
             for split in ("train", "test"):
                 values = series[f"{split}_{metric}"]
                 if values is not None:
-                    _line(ax, range(1, len(values) + 1), values, color=colours[who, split],
+                    figures.line(ax, range(1, len(values) + 1), values, color=colours[who, split],
                           label=f"{split}, {name[who]}", marker="o" if len(values) < 6 else "None",
                           markersize=4, **style[who])
     if isinstance(curves.before, dict):
@@ -206,22 +119,22 @@ def training_curves(curves: Curves) -> Plot | None:
             v = _finite_series([curves.before.get(key)])
             if v:
                 v = _as_fraction(v) if key == "test_acc" else v
-                _line(ax, [0], v, marker="s", color=TEST, linestyle="none", markerfacecolor="white",
+                figures.line(ax, [0], v, marker="s", color=TEST, linestyle="none", markerfacecolor="white",
                       label="test, before training")
     for ax in (ax_loss, ax_acc):
         ax.autoscale_view()                # add_line does not rescale the axes by itself
-    _title(ax_loss, "Loss (cross-entropy)")
-    _title(ax_acc, "Accuracy")
+    figures.title(ax_loss, "Loss (cross-entropy)")
+    figures.title(ax_acc, "Accuracy")
     losses = [v for s in runs.values() for k in ("train_loss", "test_loss") for v in (s[k] or []) if math.isfinite(v)]
     if losses and min(losses) > 0 and max(losses) / min(losses) > 100:
         ax_loss.set_yscale("log")
     else:
-        _ticks(ax_loss.yaxis, ax_loss.get_ylim(), MaxNLocator(4))
+        figures.ticks(ax_loss.yaxis, ax_loss.get_ylim(), MaxNLocator(4))
     ax_acc.set_ylim(0, 1.02)
     ax_acc.set_yticks([0, 0.5, 1])
     ax_acc.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     for ax in (ax_loss, ax_acc):
-        _ticks(ax.xaxis, ax.get_xlim(), MaxNLocator(4, integer=True))
+        figures.ticks(ax.xaxis, ax.get_xlim(), MaxNLocator(4, integer=True))
         ax.set_xlabel("epoch", fontsize=8, labelpad=1)
         ax.tick_params(labelsize=8, length=3, pad=2)
         ax.grid(alpha=0.3)
@@ -240,13 +153,13 @@ def training_curves(curves: Curves) -> Plot | None:
     caption = (f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
                + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
                + (": " + ", ".join(words) if words else "") + ".")
-    return _plot(fig, caption, Curves.kind)
+    return figures.as_plot(fig, caption, Curves.kind)
 
 
 # -- decision boundary --------------------------------------------------------------------
 
 @plot.register(Boundary)
-@_quiet
+@figures.quiet
 def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(class 1)") -> Plot | None:
     """The student's P(class 1) on the course grid as filled contours, the 0.5 line, and
     the training points by class."""
@@ -262,7 +175,7 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
     if pts is not None and (len(pts[0]) != 2 or len(pts) != len(labels)):
         pts = None
     w, h = 3.05, 2.95                      # inches: a 2.45-inch square plot
-    fig = _figure(w, h)
+    fig = figures.figure(w, h)
     ax = fig.add_axes((0.45 / w, 0.27 / h, 2.45 / w, 2.45 / h))
     # As the course's plot_data_with_grid, the colours span P from 0.3 to 0.7: early in
     # training the network is unsure, and its boundary still shows.
@@ -291,7 +204,7 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
     ax.set_xticks(ticks)
     ax.set_yticks(ticks)
     ax.tick_params(labelsize=7, length=3, pad=2)
-    _title(ax, title, 8.5)
+    figures.title(ax, title, 8.5)
     caption = ("Decision boundary of your trained network on Circles: its probability of class 1 over the "
                f"{len(axis)}×{len(axis)} grid from {axis[0]:g} to {axis[-1]:.1f} in colour (from blue, 0.3 or "
                "less, to red, 0.7 or more, in steps of 0.05), the 0.5 boundary as a black line"
@@ -301,7 +214,7 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
         caption += f" It classifies {accuracy:.0%} of the training points right."
     if P.max() <= 0.5 or P.min() >= 0.5:
         caption += f" Your network predicts class {int(P.min() >= 0.5)} everywhere on the grid."
-    return _plot(fig, caption, Boundary.kind)
+    return figures.as_plot(fig, caption, Boundary.kind)
 
 
 # -- gradient heatmap ---------------------------------------------------------------------
@@ -351,12 +264,12 @@ def _heatmap_axes(shapes, titles, size):
             y -= title + cell * r
             boxes.append(((width - cell * c) / 2, y, cell * c, cell * r))
             y -= gap
-    fig = _figure(width, height)
+    fig = figures.figure(width, height)
     return fig, [fig.add_axes((x / width, y / height, w / width, h / height)) for x, y, w, h in boxes]
 
 
 @plot.register(Gradient)
-@_quiet
+@figures.quiet
 def gradient_heatmap(gradient: Gradient) -> Plot | None:
     """Expected and received gradient side by side on one colour scale, with a panel of
     their difference per entry; a received gradient whose shape is the transpose is
@@ -382,7 +295,7 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
     panels = ((axes[0], E, vmax, "RdBu_r"), (axes[1], R, vmax, "RdBu_r"), (axes[2], D, dlim, "PuOr_r"))
     for (ax, M, lim, cmap), label in zip(panels, labels):
         ax.pcolormesh(M, cmap=cmap, vmin=-lim, vmax=lim, edgecolors="white", linewidth=0.5)
-        _title(ax, label, 7.5, pad=2)
+        figures.title(ax, label, 7.5, pad=2)
         ax.set_xlim(0, M.shape[1])
         ax.set_ylim(M.shape[0], 0)  # row 0 at the top, as the matrix is written
         ax.set_axis_off()
@@ -397,7 +310,7 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
                + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
                   ": once transposed, every entry is right; only the shape is wrong" if transposed else
                   ": every entry agrees") + ".")
-    return _plot(fig, caption, Gradient.kind)
+    return figures.as_plot(fig, caption, Gradient.kind)
 
 
 # -- per test --------------------------------------------------------------------------------

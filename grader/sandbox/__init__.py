@@ -1,8 +1,10 @@
 """The trusted side of the sandbox: the student's code runs in a worker process, and
-the rubric talks to it through `Part` proxies over a pickle-free channel."""
-from grader.sandbox.process import (CallTimeout, Limits, NameMissing, NotImplementedYet, Sandbox,
-                                    StudentError, StudentFault, WorkerCrashed)
-from grader.sandbox.proxy import Part, Remote
+the rubric talks to it through `StudentPart` proxies over a pickle-free channel."""
+from grader.sandbox.faults import (CallTimeout, NameMissing, NotImplementedYet, StudentError, StudentFault,
+                                   WorkerCrashed)
+from grader.sandbox.limits import Limits
+from grader.sandbox.session import Sandbox
+from grader.sandbox.proxy import StudentPart, Remote
 
-__all__ = ["CallTimeout", "Limits", "NameMissing", "NotImplementedYet", "Part", "Remote", "Sandbox",
+__all__ = ["CallTimeout", "Limits", "NameMissing", "NotImplementedYet", "StudentPart", "Remote", "Sandbox",
            "StudentError", "StudentFault", "WorkerCrashed"]

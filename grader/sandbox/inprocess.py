@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 
 from grader.worker import wire
-from grader.sandbox.process import _fault, load_request
+from grader.sandbox.faults import fault_of
+from grader.sandbox.session import load_request
 from grader.worker.__main__ import COURSE_DIR, Worker
 
 
@@ -25,7 +26,7 @@ class InProcessSandbox:
             value = self.worker.serve(header["op"], header, blobs)
             return wire.decode(wire.encode(value, out, self.worker.handle), out)
         except Exception as e:  # noqa: BLE001 - reported like the worker reports it
-            raise _fault(self.worker.error(e), "") from None
+            raise fault_of(self.worker.error(e), "") from None
 
     def start(self) -> None:
         pass

@@ -1,6 +1,6 @@
 """What a rubric test holds: a student part, and the objects it made, as proxies.
 
-    part = Part(sandbox, "tp1_manual", seed)
+    part = StudentPart(sandbox, "tp1_manual", seed)
     yhat, outputs = part.call("forward", params, X)    # tensors come back as tensors
     model, loss = nn_part.call("init_model", 2, 10, 2) # objects come back as Remote
     logits = model.call(X)
@@ -15,14 +15,15 @@ calls `sgd` alone), so the training run that calls it next fails at once and say
 from __future__ import annotations
 
 from grader.worker import wire
-from grader.sandbox.process import CallTimeout, NameMissing, NotImplementedYet, Sandbox
+from grader.sandbox.faults import CallTimeout, NameMissing, NotImplementedYet
+from grader.sandbox.session import Sandbox
 from grader.suggest import did_you_mean
 
 
 class Remote(wire.Handle):
     """An object held by the worker (a model, a loss, an optimizer)."""
 
-    def __init__(self, part: "Part", handle: wire.Handle):
+    def __init__(self, part: "StudentPart", handle: wire.Handle):
         super().__init__(handle.id, handle.type)
         self.part = part
 
@@ -37,7 +38,7 @@ class Remote(wire.Handle):
         return self.part._send({"handle": self.id, "attr": attr}, op="get")
 
 
-class Part:
+class StudentPart:
     """One part of the submission (`tp1_manual`, ..., `answers`), loaded in the worker."""
 
     def __init__(self, sandbox: Sandbox, name: str, seed: int, loaded: dict,

@@ -315,9 +315,9 @@ def _worker(request: dict, fds: list[int]) -> int:
     os.close(null), os.close(output)
     _settle(request)
     from grader.sandbox import plan as plans
-    from grader.sandbox.process import _limit
+    from grader.sandbox.limits import preexec
     plan = plans.Plan(**request["plan"])
-    _limit(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
+    preexec(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
     os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
     os.closerange(3, min(requests, responses))
     os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))

@@ -26,7 +26,7 @@ from grader.submission.notebook import Notebook, NotebookError
 from grader.submission.selfcheck import without_self_check
 from grader.submission.template import started
 from grader.suggest import suggest
-from grader.worker.loader import Chunk
+from grader.worker.syntax import Chunk
 
 __all__ = ["Submission", "SubmissionError", "open_submission", "submission_name"]
 

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import nbformat
 
 from grader.lab import NotebookSplit
-from grader.worker.loader import Chunk
+from grader.worker.syntax import Chunk
 
 # Cell magics that run their body as ordinary code in the notebook's namespace: the body's
 # definitions count (`%%time` over a cell of `def`s). IPython would pass it as a string.

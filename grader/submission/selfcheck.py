@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 
-from grader.worker.loader import Chunk
+from grader.worker.syntax import Chunk
 
 _CALLS = ("check", "grader.check")
 

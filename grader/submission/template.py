@@ -14,7 +14,7 @@ from pathlib import Path
 
 from grader.lab import Lab
 from grader.suggest import suggest
-from grader.worker.loader import Chunk
+from grader.worker.syntax import Chunk
 
 PACKAGED = Path(__file__).resolve().parents[1] / "student_template"  # inside a wheel
 

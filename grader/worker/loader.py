@@ -5,46 +5,28 @@ imports, `def`, `class` and plain assignments run; loops, bare calls, `__main__`
 blocks, shell lines and magics do not, and neither does an assignment whose value
 calls something the submission itself defines (`params = init_params(...)`). A
 statement that raises or outlives its time budget is skipped and named; the rest
-of the file still loads.
-
-A Python-level alarm cannot stop a loop in C that holds the GIL
-(`x = sum(range(10**12))`, `2**10**10`), so a statement that computes something is
-first tried in a forked child: one that does not finish in time there is skipped
-without being run here.
+of the file still loads. Which statements run is `grader.worker.syntax`'s policy; how one
+runs under its budget, `grader.worker.statement`'s.
 """
 from __future__ import annotations
 
 import ast
-import faulthandler
 import importlib.abc
 import importlib.util
 import keyword
 import linecache
 import os
-import resource
-import select
-import signal
 import sys
 import types
 from dataclasses import dataclass, field
 
+from grader.worker.statement import StatementTimeout, run_statement, trial
+from grader.worker.syntax import (Chunk, assigned, computes, deferrable, defined_names, own_class_name,
+                                  runnable, stub_raise, targets, where)
+
 # Each name of a course helper -> its module in `course/`, as the lab declares them
 # (`use_course`): `import tme5` and a notebook's `%run 'utils-data.py'` find our version.
 COURSE_HELPERS: dict[str, str] = {}
-
-# What a statement must leave of the worker's address space for the checks (a CNN's training
-# step takes ~150 MiB): one that leaves less uses up the memory limit and is skipped.
-MEMORY_RESERVE = 1 << 30
-
-
-class StatementTimeout(BaseException):
-    """Raised by the alarm inside a statement that runs past its budget."""
-
-
-@dataclass
-class Chunk:
-    origin: str  # "tp1_manual.py" or "1_ab_Intro_to_NNs.ipynb, cell 7"
-    code: str
 
 
 @dataclass
@@ -98,10 +80,10 @@ class Namespace(dict):
             if self.depth > 1:  # needed by another deferred assignment: under that one's budget
                 exec(deferred.code, self)
                 return None
-            failure = _trial(deferred.code, self, self.budget) if deferred.computes else None
+            failure = trial(deferred.code, self, self.budget) if deferred.computes else None
             if failure:
                 return RuntimeError(f"{deferred.where} {failure.replace('at load time', 'when asked for')}")
-            _run(deferred.code, self, self.budget)
+            run_statement(deferred.code, self, self.budget)
         except StatementTimeout:
             return TimeoutError(f"{deferred.where} ran past its {self.budget:g} s budget")
         except (Exception, SystemExit) as e:  # noqa: BLE001 - the student's own failure, raised where the name is used
@@ -132,113 +114,6 @@ class Loaded:
         return sorted(k for k in self.namespace if not k.startswith("__"))
 
 
-def where(origin: str, line: int) -> str:
-    return f"{origin}, line {line}"
-
-
-def _defined_names(trees: list[ast.Module]) -> set[str]:
-    names = set()
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-    return names
-
-
-def _walk_run(node: ast.AST):
-    """The nodes of `node` that run when it runs: not the bodies of lambdas."""
-    if isinstance(node, ast.Lambda):
-        return
-    yield node
-    for child in ast.iter_child_nodes(node):
-        yield from _walk_run(child)
-
-
-def _calls(node: ast.AST, names: set[str]) -> bool:
-    """Whether `node` calls one of `names` or IPython (`x = !ls`)."""
-    for sub in _walk_run(node):
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name):
-            if sub.func.id in names or sub.func.id == "get_ipython":
-                return True
-    return False
-
-
-def _computes(node: ast.stmt) -> bool:
-    """Whether a statement may compute for long (a call or an operator), so is tried first."""
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    return any(isinstance(n, (ast.Call, ast.BinOp, ast.comprehension)) for n in _walk_run(node))
-
-
-def _memory_left() -> int | None:
-    """Bytes of the address-space limit still free, or None without a limit (or /proc)."""
-    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if limit == resource.RLIM_INFINITY:
-        return None
-    try:
-        with open("/proc/self/statm") as f:
-            return limit - int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _trial(code, namespace: dict, budget: float) -> str | None:
-    """Run `code` in a forked child (which then vanishes): why it cannot run here, or None.
-
-    The child's output goes nowhere, so the statement's prints are not doubled.
-    """
-    try:
-        read, write = os.pipe()
-        pid = os.fork()
-    except OSError:  # no fork (process limit): rely on the alarm alone
-        return None
-    if pid == 0:
-        try:
-            faulthandler.disable()  # a crash is reported by its status, not a dump
-            if "torch" in sys.modules:  # a forked OpenMP pool deadlocks; one thread never forks it
-                sys.modules["torch"].set_num_threads(1)
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1), os.dup2(null, 2)
-            sys.stdout = sys.stderr = open(os.devnull, "w")
-            os.close(read)
-            try:
-                exec(code, namespace)
-            except BaseException:  # noqa: BLE001 - an exception is reported by the real run
-                pass
-            left = _memory_left()
-            os.write(write, b"m" if left is not None and left < MEMORY_RESERVE else b"x")
-        finally:
-            os._exit(0)
-    os.close(write)
-    try:
-        ready, _, _ = select.select([read], [], [], budget)
-        answer = os.read(read, 1) if ready else b""
-    finally:
-        os.close(read)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-    if answer == b"x":
-        return None
-    if answer == b"m":
-        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        return (f"uses up the memory limit at load time: it leaves less than {MEMORY_RESERVE >> 20} MiB "
-                f"of the worker's {limit >> 20} MiB for grading")
-    if not ready:
-        return f"ran past its {budget:g} s budget at load time"
-    code = os.waitstatus_to_exitcode(status)  # a crash here would kill the worker on every reload
-    how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-    return f"stops the process at load time ({how})"
-
-
-def _is_main_guard(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__")
-
-
 def _helper_run(node: ast.stmt) -> str | None:
     """The module that `%run 'utils.py'` (as IPython writes it) names, if any: a course
     helper, or a file of the student's beside the notebook (`%run tme6_utils.py`), whose
@@ -258,79 +133,6 @@ def _helper_run(node: ast.stmt) -> str | None:
         return COURSE_HELPERS[name]
     own = name.isidentifier() and not keyword.iskeyword(name) and os.path.isfile(f"{name}.py")
     return name if own else None
-
-
-def _targets(node: ast.Assign | ast.AnnAssign) -> set[str]:
-    """The names an assignment binds (not those of a comprehension in its value)."""
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-
-
-def _deferrable(node: ast.stmt) -> bool:
-    """An assignment to names, which can run later in the part's namespace (not `x = !ls`)."""
-    return (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and bool(_targets(node))
-            and not _calls(node.value, set()))
-
-
-class _OwnClassName(ast.NodeTransformer):
-    """In the methods of class `name`, the class's own name becomes `__class__`: the version
-    that this class statement makes, as when its cell ran, not one defined later."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def visit_ClassDef(self, node):
-        return node  # a nested class: its `__class__` is its own
-
-    def visit_FunctionDef(self, node):
-        if self.name in _assigned(node) or self.name in {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}:
-            return node  # a local of the same name
-        return self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Name(self, node):
-        if node.id == self.name and isinstance(node.ctx, ast.Load):
-            return ast.copy_location(ast.Name("__class__", ast.Load()), node)
-        return node
-
-
-def _own_class_name(node: ast.ClassDef) -> ast.ClassDef:
-    rewrite = _OwnClassName(node.name)
-    node.body = [rewrite.visit(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n
-                 for n in node.body]
-    return node
-
-
-def runnable(node: ast.stmt, own: set[str]) -> bool:
-    """Whether a statement is a definition (safe to run at load time)."""
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
-                         ast.ClassDef, ast.Pass, ast.Global, ast.Nonlocal)):
-        return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-        return node.value is not None and not _calls(node.value, own)
-    if isinstance(node, ast.If):
-        return not _is_main_guard(node) and all(runnable(n, own) for n in node.body + node.orelse)
-    if isinstance(node, ast.Try):  # `try: import torchvision except ImportError: ...`
-        blocks = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
-        return all(runnable(n, own) for n in blocks)
-    return False
-
-
-def _assigned(node: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _run(code, namespace: dict, budget: float) -> None:
-    def alarm(signum, frame):
-        raise StatementTimeout
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, budget)
-    try:
-        exec(code, namespace)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class _StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -406,7 +208,7 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
             line = getattr(e, "lineno", None) or 1
             loaded.skipped.append({"where": where(chunk.origin, line),
                                    "error": f"does not parse: {type(e).__name__}: {getattr(e, 'msg', e)}"})
-    own = _defined_names([tree for _, tree in trees])
+    own = defined_names([tree for _, tree in trees])
     not_run: set[str] = set()  # names that top-level work would have made
     for chunk, tree in trees:
         for node in tree.body:
@@ -414,29 +216,29 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
             if helper:  # at the line of the `%run`, so that a failure points there
                 node = ast.copy_location(ast.parse(f"from {helper} import *").body[0], node)
             elif not runnable(node, own):
-                if lazy and _deferrable(node):
+                if lazy and deferrable(node):
                     _defer(namespace, node, chunk.origin)
                 else:
-                    not_run |= _assigned(node)
+                    not_run |= assigned(node)
                 continue
             elif isinstance(node, ast.ClassDef):
-                node = _own_class_name(node)
+                node = own_class_name(node)
             code = compile(ast.fix_missing_locations(ast.Module([node], [])), chunk.origin, "exec")
-            failure = _trial(code, namespace, budget) if _computes(node) else None
+            failure = trial(code, namespace, budget) if computes(node) else None
             if failure:
                 loaded.skipped.append({"where": where(chunk.origin, node.lineno), "error": failure})
                 continue
             try:
-                _run(code, namespace, budget)
+                run_statement(code, namespace, budget)
             except StatementTimeout:
                 loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                        "error": f"ran past its {budget:g} s budget at load time"})
             except (Exception, SystemExit) as e:  # noqa: BLE001 - any student failure skips that statement
                 missing = getattr(e, "name", None) if isinstance(e, NameError) else None
-                if lazy and _deferrable(node) and missing in namespace.deferred:
+                if lazy and deferrable(node) and missing in namespace.deferred:
                     _defer(namespace, node, chunk.origin)  # needs a deferred value: deferred too
                 elif missing in not_run or (lazy and missing in namespace.deferred):
-                    not_run |= _assigned(node)  # depends on top-level work that is not run
+                    not_run |= assigned(node)  # depends on top-level work that is not run
                 else:
                     loaded.skipped.append({"where": where(chunk.origin, node.lineno),
                                            "error": f"{type(e).__name__}: {e}"})
@@ -454,25 +256,10 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
     return loaded
 
 
-def stub_raise(node: ast.stmt) -> ast.Raise | None:
-    """The `raise NotImplementedError(...)` that is all of an undecorated function's body
-    (after its docstring), with constant arguments only: nothing else can run in a call."""
-    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
-        return None
-    body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
-        else node.body
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
-        return None
-    exc = body[0].exc
-    if isinstance(exc, ast.Call) and not exc.keywords and all(isinstance(a, ast.Constant) for a in exc.args):
-        exc = exc.func
-    return body[0] if isinstance(exc, ast.Name) and exc.id == "NotImplementedError" else None
-
-
 def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
     code = compile(ast.fix_missing_locations(ast.Module([node], [])), origin, "exec")
-    deferred = Deferred(code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", _computes(node))
-    for name in _targets(node):  # run top to bottom, this assignment's value is the last
+    deferred = Deferred(code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", computes(node))
+    for name in targets(node):  # run top to bottom, this assignment's value is the last
         dict.pop(namespace, name, None)
         namespace.deferred[name] = deferred
 
@@ -480,7 +267,7 @@ def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
 def _ran(namespace: Namespace, node: ast.stmt) -> None:
     """After a statement ran at load: its names are no longer deferred; a class joins its versions."""
     defines = isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-    for name in {node.name} if defines else _assigned(node):
+    for name in {node.name} if defines else assigned(node):
         namespace.deferred.pop(name, None)
     if isinstance(node, ast.ClassDef) and isinstance(dict.get(namespace, node.name), type):
         namespace.classes.append((node.name, namespace[node.name]))

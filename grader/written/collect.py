@@ -11,7 +11,7 @@ from grader.written.pages import write_static
 from grader.written.questions import Questions
 from grader.written.reading import fingerprint, read_report
 from grader.written.splitting import split_documents
-from grader.written.store import Store, path_in
+from grader.written.store import MarkStore, path_in
 from grader.written.suggest import suggest
 
 MAX_ANSWER = 20_000  # characters of one answer kept: a page shows the whole class's
@@ -25,7 +25,7 @@ def _capped(text: str, flags: list[str], together: tuple[str, ...]):
 
 def collect(
     out: Path, entries: list[tuple[str, Path]], questions: Questions
-) -> tuple[Store, int] | None:
+) -> tuple[MarkStore, int] | None:
     """(the store, how many answers were suggested afresh) after reading every (id, path)
     whose report changed since the last run; None when no student handed in a report and
     nothing was ever marked (a batch of code only)."""
@@ -46,7 +46,7 @@ def collect(
         found[sid] = (answers, notes, dig)
     if not known and not any(answers for answers, _, _ in found.values()):
         return None
-    store = Store(path_in(out))
+    store = MarkStore(path_in(out))
     for sid, (answers, notes, dig) in found.items():
         store.put_student(sid, answers, notes, dig)
     store.keep_students({sid for sid, _ in entries})
@@ -61,7 +61,7 @@ def collect(
 
 
 def _read_before(out: Path) -> dict[str, str]:
-    store = Store(path_in(out))
+    store = MarkStore(path_in(out))
     try:
         return store.reports()
     finally:

@@ -17,7 +17,7 @@ from grader.batch.atomic import atomic_write
 from grader.render.inert import text_of
 from grader.written.pages import student_part
 from grader.written.questions import Questions
-from grader.written.store import Store
+from grader.written.store import MarkStore
 
 BEGIN, END = "<!-- written answers -->", "<!-- /written answers -->"
 SECTION = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
@@ -27,7 +27,7 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
-def grades_csv(path: Path, store: Store, questions: Questions) -> None:
+def grades_csv(path: Path, store: MarkStore, questions: Questions) -> None:
     """Columns `written` (the marks given, summed), `written_max` (the points of the questions
     marked) and one per question (its mark, empty until marked)."""
     if not path.exists():
@@ -58,7 +58,7 @@ def grades_csv(path: Path, store: Store, questions: Questions) -> None:
     atomic_write(path, buffer.getvalue(), "utf-8-sig")
 
 
-def gradescope(folder: Path, store: Store, questions: Questions) -> None:
+def gradescope(folder: Path, store: MarkStore, questions: Questions) -> None:
     """Each marked question a test of OUT/gradescope/ID.json, its mark added to the score."""
     marks = store.marks()
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
@@ -98,7 +98,7 @@ def gradescope(folder: Path, store: Store, questions: Questions) -> None:
         atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def summary(path: Path, store: Store, questions: Questions) -> None:
+def summary(path: Path, store: MarkStore, questions: Questions) -> None:
     """A section of the class summary: per question, answered, marked and the mean mark."""
     if not path.exists():
         return
@@ -122,7 +122,7 @@ def summary(path: Path, store: Store, questions: Questions) -> None:
     _insert(path, "\n".join(lines))
 
 
-def student_reports(folder: Path, store: Store, questions: Questions) -> None:
+def student_reports(folder: Path, store: MarkStore, questions: Questions) -> None:
     for sid in store.students():
         path = folder / f"{sid}.html"
         if path.exists():
@@ -146,7 +146,7 @@ def _insert(path: Path, block: str) -> None:
         atomic_write(path, new)
 
 
-def merge(out: Path, store: Store, questions: Questions) -> None:
+def merge(out: Path, store: MarkStore, questions: Questions) -> None:
     grades_csv(out / "grades.csv", store, questions)
     gradescope(out / "gradescope", store, questions)
     summary(out / "summary.html", store, questions)

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from grader.written.questions import Question, Questions
-from grader.written.store import Store
+from grader.written.store import MarkStore
 from grader.written.suggest import copies, groups, highlight
 
 SHORTCUTS = [
@@ -35,7 +35,7 @@ def _env() -> jinja2.Environment:
     )
 
 
-def question_view(store: Store, questions: Questions, question: Question) -> dict:
+def question_view(store: MarkStore, questions: Questions, question: Question) -> dict:
     """Everything a question's page shows, from the store."""
     answers = store.answers(question.key)
     marks = store.marks(question.key)
@@ -106,7 +106,7 @@ def question_view(store: Store, questions: Questions, question: Question) -> dic
 
 
 def render_question(
-    store: Store, questions: Questions, question: Question, token: str | None = None
+    store: MarkStore, questions: Questions, question: Question, token: str | None = None
 ) -> str:
     """The page of a question; with `token`, the marking controls of `grade review`."""
     keys = [q.key for q in questions.questions]
@@ -124,7 +124,7 @@ def render_question(
     )
 
 
-def render_index(store: Store, questions: Questions, token: str | None = None) -> str:
+def render_index(store: MarkStore, questions: Questions, token: str | None = None) -> str:
     marks = store.marks()
     students = store.students()
     rows = []
@@ -144,7 +144,7 @@ def render_index(store: Store, questions: Questions, token: str | None = None) -
     )
 
 
-def write_static(out: Path, store: Store, questions: Questions) -> None:
+def write_static(out: Path, store: MarkStore, questions: Questions) -> None:
     """OUT/written/index.html and one page per question (no marking controls)."""
     from grader.batch.atomic import atomic_write
 
@@ -154,7 +154,7 @@ def write_static(out: Path, store: Store, questions: Questions) -> None:
         atomic_write(folder / f"{q.key}.html", render_question(store, questions, q))
 
 
-def student_part(store: Store, questions: Questions, sid: str) -> str | None:
+def student_part(store: MarkStore, questions: Questions, sid: str) -> str | None:
     """The written part of one student's report, or None while nothing of theirs is marked."""
     marks = store.marks()
     rows = []

@@ -22,7 +22,7 @@ PDF_MEMORY = 2 << 30
 
 
 @dataclass
-class Report:
+class WrittenReport:
     documents: list[tuple[str, str]] = field(default_factory=list)  # (file name, text)
     notes: list[str] = field(default_factory=list)  # what could not be read
 
@@ -116,10 +116,10 @@ def fingerprint(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def read_report(path: Path) -> Report:
+def read_report(path: Path) -> WrittenReport:
     """The report of the submission at `path`: its report files if it has any, else the
     markdown cells of its notebooks."""
-    report = Report()
+    report = WrittenReport()
     try:
         files = _files(path)
     except (OSError, zipfile.BadZipFile, ValueError) as e:

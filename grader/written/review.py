@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from grader.written.pages import render_index, render_question
 from grader.written.questions import Questions
-from grader.written.store import Mark, Store, path_in
+from grader.written.store import Mark, MarkStore, path_in
 
 MAX_BODY = 1 << 20
 PAGE = re.compile(r"^/(?P<key>[\w.-]+)\.html$")
@@ -26,7 +26,7 @@ class Review(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, out: Path, questions: Questions, port: int = 0, token: str | None = None):
-        self.store = Store(path_in(out))
+        self.store = MarkStore(path_in(out))
         self.questions = questions
         self.token = token or secrets.token_urlsafe(24)
         super().__init__(("127.0.0.1", port), Handler)

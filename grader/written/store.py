@@ -43,7 +43,7 @@ def path_in(out: Path) -> Path:
     return Path(out) / "written" / "marks.sqlite"
 
 
-class Store:
+class MarkStore:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
