@@ -109,6 +109,17 @@ class Lab:
     # The handouts' written questions and their rubric (grader/written/questions.py reads
     # it): instructor-only, `grade release` leaves it out.
     questions: Path | None = None
+    # Instructor-only: the module (a name, or a `.py` path) whose `answer(question, *args)`,
+    # `compute(question, *args)` and `recorded(seed)` give the checks' expected values
+    # (`grader.expected`); `grade release` records its answers and leaves it out.
+    oracle: str | None = None
+    # The package the worker imports besides the engine's own: its `probes` subpackage runs
+    # probes (`part.probe("tp1.train", ...)` runs `<worker>.probes.tp1.train`), its
+    # `install()`, if any, runs once before student code loads.
+    worker: str | None = None
+    # The folders of the `grader` package the sandboxed worker may see: the worker package
+    # and what it draws from (data); never the rubric, oracle, questions or reference.
+    worker_folders: tuple[Path, ...] = ()
 
     def __post_init__(self):
         names = self.part_names

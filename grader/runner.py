@@ -22,13 +22,13 @@ from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.lanes import Sandboxes, name_once
 from grader.results import PartResult, Report, TestResult
-from grader.rubric.checks import MARKER, CheckFailed
+from grader.checks import MARKER, CheckFailed
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
 from grader.submission import Submission
 from grader.suggest import own_names
 
-# The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
+# The rubric's conftest runs it against the reference (`pytest grader/labs/rdfia/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
 # garbage collections of a heap holding torch (a second at every run). Nothing the rubric
 # reads is printed or logged here (student code prints in its worker, which keeps it), so

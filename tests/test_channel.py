@@ -206,7 +206,7 @@ def test_malformed_value_is_a_channel_error(data):
 
 
 def test_the_worker_imports_nothing_of_the_trusted_side():
-    code = ("import sys, grader.worker.__main__, grader.worker.probes.tp1, grader.worker.probes.tp2_cnn\n"
+    code = ("import sys, grader.worker.__main__, grader.labs.rdfia.worker.probes.tp1, grader.labs.rdfia.worker.probes.tp2_cnn\n"
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('grader'))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert [m for m in loaded if not m.startswith(("grader.worker", "grader.data"))] == ["grader"]
+    assert [m for m in loaded if not m.startswith(("grader.worker", "grader.labs.rdfia.data"))] == ["grader"]

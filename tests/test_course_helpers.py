@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.data.circles import make_circles, make_grid
+from grader.labs.rdfia.data.circles import make_circles, make_grid
 
 COURSE_DIR = Path(__file__).parents[1] / "grader" / "worker" / "course"
 HELPERS = ("utils", "utils_data", "tme5", "tme6")
@@ -120,7 +120,7 @@ def test_average_meter(course):
     assert (meter.val, meter.avg, meter.sum, meter.count) == (0, 0, 0, 0)
 
 
-# -- Colab's code in the worker: GPU calls on the CPU, torchvision's CIFAR-10 (grader.worker.colab) --
+# -- Colab's code in the worker: GPU calls on the CPU, torchvision's CIFAR-10 (grader.labs.rdfia.worker.colab) --
 
 STANDIN = COURSE_DIR.parent / "standin"
 
@@ -137,7 +137,7 @@ def torchvision(monkeypatch):
 
 
 def test_cifar10_serves_the_grader_data_and_never_downloads(torchvision, tmp_path):
-    from grader.worker.colab import cifar_split
+    from grader.labs.rdfia.worker.colab import cifar_split
     train = torchvision.datasets.CIFAR10(str(tmp_path), train=True, download=True)
     test = torchvision.datasets.CIFAR10(str(tmp_path), train=False, download=True,
                                         transform=torchvision.transforms.ToTensor())

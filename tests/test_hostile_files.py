@@ -263,7 +263,7 @@ def test_no_secret_reaches_any_output_from_a_non_editable_install(tmp_path, list
 
 FORGED_CONVNET = reference_source("tp2_cnn").replace("class ConvNet(nn.Module):", "class Handout(nn.Module):", 1) + '''
 
-import grader.worker.probes.tp2_cnn as _probes
+import grader.labs.rdfia.worker.probes.tp2_cnn as _probes
 
 
 class ConvNet(nn.Module):

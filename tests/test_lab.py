@@ -33,7 +33,7 @@ def test_declaration_needs_neither_torch_nor_the_trusted_side():
     code = ("import sys, grader.labs.rdfia; "
             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'grader.'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia_versions']"
+    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia.versions']"
 
 
 @pytest.mark.parametrize("assignments", [
@@ -210,8 +210,8 @@ def test_no_check_fails_by_a_bare_assert():
 
 
 def test_pytest_runs_the_rubric_on_its_own():
-    """`pytest grader/rubric` collects every check and runs it against the reference (one here)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "grader/rubric", "-k", "figure1_sizes",
+    """`pytest grader/labs/rdfia/rubric` collects every check and runs it against the reference (one here)."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "grader/labs/rdfia/rubric", "-k", "figure1_sizes",
                              "-W", "error::pytest.PytestUnknownMarkWarning"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

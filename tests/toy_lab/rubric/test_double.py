@@ -2,7 +2,7 @@
 import runpy
 from pathlib import Path
 
-from grader.rubric.checks import check, expect_number
+from grader.checks import check, expect_number
 
 REFERENCE = runpy.run_path(str(Path(__file__).parents[1] / "reference" / "double.py"))
 
