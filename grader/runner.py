@@ -23,6 +23,7 @@ from grader.lab import Lab
 from grader.lanes import Sandboxes, name_once
 from grader.results import PartResult, Report, TestResult
 from grader.checks import MARKER, CheckFailed
+from grader.expected import asked_by
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
 from grader.submission import Submission
@@ -245,4 +246,6 @@ def declared_checks(lab: Lab) -> list[dict]:
 
 def _run_rubric(lab: Lab, plugin, *args: str) -> pytest.ExitCode:
     with patch.dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):  # the plugins are PYTEST_ARGS's
-        return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args], plugins=[plugin])
+        with asked_by(lab):
+            return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args],
+                               plugins=[plugin])

@@ -12,7 +12,7 @@ import torch
 
 from grader.labs.rdfia.data.circles import make_circles, make_grid
 
-COURSE_DIR = Path(__file__).parents[1] / "grader" / "worker" / "course"
+COURSE_DIR = Path(__file__).parents[1] / "grader" / "labs" / "rdfia" / "worker" / "course"
 HELPERS = ("utils", "utils_data", "tme5", "tme6")
 
 

@@ -101,7 +101,9 @@ def _plant(tmp_path: Path) -> tuple[list[Path], list[str]]:
             planted.append(path)
         except OSError:
             pass
-    patterns = [str(p) for p in places] + [str(REFERENCE / "*.py"), str(ROOT / "grader" / "rubric" / "*.py"),
+    lab = ROOT / "grader" / "labs" / "rdfia"
+    patterns = [str(p) for p in places] + [str(REFERENCE / "*.py"), str(lab / "rubric" / "*.py"),
+                                           str(lab / "oracle" / "*.py"), str(lab / "questions.toml"),
                                            str(ROOT / ".git"), str(ROOT / ".git" / "*"), "/etc/shadow",
                                            str(tmp_path / "class" / "*" / "*"), str(tmp_path / "class" / "*")]
     return planted, patterns
