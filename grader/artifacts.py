@@ -32,12 +32,14 @@ class Curves(Artifact):
 
 @dataclass(frozen=True)
 class Boundary(Artifact):
-    """A trained network's decision boundary on Circles."""
+    """A trained network's decision boundary on a 2-D data set."""
     kind: ClassVar[str] = "boundary"
     axis: list               # the course grid's values along each axis
     prob: list               # P(class 1) on the grid: one row per x2 value of `axis`
     points: list             # the training points, [[x1, x2], ...]
     labels: list             # their classes, 0 or 1
+    data: str = ""           # the data set's name, in the caption
+    classes: tuple[str, str] = ("class 0", "class 1")  # what each class is, in the caption
 
 
 @dataclass(frozen=True)

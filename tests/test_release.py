@@ -26,7 +26,7 @@ from conftest import REFERENCE, ROOT
 from filled import filled
 from grader import release
 from grader.reference import answers as ref_answers
-from grader.labs.rdfia.rubric.test_answers import CASES
+from grader.labs.rdfia.inputs.answers import CASES
 from test_rubric_tp1 import ROUNDS, VARIANTS, mutated
 
 # Where the student edition gives a plainer diagnosis (README, "For students").

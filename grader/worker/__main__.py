@@ -62,7 +62,7 @@ class Worker:
             return getattr(obj, spec["attr"]) if spec.get("attr") else obj
         if "probe" in spec:
             module, _, name = spec["probe"].rpartition(".")
-            probe = getattr(importlib.import_module(f"grader.labs.rdfia.worker.probes.{module}"), name)
+            probe = getattr(importlib.import_module(f"{self.lab_worker}.probes.{module}"), name)
             namespace = self.namespace(spec["part"])
             return lambda *a, **k: probe(namespace, *a, **k)
         namespace = self.namespace(spec["part"])

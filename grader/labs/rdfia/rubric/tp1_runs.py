@@ -88,7 +88,8 @@ def boundary_artifact(value) -> Boundary | None:
                 or not torch.isfinite(prob).all() or not torch.isfinite(points).all():
             return None
         axis = make_grid()[:40, 0].double()
-        return Boundary(axis=axis.tolist(), prob=prob.tolist(), points=points.tolist(), labels=labels.tolist())
+        return Boundary(axis=axis.tolist(), prob=prob.tolist(), points=points.tolist(), labels=labels.tolist(),
+                        data="Circles", classes=("outer class 0", "inner class 1"))
     except Exception:  # noqa: BLE001 - a plot only: missing or odd values give no plot
         return None
 
