@@ -8,23 +8,10 @@ the discrete choices the contract accepts (`recorded`), and ships that data inst
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from grader.expected import key
-
-QUESTIONS: dict[str, Callable] = {}
-DOMAINS: dict[str, Callable[[int], Iterable[tuple]]] = {}
-
-
-def question(name: str, domain: Callable[[int], Iterable[tuple]] | None = None):
-    """Register `name`; `domain(seed)` lists the arguments to record (by default `(seed,)`)."""
-    def register(fn):
-        QUESTIONS[name] = fn
-        DOMAINS[name] = domain or (lambda seed: [(seed,)])
-        return fn
-    return register
-
+from grader.labs.rdfia.oracle.registry import DOMAINS, QUESTIONS
 
 def _load() -> None:
     from grader.labs.rdfia.oracle import answers, tp1, tp2  # noqa: F401 - each registers its questions

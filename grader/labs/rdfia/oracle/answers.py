@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from grader.expected import seal
-from grader.labs.rdfia.oracle import question
+from grader.labs.rdfia.oracle.registry import question
 from grader.reference import answers as ref
 from grader.labs.rdfia.inputs.answers import CASES
 

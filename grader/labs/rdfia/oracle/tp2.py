@@ -7,7 +7,7 @@ import torch.nn as nn
 
 from grader.labs.rdfia.data.cifar import make_synthetic
 from grader.expected import seal
-from grader.labs.rdfia.oracle import question
+from grader.labs.rdfia.oracle.registry import question
 from grader.reference import tp2_cnn as ref
 from grader.labs.rdfia.inputs import tp2 as tp2_inputs
 from grader.labs.rdfia.inputs.tp2 import inputs
