@@ -2,9 +2,10 @@
 
 A `Lab` has a title (the course's name in help and reports), names its parts in grading
 order (each with the names it defines), the assignments that group them, the rule that
-splits a combined notebook into parts, the course helpers the worker ships, and where its
-reference, rubric and template live.
-`grader.labs` holds the declarations. This module imports nothing of the grader and no
+splits a combined notebook into parts, the course helpers the worker ships, where its
+reference, rubric and template live, and the hooks the engine calls: its oracle, its worker
+package (probes, helpers) and the folders the worker may see.
+`grader.labs` finds the declarations; each lab is a package of its own (`grader/labs/rdfia/`). This module imports nothing of the grader and no
 torch: both sides of the sandbox may read it.
 """
 from __future__ import annotations
