@@ -5,7 +5,8 @@ order (each with the names it defines), the assignments that group them, the rul
 splits a combined notebook into parts, the course helpers the worker ships, where its
 reference, rubric and template live, and the hooks the engine calls: its oracle, its worker
 package (probes, helpers) and the folders the worker may see.
-`grader.labs` finds the declarations; each lab is a package of its own (`grader/labs/rdfia/`). This module imports nothing of the grader and no
+`grader.labs` finds the declarations; each lab is a package of its own (`grader/labs/rdfia/`).
+This module imports nothing of the grader and no
 torch: both sides of the sandbox may read it.
 """
 from __future__ import annotations

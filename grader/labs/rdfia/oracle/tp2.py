@@ -104,7 +104,8 @@ def _epoch(seed: int, train: bool, mode: bool | None = None, zero_grad: bool = T
 @question("tp2.mean_std", lambda seed: [(seed, "channels"), (seed, "synthetic")])
 def mean_std(seed: int, images: str) -> tuple:
     """The per-channel mean and std of the normalisation check's images, or of the short run's training set."""
-    x = tp2_inputs.channel_images(seed) if images == "channels" else make_synthetic(tp2_inputs.RUN["n_per_class"], seed=seed)[0]
+    x = (tp2_inputs.channel_images(seed) if images == "channels"
+         else make_synthetic(tp2_inputs.RUN["n_per_class"], seed=seed)[0])
     return tuple(ref.compute_mean_std(x))
 
 
@@ -123,7 +124,8 @@ def accepted_mean_std() -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [computed] + [(torch.tensor(ref.CIFAR10_MEAN), torch.tensor(std)) for std in ref.CIFAR10_STDS]
 
 
-@question("tp2.lr_schedule", lambda seed: [(tp2_inputs.MAIN["lr"], tp2_inputs.MAIN["epochs"]), (0.1, 7)])
+@question("tp2.lr_schedule",
+          lambda seed: [(tp2_inputs.MAIN["lr"], tp2_inputs.MAIN["epochs"]), (0.1, 7)])
 def lr_schedule(lr0: float, epochs: int) -> list[float]:
     """The learning rate of each epoch under the reference's scheduler."""
     return ref.lr_schedule(lr0, epochs)
