@@ -174,7 +174,7 @@ def test_course_transforms_behave_as_torchvision(torchvision):
 
 def test_gpu_calls_stay_on_the_cpu():
     """In a process of its own: `install` changes torch for the worker's whole life."""
-    code = ("import torch\nfrom grader.worker import colab\ncolab.install()\n"
+    code = ("import torch\nfrom grader.labs.rdfia.worker import colab\ncolab.install()\n"
             "model = torch.nn.Linear(2, 2).cuda().to('cuda')\n"
             "x = torch.zeros(1, 2).cuda().to(torch.device('cuda:0'), non_blocking=True).to(device='cuda')\n"
             "y = model(x.to(torch.float64).float())\n"
