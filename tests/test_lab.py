@@ -222,7 +222,7 @@ def test_pytest_runs_the_rubric_on_its_own():
 # -- the course helpers, under every name the lab gives them --------------------------------
 @pytest.mark.parametrize("name,module", sorted(LAB.course_modules().items()))
 def test_each_name_of_a_course_helper_finds_it(name, module, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(grader.labs.rdfia.worker.__file__).parent / "course"))
+    monkeypatch.syspath_prepend(grader.labs.rdfia.worker.COURSE_DIR)
     helper = importlib.import_module(module)
     expected = set(getattr(helper, "__all__", [n for n in vars(helper) if not n.startswith("_")]))
     runs = [f"get_ipython().run_line_magic('run', \"'{name}.py'\")"]
