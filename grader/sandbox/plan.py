@@ -6,8 +6,9 @@ fork and exec), each at the path it has on the host:
 - the interpreter and its standard library, the system's shared-library directories;
 - every site-packages directory of the interpreter, as an empty tmpfs holding only the
   packages student code may use (`ALLOWED` and what they require), never the grader;
-- the worker's own package (`grader/worker`, the course helpers, and `grader/labs/rdfia/data` that
-  they draw from) under a `grader/__init__.py` of the root's own: never the source tree;
+- the worker's own package (`grader/worker`) and the folders of the lab it declares
+  (`Lab.worker_folders`: its worker package, its data), each under `__init__.py` files of
+  the root's own: never the source tree, the lab's declaration, rubric or oracle;
 - its home, a private size-capped tmpfs holding a copy of this student's files.
 Nothing else exists for the worker: no `/tmp`, `/home`, `/root`, `.git`, class folder,
 other worker's home, host socket or `/etc` file but the loader's cache.
