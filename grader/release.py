@@ -1,9 +1,10 @@
 """`grade release OUT`: build the student edition, a wheel that installs as `rdfia-grader`.
 
-The same grader and rubric, with the oracle replaced by its answers recorded at the
-public seed (`grader/expectations.pt`, data only), and without `grader/labs/rdfia/oracle`,
-`grader/reference` or any check marked `hidden=True`; with the student template, as
-`grader/student_template` (`grade init`).
+The same grader and the installed lab's rubric, with the lab's oracle replaced by its
+answers recorded at the public seed (`grader/expectations.pt`, data only), and without
+what the lab keeps to the instructor (`grader.labs.instructor_only`: its oracle, reference
+and written questions' rubric), the rubric's conftest.py, or any check marked
+`hidden=True`; with the student template, as `grader/student_template` (`grade init`).
 """
 from __future__ import annotations
 
