@@ -143,3 +143,23 @@ def test_the_engine_names_no_lab_part_or_course():
 
 def test_the_lab_words_are_found_where_they_are():
     assert lab_words(GRADER / "labs" / "rdfia" / "__init__.py")
+
+
+# -- the lab's hooks ---------------------------------------------------------------------------
+def test_the_installed_lab_is_found_by_its_entry_point(monkeypatch):
+    from grader import labs
+    monkeypatch.delenv("GRADER_LAB", raising=False)
+    assert labs._installed() == "grader.labs.rdfia"  # pyproject.toml's [project.entry-points]
+    assert labs.current() is labs.load("grader.labs.rdfia")
+
+
+def test_the_worker_sees_the_lab_folders_it_declares_and_nothing_instructor_only():
+    from grader.labs import instructor_only
+    from grader.labs.rdfia import LAB
+    from grader.sandbox.plan import worker_packages
+    seen = worker_packages()
+    assert seen == ["worker", "labs/rdfia/worker", "labs/rdfia/data"]
+    hidden = [p.resolve() for p in (*instructor_only(LAB), LAB.rubric)]
+    assert {p.name for p in hidden} >= {"oracle", "questions.toml", "reference", "rubric"}
+    assert not any((GRADER / s).resolve() == h or h.is_relative_to((GRADER / s).resolve())
+                   for s in seen for h in hidden)
