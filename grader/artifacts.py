@@ -8,7 +8,7 @@ numbers; the plots accept odd ones (a diverged run, a wrong shape) and then draw
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from grader.worker.artifacts import CURVE_KEYS
@@ -39,7 +39,7 @@ class Boundary(Artifact):
     points: list             # the training points, [[x1, x2], ...]
     labels: list             # their classes, 0 or 1
     data: str = ""           # the data set's name, in the caption
-    classes: tuple[str, str] = ("class 0", "class 1")  # what each class is, in the caption
+    classes: list = field(default_factory=lambda: ["class 0", "class 1"])  # each class, in the caption
 
 
 @dataclass(frozen=True)

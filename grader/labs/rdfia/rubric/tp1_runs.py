@@ -89,7 +89,7 @@ def boundary_artifact(value) -> Boundary | None:
             return None
         axis = make_grid()[:40, 0].double()
         return Boundary(axis=axis.tolist(), prob=prob.tolist(), points=points.tolist(), labels=labels.tolist(),
-                        data="Circles", classes=("outer class 0", "inner class 1"))
+                        data="Circles", classes=["outer class 0", "inner class 1"])
     except Exception:  # noqa: BLE001 - a plot only: missing or odd values give no plot
         return None
 
