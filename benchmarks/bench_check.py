@@ -61,7 +61,7 @@ def main() -> None:
     repeat = args.repeat
 
     from grader import static
-    from grader.lanes import Sandboxes
+    from grader.sandbox.sandboxes import Sandboxes
     from grader.runner import grade
     from grader.sandbox import Limits, Sandbox
     from grader.sandbox.inprocess import InProcessSandbox

@@ -165,31 +165,8 @@ def run(args) -> int:
         except SeedError as e:
             print(f"grade: {e}", file=sys.stderr)
             return 2
-    if args.command == "release":
-        from grader import release
-        return release.main(args)
-    if args.command == "gradescope":
-        from grader.gradescope import build
-        return build.main(args)
-    if args.command == "check":
-        from grader import check
-        return check.main(args)
-    if args.command == "batch":
-        from grader import batch
-        return batch.main(args)
-    if args.command == "review":
-        from grader.written import review
-        return review.main(args)
-    if args.command == "init":
-        from grader import starter
-        return starter.main(args)
-    if args.command == "list":
-        from grader import catalogue
-        return catalogue.main(args)
-    if args.command == "isolation":
-        from grader.sandbox import isolation
-        return isolation.main()
-    return 2
+    from grader import commands
+    return commands.run(args)
 
 
 def entry() -> None:

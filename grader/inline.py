@@ -5,8 +5,9 @@ The notebook is found where its front end says it is: `GRADER_NOTEBOOK` (a path,
 other front end), VS Code's `__vsc_ipynb_file__`, `JPY_SESSION_NAME` (set by Jupyter
 Server 2 for its kernels), Colab's own API (the notebook as Colab holds it: no file is
 saved there), else the sessions of the running Jupyter servers, matched by this kernel's
-id. It is graded by `grade check` in a process of its own, with the sandboxed worker, as on
-the command line: never in the student's kernel, whose state does not count. A file is
+id. It is graded as `grade check` grades (`grader.commands.check.run` over `grader.api.grade`), in a
+process of its own (`python -m grader.inline`, its request as JSON on stdin), with the
+sandboxed worker: never in the student's kernel, whose state does not count. A file is
 graded as last saved.
 """
 from __future__ import annotations
@@ -52,10 +53,11 @@ def check(part: str | None = None, notebook: str | os.PathLike | None = None,
             print(f"grade: {e}", file=sys.stderr)
             return None
         out = Path(tempfile.mkdtemp(prefix="grader-report-"))
-        command = [sys.executable, "-m", "grader.cli", "check", str(path), "--quiet",
-                   "--timeout", f"{timeout:g}", "--json", str(out / "report.json"),
-                   "--html", str(out / "report.html"), *(["--parts", part] if part else [])]
-        done = subprocess.run(command, capture_output=True, text=True)
+        options = {"timeout": timeout, "parts": [part] if part else None}
+        request = {"path": str(path), "options": options,
+                   "files": {"json": str(out / "report.json"), "html": str(out / "report.html")}}
+        done = subprocess.run([sys.executable, "-m", "grader.inline"], input=json.dumps(request),
+                              capture_output=True, text=True)
     if not (out / "report.html").exists() or done.returncode == 2:
         reason = done.stderr.strip().splitlines()[-1:] or ["grade check ended without a report"]
         raise RuntimeError(reason[0].removeprefix("grade: "))
@@ -150,3 +152,25 @@ def _importable(name: str) -> bool:
         return find_spec(name) is not None
     except (ImportError, ValueError):
         return False
+
+
+def main() -> None:
+    """`python -m grader.inline`: grade the request on stdin as `grade check --quiet` does,
+    at the edition's default seed, and end with its exit status."""
+    request = json.load(sys.stdin)
+    from grader import api
+    from grader.commands import check
+    from grader.labs import LabError
+    try:
+        options = api.resolved(api.Options.from_dict(request["options"]))
+        files = {name: Path(file) for name, file in request["files"].items()}
+        code = check.run(request["path"], options, files, quiet=True)
+    except (api.NotGraded, LabError) as e:
+        print(f"grade: {e}", file=sys.stderr)
+        code = 2
+    sys.stdout.flush(), sys.stderr.flush()
+    os._exit(code)  # as `grade check`: without the teardown of torch and pytest
+
+
+if __name__ == "__main__":
+    main()

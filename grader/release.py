@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 import grader
-from grader.expected import PUBLIC_SEED, RECORDED, edition
+from grader.expected import PUBLIC_SEED, RECORDED
 from grader.labs import current, instructor_only, oracle
 from grader.submission.template import template_folder
 
@@ -125,19 +125,3 @@ def build(out: Path) -> Path:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
                         "--wheel-dir", str(out), str(tree)], check=True)
     return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"
-
-
-def main(args) -> int:
-    if edition() != "instructor":
-        print("grade release: this is the student edition, which cannot build a release; your "
-              "instructors build the student edition from the instructor edition (the course's "
-              "grader repository)", file=sys.stderr)
-        return 2
-    try:
-        wheel = build(Path(args.out))
-    except (OSError, subprocess.CalledProcessError) as e:
-        print(f"grade release: the wheel could not be built ({e})", file=sys.stderr)
-        return 2
-    print(f"Student edition: {wheel}\nPublish it where the students' CI installs it from "
-          "(GRADER_WHEEL in examples/student-repository-workflow.yml).")
-    return 0

@@ -2,6 +2,7 @@
 in `grader.render` each read it."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from grader.artifacts import Artifact
@@ -86,3 +87,48 @@ class Graded:
     seconds: float = 0.0
     resumed: bool = False
     fingerprints: dict[str, str] = field(default_factory=dict)  # part -> hash of its normalised AST
+
+
+def name_once(parts: list[PartResult]) -> list[PartResult]:
+    """The parts of one notebook share its cells: a skipped statement is named once, at its
+    first part."""
+    noted: set = set()
+    for part in parts:
+        part.skipped = [s for s in part.skipped if (s["where"], s["error"]) not in noted]
+        noted |= {(s["where"], s["error"]) for s in part.skipped}
+    return parts
+
+
+# -- the one serialisation of a Report: plain JSON values, every field ------------------------
+
+def to_dict(report: Report) -> dict:
+    """`report` as JSON values, every field kept; each artifact with its `kind`."""
+    plain = dataclasses.asdict(report)
+    for test, result in zip(plain["tests"], report.tests):
+        test["artifacts"] = [dict(dataclasses.asdict(a), kind=a.kind) for a in result.artifacts]
+    return plain
+
+
+def from_dict(data: dict) -> Report:
+    """The `Report` of `to_dict` (or of a projection of it, such as the contract's JSON: the
+    keys it lacks take their defaults, the keys it adds are left). KeyError, TypeError or
+    ValueError on data that is not a report."""
+    kinds = {kind.kind: kind for kind in Artifact.__subclasses__()}
+    tests = [_build(TestResult, t, name=t.get("name", ""), score=float(t["score"]),
+                    max_score=float(t["max_score"]),
+                    message=t.get("message") or "",
+                    artifacts=[kinds[a["kind"]](**{k: v for k, v in a.items() if k != "kind"})
+                               for a in t.get("artifacts", ())])
+             for t in data["tests"]]
+    parts = [_build(PartResult, p, found=bool(p["found"])) for p in data["parts"]]
+    return _build(Report, data, submission=data.get("submission", ""),
+                  seed=int(data.get("seed", 0)), parts=parts, tests=tests,
+                  flags=[f for f in data.get("flags", ()) if isinstance(f, dict)])
+
+
+def _build(kind, data: dict, **values):
+    """A `kind` dataclass from the keys of `data` that are its fields, then `values`."""
+    if not isinstance(data, dict):
+        raise TypeError(f"not a JSON object: {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{**{k: v for k, v in data.items() if k in names}, **values})

@@ -3,7 +3,7 @@
 `grade(submission, seed)` runs the rubric of the submission's lab with `pytest.main` and
 a plugin that gives the tests their fixtures (`student`, `seed`, `record`) and turns each
 outcome into a `TestResult`. Each assignment's parts load in a sandboxed worker of their
-own (`grader.lanes.Sandboxes`), as each notebook runs in a Colab session of its own.
+own (`grader.sandbox.sandboxes.Sandboxes`), as each notebook runs in a Colab session of its own.
 """
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ import torch
 from grader import copies, static, version
 from grader.artifacts import Artifact
 from grader.lab import Lab
-from grader.lanes import Sandboxes, name_once
-from grader.results import PartResult, Report, TestResult
+from grader.results import PartResult, Report, TestResult, name_once
 from grader.checks import MARKER, CheckFailed
 from grader.expected import asked_by
 from grader.sandbox import Limits, NameMissing, NotImplementedYet, Part, Sandbox, StudentFault
 from grader.sandbox.process import GraderFault
+from grader.sandbox.sandboxes import Sandboxes
 from grader.submission import Submission
 from grader.suggest import own_names
 

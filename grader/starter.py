@@ -5,8 +5,6 @@ covers, as the course hands them out), or the modules. A source checkout has the
 where the lab declares it; a wheel ships it inside the package, as `grader/student_template`."""
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 from grader.lab import Lab
@@ -31,21 +29,3 @@ def layout_files(source: Path, layout: str, lab: Lab) -> list[Path]:
     combined = lab.split is not None and any(nb.stem not in lab.part_names for nb in notebooks)
     covered = set(lab.split.parts) if combined else set()
     return [nb for nb in notebooks if nb.stem not in covered]
-
-
-def main(args) -> int:
-    target, layout = Path(args.folder), getattr(args, "layout", LAYOUTS[0])
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        print(f"grade: {target} exists and is not an empty folder; nothing was copied", file=sys.stderr)
-        return 2
-    try:
-        files = layout_files(template(), layout, current())
-        target.mkdir(parents=True, exist_ok=True)
-        for path in files:
-            shutil.copyfile(path, target / path.name)
-    except OSError as e:
-        print(f"grade: cannot copy the template to {target}: {e.strerror or e}", file=sys.stderr)
-        return 2
-    print(f"{target}: {len(files)} {layout} to fill in ({', '.join(p.name for p in files)}); "
-          f"grade them with: grade check {target}")
-    return 0

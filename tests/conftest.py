@@ -1,12 +1,13 @@
 """Shared helpers for the grader's own tests: build a submission, grade some parts."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
 from grader.labs.rdfia import LAB
-from grader.runner import grade
+from grader.runner import declared_checks, grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
 from grader.worker.loader import use_course
@@ -19,6 +20,19 @@ REFERENCE = ROOT / "reference"
 
 def reference_source(part: str) -> str:
     return (REFERENCE / f"{part}.py").read_text()
+
+
+@functools.cache
+def full_marks(*parts: str, student: bool = False) -> float:
+    """The points the rubric declares for `parts` (all when none), in the student edition
+    without its hidden checks: what the reference scores. Tests ask, never pin the totals."""
+    return sum(c["points"] for c in _declared() if (not parts or c["part"] in parts)
+               and not (student and c["hidden"]))
+
+
+@functools.cache
+def _declared() -> list[dict]:
+    return declared_checks(LAB)
 
 
 def mutate(part: str, old: str, new: str) -> str:

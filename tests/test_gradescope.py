@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, ROOT
+from conftest import REFERENCE, ROOT, full_marks
+from grader.commands import gradescope as gradescope_command
 from grader.gradescope import autograder, build
 
 SEED = 4242
@@ -50,7 +51,7 @@ def test_autograder_in_a_gradescope_folder_grades_as_grade_check(tmp_path):
     zip_path = tmp_path / "autograder.zip"
     args = {"out": str(zip_path), "seed": SEED, "hidden_visibility": "after_published",
             "timeout": 60.0, "tp": None}
-    assert build.main(type("Args", (), args)) == 0
+    assert gradescope_command.main(type("Args", (), args)) == 0
     root = tmp_path / "autograder"  # /autograder, as Gradescope lays it out
     for sub in ("source", "submission", "results"):
         (root / sub).mkdir(parents=True)
@@ -87,7 +88,7 @@ def test_autograder_in_a_gradescope_folder_grades_as_grade_check(tmp_path):
                     "--seed", str(SEED), "--json", str(check), "--html", str(tmp_path / "r.html"),
                     "--quiet"], capture_output=True)
     expected = json.loads(check.read_text())
-    assert results["score"] == expected["score"] == 15
+    assert results["score"] == expected["score"] == full_marks("answers")
     assert [t["number"] for t in results["tests"]] == [t["id"] for t in expected["tests"]]
     assert [t["score"] for t in results["tests"]] == [t["score"] for t in expected["tests"]]
     # none of today's checks is hidden

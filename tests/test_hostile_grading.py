@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import course_notebooks as corpus
-from conftest import REFERENCE, ROOT, reference_source
+from conftest import REFERENCE, ROOT, full_marks, reference_source
 from grader.expected import ask
 from grader.seed import instructor_seed
 from grader.static import cheat_report
@@ -206,7 +206,7 @@ def test_reference_full_marks_at_the_instructors_seed(grade_path):
     """(At the session's instructor seed: test_end_to_end; tp2 at seed 1: test_rubric_tp2.)"""
     reference = grade_path(REFERENCE, None, seed=INSTRUCTOR)
     failed = [t.id for t in reference.tests if t.status != "passed"]
-    assert reference.score == reference.max_score == 130, failed
+    assert reference.score == reference.max_score == full_marks(), failed
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ROOT, full_marks
 from filled import filled, with_cell
 from grader import inline
 
@@ -43,7 +43,7 @@ def test_check_in_a_running_notebook_grades_it_as_grade_check_does(tmp_path, mon
     assert shown and "<iframe srcdoc=" in shown[0].data["text/html"], outputs
     assert "1-ab.ipynb, as last saved" in shown[0].data["text/html"]
     expected = grade_check(path, "tp1_manual", tmp_path)
-    assert expected["score"] == expected["max_score"] == 25
+    assert expected["score"] == expected["max_score"] == full_marks("tp1_manual")
     assert f"SCORE {expected['score']} {expected['max_score']}" in printed
 
 
@@ -75,7 +75,7 @@ def test_check_in_colab_grades_the_notebook_colab_holds(tmp_path, colab, capsys)
     held.write_text(filled(TEMPLATE / "answers.ipynb"))
     colab.setenv("COLAB_NOTEBOOK", str(held))
     result = inline.check("answers")  # the answers filled from the reference: full marks, as grade check gives
-    assert result is not None and (result.score, result.max_score) == (15, 15)
+    assert result is not None and (result.score, result.max_score) == (full_marks("answers"),) * 2
     assert result.report["parts"][0]["source"] == "colab.ipynb"
 
 

@@ -11,8 +11,10 @@ import sys
 import pytest
 
 from grader.artifacts import Boundary, Curves, Gradient
-from grader.lanes import Lanes, _plain, _report
+from grader.lanes import Lanes
 from grader.results import PartResult, Report, TestResult
+from grader.results import from_dict as _report
+from grader.results import to_dict as _plain
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
@@ -85,8 +87,7 @@ def test_a_report_comes_back_from_a_helper_whole():
 
 def test_where_no_zygote_runs_each_lane_has_a_fresh_worker_started_at_once(monkeypatch):
     """macOS and Windows: no fork server; every lane's worker starts with the grading."""
-    import grader.lanes
-    monkeypatch.setattr(grader.lanes.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")  # what the scheduler reads
     submission = open_submission(REFERENCE)
     lanes = Lanes(REFERENCE, submission, PARTS, 0, Limits())
     try:

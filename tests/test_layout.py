@@ -18,11 +18,6 @@ LAB_WORDS = ("rdfia", "tp1_", "tp2_", "convnet", "cifar", "circles", "tme5", "tm
 DISTRIBUTION = ("rdfia-grader", "rdfia_grader", "'rdfia-grader")
 
 
-# Edges of a cycle that another change of issue 31 removes: lanes.py's split (plan31.md, B)
-# breaks lanes -> runner. The lead empties this set when merging it.
-BEING_REMOVED = {("grader.lanes", "grader.runner")}
-
-
 def module_name(path: Path) -> str:
     parts = path.relative_to(GRADER.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -55,8 +50,7 @@ def imports(path: Path, known: set[str]) -> set[str]:
 def graph() -> dict[str, set[str]]:
     files = {module_name(p): p for p in GRADER.rglob("*.py")}
     known = set(files)
-    return {name: {d for d in imports(path, known) - {name} if (name, d) not in BEING_REMOVED}
-            for name, path in files.items()}
+    return {name: imports(path, known) - {name} for name, path in files.items()}
 
 
 def cycle(graph: dict[str, set[str]]) -> list[str] | None:

@@ -1,5 +1,6 @@
-"""One student's job: `grade check` on one submission, killed with its whole process tree
-past `--submission-timeout`. By default it runs in the calling thread's long-lived grading
+"""One student's job: its submission graded as `grade check` grades it (`grader.api.grade`
+through `grader.commands.check.run`), killed with its whole process tree past
+`--submission-timeout`. By default it runs in the calling thread's long-lived grading
 process (`grader.batch.server`: torch, pytest and the rubric loaded once, a fresh sandboxed
 worker per student), started at the thread's first job and replaced after a crash or a
 timeout. The grading processes of one process share one zygote, which forks them and
@@ -19,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.api import Options
 from grader.sandbox.kernel import kill_tree
 
 THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -35,6 +37,10 @@ class Job:
     parts: tuple[str, ...] | None = None  # None: the assignments that `grade check` finds
     gradescope: bool = False              # OUT/gradescope/ID.json (always made, kept in results/)
     command: tuple[str, ...] | None = None  # default: this machine's `python -m grader.cli check`
+
+    @property
+    def options(self) -> Options:
+        return Options(seed=self.seed, parts=self.parts, timeout=self.timeout)
 
 
 @dataclass
@@ -69,23 +75,33 @@ def grade_job(job: Job) -> Outcome:
 
 
 def _run_check(job: Job, tmp: Path) -> Outcome:
-    files = {"result": tmp / "result.json", "html": tmp / "report.html", "gradescope": tmp / "gradescope.json"}
-    argv = [job.path, "--json", str(files["result"]), "--html", str(files["html"]),
-            "--gradescope", str(files["gradescope"]), "--seed", str(job.seed), "--timeout", f"{job.timeout:g}",
-            *(("--parts", *job.parts) if job.parts else ())]
-    run = _in_subprocess if job.command else _warm
+    files = {"json": tmp / "result.json", "html": tmp / "report.html",
+             "gradescope": tmp / "gradescope.json"}
     try:
-        code, stderr = run(job, argv, tmp)
+        if job.command:
+            code, stderr = _in_subprocess(job, [job.path, *(a for name, path in files.items()
+                                                             for a in (f"--{name}", str(path))),
+                                                *_arguments(job.options)], tmp)
+        else:
+            request = {"path": job.path, "options": job.options.to_dict(),
+                       "files": {name: str(path) for name, path in files.items()}}
+            code, stderr = _warm(job, request, tmp)
     except _Stopping:
         return Outcome(job.id, error="interrupted before it started")
     if code is None:
         return Outcome(job.id, error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
-    result = _read(files["result"])
+    result = _read(files["json"])
     if code in (0, 1) and result is not None and _is_contract(result):
         return Outcome(job.id, result=result, html=_read(files["html"]), gradescope=_read(files["gradescope"]),
                        returncode=code)
     gradescope = _read(files["gradescope"]) if code == 2 else None  # the grader's own reason, score 0
     return Outcome(job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope)
+
+
+def _arguments(options: Options) -> list[str]:
+    """`options` as `grade check`'s arguments (for `Job.command`, a command line of its own)."""
+    return ["--seed", str(options.seed), "--timeout", f"{options.timeout:g}",
+            *(("--parts", *options.parts) if options.parts else ())]
 
 
 def _env() -> dict[str, str]:
@@ -118,7 +134,7 @@ def _in_subprocess(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, st
     return proc.returncode, stderr
 
 
-def _warm(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
+def _warm(job: Job, request: dict, tmp: Path) -> tuple[int | None, str]:
     """The same on this thread's long-lived grading process (started at its first job)."""
     server = getattr(_local, "server", None)
     if server is None or server.proc.poll() is not None:
@@ -131,7 +147,7 @@ def _warm(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, str]:
             raise _Stopping
         _running[server.proc.pid] = server.proc
     try:
-        return server.grade(argv, tmp, job.submission_timeout)
+        return server.grade(request, tmp, job.submission_timeout)
     finally:
         with _lock:
             _running.pop(server.proc.pid, None)
@@ -199,9 +215,11 @@ class Server:
             data += chunk
         return data.rstrip(b"\n")
 
-    def grade(self, argv: list[str], cwd: Path, seconds: float) -> tuple[int | None, str]:
+    def grade(self, request: dict, cwd: Path, seconds: float) -> tuple[int | None, str]:
+        """Grade `request` (`grader.batch.server`'s protocol): (exit status, or None past
+        `seconds`; stderr)."""
         try:
-            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd)}).encode() + b"\n")
+            self.proc.stdin.write(json.dumps(dict(request, cwd=str(cwd))).encode() + b"\n")
             self.proc.stdin.flush()
         except OSError:
             pass  # it died: said below

@@ -1,14 +1,16 @@
 """`python -m grader.batch.server [FD]`: one long-lived grading process of `grade batch`.
 
 It loads torch, pytest and the rubric once, then grades student after student as
-`grade check` does (`grader.check.main`, the same code), each in a fresh sandboxed worker
-forked by a zygote (`grader.sandbox.zygote`): a worker of its own, with its home, limits
-and isolation, killed with its cgroup after the student. FD is a channel to the zygote
-that the batch's grading processes share; without it, this process starts its own.
+`grade check` does (`grader.commands.check.run` over `grader.api.grade`, the same code),
+each in a fresh sandboxed worker forked by a zygote (`grader.sandbox.zygote`): a worker of
+its own, with its home, limits and isolation, killed with its cgroup after the student.
+FD is a channel to the zygote that the batch's grading processes share; without it, this
+process starts its own.
 No student code ever runs here or in the zygote.
 
-Protocol, one JSON line each way: `{"argv": [...], "cwd": DIR}` (the arguments of
-`grade check`) on stdin; `{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
+Protocol, one JSON line each way: `{"path": SUBMISSION, "options": {...}, "files": {FORMAT:
+FILE}, "cwd": DIR}` (`grader.api.Options` as a dict, the files `grade check` writes) on stdin;
+`{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
 line `ready` once loaded. What grading prints goes nowhere; the batch keeps the files.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import socket
 import sys
 import traceback
+from pathlib import Path
 
 
 def main() -> None:
@@ -34,10 +37,10 @@ def main() -> None:
         zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
     else:
         zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
-    from grader import check, cli
+    from grader import api
+    from grader.commands import check
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     gc.freeze()  # they live as long as this process: no collection walks them again
-    parser = cli.parser()
     print("ready", file=replies, flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -48,9 +51,9 @@ def main() -> None:
         said = io.StringIO()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(said):
             try:
-                code = check.main(parser.parse_args(["check", *request["argv"]]), zygote=zygote)
-            except SystemExit as e:  # argparse
-                code = e.code if isinstance(e.code, int) else 2
+                files = {name: Path(file) for name, file in request["files"].items()}
+                code = check.run(request["path"], api.Options.from_dict(request["options"]), files,
+                                 zygote=zygote)
             except Exception:  # noqa: BLE001 - as `grade check` ending on an exception: status 1
                 traceback.print_exc()
                 code = 1

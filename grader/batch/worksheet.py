@@ -4,7 +4,7 @@ grading worksheet", a CSV) filled with the batch's grades, for "Upload grading w
 A row is matched on its "Identifier" ("Participant 123456"), the participant id of the
 student's folder in "Download all submissions", never on the name. Its "Grade" is the
 score scaled to the worksheet's "Maximum grade" (the assignment's maximum in Moodle: a
-course graded out of 20 gets 130 points as 20), rounded to 2 decimals, written with the
+course graded out of 20 gets full marks as 20), rounded to 2 decimals, written with the
 worksheet's decimal separator; its "Feedback comments" the report's summary. Everything
 else (columns, order, encoding, byte-order mark, delimiter, line ends) is kept as it came.
 A submission that could not be graded leaves its row's grade as it was, with the reason

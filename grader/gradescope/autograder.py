@@ -1,5 +1,6 @@
-"""What run_autograder runs in Gradescope's container, for each submission: `grade check`
-on /autograder/submission at the seed of config.json, then results.json as Gradescope reads
+"""What run_autograder runs in Gradescope's container, for each submission: `grade check`'s
+grading (`grader.commands.check.run` over `grader.api.grade`, in this process) of
+/autograder/submission at the seed of config.json, then results.json as Gradescope reads
 it. Gradescope runs it as root, maybe where user namespaces are refused: it grades with the
 protections it has and says in `output` which were missing, rather than refuse to grade.
 
@@ -10,9 +11,10 @@ The seed is never written where students see it."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,21 +50,24 @@ def finish(results: dict, config: dict, missing: list[str], seconds: float) -> d
 
 
 def grade(root: Path, config: dict) -> dict:
+    from grader import api
+    from grader.commands import check
     started = time.monotonic()
+    options = api.Options(seed=config["seed"], tp=config.get("tp"), timeout=config["timeout"])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-        gradescope = Path(tmp) / "gradescope.json"
-        command = [sys.executable, "-m", "grader.cli", "check",
-                   str(submission(root / "submission")), "--seed", str(config["seed"]),
-                   "--timeout", f"{config['timeout']:g}", "--quiet",
-                   "--gradescope", str(gradescope), "--html", str(Path(tmp) / "report.html"),
-                   *(("--tp", config["tp"]) if config.get("tp") else ())]
-        proc = subprocess.run(command, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, errors="replace")
-        print(proc.stdout, proc.stderr, sep="\n")  # /autograder/results/stdout: instructors only
+        gradescope, said = Path(tmp) / "gradescope.json", io.StringIO()
+        files = {"gradescope": gradescope, "html": Path(tmp) / "report.html"}
+        with contextlib.redirect_stderr(said):
+            try:
+                code = check.run(str(submission(root / "submission")), options, files, quiet=True)
+            except Exception as e:  # noqa: BLE001 - said in the output, score 0 (a LabError too)
+                print(f"grade: {type(e).__name__}: {e}", file=sys.stderr)
+                code = 2
+        print(said.getvalue())  # /autograder/results/stdout: instructors only
         try:
             results = json.loads(gradescope.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+            why = (said.getvalue().strip().splitlines() or [f"exit status {code}"])[-1]
             results = {"score": 0, "tests": [],
                        "output": f"The submission could not be graded: {why}"}
     from grader.sandbox import isolation

@@ -1,26 +1,32 @@
-"""The contract's JSON answer ("What the grader answers")."""
+"""The contract's JSON answer ("What the grader answers"): a projection of the one
+serialisation of a Report (`grader.results.to_dict`), with the scores summed. Artifacts,
+outputs and timings stay out of it."""
 from __future__ import annotations
 
 import json
 
-from grader.results import Report
+from grader.results import Report, to_dict
+
+PART_KEYS = ("part", "found", "score", "max_score", "status", "source", "ignored")
+TEST_KEYS = ("id", "part", "name", "status", "score", "max_score", "message", "diagnosis",
+             "same_mistake_as")
 
 
 def as_dict(report: Report) -> dict:
+    plain = to_dict(report)
+    parts = [dict(p, **dict(zip(("score", "max_score"), report.part_score(p["part"]))),
+                  status="not found" if not p["found"] else "graded" if p["started"]
+                  else "not started")
+             for p in plain["parts"]]
     data = {
-        "submission": report.submission,
+        "submission": plain["submission"],
         "score": report.score,
         "max_score": report.max_score,
-        "seed": report.seed,  # a regrade with --seed N gives the same verdicts
-        "parts": [{"part": p.part, "found": p.found, "score": report.part_score(p.part)[0],
-                   "max_score": report.part_score(p.part)[1],
-                   "status": "not found" if not p.found else "graded" if p.started else "not started",
-                   "source": p.source, "ignored": p.ignored, **({"notes": p.notes} if p.notes else {})}
-                  for p in report.parts],
-        "tests": [{"id": t.id, "part": t.part, "name": t.name, "status": t.status,
-                   "score": t.score, "max_score": t.max_score, "message": t.message,
-                   "diagnosis": t.diagnosis, "same_mistake_as": t.same_mistake_as} for t in report.tests],
-        "flags": report.flags,  # the cheat report, for the instructor; costs no points
+        "seed": plain["seed"],  # a regrade with --seed N gives the same verdicts
+        "parts": [{**{k: p[k] for k in PART_KEYS}, **({"notes": p["notes"]} if p["notes"] else {})}
+                  for p in parts],
+        "tests": [{k: t[k] for k in TEST_KEYS} for t in plain["tests"]],
+        "flags": plain["flags"],  # the cheat report, for the instructor; costs no points
     }
     if report.error:  # not graded at all: say why, beside the score 0
         data["error"] = report.error

@@ -13,12 +13,11 @@ import json
 import os
 import shutil
 import socket
-import sys
 import tempfile
 
 import grader
 from grader.sandbox import child, plan as plans, syscalls
-from grader.sandbox.kernel import LINUX, landlock_abi
+from grader.sandbox.kernel import LINUX, landlock_abi  # noqa: F401 - LINUX: tests read isolation.LINUX
 
 # a step recorded by the child -> what is lost without it
 STEPS = {"root": "no allow-list root: the worker can read the host's files (other students', the solution)",
@@ -231,13 +230,3 @@ def protections(found: dict | None = None) -> list[dict]:
 def missing() -> list[str]:
     """The protections not in force here, for `grade batch` to refuse without --weak-isolation."""
     return [row["what"] for row in protections() if not row["in_force"]]
-
-
-def main() -> int:
-    if not LINUX:
-        print("not Linux: no isolation but the resource limits", file=sys.stderr)
-    rows = protections()
-    width = max(len(r["what"]) for r in rows)
-    for r in rows:
-        print(f"{'yes' if r['in_force'] else 'NO ':4} {r['what']:{width}}  {r['how']}")
-    return 0

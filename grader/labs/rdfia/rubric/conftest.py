@@ -12,7 +12,7 @@ from grader.labs.rdfia import LAB
 def pytest_configure(config):
     if not LAB.reference.is_dir():
         raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
-    from grader.lanes import Sandboxes
+    from grader.sandbox.sandboxes import Sandboxes
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox
     from grader.submission import open_submission
