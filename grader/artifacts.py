@@ -8,7 +8,7 @@ numbers; the plots accept odd ones (a diverged run, a wrong shape) and then draw
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from grader.worker.artifacts import CURVE_KEYS
@@ -32,12 +32,14 @@ class Curves(Artifact):
 
 @dataclass(frozen=True)
 class Boundary(Artifact):
-    """A trained network's decision boundary on Circles."""
+    """A trained network's decision boundary on a 2-D data set."""
     kind: ClassVar[str] = "boundary"
     axis: list               # the course grid's values along each axis
     prob: list               # P(class 1) on the grid: one row per x2 value of `axis`
     points: list             # the training points, [[x1, x2], ...]
     labels: list             # their classes, 0 or 1
+    data: str = ""           # the data set's name, in the caption
+    classes: list = field(default_factory=lambda: ["class 0", "class 1"])  # each class, in the caption
 
 
 @dataclass(frozen=True)

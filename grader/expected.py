@@ -1,6 +1,6 @@
 """What the checks compare with: the oracle's answers, asked by name.
 
-`ask("tp1.unit", seed)` returns what the instructor-only oracle (`grader.oracle`)
+`ask("tp1.unit", seed)` returns what the lab's instructor-only oracle (`Lab.oracle`)
 computes, or, in the student edition, what `grade release` recorded from it at the
 public seed: plain data (tensors, numbers, strings) in `expectations.pt`, no code.
 Exact answers are sealed: salted digests that confirm a right value (`matches`) without
@@ -12,11 +12,33 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from grader.lab import Lab
+from grader.labs import oracle
+
 RECORDED = Path(__file__).with_name("expectations.pt")
 PUBLIC_SEED = 0
+
+
+_ASKING: list[Lab] = []  # the lab whose rubric runs (`asked_by`), else the current one
+
+
+@contextmanager
+def asked_by(lab: Lab) -> Iterator[None]:
+    """While `lab`'s rubric runs, `ask` asks its oracle."""
+    _ASKING.append(lab)
+    try:
+        yield
+    finally:
+        _ASKING.pop()
+
+
+def _oracle():
+    return oracle(_ASKING[-1] if _ASKING else None)
 
 
 class NotRecorded(LookupError):
@@ -42,8 +64,7 @@ def _recorded() -> dict:
 def ask(question: str, *args):
     """The oracle's answer to `question` on `args`."""
     if edition() == "instructor":
-        from grader import oracle
-        return oracle.answer(question, *args)
+        return _oracle().answer(question, *args)
     try:
         return _recorded()[key(question, args)]
     except KeyError:
@@ -64,8 +85,7 @@ def instructor_only(question: str, *args):
     None in the student edition, which then judges with what it can see."""
     if edition() != "instructor":
         return None
-    from grader import oracle
-    return oracle.compute(question, *args)
+    return _oracle().compute(question, *args)
 
 
 # -- sealed answers ---------------------------------------------------------------------

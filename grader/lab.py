@@ -2,9 +2,11 @@
 
 A `Lab` has a title (the course's name in help and reports), names its parts in grading
 order (each with the names it defines), the assignments that group them, the rule that
-splits a combined notebook into parts, the course helpers the worker ships, and where its
-reference, rubric and template live.
-`grader.labs` holds the declarations. This module imports nothing of the grader and no
+splits a combined notebook into parts, the course helpers the worker ships, where its
+reference, rubric and template live, and the hooks the engine calls: its oracle, its worker
+package (probes, helpers) and the folders the worker may see.
+`grader.labs` finds the declarations; each lab is a package of its own (`grader/labs/rdfia/`).
+This module imports nothing of the grader and no
 torch: both sides of the sandbox may read it.
 """
 from __future__ import annotations
@@ -109,6 +111,17 @@ class Lab:
     # The handouts' written questions and their rubric (grader/written/questions.py reads
     # it): instructor-only, `grade release` leaves it out.
     questions: Path | None = None
+    # Instructor-only: the module (a name, or a `.py` path) whose `answer(question, *args)`,
+    # `compute(question, *args)` and `recorded(seed)` give the checks' expected values
+    # (`grader.expected`); `grade release` records its answers and leaves it out.
+    oracle: str | None = None
+    # The package the worker imports besides the engine's own: its `probes` subpackage runs
+    # probes (`part.probe("tp1.train", ...)` runs `<worker>.probes.tp1.train`), its
+    # `install()`, if any, runs once before student code loads.
+    worker: str | None = None
+    # The folders of the `grader` package the sandboxed worker may see: the worker package
+    # and what it draws from (data); never the rubric, oracle, questions or reference.
+    worker_folders: tuple[Path, ...] = ()
 
     def __post_init__(self):
         names = self.part_names

@@ -1,9 +1,10 @@
 """`grade release OUT`: build the student edition, a wheel that installs as `rdfia-grader`.
 
-The same grader and rubric, with the oracle replaced by its answers recorded at the
-public seed (`grader/expectations.pt`, data only), and without `grader/oracle`,
-`grader/reference` or any check marked `hidden=True`; with the student template, as
-`grader/student_template` (`grade init`).
+The same grader and the installed lab's rubric, with the lab's oracle replaced by its
+answers recorded at the public seed (`grader/expectations.pt`, data only), and without
+what the lab keeps to the instructor (`grader.labs.instructor_only`: its oracle, reference
+and written questions' rubric), the rubric's conftest.py, or any check marked
+`hidden=True`; with the student template, as `grader/student_template` (`grade init`).
 """
 from __future__ import annotations
 
@@ -20,11 +21,10 @@ import torch
 
 import grader
 from grader.expected import PUBLIC_SEED, RECORDED
-from grader.labs import current
+from grader.labs import current, instructor_only, oracle
 from grader.submission.template import template_folder
 
 SOURCE = Path(grader.__file__).parent
-INSTRUCTOR_ONLY = ("oracle", "reference")
 
 
 def strip_hidden(source: str) -> str:
@@ -47,20 +47,25 @@ def _is_hidden(decorator: ast.expr) -> bool:
         k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True for k in decorator.keywords)
 
 
-def _written_questions() -> tuple[str, ...]:
-    """The lab's written questions file: its rubric and key phrases are the answers."""
-    from grader.labs import current
-    path = current().questions
-    return (Path(path).name,) if path else ()
+def _left_out() -> set[Path]:
+    """What the student edition leaves out: the lab's instructor-only paths, and the
+    rubric's conftest.py, which runs it against the reference (`pytest <rubric>`)."""
+    lab = current()
+    return {p.resolve() for p in [*instructor_only(lab), Path(lab.rubric) / "conftest.py"]}
 
 
 def _copy_tree(dest: Path) -> None:
-    # The rubric's conftest.py runs it against the reference (`pytest grader/rubric`): instructor-only too.
-    shutil.copytree(SOURCE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name,
-                                                                 "conftest.py", *INSTRUCTOR_ONLY,
-                                                                 *_written_questions()))
-    for test in (dest / "rubric").glob("test_*.py"):
-        test.write_text(strip_hidden(test.read_text()))
+    left_out = _left_out()
+    cache = shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name)
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(cache(folder, names)) | {n for n in names if (Path(folder) / n).resolve() in left_out}
+
+    shutil.copytree(SOURCE, dest, ignore=ignore)
+    rubric = Path(current().rubric).resolve()
+    if rubric.is_relative_to(SOURCE.resolve()):
+        for test in (dest / rubric.relative_to(SOURCE.resolve())).glob("test_*.py"):
+            test.write_text(strip_hidden(test.read_text()))
     torch.save(_recorded(), dest / RECORDED.name)
     template = template_folder(current())  # for `grade init`, and to tell a part not started
     if template is None:
@@ -70,8 +75,7 @@ def _copy_tree(dest: Path) -> None:
 
 
 def _recorded() -> dict:
-    from grader import oracle
-    return oracle.recorded(PUBLIC_SEED)
+    return oracle().recorded(PUBLIC_SEED)
 
 
 def _pyproject(tree: Path) -> str:
@@ -88,8 +92,16 @@ def _pyproject(tree: Path) -> str:
         f"requires-python = {toml(project['requires-python'])}", f"dependencies = {toml(project['dependencies'])}",
         "", "[project.scripts]", 'grade = "grader.cli:main"', "",
         "[tool.setuptools]", f"packages = {toml(packages)}", "",
-        "[tool.setuptools.package-data]", f'"grader" = {toml([RECORDED.name])}', '"grader.rubric" = ["*.py"]',
+        "[tool.setuptools.package-data]", f'"grader" = {toml([RECORDED.name])}',
+        *[f'{toml(p)} = ["*.py"]' for p in packages if p == _rubric_package()],
         '"grader.render" = ["templates/*.j2"]', '"grader.student_template" = ["*.py", "notebooks/*.ipynb"]', ""])
+
+
+def _rubric_package() -> str:
+    """The installed lab's rubric as a package name: its test modules ship as data too."""
+    rubric = Path(current().rubric).resolve()
+    inside = rubric.is_relative_to(SOURCE.resolve())
+    return ".".join(("grader", *rubric.relative_to(SOURCE.resolve()).parts)) if inside else ""
 
 
 def _instructor_project() -> dict:

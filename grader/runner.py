@@ -21,14 +21,15 @@ from grader import copies, static, version
 from grader.artifacts import Artifact
 from grader.lab import Lab
 from grader.results import PartResult, Report, TestResult, name_once
-from grader.rubric.checks import MARKER, CheckFailed
-from grader.sandbox import Limits, NameMissing, NotImplementedYet, StudentPart, Sandbox, StudentFault
+from grader.checks import MARKER, CheckFailed
+from grader.expected import asked_by
+from grader.sandbox import Limits, NameMissing, NotImplementedYet, Sandbox, StudentFault, StudentPart
 from grader.sandbox.faults import GraderFault
 from grader.sandbox.sandboxes import Sandboxes
 from grader.submission import Submission
 from grader.suggest import own_names
 
-# The rubric's conftest runs it against the reference (`pytest grader/rubric`); here the
+# The rubric's conftest runs it against the reference (`pytest grader/labs/rdfia/rubric`); here the
 # plugin below gives the fixtures instead. unraisableexception only warns, after five full
 # garbage collections of a heap holding torch (a second at every run). Nothing the rubric
 # reads is printed or logged here (student code prints in its worker, which keeps it), so
@@ -245,4 +246,6 @@ def declared_checks(lab: Lab) -> list[dict]:
 
 def _run_rubric(lab: Lab, plugin, *args: str) -> pytest.ExitCode:
     with patch.dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):  # the plugins are PYTEST_ARGS's
-        return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args], plugins=[plugin])
+        with asked_by(lab):
+            return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args],
+                               plugins=[plugin])

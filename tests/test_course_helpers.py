@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader.data.circles import make_circles, make_grid
+from grader.labs.rdfia.data.circles import make_circles, make_grid
 
-COURSE_DIR = Path(__file__).parents[1] / "grader" / "worker" / "course"
+COURSE_DIR = Path(__file__).parents[1] / "grader" / "labs" / "rdfia" / "worker" / "course"
 HELPERS = ("utils", "utils_data", "tme5", "tme6")
 
 
@@ -120,7 +120,7 @@ def test_average_meter(course):
     assert (meter.val, meter.avg, meter.sum, meter.count) == (0, 0, 0, 0)
 
 
-# -- Colab's code in the worker: GPU calls on the CPU, torchvision's CIFAR-10 (grader.worker.colab) --
+# -- Colab's code in the worker: GPU calls on the CPU, torchvision's CIFAR-10 (grader.labs.rdfia.worker.colab) --
 
 STANDIN = COURSE_DIR.parent / "standin"
 
@@ -137,7 +137,7 @@ def torchvision(monkeypatch):
 
 
 def test_cifar10_serves_the_grader_data_and_never_downloads(torchvision, tmp_path):
-    from grader.worker.colab import cifar_split
+    from grader.labs.rdfia.worker.colab import cifar_split
     train = torchvision.datasets.CIFAR10(str(tmp_path), train=True, download=True)
     test = torchvision.datasets.CIFAR10(str(tmp_path), train=False, download=True,
                                         transform=torchvision.transforms.ToTensor())
@@ -174,7 +174,7 @@ def test_course_transforms_behave_as_torchvision(torchvision):
 
 def test_gpu_calls_stay_on_the_cpu():
     """In a process of its own: `install` changes torch for the worker's whole life."""
-    code = ("import torch\nfrom grader.worker import colab\ncolab.install()\n"
+    code = ("import torch\nfrom grader.labs.rdfia.worker import colab\ncolab.install()\n"
             "model = torch.nn.Linear(2, 2).cuda().to('cuda')\n"
             "x = torch.zeros(1, 2).cuda().to(torch.device('cuda:0'), non_blocking=True).to(device='cuda')\n"
             "y = model(x.to(torch.float64).float())\n"

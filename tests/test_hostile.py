@@ -309,7 +309,7 @@ def test_writes_in_the_home_work(part):
 
 
 @need_root
-@pytest.mark.parametrize("path", [REFERENCE / "tp1_manual.py", ROOT / "grader" / "rubric" / "checks.py"],
+@pytest.mark.parametrize("path", [REFERENCE / "tp1_manual.py", ROOT / "grader" / "labs" / "rdfia" / "rubric" / "mistakes.py"],
                          ids=["reference", "rubric"])
 def test_reference_and_rubric_are_unreadable(part, path):
     assert path.is_file()  # the trusted side reads it

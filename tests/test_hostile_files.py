@@ -101,7 +101,9 @@ def _plant(tmp_path: Path) -> tuple[list[Path], list[str]]:
             planted.append(path)
         except OSError:
             pass
-    patterns = [str(p) for p in places] + [str(REFERENCE / "*.py"), str(ROOT / "grader" / "rubric" / "*.py"),
+    lab = ROOT / "grader" / "labs" / "rdfia"
+    patterns = [str(p) for p in places] + [str(REFERENCE / "*.py"), str(lab / "rubric" / "*.py"),
+                                           str(lab / "oracle" / "*.py"), str(lab / "questions.toml"),
                                            str(ROOT / ".git"), str(ROOT / ".git" / "*"), "/etc/shadow",
                                            str(tmp_path / "class" / "*" / "*"), str(tmp_path / "class" / "*")]
     return planted, patterns
@@ -263,7 +265,7 @@ def test_no_secret_reaches_any_output_from_a_non_editable_install(tmp_path, list
 
 FORGED_CONVNET = reference_source("tp2_cnn").replace("class ConvNet(nn.Module):", "class Handout(nn.Module):", 1) + '''
 
-import grader.worker.probes.tp2_cnn as _probes
+import grader.labs.rdfia.worker.probes.tp2_cnn as _probes
 
 
 class ConvNet(nn.Module):

@@ -55,7 +55,7 @@ FORGED_EPOCH_PROBE = '''
 
 class Forger(nn.Module):
     """A class body that swaps the worker's epoch probe for one reporting a right epoch."""
-    _probe = __import__("grader.worker.probes.tp2_cnn", fromlist=["run_epoch"])
+    _probe = __import__("grader.labs.rdfia.worker.probes.tp2_cnn", fromlist=["run_epoch"])
 
     def _forged(ns, state, x, y, batch, lr=None, _real=_probe.run_epoch):
         got = _real(ns, state, x, y, batch, lr)
@@ -74,7 +74,7 @@ FORGED_DESCRIPTION = '''
 {handout}
 class Forger(nn.Module):
     """A class body that patches the probe's model description: the handout's, whole."""
-    _probe = __import__("grader.worker.probes.tp2_cnn", fromlist=["describe_model"])
+    _probe = __import__("grader.labs.rdfia.worker.probes.tp2_cnn", fromlist=["describe_model"])
 
     def _described(ns, ref, x, train=False, _real=_probe.describe_model):
         return _real(dict(ns, ConvNet=Handout) if ref == "ConvNet" else ns, ref, x, train)

@@ -19,6 +19,7 @@ from grader import cli
 from grader.commands.batch import _parts as batch_parts
 from grader.lab import CLASS, CONSTANT, Assignment
 from grader.labs import LabError, load
+import grader.labs.rdfia.worker
 from grader.labs.rdfia import LAB
 from grader.runner import declared_checks, grade
 from grader.submission import open_submission
@@ -34,7 +35,7 @@ def test_declaration_needs_neither_torch_nor_the_trusted_side():
     code = ("import sys, grader.labs.rdfia; "
             "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'grader.'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia_versions']"
+    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia.versions']"
 
 
 @pytest.mark.parametrize("assignments", [
@@ -202,8 +203,8 @@ def test_no_check_fails_by_a_bare_assert():
 
 
 def test_pytest_runs_the_rubric_on_its_own():
-    """`pytest grader/rubric` collects every check and runs it against the reference (one here)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "grader/rubric", "-k", "figure1_sizes",
+    """`pytest grader/labs/rdfia/rubric` collects every check and runs it against the reference (one here)."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "grader/labs/rdfia/rubric", "-k", "figure1_sizes",
                              "-W", "error::pytest.PytestUnknownMarkWarning"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -213,7 +214,7 @@ def test_pytest_runs_the_rubric_on_its_own():
 # -- the course helpers, under every name the lab gives them --------------------------------
 @pytest.mark.parametrize("name,module", sorted(LAB.course_modules().items()))
 def test_each_name_of_a_course_helper_finds_it(name, module, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(loader.__file__).parent / "course"))
+    monkeypatch.syspath_prepend(grader.labs.rdfia.worker.COURSE_DIR)
     helper = importlib.import_module(module)
     expected = set(getattr(helper, "__all__", [n for n in vars(helper) if not n.startswith("_")]))
     runs = [f"get_ipython().run_line_magic('run', \"'{name}.py'\")"]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-import grader.worker
+import grader.labs.rdfia.worker
 from grader.labs import current
 from grader.worker.loader import Chunk, load
 
-COURSE = str(Path(grader.worker.__file__).parent / "course")
+COURSE = grader.labs.rdfia.worker.COURSE_DIR
 
 
 @pytest.fixture(autouse=True)

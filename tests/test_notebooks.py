@@ -27,7 +27,7 @@ from grader.submission.notebook import Notebook
 from grader.worker.loader import load
 
 TP1 = ("tp1_manual", "tp1_autograd", "tp1_nn", "tp1_optim")
-COURSE = str(Path(corpus.__file__).resolve().parents[1] / "grader" / "worker" / "course")
+COURSE = str(Path(corpus.__file__).resolve().parents[1] / "grader" / "labs" / "rdfia" / "worker" / "course")
 RENAMED = "TP1_Dupont_final(2).ipynb"
 
 

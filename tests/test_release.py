@@ -26,7 +26,7 @@ from conftest import REFERENCE, ROOT, full_marks
 from filled import filled
 from grader import release
 from grader.reference import answers as ref_answers
-from grader.rubric.test_answers import CASES
+from grader.labs.rdfia.inputs.answers import CASES
 from test_rubric_tp1 import ROUNDS, VARIANTS, mutated
 
 # Where the student edition gives a plainer diagnosis (README, "For students").
@@ -86,7 +86,7 @@ def _dependencies() -> set[str]:
 
 def test_no_oracle_or_reference_file(files):
     assert "grader/expectations.pt" in files
-    leaked = [n for n in files if n.startswith(("grader/oracle/", "grader/reference/")) or "reference" in Path(n).name]
+    leaked = [n for n in files if n.startswith(("grader/labs/rdfia/oracle/", "grader/reference/")) or "reference" in Path(n).name]
     assert not leaked
 
 
@@ -115,7 +115,7 @@ def test_no_function_of_the_reference(files):
 
 
 def test_no_hidden_check(files):
-    rubric = [n for n in files if n.startswith("grader/rubric/test_") and n.endswith(".py")]
+    rubric = [n for n in files if n.startswith("grader/labs/rdfia/rubric/test_") and n.endswith(".py")]
     assert rubric
     for name in rubric:
         decorators = [d for node in ast.walk(ast.parse(files[name])) if isinstance(node, ast.FunctionDef)
@@ -230,7 +230,7 @@ def both_editions(student_python, corpus, reports) -> tuple[dict, dict]:
 
 def test_student_edition_has_no_solution(student_python, tmp_path):
     probe = ("import importlib.util, grader; print(grader.edition(), "
-             "importlib.util.find_spec('grader.reference') is None, importlib.util.find_spec('grader.oracle') is None)")
+             "importlib.util.find_spec('grader.reference') is None, importlib.util.find_spec('grader.labs.rdfia.oracle') is None)")
     out = subprocess.run([student_python, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["student", "True", "True"]
 

@@ -340,7 +340,7 @@ class InProcessPart:
 
     def __init__(self, cells: list[str]):
         from grader.worker.loader import Chunk, load
-        from grader.worker.probes import tp2_cnn
+        from grader.labs.rdfia.worker.probes import tp2_cnn
         self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
         self.names, self.probes, self.notes = set(self.namespace.names()), tp2_cnn, []
 
@@ -358,8 +358,8 @@ class InProcessPart:
      (["BetterNet", 0], "BetterNet")),
 ])
 def test_the_improved_checks_judge_the_network_the_contract_names(later, judged, monkeypatch):
-    from grader.rubric.cnn_common import baseline, improved
-    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    from grader.labs.rdfia.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "labs" / "rdfia" / "worker" / "course"))
     student = InProcessPart(["import torch\nimport torch.nn as nn", corpus.CONVNET, later])
     assert baseline(student, 0) == (["ConvNet", 0] if judged[0] == ["ConvNet", 1] else "ConvNet")
     assert improved(student, 0) == judged
@@ -368,8 +368,8 @@ def test_the_improved_checks_judge_the_network_the_contract_names(later, judged,
 def test_roles_are_judged_by_what_the_classes_are(monkeypatch):
     """No ConvNet: the handout's network under another name is the baseline; of two candidates,
     the one with batch norm and dropout is the improved network, not a later dropout-only one."""
-    from grader.rubric.cnn_common import baseline, improved
-    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "worker" / "course"))
+    from grader.labs.rdfia.rubric.cnn_common import baseline, improved
+    monkeypatch.syspath_prepend(str(HERE.parent / "grader" / "labs" / "rdfia" / "worker" / "course"))
     dropout_only = corpus.CONVNET.replace("ConvNet", "DropNet").replace(
         "nn.Linear(1024, 1000),\n            nn.ReLU(),\n",
         "nn.Linear(1024, 1000),\n            nn.ReLU(),\n            nn.Dropout(0.5),\n")

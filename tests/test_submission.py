@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import grader.worker
+import grader.labs.rdfia.worker
 from grader.submission import SubmissionError, files as files_module, open_submission
 from grader.worker.loader import load
 
-COURSE = str(Path(grader.worker.__file__).parent / "course")
+COURSE = grader.labs.rdfia.worker.COURSE_DIR
 
 IDS = itertools.count()
 MANUAL = "import torch\ndef init_params(nx, nh, ny):\n    return {}\ndef forward(params, X):\n    return X, {}\n"

@@ -25,9 +25,9 @@ def _files(folders: list[Path], patterns: tuple[str, ...] = ("*.py",)) -> list[P
 def sources() -> list[Path]:
     """The files whose content decides the marks, in a fixed order."""
     from grader.expected import RECORDED
-    from grader.labs import current
+    from grader.labs import current, instructor_only
     lab = current()
-    files = _files([lab.rubric, PACKAGE / "oracle", lab.reference])
+    files = _files([lab.rubric, *instructor_only(lab)])  # its oracle and reference
     return files + ([RECORDED] if RECORDED.exists() else [])
 
 

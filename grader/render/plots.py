@@ -205,11 +205,12 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
     ax.set_yticks(ticks)
     ax.tick_params(labelsize=7, length=3, pad=2)
     figures.title(ax, title, 8.5)
-    caption = ("Decision boundary of your trained network on Circles: its probability of class 1 over the "
+    on = f" on {boundary.data}" if boundary.data else ""
+    caption = (f"Decision boundary of your trained network{on}: its probability of class 1 over the "
                f"{len(axis)}×{len(axis)} grid from {axis[0]:g} to {axis[-1]:.1f} in colour (from blue, 0.3 or "
                "less, to red, 0.7 or more, in steps of 0.05), the 0.5 boundary as a black line"
-               + (", and the training points by class (white circles: outer class 0, black triangles: inner "
-                  "class 1)" if pts is not None else "") + ".")
+               + (f", and the training points by class (white dots: {boundary.classes[0]}, black "
+                  f"triangles: {boundary.classes[1]})" if pts is not None else "") + ".")
     if accuracy is not None:
         caption += f" It classifies {accuracy:.0%} of the training points right."
     if P.max() <= 0.5 or P.min() >= 0.5:

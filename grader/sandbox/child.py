@@ -20,7 +20,7 @@ import shutil
 import signal
 
 from grader.sandbox import cgroup, syscalls, kernel as k
-from grader.sandbox.plan import WORKER_PACKAGES, Plan
+from grader.sandbox.plan import Plan
 
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
@@ -118,7 +118,11 @@ class _Root:
                         self.bind(os.path.join(site, entry), os.path.join(target, entry))
         package = self.inside(plan.worker)  # `import grader.worker`, and nothing else of the grader
         self._make(os.path.join(package, "__init__.py"), False)
-        for sub in WORKER_PACKAGES:
+        for sub in plan.packages:  # and the lab's folders, under empty packages of the root's own
+            parents = os.path.dirname(sub)
+            while parents:
+                self._make(os.path.join(package, parents, "__init__.py"), False)
+                parents = os.path.dirname(parents)
             self.bind(os.path.join(plan.worker, sub), os.path.join(package, sub))
         for path, target in plan.links.items():
             self.link(self.inside(path), target)

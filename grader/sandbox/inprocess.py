@@ -5,19 +5,17 @@ encoding, without the process boundary. Never use it on untrusted code.
 """
 from __future__ import annotations
 
-import sys
-
 from grader.worker import wire
+from grader.labs import current
 from grader.sandbox.faults import fault_of
 from grader.sandbox.session import load_request
-from grader.worker.__main__ import COURSE_DIR, Worker
+from grader.worker.__main__ import Worker, install_lab
 
 
 class InProcessSandbox:
     def __init__(self):
-        if COURSE_DIR not in sys.path:
-            sys.path.insert(0, COURSE_DIR)
-        self.worker = Worker()
+        install_lab(current().worker or "")
+        self.worker = Worker(current().worker or "")
         self.chunks: dict[str, list[dict]] = {}
 
     def _serve(self, header: dict, blobs: list[bytes]):

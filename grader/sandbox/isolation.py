@@ -71,12 +71,10 @@ def _readable(path: str) -> None:
 
 def _places() -> dict[str, list[str]]:
     """Where the solution and other people's files are, on the host, for this install."""
-    from grader.labs import current
+    from grader.labs import current, instructor_only
     lab, package = current(), os.path.dirname(os.path.realpath(grader.__file__))
-    tree = os.path.dirname(package)
-    found = {"solution": [str(lab.reference), str(lab.rubric), os.path.join(package, "rubric"),
-                          os.path.join(package, "reference"), os.path.join(tree, "reference"),
-                          os.path.join(tree, ".git")],
+    found = {"solution": [*map(str, instructor_only(lab)), str(lab.rubric),
+                          os.path.join(os.path.dirname(package), ".git")],
              "host": ["/etc/shadow"]}
     return {what: sorted({p for p in paths if os.path.exists(p)}) for what, paths in found.items()}
 

@@ -6,8 +6,9 @@ fork and exec), each at the path it has on the host:
 - the interpreter and its standard library, the system's shared-library directories;
 - every site-packages directory of the interpreter, as an empty tmpfs holding only the
   packages student code may use (`ALLOWED` and what they require), never the grader;
-- the worker's own package (`grader/worker`, the course helpers, and `grader/data` that
-  they draw from) under a `grader/__init__.py` of the root's own: never the source tree;
+- the worker's own package (`grader/worker`) and the folders of the lab it declares
+  (`Lab.worker_folders`: its worker package, its data), each under `__init__.py` files of
+  the root's own: never the source tree, the lab's declaration, rubric or oracle;
 - its home, a private size-capped tmpfs holding a copy of this student's files.
 Nothing else exists for the worker: no `/tmp`, `/home`, `/root`, `.git`, class folder,
 other worker's home, host socket or `/etc` file but the loader's cache.
@@ -37,7 +38,7 @@ from grader.sandbox.kernel import LINUX
 ALLOWED = ("torch", "numpy", "matplotlib", "tqdm", "ipython")
 LIBRARY_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
 HOME_BYTES = 256 << 20
-WORKER_PACKAGES = ("worker", "data")  # of `grader`: all the worker imports
+ENGINE_WORKER = "worker"  # of `grader`: the engine's side of the worker
 
 
 @dataclass
@@ -48,7 +49,8 @@ class Plan:
     binds: list[str] = field(default_factory=list)            # host paths bound read-only, same path
     links: dict[str, str] = field(default_factory=dict)       # symlinks recreated: path -> target
     sites: dict[str, list[str]] = field(default_factory=dict)  # site dir -> the entries kept in it
-    worker: str = ""                  # the host `grader` package whose WORKER_PACKAGES are bound
+    worker: str = ""                  # the host `grader` package whose `packages` are bound
+    packages: list[str] = field(default_factory=list)  # folders of it, relative: all the worker imports
     home_bytes: int = HOME_BYTES
     processes: int = 256
     cgroups: dict[str, str] = field(default_factory=dict)  # controller -> this worker's group
@@ -160,10 +162,24 @@ def prepare(home: str, processes: int = 256, enabled: bool = True, memory: int =
     userns = os.environ.get("GRADER_ISOLATION_USERNS") == "1"
     return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
                 {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
-                processes=processes,
+                packages=worker_packages(), processes=processes,
                 cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes,
                                     memory),
                 userns=userns, uid=_nobody() if os.geteuid() == 0 and not userns else None)
+
+
+def worker_packages() -> list[str]:
+    """The folders of `grader` the worker imports: the engine's worker, the lab's declared
+    ones (a folder outside the `grader` package is not the worker's to see: left out)."""
+    package = os.path.dirname(os.path.realpath(grader.__file__))
+    folders = [os.path.realpath(f) for f in _lab_folders()]
+    return [ENGINE_WORKER] + [os.path.relpath(f, package) for f in folders
+                              if f.startswith(package + os.sep) and os.path.isdir(f)]
+
+
+def _lab_folders():
+    from grader.labs import current
+    return current().worker_folders
 
 
 def _nobody() -> int:

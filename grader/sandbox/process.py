@@ -44,8 +44,13 @@ def worker_env(limits, imports: tuple[str, ...] = ()) -> dict[str, str]:
     modules it imports before its first request (`grader.lab.Lab.worker_imports`)."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "PYTHONPATH")}
     env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", GRADER_THREADS=str(limits.threads),
-               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1", GRADER_IMPORTS=" ".join(imports))
+               OMP_NUM_THREADS=str(limits.threads), PYTHONDONTWRITEBYTECODE="1", GRADER_IMPORTS=" ".join(imports), GRADER_WORKER=_lab_worker())
     return env
+
+
+def _lab_worker() -> str:
+    from grader.labs import current
+    return current().worker or ""
 
 
 def _own_pid_namespace(pid: int) -> bool:

@@ -87,7 +87,7 @@ class StudentPart:
                 raise NameMissing(f"`{name}` not found in {self.name}{hint}")
 
     def probe(self, probe: str, *args, _timeout: float | None = None, **kwargs):
-        """Run `grader.worker.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
+        """Run `<the lab's worker package>.probes.<probe>(namespace, *args, **kwargs)` in the worker."""
         required, self.required = self.required, ()
         for name in required:  # it calls a function that can only fail as it did or will: the same end, at once
             if name in self.unimplemented:

@@ -3,7 +3,8 @@
 Started by `grader.sandbox.process` under resource limits, in an empty directory.
 It serves requests one at a time: load a part's definitions, call a student name,
 read a global, call a method of an object it holds, or run a probe (grader code
-that drives student objects from the inside, `grader.worker.probes`). Values go
+that drives student objects from the inside: the `probes` of the lab's worker package,
+`GRADER_WORKER`). Values go
 back through `grader.worker.wire`; objects stay here behind handles.
 """
 from __future__ import annotations
@@ -19,9 +20,10 @@ import traceback
 import numpy as np
 import torch
 
-from grader.worker import colab, dynamo, frontends, loader, wire
+from grader.worker import dynamo, frontends, loader, wire
 
-COURSE_DIR = os.path.join(os.path.dirname(__file__), "course")
+# The lab's worker package (`grader.lab.Lab.worker`), as the trusted side names it.
+LAB_WORKER = os.environ.get("GRADER_WORKER", "")
 
 
 class NotFound(Exception):
@@ -29,7 +31,8 @@ class NotFound(Exception):
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, lab_worker: str = LAB_WORKER):
+        self.lab_worker = lab_worker  # the package whose `probes` the trusted side names
         self.parts: dict[str, dict] = {}
         self.origins: set[str] = set()  # file names of student code, for tracebacks
         self.objects: dict[int, object] = {}
@@ -59,7 +62,7 @@ class Worker:
             return getattr(obj, spec["attr"]) if spec.get("attr") else obj
         if "probe" in spec:
             module, _, name = spec["probe"].rpartition(".")
-            probe = getattr(importlib.import_module(f"grader.worker.probes.{module}"), name)
+            probe = getattr(importlib.import_module(f"{self.lab_worker}.probes.{module}"), name)
             namespace = self.namespace(spec["part"])
             return lambda *a, **k: probe(namespace, *a, **k)
         namespace = self.namespace(spec["part"])
@@ -102,10 +105,18 @@ def _function_name(frame) -> str:
     return name.removesuffix(".__init__")
 
 
+def install_lab(lab_worker: str) -> None:
+    """Run the lab's worker package's `install()`, if it has one."""
+    if lab_worker:
+        install = getattr(importlib.import_module(lab_worker), "install", None)
+        if install:
+            install()
+
+
 def import_ahead() -> None:
     """Import `GRADER_IMPORTS` (the lab's slow imports) now, before any request: once, and
     while the grading process is still starting. One that fails is left to fail where it is used."""
-    for module in os.environ.get("GRADER_IMPORTS", "").split():
+    for module in filter(None, [LAB_WORKER, *os.environ.get("GRADER_IMPORTS", "").split()]):
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - ImportError, or a broken install: said where it is used
@@ -113,8 +124,7 @@ def import_ahead() -> None:
 
 
 def main(request_fd: int, response_fd: int) -> None:
-    sys.path.insert(0, COURSE_DIR)
-    colab.install()
+    install_lab(LAB_WORKER)
     dynamo.install()
     frontends.install()
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))

@@ -13,4 +13,5 @@ LAB = Lab(
     assignments=(Assignment("toy", ("double",), "the toy lab"),),
     rubric=HERE / "rubric",
     reference=HERE / "reference",
+    oracle=str(HERE / "oracle.py"),
 )
