@@ -82,7 +82,7 @@ class Lanes:
         if self.own:
             busy = [i for i, (_, lane) in enumerate(lanes) if i and static.implemented(submission, lane)]
             cuts = [0, *busy[:(os.cpu_count() or 1) - 1], len(lanes)]
-            self.groups = [tuple(p for _, lane in lanes[a:b] for p in lane) for a, b in zip(cuts, cuts[1:])]
+            self.groups = [tuple(p for _, lane in lanes[a:b] for p in lane) for a, b in zip(cuts, cuts[1:], strict=False)]
         self.beside = len(self.groups) > 1  # helpers grade the groups
         if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
@@ -106,7 +106,7 @@ class Lanes:
                                                self.limits.start_seconds)
             except OSError:  # the zygote is gone: graded here
                 forked = [None] * len(helpers)
-        for helper, proc in zip(helpers, forked):
+        for helper, proc in zip(helpers, forked, strict=True):
             helper.proc = proc
         self.helpers = helpers
 
@@ -197,7 +197,7 @@ def name_once(parts: list[PartResult]) -> list[PartResult]:
 def _plain(report: Report) -> dict:
     """The report as JSON values, each artifact with its kind."""
     plain = dataclasses.asdict(report)
-    for test, result in zip(plain["tests"], report.tests):
+    for test, result in zip(plain["tests"], report.tests, strict=True):
         test["artifacts"] = [dict(dataclasses.asdict(a), kind=a.kind) for a in result.artifacts]
     return plain
 

@@ -208,7 +208,7 @@ def test_a_course_definition_pasted_in_a_cell_is_replaced_by_the_grader_s(course
     assert ns["accuracy"] is course("utils").accuracy and ns["AverageMeter"] is course("utils").AverageMeter
     output, target = torch.randn(6, 10), torch.arange(6)
     expected = [100 * float(ns["accuracy_top1"](output, target)),
-                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist())) / 6]
+                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist(), strict=True)) / 6]
     assert [float(a) for a in ns["accuracy"](output, target, topk=(1, 5))] == pytest.approx(expected)
 
 

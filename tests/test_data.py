@@ -33,7 +33,7 @@ def test_circles_sizes():
 
 
 def test_circles_deterministic_in_seed():
-    assert all(torch.equal(a, b) for a, b in zip(make_circles(0), make_circles(0)))
+    assert all(torch.equal(a, b) for a, b in zip(make_circles(0), make_circles(0), strict=True))
     assert not torch.equal(make_circles(0).Xtrain, make_circles(1).Xtrain)
     assert not torch.equal(make_circles(0).Xtrain, make_circles(0).Xtest)
 

@@ -145,7 +145,7 @@ def report_with_plots() -> Report:
         TestResult("tp1_manual::backward::grad_Wy", "tp1_manual", "backward returns ∇Wy", "failed", 0.0, 2.0,
                    message="∇Wy should have shape (2, 10); got shape (10, 2).", diagnosis="∇Wy came back transposed",
                    question="1-ab Q16",
-                   artifacts=[Gradient("∇Wy", expected=wy, received=[list(r) for r in zip(*wy)])]),
+                   artifacts=[Gradient("∇Wy", expected=wy, received=[list(r) for r in zip(*wy, strict=True)])]),
         TestResult("tp1_manual::backward::grad_bh", "tp1_manual", "backward returns ∇bh", "failed", 0.0, 2.0,
                    message="∇bh differs at entry 3.", question="1-ab Q17",
                    artifacts=[Gradient("∇bh", expected=bh,

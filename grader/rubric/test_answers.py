@@ -48,7 +48,7 @@ def _formula(student, name: str, question: str):
 
 def _calls(student, name: str):
     """(inputs, the oracle's sealed verdicts, what the student's function returned) per test input."""
-    for args, sealed in zip(CASES[name], ask("answers.formula", name)):
+    for args, sealed in zip(CASES[name], ask("answers.formula", name), strict=True):
         yield args, sealed, student.call(name, *args)
 
 

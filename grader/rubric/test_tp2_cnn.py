@@ -125,7 +125,7 @@ def test_convnet_param_count(student, seed):
         lines.append(f"its {len(norms)} normalisation layers add {_count(extra)}")
         diagnosis = ("batch norm in ConvNet: the handout's ConvNet has none (BatchNorm2d belongs to "
                      "ConvNetImproved, Q34).") if "right" in matches(total, got["total"] - extra) else None
-    for name, layer in zip(PARAM_LAYERS, layers):
+    for name, layer in zip(PARAM_LAYERS, layers, strict=False):
         labels = matches(table[name]["n"], layer["params"])
         if "right" not in labels:
             lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}, "
@@ -151,7 +151,7 @@ def test_convnet_layers(student, seed):
     want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
     problems, diagnosis = [], None
-    for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
+    for k, (name, w) in enumerate(zip(PARAM_LAYERS, want, strict=False)):
         if k >= len(layers):
             problems.append(f"{name} is missing")
             continue
@@ -699,9 +699,9 @@ def test_make_scheduler(student, seed):
 
 
 def _expect_schedule(lrs: list[float], want: list[float], what: str):
-    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
+    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want, strict=True)):
         return
-    ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a]
+    ratios = [b / a for a, b in zip(lrs, lrs[1:], strict=False) if a]
     diagnosis = None
     if ratios and max(ratios) - min(ratios) < 1e-6:
         gamma = ratios[0]

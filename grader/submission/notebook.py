@@ -88,7 +88,7 @@ class Notebook:
             return None
         later = [i for k, i in starts.items() if k > n and i > first[-1]]
         ends = first[1:] + [min(later, default=len(self.cells))]
-        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends)}
+        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends, strict=True)}
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]

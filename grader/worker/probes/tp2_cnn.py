@@ -283,7 +283,7 @@ def loader_outputs(ns: dict, batch_size: int, draws: dict) -> dict:
         return {"bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
                        "(train_loader, test_loader)"}
     out = {}
-    for split, loader in zip(("train", "test"), loaders):
+    for split, loader in zip(("train", "test"), loaders, strict=False):
         dataset = getattr(loader, "dataset", None)
         if dataset is None:
             return {"bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"}
