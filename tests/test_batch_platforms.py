@@ -47,7 +47,7 @@ def moodle_worksheet(path: Path, rows: list[tuple[int, str]], maximum: str = "20
     return path
 
 
-def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):
+def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):  # noqa: F811
     students = {name: (100 + k, GOOD if k % 3 else WRONG) for k, name in enumerate(NAMES)}
     students["Sans Rendu"] = (999, None)  # online text only: a submission with no code
     download = moodle_zip(tmp_path / "TP1-Téléchargement.zip", students)
@@ -104,7 +104,7 @@ def test_a_formula_in_the_feedback_is_written_as_text():
     assert worksheet.cell("Autograder") == "Autograder"
 
 
-def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
+def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):  # noqa: F811
     class_dir = tmp_path / "class"
     for sid, code in {"alice": GOOD, "bob": WRONG, "carol": GOOD}.items():
         (class_dir / sid).mkdir(parents=True)

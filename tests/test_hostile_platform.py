@@ -47,7 +47,7 @@ import select
 import socket
 import time
 
-NR = %r
+''' + f"NR = {NUMBERS!r}\n" + '''\
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 L = ctypes.c_long
@@ -135,7 +135,7 @@ def together(n, mib, seconds):
         except OSError:
             pass
     return {"held": held, "alive": alive}
-''' % NUMBERS
+'''
 
 FOUND = isolation.probe() if isolation.LINUX else {}
 DONE = FOUND.get("done", {})

@@ -49,7 +49,7 @@ class Outcome:
 
 
 _running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
-_servers: list["Server"] = []                 # the long-lived grading processes of this process
+_servers: list[Server] = []                 # the long-lived grading processes of this process
 _zygote = None                                # the zygote they share, started with the first
 _local = threading.local()                   # each executor thread's own grading process
 _lock = threading.Lock()

@@ -90,7 +90,7 @@ def test_accuracy(student):
 
 # -- backward ----------------------------------------------------------------------------
 
-_backward: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_backward: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def outputs_for(student, layout, params_s, inp) -> dict:

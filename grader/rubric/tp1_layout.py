@@ -107,7 +107,7 @@ def read_layout(params, what: str, sizes=(NX, NH, NY)) -> Layout:
     return Layout(transposed, bias)
 
 
-_layouts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def student_layout(student) -> Layout:

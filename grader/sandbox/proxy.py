@@ -22,7 +22,7 @@ from grader.suggest import did_you_mean
 class Remote(wire.Handle):
     """An object held by the worker (a model, a loss, an optimizer)."""
 
-    def __init__(self, part: "Part", handle: wire.Handle):
+    def __init__(self, part: Part, handle: wire.Handle):
         super().__init__(handle.id, handle.type)
         self.part = part
 

@@ -48,7 +48,7 @@ class Notebook:
             with warnings.catch_warnings():  # cells without ids (nbformat 4.4) are fine
                 warnings.simplefilter("ignore")
                 self.cells = nbformat.reads(text, as_version=4).cells
-        except Exception as e:  # nbformat raises several kinds on bad JSON or schema
+        except Exception as e:  # noqa: BLE001 - nbformat raises several kinds on bad JSON or schema
             self.cells = _lenient_cells(text)
             if self.cells is None:
                 raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None

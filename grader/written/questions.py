@@ -87,7 +87,7 @@ def parse(data: dict, source: str = "questions") -> Questions:
         )
         names = {h.name for h in handouts}
         questions = []
-        for i, q in enumerate(data["question"]):
+        for q in data["question"]:
             where = f"{source}: question {q.get('handout', '?')} Q{q.get('number', '?')}"
             if q["handout"] not in names:
                 raise QuestionsError(
