@@ -9,13 +9,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - fake is a fixture
 
 from grader import batch
 from grader.batch import verdict, worksheet
 from grader.batch.discovery import ClassError
-from conftest import ROOT
 from grader.cli import main
-from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - fake is a fixture
 
 NAMES = ["Zoé Müller", "Jérôme Lefèvre", "Anaïs Dubois", "François Ñúñez", "Chloé Garçon",
          "Léa Bénard", "Noël Çelik", "Inès Håkansson", "Maël Østergaard", "Björn Žukauskas"]

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.data.cifar import (CLASSES, TRAIN_FILES, load_cifar10, make_synthetic,
-                               write_cifar10)
+from grader.data.cifar import CLASSES, TRAIN_FILES, load_cifar10, make_synthetic, write_cifar10
 from grader.data.circles import make_circles, make_grid
 
 COURSE_CIRCLES = Path(__file__).parents[2] / "shared" / "data" / "circles.mat"

@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT
+
 from grader.gradescope import autograder, build
 
 SEED = 4242

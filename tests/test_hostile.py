@@ -18,10 +18,19 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REFERENCE, ROOT
-from grader.sandbox import CallTimeout, Limits, Part, Remote, Sandbox, StudentError, WorkerCrashed, isolation
-from grader.sandbox import cgroup
+
+from grader.sandbox import (
+    CallTimeout,
+    Limits,
+    Part,
+    Remote,
+    Sandbox,
+    StudentError,
+    WorkerCrashed,
+    cgroup,
+    isolation,
+)
 
 HOSTILE = '''\
 import os

@@ -14,21 +14,21 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import reference_source
+from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
+
 from grader.render import junit, terminal
 from grader.results import PartResult, Report, TestResult
 from grader.sandbox import Limits, Part, Sandbox, WorkerCrashed, cgroup, isolation
-from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
 
 # syscall numbers (asm/unistd.h) of what the filter denies
 NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
@@ -320,6 +320,7 @@ def test_the_terminal_and_junit_show_control_characters_as_escapes():
 def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
     """grades.csv quotes `=2+3`; the written marks merged into it still find that student."""
     import written_corpus
+
     from grader.render import csv as gradebook
     from grader.results import Graded
     from grader.written.merge import grades_csv

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from grader import cli
 from grader.batch.command import _parts as batch_parts
 from grader.lab import CLASS, CONSTANT, Assignment

@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import mutate
+
 from grader.artifacts import Artifact, Boundary, Curves, Gradient
-from grader.render import gradescope, html, junit, plots, terminal
-from grader.render import REPORT, Ahead, json as json_render
 from grader.labs.rdfia import LAB
+from grader.render import REPORT, Ahead, gradescope, html, junit, plots, terminal
+from grader.render import json as json_render
 from grader.results import PartResult, Report, TestResult
 from grader.runner import grade
 from grader.sandbox import Limits

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import course_notebooks as corpus
+import pytest
 from conftest import by_id, reference_source
+
 from grader.artifacts import Curves
 from grader.runner import grade
 from grader.sandbox import Limits

@@ -8,11 +8,20 @@ import threading
 import time
 import tracemalloc
 
-import torch
 import pytest
+import torch
 
-from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet, Part, Remote, Sandbox,
-                            StudentError, WorkerCrashed)
+from grader.sandbox import (
+    CallTimeout,
+    Limits,
+    NameMissing,
+    NotImplementedYet,
+    Part,
+    Remote,
+    Sandbox,
+    StudentError,
+    WorkerCrashed,
+)
 from grader.sandbox.process import GraderFault
 
 SOURCE = '''\

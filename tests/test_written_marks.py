@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 import written_corpus as corpus
+
 from grader.written import merge as merging
 from grader.written.collect import collect
 from grader.written.pages import render_question

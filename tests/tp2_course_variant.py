@@ -14,7 +14,6 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from utils import *  # noqa: F403 - the course's helpers: AverageMeter, accuracy
 
 

@@ -34,8 +34,8 @@ def main() -> None:
         zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
     else:
         zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
-    from grader import check, cli
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
+    from grader import check, cli
     gc.freeze()  # they live as long as this process: no collection walks them again
     parser = cli.parser()
     print("ready", file=replies, flush=True)

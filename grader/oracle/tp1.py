@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from grader.worker.artifacts import CURVE_KEYS
 from grader.oracle import question
 from grader.reference import tp1_manual as ref
 from grader.rubric import tp1_inputs
+from grader.worker.artifacts import CURVE_KEYS
 
 
 @question("tp1.unit")

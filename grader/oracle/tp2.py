@@ -14,7 +14,6 @@ from grader.rubric.cnn_common import inputs, param_layers, signature
 from grader.worker.colab import cifar_split
 from grader.worker.probes.tp2_cnn import TinyNet, describe, loader
 
-
 LAYER_FIELDS = ("type", "in_shape")
 CONFIG_FIELDS = ("in_channels", "out_channels", "in_features", "out_features")
 

@@ -20,7 +20,6 @@ import numbers
 import pytest
 import torch
 
-
 MARKER = ("grader_check(id, points, question, hidden, follows): a rubric check; declare it with "
           "grader.rubric.checks.check")
 

@@ -10,8 +10,19 @@ import torch
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
 from grader.rubric.checks import Mistake, check, expect_close, fail, pair
-from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
-                                      training_setup, unit_inputs)
+from grader.rubric.tp1_inputs import (
+    BATCH,
+    BIG_SIZES,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    NY,
+    OTHER_SIZES,
+    SGD_ETA,
+    B,
+    training_setup,
+    unit_inputs,
+)
 
 
 def init_info(student, sizes):

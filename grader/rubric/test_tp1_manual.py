@@ -16,9 +16,30 @@ from grader import static
 from grader.artifacts import Gradient
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
-from grader.rubric.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
-from grader.rubric.tp1_inputs import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
-                                      training_setup, unit_inputs)
+from grader.rubric.checks import (
+    CheckFailed,
+    check,
+    close,
+    expect_close,
+    expect_keys,
+    fail,
+    fit,
+    fitted,
+    pair,
+)
+from grader.rubric.tp1_inputs import (
+    BATCH,
+    BIG_SIZES,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    NY,
+    OTHER_SIZES,
+    SGD_ETA,
+    B,
+    training_setup,
+    unit_inputs,
+)
 from grader.sandbox import StudentFault
 
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")

@@ -12,8 +12,15 @@ import torch
 from grader.expected import ask
 from grader.rubric import mistakes, tp1_checks, tp1_runs
 from grader.rubric.checks import Mistake, check, expect_close, fail
-from grader.rubric.tp1_inputs import BATCH, ETA, KEYS, NN_SIZES, SGD_ETA, training_setup, unit_inputs
-
+from grader.rubric.tp1_inputs import (
+    BATCH,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    SGD_ETA,
+    training_setup,
+    unit_inputs,
+)
 
 
 @check("tp1_nn::init_model::architecture", points=1, question="1-ab 2.3")

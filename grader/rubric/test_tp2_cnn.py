@@ -17,11 +17,31 @@ from grader.data.cifar import make_synthetic
 from grader.expected import ask, instructor_only, matches
 from grader.rubric import mistakes
 from grader.rubric import tp2_epoch as epoch_values
-from grader.rubric.checks import (CheckFailed, Mistake, as_number, check, expect_accuracy, expect_close,
-                                   expect_shape, fail)
-from grader.rubric.cnn_common import (baseline, cifar_image, describe_student,
-                                      fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
-                                      param_layers, tiny_state, values)
+from grader.rubric.checks import (
+    CheckFailed,
+    Mistake,
+    as_number,
+    check,
+    expect_accuracy,
+    expect_close,
+    expect_shape,
+    fail,
+)
+from grader.rubric.cnn_common import (
+    baseline,
+    cifar_image,
+    describe_student,
+    fit_normalisation,
+    generator,
+    identify,
+    improved,
+    inputs,
+    is_bad,
+    memo,
+    param_layers,
+    tiny_state,
+    values,
+)
 
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
 

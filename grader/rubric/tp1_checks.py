@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from grader.expected import ask
 from grader.rubric import mistakes
-from grader.rubric.checks import (expect_accuracy_diagnosed, expect_close, expect_number, fail, pair)
+from grader.rubric.checks import expect_accuracy_diagnosed, expect_close, expect_number, fail, pair
 from grader.rubric.mistakes import diagnosed
-from grader.rubric.tp1_inputs import B, BIG_SIZES, KEYS, NH, NN_SIZES, NX, NY, OTHER_SIZES, unit_inputs
+from grader.rubric.tp1_inputs import (
+    BIG_SIZES,
+    KEYS,
+    NH,
+    NN_SIZES,
+    NX,
+    NY,
+    OTHER_SIZES,
+    B,
+    unit_inputs,
+)
 from grader.rubric.tp1_layout import Layout, read_layout
 
 

@@ -10,7 +10,6 @@ from grader.rubric.checks import CheckFailed, came_back, expect_keys, fail
 from grader.rubric.tp1_inputs import KEYS, NH, NX, NY
 from grader.sandbox import StudentFault
 
-
 BIAS_KINDS = {"vector": lambda n: (n,), "row": lambda n: (1, n), "column": lambda n: (n, 1)}
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from grader.worker import wire
 from grader.sandbox.process import _fault, load_request
+from grader.worker import wire
 from grader.worker.__main__ import COURSE_DIR, Worker
 
 

@@ -17,7 +17,8 @@ import sys
 import tempfile
 
 import grader
-from grader.sandbox import child, plan as plans, syscalls
+from grader.sandbox import child, syscalls
+from grader.sandbox import plan as plans
 from grader.sandbox.kernel import LINUX, landlock_abi
 
 # a step recorded by the child -> what is lost without it

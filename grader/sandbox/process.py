@@ -28,7 +28,8 @@ import time
 from dataclasses import asdict, dataclass
 
 import grader
-from grader.sandbox import child, isolation, plan as plans
+from grader.sandbox import child, isolation
+from grader.sandbox import plan as plans
 from grader.sandbox.kernel import die_with_parent, kill_tree
 from grader.worker import wire
 

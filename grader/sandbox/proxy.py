@@ -14,9 +14,9 @@ calls `sgd` alone), so the training run that calls it next fails at once and say
 """
 from __future__ import annotations
 
-from grader.worker import wire
 from grader.sandbox.process import CallTimeout, NameMissing, NotImplementedYet, Sandbox
 from grader.suggest import did_you_mean
+from grader.worker import wire
 
 
 class Remote(wire.Handle):

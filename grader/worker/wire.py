@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Any, BinaryIO
 from collections.abc import Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 

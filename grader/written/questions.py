@@ -5,9 +5,10 @@ student edition ships without it (the key points are the answers)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 
 class QuestionsError(Exception):

@@ -11,7 +11,6 @@ import torch
 
 from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
-
 # -- helpers ------------------------------------------------------------------------
 
 def _metrics(Yhat, Y, logits: bool) -> tuple[float, float]:
