@@ -157,7 +157,7 @@ class GraderPlugin:
         mistakes (`Mistake.causes`) that this one names; when this one names none, the first
         that failed among the topics it `follows` (code that raised, or is not written yet,
         is not a mistake: its message names the function)."""
-        causes = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
+        causes: frozenset[str] = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
         self.causes[result.id] = causes
         earlier = [r for r in self.results if r.part == result.part and r.status == "failed"]
         if causes:

@@ -42,7 +42,7 @@ _FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame", "gi_frame", "f_bu
 _OS_EXEC = ("exec", "spawn", "posix_spawn")
 
 
-def _parse(code: str) -> ast.AST | None:
+def _parse(code: str) -> ast.Module | None:
     try:
         return ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

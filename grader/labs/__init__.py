@@ -24,6 +24,8 @@ def load(name: str) -> Lab:
     try:
         if name.endswith(".py"):
             spec = importlib.util.spec_from_file_location(f"grader_lab_{Path(name).stem}", name)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {name}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
         else:

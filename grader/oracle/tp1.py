@@ -151,7 +151,7 @@ def curves(seed: int, scale: float, accumulate: bool, eta: float, momentum: floa
         params = {k: v.clone() for k, v in setup.init.items()}
         acc_grads = {k: torch.zeros_like(v) for k, v in params.items()}
         velocity = {k: torch.zeros_like(v) for k, v in params.items()}
-        run = {k: [] for k in CURVE_KEYS}
+        run: dict[str, list] = {k: [] for k in CURVE_KEYS}
         Xtrain, Ytrain = setup.data[0], setup.data[1]
         for perm in setup.perms:
             for i in range(0, len(perm), tp1_inputs.BATCH):

@@ -79,7 +79,8 @@ def _epoch(seed: int, train: bool, mode: bool | None = None, zero_grad: bool = T
     model.load_state_dict(state)
     model.train(train if mode is None else mode)
     criterion = nn.CrossEntropyLoss()
-    per_batch, params = {"top1": [], "top5": [], "loss": []}, []
+    per_batch: dict[str, list[float]] = {"top1": [], "top5": [], "loss": []}
+    params = []
     for images, targets in loader(x, y, rubric.BATCH):
         with torch.set_grad_enabled(train):
             output = model(images)

@@ -179,8 +179,8 @@ def training_curves(curves: Curves) -> Plot | None:
         return None
     for series in runs.values():
         for k in ("train_acc", "test_acc"):
-            if series[k] is not None:
-                series[k] = _as_fraction(series[k])
+            if (values := series[k]) is not None:
+                series[k] = _as_fraction(values)
     from matplotlib.ticker import MaxNLocator, PercentFormatter
     w, h, below = 5.9, 2.72, 0.27  # inches; few ticks and no markers: each artist costs time
     fig = _figure(w, h)            # `below`: the legend's rows, under the axes, on no point

@@ -616,7 +616,8 @@ def _normalisation(student, seed, train: bool) -> tuple[torch.Tensor, torch.Tens
     those of get_dataset's train loader (judged by normalise::mean_std); the test loader must
     do as the train loader does."""
     if _instead(student, "get_transforms", "get_dataset"):
-        return _loader_normalisation(*_transformed(student, seed, True), normalised=train)
+        outputs, keys, raw = _transformed(student, seed, True)
+        return _loader_normalisation(outputs, keys, raw, normalised=train)
     return MEAN, STD
 
 

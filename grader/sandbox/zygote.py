@@ -148,7 +148,8 @@ class Forked:
     """A worker the zygote forked, as `Popen` shows a child: pid, poll, wait, returncode."""
 
     def __init__(self, zygote: Connection, pid: int):
-        self.zygote, self.pid, self.returncode = zygote, pid, None
+        self.zygote, self.pid = zygote, pid
+        self.returncode: int | None = None
         self.stdout = None
 
     def _ended(self) -> bool:
@@ -317,7 +318,7 @@ def _worker(request: dict, fds: list[int]) -> int:
     from grader.sandbox import plan as plans
     from grader.sandbox.process import _limit
     plan = plans.Plan(**request["plan"])
-    _limit(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
+    _limit(*request["limits"], plan=plan, report=report)()  # may fork an init: only the worker comes back
     os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
     os.closerange(3, min(requests, responses))
     os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -146,7 +146,7 @@ def _decode(data, blobs, from_handle):
     raise ChannelError(f"unknown value {sorted(data)!r}")
 
 
-def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None:
+def write_frame(stream: BinaryIO, header: dict, blobs: Sequence[bytes] = ()) -> None:
     head = json.dumps(header).encode()
     parts = [_LEN.pack(len(head)), head, _LEN.pack(len(blobs))]
     for blob in blobs:

@@ -326,7 +326,7 @@ def _best_chain(
             before = (
                 cands[j - 1] if j else None
             )  # rejected unless it is the chain's previous marker
-            options = [
+            options: list[tuple[float, tuple[int, int] | None]] = [
                 (
                     score[j, h]
                     - GAP * (c.n - 1)
