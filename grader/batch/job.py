@@ -174,10 +174,13 @@ class Server:
             self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/", "imports": True},
                                      [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
         except OSError:
-            os.close(ours_in), os.close(ours_out)
+            os.close(ours_in)
+            os.close(ours_out)
             raise
         finally:
-            os.close(theirs_in), os.close(theirs_out), channel.close()
+            os.close(theirs_in)
+            os.close(theirs_out)
+            channel.close()
         self.proc.stdin, self.proc.stdout = open(ours_in, "wb"), open(ours_out, "rb")
         with _lock:
             _servers.append(self)

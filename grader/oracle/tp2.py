@@ -94,7 +94,8 @@ def _epoch(seed: int, train: bool, mode: bool | None = None, zero_grad: bool = T
                     p -= rubric.LR * p.grad
             params.append({n: p.detach().clone() for n, p in model.named_parameters()})
         top1, top5 = ref.accuracy(output.detach(), targets, topk=(1, 5))
-        per_batch["top1"].append(top1), per_batch["top5"].append(top5)
+        per_batch["top1"].append(top1)
+        per_batch["top5"].append(top5)
         per_batch["loss"].append(float(loss.detach()))
     mean = {k: sum(v) / len(v) for k, v in per_batch.items()}
     return {"per_batch": per_batch, **mean, "params": params}

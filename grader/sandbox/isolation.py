@@ -156,7 +156,8 @@ def probe(enabled: bool = True) -> dict:
         os.close(read)
         os.waitpid(pid, 0)
     finally:
-        listener.close(), unix.close()
+        listener.close()
+        unix.close()
         for secret in secrets:
             os.unlink(secret)
         plans.release(plan)

@@ -301,7 +301,9 @@ class WorkerProcess:
                 cwd=self.home, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, pass_fds=(req_read, resp_write), start_new_session=True,
                 preexec_fn=_limit(*rlimits, self.isolation, report_write))
-        os.close(req_read), os.close(resp_write), os.close(report_write)
+        os.close(req_read)
+        os.close(resp_write)
+        os.close(report_write)
         self.in_force = _read_report(report_read, limits.start_seconds)
         self.contained = _own_pid_namespace(self.proc.pid)
         os.set_blocking(self._req, False)  # written by _RequestWriter

@@ -313,12 +313,14 @@ def _worker(request: dict, fds: list[int]) -> int:
     requests, responses, output, report = fds
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0), os.dup2(output, 1), os.dup2(output, 2)
-    os.close(null), os.close(output)
+    os.close(null)
+    os.close(output)
     _settle(request)
     from grader.sandbox import plan as plans
     from grader.sandbox.process import _limit
     plan = plans.Plan(**request["plan"])
-    _limit(*request["limits"], plan=plan, report=report)()  # may fork an init: only the worker comes back
+    memory, processes, file_bytes = request["limits"]
+    _limit(memory, processes, file_bytes, plan, report)()  # may fork an init: only the worker comes back
     os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
     os.closerange(3, min(requests, responses))
     os.closerange(max(requests, responses) + 1, os.sysconf("SC_OPEN_MAX"))
