@@ -243,6 +243,6 @@ def declared_checks(lab: Lab) -> list[dict]:
     return marks
 
 
-def _run_rubric(lab: Lab, plugin, *args: str) -> pytest.ExitCode:
+def _run_rubric(lab: Lab, plugin, *args: str) -> int | pytest.ExitCode:
     with patch.dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):  # the plugins are PYTEST_ARGS's
         return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args], plugins=[plugin])

@@ -54,7 +54,7 @@ def encode(value: Any, blobs: list[bytes], to_handle: Callable[[Any], int] | Non
     `to_handle` registers an opaque object and returns its id; without it, an opaque
     object is an error (the trusted side never sends objects it cannot describe).
     """
-    _torch()
+    torch = _torch()
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
