@@ -61,10 +61,10 @@ def main() -> None:
     repeat = args.repeat
 
     from grader import static
-    from grader.sandbox.sandboxes import Sandboxes
     from grader.runner import grade
     from grader.sandbox import Limits, Sandbox
     from grader.sandbox.inprocess import InProcessSandbox
+    from grader.sandbox.sandboxes import Sandboxes
     from grader.submission import open_submission
 
     # Rounds interleave the baseline and what is measured against it, so that a machine that
@@ -92,7 +92,7 @@ def main() -> None:
     grader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     for what, target in (("reference", 3.5), ("template", 2)):
-        r = median_round(rounds, lambda r: r[what] / r["import"])
+        r = median_round(rounds, lambda r, what=what: r[what] / r["import"])
         name = "reference" if what == "reference" else "student_template"
         print(f"grade check {name:<26} {r[what]:6.2f} s  = {r[what] / r['import']:4.1f}x its round's import "
               f"({r['import']:.2f} s; target <= {target:g})")
@@ -127,7 +127,7 @@ def main() -> None:
                         **{jobs: time_batch(Path(work) / "class", Path(work) / f"out{k}-{jobs}", jobs=jobs)[:2]
                            for jobs in (1, 2)}} for k in range(repeat)]
             for jobs in (1, 2):
-                r = median_round(batches, lambda r: r[jobs][0])
+                r = median_round(batches, lambda r, jobs=jobs: r[jobs][0])
                 seconds, cpu = r[jobs]
                 rates = ", ".join(f"{60 * len(entries) / b[jobs][0]:.1f}" for b in batches)
                 print(f"grade batch --jobs {jobs}, {len(entries)} mixed submissions: {seconds:.1f} s = "

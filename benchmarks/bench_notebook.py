@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import nbformat  # noqa: E402
-
 from course_notebooks import course_notebook, png_output  # noqa: E402
 
 

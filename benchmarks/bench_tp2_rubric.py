@@ -75,7 +75,7 @@ def main() -> int:
         for _ in range(opts.repeat):
             rows["python -c 'import torch'"].append(import_torch())
             rows["worker start + load"].append(worker_start(Path(tmp) / "reference"))
-            for row, name in zip(rubrics, folders):
+            for row, name in zip(rubrics, folders, strict=True):
                 seconds, score, max_score = rubric(Path(tmp) / name, opts.seed)
                 rows[row].append(seconds)
                 if score != max_score:

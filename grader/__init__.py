@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError, version as installed
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
     try:
         return installed("rdfia-grader")
     except PackageNotFoundError:

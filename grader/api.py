@@ -95,7 +95,7 @@ def grade(path: str | os.PathLike, options: Options = Options(), progress: Progr
         progress.started(submission, line)
         try:
             report = lanes.grade(on_result=progress.result)
-        except Exception as e:  # noqa: BLE001 - the grader itself could not run
+        except Exception as e:
             raise NotGraded("internal error, the submission was not graded: "
                             f"{type(e).__name__}: {e}") from e
         progress.weaknesses(lanes.weaknesses)

@@ -3,7 +3,6 @@ assignment, as the checks declare them (collected by pytest, never run). It prin
 check's description: nothing of it can be an expected value or formula."""
 from __future__ import annotations
 
-
 from grader.labs import current
 
 

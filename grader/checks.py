@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import NoReturn
 
 import pytest
 import torch
-
 
 MARKER = ("grader_check(id, points, question, hidden, follows): a rubric check; declare it with "
           "grader.checks.check")
@@ -45,6 +45,8 @@ class Mistake(str):
     report notes, at each failed check after the first that names one of them, that the
     mistake is counted again there."""
 
+    causes: frozenset[str]
+
     def __new__(cls, text: str, *causes: str):
         mistake = super().__new__(cls, text)
         mistake.causes = frozenset(causes)
@@ -57,7 +59,7 @@ class CheckFailed(AssertionError):
         self.message, self.diagnosis = message, diagnosis
 
 
-def fail(message: str, diagnosis: str | None = None):
+def fail(message: str, diagnosis: str | None = None) -> NoReturn:
     raise CheckFailed(message, diagnosis)
 
 

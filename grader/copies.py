@@ -33,11 +33,10 @@ def normalised(node: ast.AST) -> str:
     """A definition's code without what does not change it: comments, spacing, docstrings."""
     node = copy.deepcopy(node)
     for sub in ast.walk(node):
-        body = getattr(sub, "body", None)
-        first = body[0] if isinstance(sub, DEFINITIONS) and body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
-                and isinstance(first.value.value, str):
-            sub.body = body[1:] or [ast.Pass()]
+        first = sub.body[0] if isinstance(sub, DEFINITIONS) and sub.body else None
+        if isinstance(sub, DEFINITIONS) and isinstance(first, ast.Expr) \
+                and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            sub.body = sub.body[1:] or [ast.Pass()]
     return ast.dump(node)
 
 
@@ -72,7 +71,9 @@ def replace_copies(origin: str, code: str, lab: Lab) -> tuple[str, list[Copy]]:
     lines = code.splitlines(keepends=True)
     copies = []
     for node in reversed(tree.body):
-        helper = versions.get(normalised(node)) if isinstance(node, DEFINITIONS) else None
+        if not isinstance(node, DEFINITIONS):
+            continue
+        helper = versions.get(normalised(node))
         if helper is None or node.end_lineno is None:
             continue
         start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1

@@ -87,7 +87,7 @@ def _number(text: str) -> int:
     if text.isdigit():
         return int(text)
     values = [{"i": 1, "v": 5, "x": 10}[c] for c in text.lower()]
-    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0]))
+    return sum(-v if v < after else v for v, after in zip(values, values[1:] + [0], strict=True))
 
 
 def _plain(text: str) -> str:

@@ -104,7 +104,7 @@ def name_once(parts: list[PartResult]) -> list[PartResult]:
 def to_dict(report: Report) -> dict:
     """`report` as JSON values, every field kept; each artifact with its `kind`."""
     plain = dataclasses.asdict(report)
-    for test, result in zip(plain["tests"], report.tests):
+    for test, result in zip(plain["tests"], report.tests, strict=False):
         test["artifacts"] = [dict(dataclasses.asdict(a), kind=a.kind) for a in result.artifacts]
     return plain
 

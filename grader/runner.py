@@ -19,11 +19,18 @@ import torch
 
 from grader import copies, static, version
 from grader.artifacts import Artifact
-from grader.lab import Lab
-from grader.results import PartResult, Report, TestResult, name_once
 from grader.checks import MARKER, CheckFailed
 from grader.expected import asked_by
-from grader.sandbox import Limits, NameMissing, NotImplementedYet, Sandbox, StudentFault, StudentPart
+from grader.lab import Lab
+from grader.results import PartResult, Report, TestResult, name_once
+from grader.sandbox import (
+    Limits,
+    NameMissing,
+    NotImplementedYet,
+    Sandbox,
+    StudentFault,
+    StudentPart,
+)
 from grader.sandbox.faults import GraderFault
 from grader.sandbox.sandboxes import Sandboxes
 from grader.submission import Submission
@@ -158,7 +165,7 @@ class GraderPlugin:
         mistakes (`Mistake.causes`) that this one names; when this one names none, the first
         that failed among the topics it `follows` (code that raised, or is not written yet,
         is not a mistake: its message names the function)."""
-        causes = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
+        causes: frozenset[str] = getattr(getattr(exc, "diagnosis", None), "causes", frozenset())
         self.causes[result.id] = causes
         earlier = [r for r in self.results if r.part == result.part and r.status == "failed"]
         if causes:
@@ -244,7 +251,7 @@ def declared_checks(lab: Lab) -> list[dict]:
     return marks
 
 
-def _run_rubric(lab: Lab, plugin, *args: str) -> pytest.ExitCode:
+def _run_rubric(lab: Lab, plugin, *args: str) -> int | pytest.ExitCode:
     with patch.dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"):  # the plugins are PYTEST_ARGS's
         with asked_by(lab):
             return pytest.main([str(lab.rubric), "--rootdir", str(lab.rubric), *PYTEST_ARGS, *args],

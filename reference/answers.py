@@ -23,7 +23,7 @@ def receptive_field(kernels, strides):
     """TP 1-cd Q7: receptive field of a stack of layers (each layer adds (k - 1) times
     the product of the strides before it)."""
     field, jump = 1, 1
-    for kernel, stride in zip(kernels, strides):
+    for kernel, stride in zip(kernels, strides, strict=False):
         field += (kernel - 1) * jump
         jump *= stride
     return field

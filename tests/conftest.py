@@ -55,6 +55,7 @@ def instructor_state(tmp_path_factory):
     folder of the test session (never the home of whoever runs the tests), fixed so that
     every session grades alike."""
     import os
+
     from grader.seed import FILE
     config = tmp_path_factory.mktemp("config")
     (config / "rdfia-grader").mkdir()

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from conftest import REFERENCE
+
 from grader.labs.rdfia import LAB
 
 

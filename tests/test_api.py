@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REFERENCE
 
 from grader import api
-
-from conftest import REFERENCE
 
 
 class Heard(api.Progress):

@@ -22,8 +22,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT
+
 from grader import batch
 from grader.labs.rdfia import LAB
 

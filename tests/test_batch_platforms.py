@@ -9,13 +9,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - fake is a fixture
 
 from grader import batch
 from grader.batch import verdict, worksheet
 from grader.batch.discovery import ClassError
-from conftest import ROOT
 from grader.cli import main
-from test_batch import GOOD, WRONG, calls, fake, read_csv, run  # noqa: F401 - fake is a fixture
 
 NAMES = ["Zoé Müller", "Jérôme Lefèvre", "Anaïs Dubois", "François Ñúñez", "Chloé Garçon",
          "Léa Bénard", "Noël Çelik", "Inès Håkansson", "Maël Østergaard", "Björn Žukauskas"]
@@ -47,7 +47,7 @@ def moodle_worksheet(path: Path, rows: list[tuple[int, str]], maximum: str = "20
     return path
 
 
-def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):
+def test_moodle_class_round_trips_into_its_worksheet(fake, tmp_path, capsys):  # noqa: F811
     students = {name: (100 + k, GOOD if k % 3 else WRONG) for k, name in enumerate(NAMES)}
     students["Sans Rendu"] = (999, None)  # online text only: a submission with no code
     download = moodle_zip(tmp_path / "TP1-Téléchargement.zip", students)
@@ -104,7 +104,7 @@ def test_a_formula_in_the_feedback_is_written_as_text():
     assert worksheet.cell("Autograder") == "Autograder"
 
 
-def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):
+def test_a_rubric_change_regrades_everyone(fake, tmp_path, monkeypatch):  # noqa: F811
     class_dir = tmp_path / "class"
     for sid, code in {"alice": GOOD, "bob": WRONG, "carol": GOOD}.items():
         (class_dir / sid).mkdir(parents=True)

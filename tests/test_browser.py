@@ -9,11 +9,11 @@ import shutil
 import subprocess
 
 import pytest
-
-from grader.render import CLASS, html
-from grader.labs.rdfia import LAB
-from grader.results import FAILED, Graded
 from test_render import report_with_plots
+
+from grader.labs.rdfia import LAB
+from grader.render import CLASS, html
+from grader.results import FAILED, Graded
 
 CHROMIUM = next((path for name in ("chromium", "chromium-browser", "google-chrome")
                  if (path := shutil.which(name))), None)

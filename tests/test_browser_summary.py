@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_browser import CHROMIUM, class_rows, in_iframe, report_with_plots, screenshot
 
 from grader.labs.rdfia import LAB
 from grader.render import CLASS
 from grader.results import Graded
-from test_browser import CHROMIUM, class_rows, in_iframe, report_with_plots, screenshot
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
 

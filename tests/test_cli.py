@@ -13,9 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, full_marks
 from filled import filled
+
 from grader import cli
 from grader.labs.rdfia import LAB
 from grader.submission import open_submission, submission_name

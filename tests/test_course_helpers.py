@@ -187,9 +187,9 @@ def test_a_course_definition_pasted_in_a_cell_is_replaced_by_the_grader_s(course
     """Recognised by what it holds, not by a file name (grader.copies): the course's `accuracy`
     pasted in a notebook cell, comments and docstring changed, is the grader's in the worker; the
     cell's other lines keep their numbers; a function of the student's own is kept as written."""
+    import course_notebooks as corpus
     import nbformat
 
-    import course_notebooks as corpus
     from grader.submission import open_submission
     from grader.worker.loader import load
     pasted = corpus.COURSE_TME6.replace('"""Computes the precision@k for the specified values of k"""',
@@ -208,7 +208,7 @@ def test_a_course_definition_pasted_in_a_cell_is_replaced_by_the_grader_s(course
     assert ns["accuracy"] is course("utils").accuracy and ns["AverageMeter"] is course("utils").AverageMeter
     output, target = torch.randn(6, 10), torch.arange(6)
     expected = [100 * float(ns["accuracy_top1"](output, target)),
-                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist())) / 6]
+                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist(), strict=True)) / 6]
     assert [float(a) for a in ns["accuracy"](output, target, topk=(1, 5))] == pytest.approx(expected)
 
 
@@ -216,9 +216,9 @@ def test_a_helper_copy_that_a_notebook_runs_under_another_name(course, tmp_path,
     """`%run tme6_utils.py`, the course's file under the student's name: its definitions load as
     `from tme6_utils import *` would (never its top-level work), the course's own replaced by the
     grader's in the file the worker imports."""
+    import course_notebooks as corpus
     import nbformat
 
-    import course_notebooks as corpus
     from grader.submission import open_submission
     from grader.worker.loader import load
     cells = ["%run tme6_utils.py\nimport torch.nn as nn", "class ConvNet(nn.Module):\n    pass"]

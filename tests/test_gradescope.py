@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT, full_marks
+
 from grader.commands import gradescope as gradescope_command
 from grader.gradescope import autograder, build
 

@@ -18,10 +18,19 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REFERENCE, ROOT
-from grader.sandbox import CallTimeout, Limits, StudentPart, Remote, Sandbox, StudentError, WorkerCrashed, isolation
-from grader.sandbox import cgroup
+
+from grader.sandbox import (
+    CallTimeout,
+    Limits,
+    Remote,
+    Sandbox,
+    StudentError,
+    StudentPart,
+    WorkerCrashed,
+    cgroup,
+    isolation,
+)
 
 HOSTILE = '''\
 import os

@@ -24,8 +24,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT, by_id, reference_source
+
 from grader.sandbox import isolation
 
 TOKEN = f"planted-{uuid.uuid4().hex}"

@@ -14,10 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import course_notebooks as corpus
+import pytest
 from conftest import REFERENCE, ROOT, full_marks, reference_source
+
 from grader.expected import ask
 from grader.seed import instructor_seed
 from grader.static import cheat_report

@@ -14,21 +14,21 @@ import io
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
-import shutil
 import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import reference_source
+from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
+
 from grader.render import junit, terminal
 from grader.results import PartResult, Report, TestResult
-from grader.sandbox import Limits, StudentPart, Sandbox, WorkerCrashed, cgroup, isolation
-from test_hostile_files import ordinary_user  # noqa: F401 - the fixture
+from grader.sandbox import Limits, Sandbox, StudentPart, WorkerCrashed, cgroup, isolation
 
 # syscall numbers (asm/unistd.h) of what the filter denies
 NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
@@ -47,7 +47,7 @@ import select
 import socket
 import time
 
-NR = %r
+NR = NUMBERS_HERE
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 L = ctypes.c_long
@@ -135,7 +135,7 @@ def together(n, mib, seconds):
         except OSError:
             pass
     return {"held": held, "alive": alive}
-''' % NUMBERS
+'''.replace("NUMBERS_HERE", repr(NUMBERS))
 
 FOUND = isolation.probe() if isolation.LINUX else {}
 DONE = FOUND.get("done", {})
@@ -321,6 +321,7 @@ def test_the_terminal_and_junit_show_control_characters_as_escapes():
 def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
     """grades.csv quotes `=2+3`; the written marks merged into it still find that student."""
     import written_corpus
+
     from grader.render import csv as gradebook
     from grader.results import Graded
     from grader.written.merge import grades_csv

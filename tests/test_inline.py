@@ -9,10 +9,10 @@ import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT, full_marks
 from filled import filled, with_cell
+from nbclient import NotebookClient
+
 from grader import inline
 
 TEMPLATE = ROOT / "student_template" / "notebooks"

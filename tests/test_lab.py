@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
+import grader.labs.rdfia.worker
 from grader import cli
 from grader.commands.batch import _parts as batch_parts
 from grader.lab import CLASS, CONSTANT, Assignment
 from grader.labs import LabError, load
-import grader.labs.rdfia.worker
 from grader.labs.rdfia import LAB
 from grader.runner import declared_checks, grade
 from grader.submission import open_submission

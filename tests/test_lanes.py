@@ -9,6 +9,7 @@ import shutil
 import sys
 
 import pytest
+from conftest import REFERENCE
 
 from grader.artifacts import Boundary, Curves, Gradient
 from grader.lanes import Lanes
@@ -18,8 +19,6 @@ from grader.results import to_dict as _plain
 from grader.runner import grade
 from grader.sandbox import Limits
 from grader.submission import open_submission
-
-from conftest import REFERENCE
 
 PARTS = ("tp1_manual", "answers")  # one part of each assignment: two lanes, quickly graded
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="helpers are forked by a zygote")

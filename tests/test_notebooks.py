@@ -14,11 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import course_notebooks as corpus
 import nbformat
 import pytest
 
-import course_notebooks as corpus
-from grader.render import json as json_render, terminal
+from grader.render import json as json_render
+from grader.render import terminal
 from grader.results import Report
 from grader.runner import grade
 from grader.sandbox import Limits

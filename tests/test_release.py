@@ -21,13 +21,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT, full_marks
 from filled import filled
-from grader import release
-from grader.reference import answers as ref_answers
-from grader.labs.rdfia.inputs.answers import CASES
 from test_rubric_tp1 import ROUNDS, VARIANTS, mutated
+
+from grader import release
+from grader.labs.rdfia.inputs.answers import CASES
+from grader.reference import answers as ref_answers
 
 # Where the student edition gives a plainer diagnosis (README, "For students").
 PLAINER = {"tp1_optim::training::curves"}

@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import mutate
+
 from grader.artifacts import Artifact, Boundary, Curves, Gradient
-from grader.render import gradescope, html, junit, plots, terminal
-from grader.render import REPORT, Ahead, json as json_render
 from grader.labs.rdfia import LAB
+from grader.render import REPORT, Ahead, gradescope, html, junit, plots, terminal
+from grader.render import json as json_render
 from grader.results import PartResult, Report, TestResult
 from grader.runner import grade
 from grader.sandbox import Limits
@@ -145,7 +145,7 @@ def report_with_plots() -> Report:
         TestResult("tp1_manual::backward::grad_Wy", "tp1_manual", "backward returns ∇Wy", "failed", 0.0, 2.0,
                    message="∇Wy should have shape (2, 10); got shape (10, 2).", diagnosis="∇Wy came back transposed",
                    question="1-ab Q16",
-                   artifacts=[Gradient("∇Wy", expected=wy, received=[list(r) for r in zip(*wy)])]),
+                   artifacts=[Gradient("∇Wy", expected=wy, received=[list(r) for r in zip(*wy, strict=True)])]),
         TestResult("tp1_manual::backward::grad_bh", "tp1_manual", "backward returns ∇bh", "failed", 0.0, 2.0,
                    message="∇bh differs at entry 3.", question="1-ab Q17",
                    artifacts=[Gradient("∇bh", expected=bh,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, by_id, reference_source
+
 from grader.artifacts import Boundary, Curves
 from grader.runner import grade
 from grader.sandbox import Limits

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import course_notebooks as corpus
+import pytest
 from conftest import by_id, reference_source
+
 from grader.artifacts import Curves
 from grader.runner import grade
 from grader.sandbox import Limits
@@ -339,8 +339,8 @@ class InProcessPart:
     """A part loaded here, its probes run here: enough for the rubric's choice of classes."""
 
     def __init__(self, cells: list[str]):
-        from grader.worker.loader import Chunk, load
         from grader.labs.rdfia.worker.probes import tp2_cnn
+        from grader.worker.loader import Chunk, load
         self.namespace = load([Chunk(f"nb.ipynb, cell {k + 1}", c) for k, c in enumerate(cells)], "tp2_cnn").namespace
         self.names, self.probes, self.notes = set(self.namespace.names()), tp2_cnn, []
 

@@ -8,11 +8,20 @@ import threading
 import time
 import tracemalloc
 
-import torch
 import pytest
+import torch
 
-from grader.sandbox import (CallTimeout, Limits, NameMissing, NotImplementedYet, StudentPart, Remote, Sandbox,
-                            StudentError, WorkerCrashed)
+from grader.sandbox import (
+    CallTimeout,
+    Limits,
+    NameMissing,
+    NotImplementedYet,
+    Remote,
+    Sandbox,
+    StudentError,
+    StudentPart,
+    WorkerCrashed,
+)
 from grader.sandbox.faults import GraderFault
 
 SOURCE = '''\

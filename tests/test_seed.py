@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grader import cli
-from grader.batch import command
+from grader.commands import batch as command
 from grader.expected import PUBLIC_SEED
 from grader.seed import FILE, SeedError, default_seed, instructor_seed, user_state_dir
 

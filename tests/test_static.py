@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REFERENCE, ROOT
+
 from grader.labs import current
 from grader.static import autograd_uses, implemented, imported, reaches
 from grader.submission import open_submission
@@ -136,6 +136,7 @@ def _course_code() -> list[tuple[str, str]]:
 
 def _notebook_chunks(tmp_path: Path) -> list[tuple[str, str]]:
     import course_notebooks as course
+
     from grader.static import cheat_report
     (tmp_path / "1_ab_Intro_to_NNs.ipynb").write_text(course.course_notebook())
     (tmp_path / "1_cd_CNNs.ipynb").write_text(course.cnn_notebook())

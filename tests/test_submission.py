@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import grader.labs.rdfia.worker
-from grader.submission import SubmissionError, files as files_module, open_submission
+from grader.submission import SubmissionError, open_submission
+from grader.submission import files as files_module
 from grader.worker.loader import load
 
 COURSE = grader.labs.rdfia.worker.COURSE_DIR

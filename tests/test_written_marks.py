@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 import written_corpus as corpus
+
 from grader.written import merge as merging
 from grader.written.collect import collect
 from grader.written.pages import render_question
@@ -136,8 +136,8 @@ def test_marks_merge_into_every_output_once(marked):
         merging.merge(out, store, Q)
     rows = (out / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
     header = rows[0].split(",")
-    ann = dict(zip(header, rows[1].split(",")))
-    ben = dict(zip(header, rows[2].split(",")))
+    ann = dict(zip(header, rows[1].split(","), strict=True))
+    ben = dict(zip(header, rows[2].split(","), strict=True))
     assert header.count("written") == 1 and ann["written"] == "2.5" and ann["written_max"] == "3"
     assert ann["1-ab Q3"] == "0.5" and ann["1-ab Q15"] == "2" and ann["1-ab Q4"] == ""
     assert ben["written"] == "" and all(ben[q.label] == "" for q in Q.questions)

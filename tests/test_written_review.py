@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import written_corpus as corpus
 from conftest import ROOT
 

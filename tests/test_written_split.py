@@ -5,8 +5,8 @@ false one, whatever the numbering, the language, the file format."""
 from __future__ import annotations
 
 import pytest
-
 import written_corpus as corpus
+
 from grader.written.reading import read_report
 from grader.written.splitting import split, split_documents
 

@@ -19,7 +19,7 @@ def fc_params(n_in, n_out):
 def receptive_field(kernels, strides):
     # backwards from one output pixel: r_{l-1} = s_l * r_l + (k_l - s_l)
     r = 1
-    for k, s in reversed(list(zip(kernels, strides))):
+    for k, s in reversed(list(zip(kernels, strides, strict=False))):
         r = s * r + (k - s)
     return r
 

@@ -14,8 +14,7 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from utils import *  # noqa: F401,F403 - the course's helpers: AverageMeter, accuracy
+from utils import *  # noqa: F403 - the course's helpers: AverageMeter, accuracy
 
 
 class ConvNet(nn.Module):

@@ -130,7 +130,7 @@ def combined_notebook(lab: Lab, modules: dict[str, Module]):
     assignment = lab.assignment_of(split.parts[0])
     cells = [v4.new_markdown_cell(INTRO.format(title=assignment.title or assignment.name))]
     imported: set[str] = set()
-    for k, (part, title) in enumerate(zip(split.parts, split.titles), start=1):
+    for k, (part, title) in enumerate(zip(split.parts, split.titles, strict=True), start=1):
         module = modules[part]
         cells.append(v4.new_markdown_cell(f"# {split.label} {k} : {title}\n\n{_title(module.docstring, '##')}"))
         imports = [line for line in module.imports if line not in imported]

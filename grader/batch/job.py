@@ -55,7 +55,7 @@ class Outcome:
 
 
 _running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
-_servers: list["Server"] = []                 # the long-lived grading processes of this process
+_servers: list[Server] = []                 # the long-lived grading processes of this process
 _zygote = None                                # the zygote they share, started with the first
 _local = threading.local()                   # each executor thread's own grading process
 _lock = threading.Lock()
@@ -190,10 +190,13 @@ class Server:
             self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/", "imports": True},
                                      [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
         except OSError:
-            os.close(ours_in), os.close(ours_out)
+            os.close(ours_in)
+            os.close(ours_out)
             raise
         finally:
-            os.close(theirs_in), os.close(theirs_out), channel.close()
+            os.close(theirs_in)
+            os.close(theirs_out)
+            channel.close()
         self.proc.stdin, self.proc.stdout = open(ours_in, "wb"), open(ours_out, "rb")
         with _lock:
             _servers.append(self)

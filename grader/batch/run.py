@@ -18,8 +18,8 @@ from grader.batch.job import Job, Outcome, grade_job
 from grader.batch.progress import Log, row_line
 from grader.batch.reader import MALFORMED, report_from_json
 from grader.batch.store import Store
-from grader.render import CLASS
 from grader.labs import current
+from grader.render import CLASS
 from grader.results import FAILED, Graded
 
 

@@ -37,9 +37,9 @@ def main() -> None:
         zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
     else:
         zygote = Zygote(Limits(), imports)  # it imports torch while this process does too
+    import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     from grader import api
     from grader.commands import check
-    import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     gc.freeze()  # they live as long as this process: no collection walks them again
     print("ready", file=replies, flush=True)
     for line in sys.stdin:

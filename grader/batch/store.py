@@ -70,8 +70,8 @@ class Store:
         stale = ["result", "html"] if outcome.error else []  # no stale result may outlive a failed regrade
         if outcome.gradescope is None:
             stale += ["kept", "gradescope"]
-        for key in stale:
-            paths[key].unlink(missing_ok=True)
+        for name in stale:
+            paths[name].unlink(missing_ok=True)
         if outcome.gradescope is not None:
             atomic_write(paths["kept"], outcome.gradescope)
             if job.gradescope:

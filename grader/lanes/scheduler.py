@@ -40,7 +40,7 @@ class Lanes:
         if self.own:
             busy = [i for i, (_, lane) in enumerate(lanes) if i and static.implemented(submission, lane)]
             cuts = [0, *busy[:(os.cpu_count() or 1) - 1], len(lanes)]
-            self.groups = [tuple(p for _, lane in lanes[a:b] for p in lane) for a, b in zip(cuts, cuts[1:])]
+            self.groups = [tuple(p for _, lane in lanes[a:b] for p in lane) for a, b in zip(cuts, cuts[1:], strict=False)]
         self.beside = len(self.groups) > 1  # helpers grade the groups
         if zygote is None:
             for name, _ in lanes:  # fresh workers import torch while this process starts
@@ -64,7 +64,7 @@ class Lanes:
                                                self.limits.start_seconds)
             except OSError:  # the zygote is gone: graded here
                 forked = [None] * len(helpers)
-        for helper, proc in zip(helpers, forked):
+        for helper, proc in zip(helpers, forked, strict=False):
             helper.proc = proc
         self.helpers = helpers
 

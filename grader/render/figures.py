@@ -21,7 +21,7 @@ class Plot:
     width: int = 0  # natural width in CSS pixels; the page shrinks it on narrow screens
     prefix: str = ""  # the prefix of every id in the SVG
 
-    def renamed(self, prefix: str) -> "Plot":
+    def renamed(self, prefix: str) -> Plot:
         """The same plot with its ids prefixed by `prefix` (ids and references to them)."""
         svg = self.svg.replace(f'"{self.prefix}', f'"{prefix}').replace(f"#{self.prefix}", f"#{prefix}")
         return Plot(svg, self.caption, self.kind, self.width, prefix)

@@ -11,7 +11,7 @@ from grader.results import Report
 ICON = {"passed": "✔", "failed": "✘", "error": "⚠", "skipped": "–"}
 
 
-def render(report: Report, ahead: "Draft | None" = None) -> str:
+def render(report: Report, ahead: Draft | None = None) -> str:
     """`ahead`: the plots drawn while the submission was graded, if it saw every test."""
     drawn = ahead.plots if ahead and ahead.ids == [t.id for t in report.tests] else figures(report)
     parts = []

@@ -14,7 +14,7 @@ TEST_KEYS = ("id", "part", "name", "status", "score", "max_score", "message", "d
 
 def as_dict(report: Report) -> dict:
     plain = to_dict(report)
-    parts = [dict(p, **dict(zip(("score", "max_score"), report.part_score(p["part"]))),
+    parts = [dict(p, **dict(zip(("score", "max_score"), report.part_score(p["part"]), strict=False)),
                   status="not found" if not p["found"] else "graded" if p["started"]
                   else "not started")
              for p in plain["parts"]]

@@ -246,7 +246,7 @@ def _heatmap_axes(shapes, titles, size):
     words = [_text_width(t, size) for t in titles]
     across = min(CELL, (WIDTH - 2 * margin - 2 * gap) / sum(cols), (HEIGHT - top - title - margin) / max(rows))
     down = min(CELL, (WIDTH - 2 * margin) / max(cols), (HEIGHT - top - 3 * title - 2 * gap - margin) / sum(rows))
-    slots = [max(across * c, w) for c, w in zip(cols, words)]
+    slots = [max(across * c, w) for c, w in zip(cols, words, strict=False)]
     if sum(slots) + 2 * gap + 2 * margin > WIDTH:  # the titles do not fit side by side
         across = 0.0
     cell = max(across, down)
@@ -254,7 +254,7 @@ def _heatmap_axes(shapes, titles, size):
         width = max(2 * margin + sum(slots) + 2 * gap, 4.2)
         height = top + title + cell * max(rows) + margin
         boxes, x = [], margin + (width - 2 * margin - sum(slots) - 2 * gap) / 2
-        for (r, c), slot in zip(shapes, slots):
+        for (r, c), slot in zip(shapes, slots, strict=False):
             boxes.append((x + (slot - cell * c) / 2, height - top - title - cell * r, cell * c, cell * r))
             x += slot + gap
     else:
@@ -294,7 +294,7 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
               ("received transposed\n− expected" if transposed else "received − expected") + f"\n{_range(D)}"]
     fig, axes = _heatmap_axes([E.shape, R.shape, D.shape], labels, 7.5)
     panels = ((axes[0], E, vmax, "RdBu_r"), (axes[1], R, vmax, "RdBu_r"), (axes[2], D, dlim, "PuOr_r"))
-    for (ax, M, lim, cmap), label in zip(panels, labels):
+    for (ax, M, lim, cmap), label in zip(panels, labels, strict=False):
         ax.pcolormesh(M, cmap=cmap, vmin=-lim, vmax=lim, edgecolors="white", linewidth=0.5)
         figures.title(ax, label, 7.5, pad=2)
         ax.set_xlim(0, M.shape[1])

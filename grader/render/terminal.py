@@ -82,8 +82,8 @@ def _render_rich(report: Report, stream) -> None:
     console = Console(file=stream, highlight=False, force_terminal=True)
     table = Table(title=f"{escape(report.submission)}: {_fmt(report.score)} / {_fmt(report.max_score)} points "
                         f"(seed {report.seed})", title_justify="left", show_edge=False)
-    for column, justify in (("part", "left"), ("score", "right"), ("checks", "left"), ("found in", "left")):
-        table.add_column(column, justify=justify)
+    for column in ("part", "score", "checks", "found in"):
+        table.add_column(column, justify="right" if column == "score" else "left")
     for part in report.parts:
         score, total = report.part_score(part.part)
         tests = report.part_tests(part.part)

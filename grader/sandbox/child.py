@@ -19,7 +19,8 @@ import re
 import shutil
 import signal
 
-from grader.sandbox import cgroup, syscalls, kernel as k
+from grader.sandbox import cgroup, syscalls
+from grader.sandbox import kernel as k
 from grader.sandbox.plan import Plan
 
 DEVICES = ("null", "zero", "full", "random", "urandom")

@@ -5,10 +5,10 @@ encoding, without the process boundary. Never use it on untrusted code.
 """
 from __future__ import annotations
 
-from grader.worker import wire
 from grader.labs import current
 from grader.sandbox.faults import fault_of
 from grader.sandbox.session import load_request
+from grader.worker import wire
 from grader.worker.__main__ import Worker, install_lab
 
 

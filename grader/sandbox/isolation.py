@@ -16,7 +16,8 @@ import socket
 import tempfile
 
 import grader
-from grader.sandbox import child, plan as plans, syscalls
+from grader.sandbox import child, syscalls
+from grader.sandbox import plan as plans
 from grader.sandbox.kernel import LINUX, landlock_abi  # noqa: F401 - LINUX: tests read isolation.LINUX
 
 # a step recorded by the child -> what is lost without it

@@ -9,7 +9,8 @@ import select
 import time
 from dataclasses import dataclass
 
-from grader.sandbox import child, plan as plans
+from grader.sandbox import child
+from grader.sandbox import plan as plans
 from grader.sandbox.kernel import die_with_parent
 
 

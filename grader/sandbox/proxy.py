@@ -14,16 +14,16 @@ calls `sgd` alone), so the training run that calls it next fails at once and say
 """
 from __future__ import annotations
 
-from grader.worker import wire
 from grader.sandbox.faults import CallTimeout, NameMissing, NotImplementedYet
 from grader.sandbox.session import Sandbox
 from grader.suggest import did_you_mean
+from grader.worker import wire
 
 
 class Remote(wire.Handle):
     """An object held by the worker (a model, a loss, an optimizer)."""
 
-    def __init__(self, part: "StudentPart", handle: wire.Handle):
+    def __init__(self, part: StudentPart, handle: wire.Handle):
         super().__init__(handle.id, handle.type)
         self.part = part
 

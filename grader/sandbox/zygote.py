@@ -72,11 +72,11 @@ class Connection:
     def alive(self) -> bool:
         return not self.closed
 
-    def spawn(self, request: dict, fds: list[int], seconds: float) -> "Forked":
+    def spawn(self, request: dict, fds: list[int], seconds: float) -> Forked:
         """Fork a worker set up by `request` (see `_worker`), holding `fds`."""
         return self.spawn_all([(request, fds)], seconds)[0]
 
-    def spawn_all(self, spawns: list[tuple[dict, list[int]]], seconds: float) -> list["Forked"]:
+    def spawn_all(self, spawns: list[tuple[dict, list[int]]], seconds: float) -> list[Forked]:
         """Fork a process for each (request, fds), the requests sent together: a zygote still
         importing torch answers them together, once it has."""
         with self.lock:

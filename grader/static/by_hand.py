@@ -7,7 +7,6 @@ import ast
 from grader.static.obfuscation import hidden
 from grader.static.source import Flag, import_aliases, parse, resolve
 
-
 _AUTOGRAD_CALLS = ("torch.autograd", "torch.func", "functorch", "torch._C", "torch.enable_grad",
                    "torch.set_grad_enabled", "torch.inference_mode", "torch.is_grad_enabled")
 _AUTOGRAD_ATTRS = {"backward": "calls .backward()", "grad": "reads .grad", "requires_grad_": "sets requires_grad",

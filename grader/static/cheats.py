@@ -11,7 +11,6 @@ import ast
 from grader.static.obfuscation import hidden
 from grader.static.source import Flag, import_aliases, parse, resolve
 
-
 _MODULES = {"grader": "imports the grader", "ctypes": "imports ctypes (raw memory)", "socket": "opens sockets",
             "subprocess": "runs subprocesses", "pty": "runs subprocesses"}
 _CALLS = {"gc.get_objects": "walks every live object (gc.get_objects)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from typing import TypeGuard
 
 # Callables that reach an attribute by a name given as their argument at this position.
 _BY_NAME = {"getattr": 1, "setattr": 1, "delattr": 1, "hasattr": 1, "builtins.getattr": 1,
@@ -34,7 +35,7 @@ _DUNDERS = {"__builtins__", "__globals__", "__subclasses__", "__code__", "__geta
             "__dict__", "__closure__"}
 
 
-def _literal(node: ast.AST | None) -> bool:
+def _literal(node: ast.AST | None) -> TypeGuard[ast.Constant]:
     return isinstance(node, ast.Constant)
 
 

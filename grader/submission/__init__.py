@@ -76,7 +76,7 @@ def _best_part(chunks: list[Chunk], taken: dict, lab: Lab) -> str | None:
     the course's `1_cd_CNNs.ipynb` defines `ConvNet` and `epoch` but none of the others."""
     names = _defined(chunks)
     scores = {p.name: len(names & set(p.defines)) / len(p.defines) for p in lab.parts if p.name not in taken}
-    best = max(scores, key=scores.get, default=None)
+    best = max(scores, key=lambda p: scores[p], default=None)
     return best if best and scores[best] > 0 else None
 
 

@@ -25,7 +25,8 @@ def _kept(parts: tuple[str, ...]) -> bool:
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
-    files, total = {}, 0
+    files: dict[str, bytes] = {}
+    total = 0
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if not path.is_file() or path.is_symlink() or not _kept(rel.parts):
@@ -43,7 +44,8 @@ def read_zip(path: Path) -> dict[str, bytes]:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise SubmissionError(f"{path} is not a readable zip file ({e})") from None
-    files, total = {}, 0
+    files: dict[str, bytes] = {}
+    total = 0
     with archive:
         members = archive.infolist()
         if len(members) > MAX_FILES:

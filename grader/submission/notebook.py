@@ -48,7 +48,7 @@ class Notebook:
             with warnings.catch_warnings():  # cells without ids (nbformat 4.4) are fine
                 warnings.simplefilter("ignore")
                 self.cells = nbformat.reads(text, as_version=4).cells
-        except Exception as e:  # nbformat raises several kinds on bad JSON or schema
+        except Exception as e:  # noqa: BLE001 - nbformat raises several kinds on bad JSON or schema
             self.cells = _lenient_cells(text)
             if self.cells is None:
                 raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
@@ -88,7 +88,7 @@ class Notebook:
             return None
         later = [i for k, i in starts.items() if k > n and i > first[-1]]
         ends = first[1:] + [min(later, default=len(self.cells))]
-        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends)}
+        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends, strict=True)}
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]

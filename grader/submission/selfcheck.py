@@ -34,7 +34,7 @@ def without_self_check(chunks: list[tuple[int, Chunk]]) -> list[tuple[int, Chunk
     if not any(_imports_check(node) for tree in trees if tree for node in tree.body):
         return chunks
     out = []
-    for (index, chunk), tree in zip(chunks, trees):
+    for (index, chunk), tree in zip(chunks, trees, strict=True):
         spans = [(n.lineno, n.end_lineno) for n in (tree.body if tree else [])
                  if _imports_check(n) or _calls_check(n)]
         lines = chunk.code.splitlines(keepends=True)

@@ -54,11 +54,10 @@ def _normalised(node: ast.AST) -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "<too deep to compare: written>"
     for inner in ast.walk(node):
-        body = getattr(inner, "body", None)
-        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and len(body) > 1 \
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            inner.body = body[1:]
+        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and len(inner.body) > 1 \
+                and isinstance(inner.body[0], ast.Expr) and isinstance(inner.body[0].value, ast.Constant) \
+                and isinstance(inner.body[0].value.value, str):
+            inner.body = inner.body[1:]
     return ast.dump(node)
 
 

@@ -21,8 +21,18 @@ import types
 from dataclasses import dataclass, field
 
 from grader.worker.statement import StatementTimeout, run_statement, trial
-from grader.worker.syntax import (Chunk, assigned, computes, deferrable, defined_names, own_class_name,
-                                  runnable, stub_raise, targets, where)
+from grader.worker.syntax import (
+    Chunk,
+    assigned,
+    computes,
+    deferrable,
+    defined_names,
+    own_class_name,
+    runnable,
+    stub_raise,
+    targets,
+    where,
+)
 
 # Each name of a course helper -> its module in `course/`, as the lab declares them
 # (`use_course`): `import tme5` and a notebook's `%run 'utils-data.py'` find our version.

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def encode(value: Any, blobs: list[bytes], to_handle: Callable[[Any], int] | Non
     `to_handle` registers an opaque object and returns its id; without it, an opaque
     object is an error (the trusted side never sends objects it cannot describe).
     """
-    _torch()
+    torch = _torch()
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -145,7 +146,7 @@ def _decode(data, blobs, from_handle):
     raise ChannelError(f"unknown value {sorted(data)!r}")
 
 
-def write_frame(stream: BinaryIO, header: dict, blobs: list[bytes] = ()) -> None:
+def write_frame(stream: BinaryIO, header: dict, blobs: Sequence[bytes] = ()) -> None:
     head = json.dumps(header).encode()
     parts = [_LEN.pack(len(head)), head, _LEN.pack(len(blobs))]
     for blob in blobs:

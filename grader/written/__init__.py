@@ -38,7 +38,7 @@ def after_batch(out: Path, entries: list[tuple[str, Path]]) -> None:
         return
     if questions is None:
         return
-    first = {}
+    first: dict[str, Path] = {}
     for sid, path in entries:  # an id given twice is not graded: its first entry is read
         first.setdefault(sid, Path(path))
     collected = collect(out, sorted(first.items()), questions)

@@ -5,9 +5,10 @@ student edition ships without it (the key points are the answers)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 
 class QuestionsError(Exception):
@@ -87,7 +88,7 @@ def parse(data: dict, source: str = "questions") -> Questions:
         )
         names = {h.name for h in handouts}
         questions = []
-        for i, q in enumerate(data["question"]):
+        for q in data["question"]:
             where = f"{source}: question {q.get('handout', '?')} Q{q.get('number', '?')}"
             if q["handout"] not in names:
                 raise QuestionsError(

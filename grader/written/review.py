@@ -43,7 +43,7 @@ class Review(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Review
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format, *args) -> None:  # the base class's name
         pass
 
     def _allowed(self, header_only: bool = False) -> bool:

@@ -305,7 +305,7 @@ def _best_chain(
     styles: dict[tuple, int] = {}
     for c in cands:
         styles[c.style] = styles.get(c.style, 0) + 1
-    common = max(styles, key=styles.get)
+    common = max(styles, key=lambda s: styles[s])
     tops = [questions.highest(h) for h in handouts]
     score: dict[tuple[int, int], float] = {}
     for j, c in enumerate(cands):
@@ -326,7 +326,7 @@ def _best_chain(
             before = (
                 cands[j - 1] if j else None
             )  # rejected unless it is the chain's previous marker
-            options = [
+            options: list[tuple[float, tuple[int, int] | None]] = [
                 (
                     score[j, h]
                     - GAP * (c.n - 1)

@@ -183,7 +183,8 @@ class MarkStore:
         }
 
     def marks(self, question: str | None = None) -> dict[tuple[str, str], Mark]:
-        sql, args = "SELECT sid, question, mark, items, comment, digest FROM marks", ()
+        sql = "SELECT sid, question, mark, items, comment, digest FROM marks"
+        args: tuple[str, ...] = ()
         if question is not None:
             sql, args = sql + " WHERE question = ?", (question,)
         return {

@@ -37,7 +37,8 @@ def suggest(question: Question, text: str) -> Suggestion:
 def highlight(question: Question, text: str) -> list[tuple[str, str | None]]:
     """`text` cut into (piece, key point id or None), for the page to highlight."""
     marks = sorted((a, b, kid) for kid, s in key_points_found(question, text).items() for a, b in s)
-    pieces, at = [], 0
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
     for a, b, kid in marks:
         if a < at:
             continue

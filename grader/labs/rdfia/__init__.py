@@ -13,7 +13,8 @@ GRADER = HERE.parents[1]
 # Installed as `grader.reference`: `reference/` beside `grader/` in a source tree, inside it in a wheel.
 # The student edition (`grade release`) holds none: the lab then names where it would be.
 _REFERENCE = importlib.util.find_spec("grader.reference")
-REFERENCE = Path(_REFERENCE.submodule_search_locations[0]) if _REFERENCE else GRADER / "reference"
+REFERENCE = (Path(_REFERENCE.submodule_search_locations[0])
+             if _REFERENCE and _REFERENCE.submodule_search_locations else GRADER / "reference")
 
 LAB = Lab(
     name="rdfia",

@@ -171,7 +171,7 @@ def write_cifar10(folder, train_x, train_y, test_x, test_y) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     train_rows, train_y = _rows_and_labels(train_x, train_y, "training")
     start = 0
-    for i, (rows, labels) in enumerate(zip(np.array_split(train_rows, 5), np.array_split(train_y, 5))):
+    for i, (rows, labels) in enumerate(zip(np.array_split(train_rows, 5), np.array_split(train_y, 5), strict=True)):
         _write_batch(folder / TRAIN_FILES[i], f"training batch {i + 1} of 5", rows, labels, start)
         start += len(rows)
     test_rows, test_y = _rows_and_labels(test_x, test_y, "test")

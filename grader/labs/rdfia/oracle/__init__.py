@@ -13,6 +13,7 @@ from functools import lru_cache
 from grader.expected import key
 from grader.labs.rdfia.oracle.registry import DOMAINS, QUESTIONS
 
+
 def _load() -> None:
     from grader.labs.rdfia.oracle import answers, tp1, tp2  # noqa: F401 - each registers its questions
 

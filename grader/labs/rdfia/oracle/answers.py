@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 from grader.expected import seal
+from grader.labs.rdfia.inputs.answers import CASES
 from grader.labs.rdfia.oracle.registry import question
 from grader.reference import answers as ref
-from grader.labs.rdfia.inputs.answers import CASES
 
 # Known wrong formulas, by the rubric catalogue's keys.
 FORMULA_MISTAKES = {

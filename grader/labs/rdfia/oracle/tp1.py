@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from grader.worker.artifacts import CURVE_KEYS
+from grader.labs.rdfia.inputs import tp1 as tp1_inputs
 from grader.labs.rdfia.oracle.registry import question
 from grader.reference import tp1_manual as ref
-from grader.labs.rdfia.inputs import tp1 as tp1_inputs
+from grader.worker.artifacts import CURVE_KEYS
 
 
 @question("tp1.unit")

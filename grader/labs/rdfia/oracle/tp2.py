@@ -5,16 +5,15 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from grader.labs.rdfia.data.cifar import make_synthetic
 from grader.expected import seal
-from grader.labs.rdfia.oracle.registry import question
-from grader.reference import tp2_cnn as ref
+from grader.labs.rdfia.data.cifar import make_synthetic
 from grader.labs.rdfia.inputs import tp2 as tp2_inputs
 from grader.labs.rdfia.inputs.tp2 import inputs
+from grader.labs.rdfia.oracle.registry import question
 from grader.labs.rdfia.rubric.cnn_common import param_layers, signature
 from grader.labs.rdfia.worker.colab import cifar_split
 from grader.labs.rdfia.worker.probes.tp2_cnn import TinyNet, describe, loader
-
+from grader.reference import tp2_cnn as ref
 
 LAYER_FIELDS = ("type", "in_shape")
 CONFIG_FIELDS = ("in_channels", "out_channels", "in_features", "out_features")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import torch
 
-from grader.expected import ask, matches
 from grader.checks import fail
-from grader.labs.rdfia.inputs.tp2 import generator, inputs, seeded, tiny_state
+from grader.expected import ask, matches
+from grader.labs.rdfia.inputs.tp2 import inputs, seeded, tiny_state
 from grader.labs.rdfia.worker.colab import cifar_split
 from grader.labs.rdfia.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
@@ -178,7 +178,7 @@ def values(results, what: str) -> list[float]:
     if isinstance(results, dict) and "$bad" in results:
         fail(f"{what} should return (top1, top5, loss); it returned {results['$bad']}.")
     names = ("top1", "top5", "loss")
-    for name, v in zip(names, results):
+    for name, v in zip(names, results, strict=False):
         if is_bad(v):
             fail(f"{what}: {name} should be a number or an object with a numeric `.avg` "
                  f"(an AverageMeter); got {v['$bad'] if isinstance(v, dict) else v}.")
@@ -243,7 +243,7 @@ def identify(outputs: torch.Tensor, image: torch.Tensor, size: int = 28):
         keys = [(top - PADDING, left - PADDING, flipped) for top, left, flipped in keys]
         again, matched = _match(outputs[missing], candidates, keys)
         raw[missing] = matched
-        for i, key in zip(missing, again):
+        for i, key in zip(missing, again, strict=True):
             found[i] = key
     return found, raw
 
@@ -251,4 +251,4 @@ def identify(outputs: torch.Tensor, image: torch.Tensor, size: int = 28):
 def _match(outputs: torch.Tensor, candidates: torch.Tensor, keys: list):
     corr = torch.einsum("ncp,mcp->nm", _standardise(outputs), _standardise(candidates)) / outputs.shape[1]
     best, index = corr.max(dim=1)
-    return [keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist())], candidates[index]
+    return [keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist(), strict=True)], candidates[index]

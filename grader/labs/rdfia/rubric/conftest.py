@@ -12,9 +12,9 @@ from grader.labs.rdfia import LAB
 def pytest_configure(config):
     if not LAB.reference.is_dir():
         raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
-    from grader.sandbox.sandboxes import Sandboxes
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox
+    from grader.sandbox.sandboxes import Sandboxes
     from grader.submission import open_submission
     reference = open_submission(LAB.reference, LAB)
     sandboxes = Sandboxes(lambda: Sandbox(Limits(), reference.files))

@@ -6,10 +6,10 @@ are sealed by the oracle: a check learns which label a value matches, never the 
 """
 from __future__ import annotations
 
-from grader.expected import ask, ask_optional, matches
-from grader.labs.rdfia.rubric import mistakes
 from grader.checks import came_back, check, fail, number_or_none
+from grader.expected import ask, ask_optional, matches
 from grader.labs.rdfia.inputs.answers import CASES
+from grader.labs.rdfia.rubric import mistakes
 
 
 def _answer(student, name: str):
@@ -40,7 +40,7 @@ def _formula(student, name: str, question: str):
 
 def _calls(student, name: str):
     """(inputs, the oracle's sealed verdicts, what the student's function returned) per test input."""
-    for args, sealed in zip(CASES[name], ask("answers.formula", name)):
+    for args, sealed in zip(CASES[name], ask("answers.formula", name), strict=True):
         yield args, sealed, student.call(name, *args)
 
 

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import torch
 
-from grader.expected import ask
-from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
 from grader.checks import Mistake, check, expect_close, fail, pair
-from grader.labs.rdfia.inputs.tp1 import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
-                                      training_setup, unit_inputs)
+from grader.expected import ask
+from grader.labs.rdfia.inputs.tp1 import (
+    BATCH,
+    BIG_SIZES,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    NY,
+    OTHER_SIZES,
+    SGD_ETA,
+    B,
+    training_setup,
+    unit_inputs,
+)
+from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
 
 
 def init_info(student, sizes):

@@ -14,11 +14,32 @@ import torch
 
 from grader import static
 from grader.artifacts import Gradient
+from grader.checks import (
+    CheckFailed,
+    check,
+    close,
+    expect_close,
+    expect_keys,
+    fail,
+    fit,
+    fitted,
+    pair,
+)
 from grader.expected import ask
+from grader.labs.rdfia.inputs.tp1 import (
+    BATCH,
+    BIG_SIZES,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    NY,
+    OTHER_SIZES,
+    SGD_ETA,
+    B,
+    training_setup,
+    unit_inputs,
+)
 from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_layout, tp1_runs
-from grader.checks import CheckFailed, check, close, expect_close, expect_keys, fail, fit, fitted, pair
-from grader.labs.rdfia.inputs.tp1 import (B, BATCH, BIG_SIZES, ETA, KEYS, NN_SIZES, NY, OTHER_SIZES, SGD_ETA,
-                                      training_setup, unit_inputs)
 from grader.sandbox import StudentFault
 
 OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
@@ -90,7 +111,7 @@ def test_accuracy(student):
 
 # -- backward ----------------------------------------------------------------------------
 
-_backward: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_backward: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def outputs_for(student, layout, params_s, inp) -> dict:

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import torch
 
-from grader.expected import ask
-from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_runs
 from grader.checks import Mistake, check, expect_close, fail
-from grader.labs.rdfia.inputs.tp1 import BATCH, ETA, KEYS, NN_SIZES, SGD_ETA, training_setup, unit_inputs
-
+from grader.expected import ask
+from grader.labs.rdfia.inputs.tp1 import (
+    BATCH,
+    ETA,
+    KEYS,
+    NN_SIZES,
+    SGD_ETA,
+    training_setup,
+    unit_inputs,
+)
+from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_runs
 
 
 @check("tp1_nn::init_model::architecture", points=1, question="1-ab 2.3")

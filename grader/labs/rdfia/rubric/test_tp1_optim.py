@@ -6,10 +6,10 @@ uses the grader's loop (`zero_grad`, forward, `loss_accuracy`, `backward`, `step
 """
 from __future__ import annotations
 
-from grader.expected import ask_optional
-from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_runs
 from grader.checks import CheckFailed, Mistake, check, fail
+from grader.expected import ask_optional
 from grader.labs.rdfia.inputs.tp1 import BATCH, ETA, NN_SIZES, training_setup
+from grader.labs.rdfia.rubric import mistakes, tp1_checks, tp1_runs
 from grader.sandbox import StudentFault
 
 ETAS = (0.03, 0.7)  # two rates, so that a fixed lr shows

@@ -13,17 +13,43 @@ import torch
 
 from grader import edition
 from grader.artifacts import Curves
-from grader.labs.rdfia.data.cifar import make_synthetic
+from grader.checks import (
+    CheckFailed,
+    Mistake,
+    as_number,
+    check,
+    expect_accuracy,
+    expect_close,
+    expect_shape,
+    fail,
+)
 from grader.expected import ask, instructor_only, matches
+from grader.labs.rdfia.data.cifar import make_synthetic
+from grader.labs.rdfia.inputs.tp2 import (
+    BATCH,
+    LR,
+    MAIN,
+    RUN,
+    channel_images,
+    epoch_data,
+    generator,
+    steps,
+)
 from grader.labs.rdfia.rubric import mistakes
 from grader.labs.rdfia.rubric import tp2_epoch as epoch_values
-from grader.checks import (CheckFailed, Mistake, as_number, check, expect_accuracy, expect_close,
-                                   expect_shape, fail)
-from grader.labs.rdfia.inputs.tp2 import (BATCH, LR, MAIN, RUN, channel_images, epoch_data,
-                                         steps)
-from grader.labs.rdfia.rubric.cnn_common import (baseline, cifar_image, describe_student,
-                                      fit_normalisation, generator, identify, improved, inputs, is_bad, memo,
-                                      param_layers, tiny_state, values)
+from grader.labs.rdfia.rubric.cnn_common import (
+    baseline,
+    cifar_image,
+    describe_student,
+    fit_normalisation,
+    identify,
+    improved,
+    inputs,
+    is_bad,
+    memo,
+    param_layers,
+    values,
+)
 
 PARAM_LAYERS = ["conv1", "conv2", "conv3", "fc4", "fc5"]
 
@@ -123,7 +149,7 @@ def test_convnet_param_count(student, seed):
         lines.append(f"its {len(norms)} normalisation layers add {_count(extra)}")
         diagnosis = ("batch norm in ConvNet: the handout's ConvNet has none (BatchNorm2d belongs to "
                      "ConvNetImproved, Q34).") if "right" in matches(total, got["total"] - extra) else None
-    for name, layer in zip(PARAM_LAYERS, layers):
+    for name, layer in zip(PARAM_LAYERS, layers, strict=False):
         labels = matches(table[name]["n"], layer["params"])
         if "right" not in labels:
             lines.append(f"{name} (`{layer['name']}`, {layer['type']}) has {_count(layer['params'])}, "
@@ -149,7 +175,7 @@ def test_convnet_layers(student, seed):
     want = ask("tp2.convnet_layers", seed)
     layers = param_layers(got)
     problems, diagnosis = [], None
-    for k, (name, w) in enumerate(zip(PARAM_LAYERS, want)):
+    for k, (name, w) in enumerate(zip(PARAM_LAYERS, want, strict=False)):
         if k >= len(layers):
             problems.append(f"{name} is missing")
             continue
@@ -680,9 +706,9 @@ def test_make_scheduler(student, seed):
 
 
 def _expect_schedule(lrs: list[float], want: list[float], what: str):
-    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want)):
+    if len(lrs) == len(want) and all(abs(a - b) <= 1e-9 + 1e-6 * b for a, b in zip(lrs, want, strict=False)):
         return
-    ratios = [b / a for a, b in zip(lrs, lrs[1:]) if a]
+    ratios = [b / a for a, b in zip(lrs, lrs[1:], strict=False) if a]
     diagnosis = None
     if ratios and max(ratios) - min(ratios) < 1e-6:
         gamma = ratios[0]

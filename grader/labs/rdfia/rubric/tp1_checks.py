@@ -2,11 +2,21 @@
 loss_accuracy, and the torch.nn model of tp1_nn and tp1_optim."""
 from __future__ import annotations
 
+from grader.checks import expect_accuracy_diagnosed, expect_close, expect_number, fail, pair
 from grader.expected import ask
+from grader.labs.rdfia.inputs.tp1 import (
+    BIG_SIZES,
+    KEYS,
+    NH,
+    NN_SIZES,
+    NX,
+    NY,
+    OTHER_SIZES,
+    B,
+    unit_inputs,
+)
 from grader.labs.rdfia.rubric import mistakes
-from grader.checks import (expect_accuracy_diagnosed, expect_close, expect_number, fail, pair)
 from grader.labs.rdfia.rubric.mistakes import diagnosed
-from grader.labs.rdfia.inputs.tp1 import B, BIG_SIZES, KEYS, NH, NN_SIZES, NX, NY, OTHER_SIZES, unit_inputs
 from grader.labs.rdfia.rubric.tp1_layout import Layout, read_layout
 
 

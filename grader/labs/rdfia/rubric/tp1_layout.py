@@ -10,7 +10,6 @@ from grader.checks import CheckFailed, came_back, expect_keys, fail
 from grader.labs.rdfia.inputs.tp1 import KEYS, NH, NX, NY
 from grader.sandbox import StudentFault
 
-
 BIAS_KINDS = {"vector": lambda n: (n,), "row": lambda n: (1, n), "column": lambda n: (n, 1)}
 
 
@@ -107,7 +106,7 @@ def read_layout(params, what: str, sizes=(NX, NH, NY)) -> Layout:
     return Layout(transposed, bias)
 
 
-_layouts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def student_layout(student) -> Layout:

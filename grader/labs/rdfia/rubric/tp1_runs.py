@@ -7,10 +7,10 @@ import math
 import torch
 
 from grader.artifacts import Boundary, Curves
-from grader.expected import ask
-from grader.labs.rdfia.rubric import mistakes
 from grader.checks import expect_keys, fail
+from grader.expected import ask
 from grader.labs.rdfia.inputs.tp1 import BATCH, EPOCHS, ETA, NH
+from grader.labs.rdfia.rubric import mistakes
 from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
 

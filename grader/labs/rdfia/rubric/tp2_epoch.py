@@ -71,12 +71,12 @@ def _same(x, chunk: torch.Tensor) -> bool:
 
 def same_steps(got: list[dict], want: list[dict]) -> bool:
     return len(got) == len(want) and all(set(g) == set(w) and all(_close(g[n], w[n]) for n in w)
-                                         for g, w in zip(got, want))
+                                         for g, w in zip(got, want, strict=True))
 
 
 def first_different(got: list[dict], want: list[dict]) -> int:
     """The index of the first step whose parameters differ from `want`'s."""
-    differ = (k for k, (g, w) in enumerate(zip(got, want)) if not same_steps([g], [w]))
+    differ = (k for k, (g, w) in enumerate(zip(got, want, strict=False)) if not same_steps([g], [w]))
     return next(differ, len(want))
 
 

@@ -9,8 +9,9 @@ course's file, ``from utils import *`` also brings ``np``, ``plt`` and ``torch``
 
 import numpy as np
 import torch
-
-from _headless import as_float as _as_float, figure as _figure, plt
+from _headless import as_float as _as_float
+from _headless import figure as _figure
+from _headless import plt
 
 # What the course's file defines or imports, so what `from utils import *` gives.
 __all__ = ["AccLossPlot", "AverageMeter", "TrainLossPlot", "accuracy", "np", "plt", "torch"]

@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 import torch
-
-from _headless import as_float as _as_float, figure as _figure, matplotlib, plt
+from _headless import as_float as _as_float
+from _headless import figure as _figure
+from _headless import matplotlib, plt
 
 from grader.labs.rdfia.data import circles as _circles
 

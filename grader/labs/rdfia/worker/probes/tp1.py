@@ -11,7 +11,6 @@ import torch
 
 from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
-
 # -- helpers ------------------------------------------------------------------------
 
 def _metrics(Yhat, Y, logits: bool) -> tuple[float, float]:
@@ -161,7 +160,7 @@ def _train(data, perms, batch, step, predict, logits: bool) -> dict:
     `predict(X)` on train and test after each epoch, and its decision boundary at the end."""
     Xtrain, Ytrain = data[0], data[1]
     points = _points(data)
-    curves = {k: [] for k in CURVE_KEYS}
+    curves: dict[str, list] = {k: [] for k in CURVE_KEYS}
     for perm in perms:
         for idx in _batches(perm, batch):
             step(Xtrain[idx], Ytrain[idx])

@@ -101,7 +101,8 @@ def _class(ns: dict, ref):
 def class_versions(ns: dict) -> list[dict]:
     """Every class the part defined, every version, in definition order: where, and whether
     it is an nn.Module."""
-    out, counts = [], {}
+    out: list[dict] = []
+    counts: dict[str, int] = {}
     for name, cls in ns.classes:
         index = counts[name] = counts.get(name, -1) + 1
         code = next((f.__code__ for f in vars(cls).values() if hasattr(f, "__code__")), None)
@@ -283,7 +284,7 @@ def loader_outputs(ns: dict, batch_size: int, draws: dict) -> dict:
         return {"bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
                        "(train_loader, test_loader)"}
     out = {}
-    for split, loader in zip(("train", "test"), loaders):
+    for split, loader in zip(("train", "test"), loaders, strict=False):
         dataset = getattr(loader, "dataset", None)
         if dataset is None:
             return {"bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"}
@@ -345,7 +346,8 @@ def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, s
     criterion = nn.CrossEntropyLoss()
     train_data = loader(x, y, batch, shuffle=True, seed=seed)
     test_data = loader(xt, yt, 100)
-    curves, logits, seen = {k: [] for k in CURVE_KEYS}, [], []
+    curves: dict[str, list] = {k: [] for k in CURVE_KEYS}
+    logits, seen = [], []
     # The model's outputs in each test epoch, as it gave them: the trusted side computes the accuracy.
     model.register_forward_hook(lambda m, i, out: seen.append(out.detach())
                                 if isinstance(out, torch.Tensor) and out.dim() == 2 else None)

@@ -36,7 +36,7 @@ def _hw(img) -> tuple[int, int]:
     if _is_pil(img):
         return img.height, img.width
     if isinstance(img, torch.Tensor):
-        return tuple(img.shape[-2:])
+        return int(img.shape[-2]), int(img.shape[-1])
     if isinstance(img, np.ndarray):
         return img.shape[:2]
     raise TypeError(f"img should be a PIL Image, a tensor or an ndarray; got {type(img).__name__}")
