@@ -8,6 +8,7 @@ partial submission, submissions with one classic mistake, a folder whose TP 1-ab
 notebook is the template's, a broken zip and a notebook that is not JSON. It takes
 minutes; CI does not run it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,7 +76,11 @@ def make_class(root: Path, n: int) -> list[Path]:
             made.append(root / f"{sid}.zip")
             continue
         elif kind == "notebook":
-            notebooks = sorted((TEMPLATE / "notebooks").glob("*.ipynb")) if (TEMPLATE / "notebooks").is_dir() else []
+            notebooks = (
+                sorted((TEMPLATE / "notebooks").glob("*.ipynb"))
+                if (TEMPLATE / "notebooks").is_dir()
+                else []
+            )
             (root / sid).mkdir()
             for nb in notebooks:
                 shutil.copy(nb, root / sid / nb.name)
@@ -114,13 +119,29 @@ def batch_score(out: Path, sid: str) -> float | None:
     return json.loads(result.read_text())["score"] if result.exists() else None
 
 
-def time_batch(class_dir: Path, out: Path, jobs: int,
-               parts=LAB.part_names) -> tuple[float, float, subprocess.CompletedProcess]:
+def time_batch(
+    class_dir: Path, out: Path, jobs: int, parts=LAB.part_names
+) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall time of `grade batch` on `class_dir`, and the CPU-seconds of the whole machine
     meanwhile: a steadier figure than the wall time on a machine whose speed drifts."""
     started, busy = time.monotonic(), machine_busy()
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
-                          "--jobs", str(jobs), "--parts", *parts], capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(class_dir),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--parts",
+            *parts,
+        ],
+        capture_output=True,
+        text=True,
+    )
     return time.monotonic() - started, machine_busy() - busy, run
 
 
@@ -145,8 +166,23 @@ def main() -> int:
     for entry in entries:
         out = work / "serial" / entry.name
         out.mkdir(parents=True)
-        run = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(entry), "--json", str(out / "r.json"),
-                              "--html", str(out / "r.html"), *parts], cwd=out, capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader.cli",
+                "check",
+                str(entry),
+                "--json",
+                str(out / "r.json"),
+                "--html",
+                str(out / "r.html"),
+                *parts,
+            ],
+            cwd=out,
+            capture_output=True,
+            text=True,
+        )
         serial[entry.name] = run.returncode
     serial_seconds = time.monotonic() - started
 
@@ -155,14 +191,20 @@ def main() -> int:
     same = 0
     for entry in entries:
         sid = entry.name.removesuffix(".zip").removesuffix(".ipynb")
-        same += batch_score(work / "batch", sid) == check_score(work / "serial" / entry.name / "r.json")
+        same += batch_score(work / "batch", sid) == check_score(
+            work / "serial" / entry.name / "r.json"
+        )
     per_minute = lambda seconds: 60 * len(entries) / seconds  # noqa: E731
-    print(f"grade check, one after the other: {serial_seconds:7.1f} s "
-          f"{per_minute(serial_seconds):6.1f} submissions/min")
-    print(f"grade batch --jobs {args.jobs}:             {batch_seconds:7.1f} s "
-          f"{per_minute(batch_seconds):6.1f} submissions/min"
-          f"  (x{serial_seconds / batch_seconds:.2f}; {batch_cpu:.1f} CPU-seconds of the machine; "
-          f"batch exit status {batch.returncode})")
+    print(
+        f"grade check, one after the other: {serial_seconds:7.1f} s "
+        f"{per_minute(serial_seconds):6.1f} submissions/min"
+    )
+    print(
+        f"grade batch --jobs {args.jobs}:             {batch_seconds:7.1f} s "
+        f"{per_minute(batch_seconds):6.1f} submissions/min"
+        f"  (x{serial_seconds / batch_seconds:.2f}; {batch_cpu:.1f} CPU-seconds of the machine; "
+        f"batch exit status {batch.returncode})"
+    )
     print(f"same verdict for {same} of {len(entries)} submissions")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

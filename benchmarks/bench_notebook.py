@@ -11,6 +11,7 @@ kept as base64 PNG outputs) and prints the median time of:
   fresh process that only imports the grader.
 Target (issue 9): a 6 MB notebook loads in well under a second, cold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ def build(mb: float, cells: int) -> str:
     extra = max(cells - len(nb.cells), 1)
     size = int(mb * (1 << 20) / extra)
     for k in range(extra):
-        nb.cells.append(nbformat.v4.new_code_cell(
-            f"plt.plot(curves[{k % 4}])\nplt.title('run {k}')\nplt.show()", outputs=[png_output(size, k)]))
+        nb.cells.append(
+            nbformat.v4.new_code_cell(
+                f"plt.plot(curves[{k % 4}])\nplt.title('run {k}')\nplt.show()",
+                outputs=[png_output(size, k)],
+            )
+        )
     return nbformat.writes(nb)
 
 
@@ -63,8 +68,14 @@ def cold(path: Path, call: str, repeat: int) -> tuple[float, float]:
     """Median (import time, call time) in fresh processes."""
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", COLD.format(call=call)], cwd=ROOT, check=True,
-                             capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)}).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", COLD.format(call=call)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(ROOT)},
+        ).stdout
         runs.append(tuple(map(float, out.split())))
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
@@ -91,17 +102,23 @@ def main() -> None:
         nbformat_read = median(lambda: nbformat.reads(text, as_version=4), args.repeat)
         notebook = median(lambda: Notebook(path.name, data), args.repeat)
         cold_import, cold_open = cold(path, f"open_submission({str(path)!r})", args.repeat)
-        _, cold_json = cold(path, f"import json; json.loads(open({str(path)!r}, 'rb').read())", args.repeat)
+        _, cold_json = cold(
+            path, f"import json; json.loads(open({str(path)!r}, 'rb').read())", args.repeat
+        )
 
     n_cells = len(nbformat.reads(text, as_version=4).cells)
     print(f"notebook: {len(data) / (1 << 20):.1f} MB, {n_cells} cells")
     print(f"baseline: json.loads of the bytes          {baseline * 1000:7.1f} ms")
-    print(f"open_submission, warm                     {warm * 1000:7.1f} ms  = {warm / baseline:5.1f}x json.loads")
+    print(
+        f"open_submission, warm                     {warm * 1000:7.1f} ms  = {warm / baseline:5.1f}x json.loads"
+    )
     print(f"  nbformat.reads                          {nbformat_read * 1000:7.1f} ms")
     print(f"  Notebook (read + cells to Python)       {notebook * 1000:7.1f} ms")
     print(f"fresh process: import grader.submission   {cold_import * 1000:7.1f} ms")
-    print(f"  then open_submission (cold)             {cold_open * 1000:7.1f} ms  "
-          f"(json.loads there: {cold_json * 1000:.1f} ms; target: well under 1000 ms)")
+    print(
+        f"  then open_submission (cold)             {cold_open * 1000:7.1f} ms  "
+        f"(json.loads there: {cold_json * 1000:.1f} ms; target: well under 1000 ms)"
+    )
 
 
 if __name__ == "__main__":

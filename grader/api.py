@@ -6,6 +6,7 @@ layer over it (`grader.commands.check`). What grading says as it goes (the notes
 submission was read, each result, the protections the platform lacks) reaches the caller
 through a `Progress`; nothing is printed here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,10 +20,11 @@ from grader.results import Report, TestResult
 class Options:
     """What changes a grading. `seed` None: the edition's default (seed 0 in the student
     edition, the instructor's secret one otherwise; `resolved`)."""
+
     seed: int | None = None
-    tp: str | None = None                 # an assignment's name, or "all"; None: those found
+    tp: str | None = None  # an assignment's name, or "all"; None: those found
     parts: tuple[str, ...] | None = None  # only these parts (then `tp` is not read)
-    timeout: float = 60.0                 # seconds allowed to one call of student code
+    timeout: float = 60.0  # seconds allowed to one call of student code
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -63,29 +65,38 @@ def resolved(options: Options) -> Options:
         return options
     from grader import edition
     from grader.seed import SeedError, default_seed, user_state_dir
+
     try:
         return dataclasses.replace(options, seed=default_seed(edition(), user_state_dir()))
     except SeedError as e:
         raise NotGraded(str(e)) from None
 
 
-def grade(path: str | os.PathLike, options: Options = Options(), progress: Progress | None = None,
-          zygote=None) -> Report:
+def grade(
+    path: str | os.PathLike,
+    options: Options = Options(),
+    progress: Progress | None = None,
+    zygote=None,
+) -> Report:
     """Grade the submission at `path` (a folder, a .ipynb, a .py or a .zip) in sandboxed
     workers; NotGraded when it cannot be. `zygote` forks the workers (`grade batch`'s
     long-lived grading processes); without it, `grade check`'s lanes start their own."""
     from grader import static
     from grader.sandbox import Limits
     from grader.submission import SubmissionError, open_submission
+
     options, progress = resolved(options), progress or Progress()
     try:
         submission = open_submission(path)
         if not submission.parts:
-            raise SubmissionError(f"nothing of the lab was found in {path}: no module or notebook "
-                                  f"holds any of {', '.join(submission.lab.part_names)}")
+            raise SubmissionError(
+                f"nothing of the lab was found in {path}: no module or notebook "
+                f"holds any of {', '.join(submission.lab.part_names)}"
+            )
     except SubmissionError as e:
         raise NotGraded(str(e)) from None
     from grader.lanes import Lanes
+
     parts, line = submission.lab.selection(submission.parts, options.tp, options.parts)
     # The lab's slow imports that this code makes: the workers' zygote makes them once, ahead.
     imports = static.imported(submission, submission.lab.worker_imports)
@@ -96,8 +107,9 @@ def grade(path: str | os.PathLike, options: Options = Options(), progress: Progr
         try:
             report = lanes.grade(on_result=progress.result)
         except Exception as e:
-            raise NotGraded("internal error, the submission was not graded: "
-                            f"{type(e).__name__}: {e}") from e
+            raise NotGraded(
+                f"internal error, the submission was not graded: {type(e).__name__}: {e}"
+            ) from e
         progress.weaknesses(lanes.weaknesses)
     finally:
         lanes.close()

@@ -12,6 +12,7 @@ A failed comparison raises `CheckFailed` with a message (what was expected, what
 back, where) and, when the value matches a known mistake, a diagnosis naming it.
 Every comparison runs here, in the trusted process, on tensors rebuilt from bytes.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,11 +22,19 @@ from typing import NoReturn
 import pytest
 import torch
 
-MARKER = ("grader_check(id, points, question, hidden, follows): a rubric check; declare it with "
-          "grader.checks.check")
+MARKER = (
+    "grader_check(id, points, question, hidden, follows): a rubric check; declare it with "
+    "grader.checks.check"
+)
 
 
-def check(id: str, points: float, question: str | None = None, hidden: bool = False, follows: tuple[str, ...] = ()):
+def check(
+    id: str,
+    points: float,
+    question: str | None = None,
+    hidden: bool = False,
+    follows: tuple[str, ...] = (),
+):
     """Declare a rubric test: its stable id `part::topic::check`, its points, its handout
     question. The part is the id's first field; the lab gives the part's assignment.
     A `hidden` check runs in the instructor edition only: `grade release` leaves it out.
@@ -35,8 +44,9 @@ def check(id: str, points: float, question: str | None = None, hidden: bool = Fa
     part, sep, _ = id.partition("::")
     if not (part and sep):
         raise ValueError(f"check id {id!r} should start with its part: 'part::topic::check'")
-    return pytest.mark.grader_check(id=id, part=part, points=points, question=question, hidden=hidden,
-                                    follows=tuple(follows))
+    return pytest.mark.grader_check(
+        id=id, part=part, points=points, question=question, hidden=hidden, follows=tuple(follows)
+    )
 
 
 class Mistake(str):
@@ -90,7 +100,9 @@ def as_number(value, what: str) -> float:
         return float(value)
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return float(value.detach().reshape(()).item())
-    fail(f"{what} should be a number (a float, or a tensor with one element); got {came_back(value)}.")
+    fail(
+        f"{what} should be a number (a float, or a tensor with one element); got {came_back(value)}."
+    )
 
 
 def number_or_none(value) -> float | None:
@@ -111,16 +123,20 @@ def expect_keys(value, keys, what: str) -> dict:
     expect_type(value, dict, what, f"a dict with keys {', '.join(keys)}")
     missing = [k for k in keys if k not in value]
     if missing:
-        fail(f"{what} should have the keys {', '.join(keys)}; "
-             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (it has {', '.join(map(str, value)) or 'none'}).")
+        fail(
+            f"{what} should have the keys {', '.join(keys)}; "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (it has {', '.join(map(str, value)) or 'none'})."
+        )
     return value
 
 
 def expect_shape(value, shape, what: str, why: str = "") -> torch.Tensor:
     tensor = as_tensor(value, what)
     if tuple(tensor.shape) != tuple(shape):
-        fail(f"{what} should have shape {shape_text(shape)}{' (' + why + ')' if why else ''}; "
-             f"got shape {shape_text(tensor.shape)}.")
+        fail(
+            f"{what} should have shape {shape_text(shape)}{' (' + why + ')' if why else ''}; "
+            f"got shape {shape_text(tensor.shape)}."
+        )
     return tensor
 
 
@@ -130,13 +146,19 @@ def close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-4, atol: float = 1e
         return False
     a, b = a.double(), b.double()
     scale = max(1.0, float(b.abs().max())) if b.numel() else 1.0
-    return bool(torch.isfinite(a).all()) and bool(((a - b).abs() <= atol * scale + rtol * b.abs()).all())
+    return bool(torch.isfinite(a).all()) and bool(
+        ((a - b).abs() <= atol * scale + rtol * b.abs()).all()
+    )
 
 
-def diagnose(got: torch.Tensor, diagnoses: dict, rtol: float = 1e-4, atol: float = 1e-5) -> str | None:
+def diagnose(
+    got: torch.Tensor, diagnoses: dict, rtol: float = 1e-4, atol: float = 1e-5
+) -> str | None:
     """The diagnosis of the first known mistake whose value `got` matches."""
     for candidate, text in diagnoses.values():
-        if candidate is not None and close(got, candidate.to(got.dtype if got.is_floating_point() else torch.float64), rtol, atol):
+        if candidate is not None and close(
+            got, candidate.to(got.dtype if got.is_floating_point() else torch.float64), rtol, atol
+        ):
             return text
     return None
 
@@ -151,14 +173,24 @@ def _where_differ(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: 
     rel_err = abs_err / e.abs().clamp_min(1e-12)
     index = list(first) if first else []
     at = f"[{', '.join(map(str, index))}]" if index else ""
-    return (f"{n_bad} of {e.numel()} entries differ (first at {at or 'the value'}: expected "
-            f"{float(e[first]) if first else float(e.reshape(-1)[0]):.6g}, got "
-            f"{float(g[first]) if first else float(g.reshape(-1)[0]):.6g}); largest absolute error "
-            f"{float(abs_err.max()):.3g}, largest relative error {float(rel_err.max()):.3g}")
+    return (
+        f"{n_bad} of {e.numel()} entries differ (first at {at or 'the value'}: expected "
+        f"{float(e[first]) if first else float(e.reshape(-1)[0]):.6g}, got "
+        f"{float(g[first]) if first else float(g.reshape(-1)[0]):.6g}); largest absolute error "
+        f"{float(abs_err.max()):.3g}, largest relative error {float(rel_err.max()):.3g}"
+    )
 
 
-def expect_close(got, expected: torch.Tensor, what: str, *, rtol: float = 1e-4, atol: float = 1e-5,
-                 diagnoses: dict | None = None, why_shape: str = "") -> torch.Tensor:
+def expect_close(
+    got,
+    expected: torch.Tensor,
+    what: str,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    diagnoses: dict | None = None,
+    why_shape: str = "",
+) -> torch.Tensor:
     """`got` must be a tensor of `expected`'s shape and values.
 
     `diagnoses` maps a mistake's name to `(its value, the diagnosis text)`; when the
@@ -168,24 +200,46 @@ def expect_close(got, expected: torch.Tensor, what: str, *, rtol: float = 1e-4, 
     tensor = as_tensor(got, what)
     found = diagnose(tensor, diagnoses or {}, rtol, atol) if tensor.is_floating_point() else None
     if tuple(tensor.shape) != tuple(expected.shape):
-        fail(f"{what} should have shape {shape_text(expected.shape)}{' (' + why_shape + ')' if why_shape else ''}; "
-             f"got shape {shape_text(tensor.shape)}.", found)
+        fail(
+            f"{what} should have shape {shape_text(expected.shape)}{' (' + why_shape + ')' if why_shape else ''}; "
+            f"got shape {shape_text(tensor.shape)}.",
+            found,
+        )
     if not torch.isfinite(tensor.double()).all():
-        fail(f"{what} contains NaN or infinite values "
-             f"({int((~torch.isfinite(tensor.double())).sum())} of {tensor.numel()} entries).", found)
+        fail(
+            f"{what} contains NaN or infinite values "
+            f"({int((~torch.isfinite(tensor.double())).sum())} of {tensor.numel()} entries).",
+            found,
+        )
     if not close(tensor, expected, rtol, atol):
-        fail(f"{what} has the right shape {shape_text(expected.shape)} but wrong values: "
-             f"{_where_differ(tensor, expected, rtol, atol)}.", found)
+        fail(
+            f"{what} has the right shape {shape_text(expected.shape)} but wrong values: "
+            f"{_where_differ(tensor, expected, rtol, atol)}.",
+            found,
+        )
     return tensor
 
 
-def expect_number(got, expected: float, what: str, *, rtol: float = 1e-4, atol: float = 1e-6,
-                  diagnoses: dict | None = None) -> float:
+def expect_number(
+    got,
+    expected: float,
+    what: str,
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    diagnoses: dict | None = None,
+) -> float:
     """`got` must be a number (float, 0-d or one-element tensor) close to `expected`."""
     value = as_number(got, what)
     if abs(value - expected) > atol + rtol * abs(expected):
-        found = next((text for candidate, text in (diagnoses or {}).values()
-                      if candidate is not None and abs(value - candidate) <= atol + rtol * abs(candidate)), None)
+        found = next(
+            (
+                text
+                for candidate, text in (diagnoses or {}).values()
+                if candidate is not None and abs(value - candidate) <= atol + rtol * abs(candidate)
+            ),
+            None,
+        )
         fail(f"{what} should be {expected:.6g}; got {value:.6g}.", found)
     return value
 
@@ -196,10 +250,13 @@ def expect_accuracy(got, expected_fraction: float, what: str, *, atol: float = 1
     for scale in (1.0, 100.0):
         if abs(value - expected_fraction * scale) <= atol * scale:
             return value / scale
-    fail(f"{what} should be {expected_fraction:.4g} (or {expected_fraction * 100:.4g} as a percentage); got {value:.6g}.")
+    fail(
+        f"{what} should be {expected_fraction:.4g} (or {expected_fraction * 100:.4g} as a percentage); got {value:.6g}."
+    )
 
 
 # -- known mistakes ----------------------------------------------------------------
+
 
 def fit(candidate: torch.Tensor | None, shape) -> torch.Tensor | None:
     """A known-mistake value in the shape of what came back, when it can be."""
@@ -238,5 +295,7 @@ def expect_accuracy_diagnosed(got, expected: float, what: str, diagnoses: dict) 
 def pair(result, what: str, names=("L", "acc")):
     """A function's `(L, acc)`-like result, or a failure saying what came back."""
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
-        fail(f"{what} should return {len(names)} values ({', '.join(names)}); got {came_back(result)}.")
+        fail(
+            f"{what} should return {len(names)} values ({', '.join(names)}); got {came_back(result)}."
+        )
     return result

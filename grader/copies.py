@@ -5,6 +5,7 @@ replaced, on its own lines, by an import of the grader's version, whatever the f
 module or notebook cell that holds it. A definition of the student's own (any other
 code) is graded as written. Reads, never runs, code.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,12 +22,14 @@ DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 class Copy:
     origin: str  # "tme6_utils.py" or "nb.ipynb, cell 4"
     line: int
-    name: str    # "accuracy"
+    name: str  # "accuracy"
     helper: str  # the grader's module that replaces it: "utils"
 
     def note(self) -> str:
-        return (f"`{self.name}` ({self.origin}, line {self.line}) is the course's own; "
-                f"the grader's version of it (course helper `{self.helper}`) runs in its place")
+        return (
+            f"`{self.name}` ({self.origin}, line {self.line}) is the course's own; "
+            f"the grader's version of it (course helper `{self.helper}`) runs in its place"
+        )
 
 
 def normalised(node: ast.AST) -> str:
@@ -34,8 +37,12 @@ def normalised(node: ast.AST) -> str:
     node = copy.deepcopy(node)
     for sub in ast.walk(node):
         first = sub.body[0] if isinstance(sub, DEFINITIONS) and sub.body else None
-        if isinstance(sub, DEFINITIONS) and isinstance(first, ast.Expr) \
-                and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        if (
+            isinstance(sub, DEFINITIONS)
+            and isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        ):
             sub.body = sub.body[1:] or [ast.Pass()]
     return ast.dump(node)
 
@@ -83,8 +90,9 @@ def replace_copies(origin: str, code: str, lab: Lab) -> tuple[str, list[Copy]]:
     return ("".join(lines), copies[::-1]) if copies else (code, [])
 
 
-def replace_in_submission(files: dict[str, bytes], modules: dict, notebooks: dict,
-                          lab: Lab) -> list[Copy]:
+def replace_in_submission(
+    files: dict[str, bytes], modules: dict, notebooks: dict, lab: Lab
+) -> list[Copy]:
     """Replace the copies in a submission's modules (their chunks and the files the worker
     imports them from) and notebook cells; the copies found."""
     found: list[Copy] = []
@@ -111,5 +119,6 @@ def notes(copies: list[Copy], chunks) -> list[str]:
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 imported.add(node.module.split(".")[0])
-    return [c.note() for c in copies
-            if c.origin in origins or c.origin.removesuffix(".py") in imported]
+    return [
+        c.note() for c in copies if c.origin in origins or c.origin.removesuffix(".py") in imported
+    ]

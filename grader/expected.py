@@ -7,6 +7,7 @@ Exact answers are sealed: salted digests that confirm a right value (`matches`) 
 showing it. Not secrecy: each value lies in a small range that a search recovers in
 seconds (README, "What sealing does not protect").
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,6 +59,7 @@ def key(question: str, args: tuple) -> str:
 @lru_cache(maxsize=1)
 def _recorded() -> dict:
     import torch
+
     return torch.load(RECORDED, weights_only=True)  # data only: no pickled code can load
 
 
@@ -90,6 +92,7 @@ def instructor_only(question: str, *args):
 
 # -- sealed answers ---------------------------------------------------------------------
 
+
 def canonical(value) -> str:
     """One text per value as a student may write it: 6, 6.0 and tensor(6.) alike; tuples and lists alike."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
@@ -97,7 +100,11 @@ def canonical(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(canonical(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ",".join(f"{canonical(k)}:{canonical(v)}" for k, v in sorted(value.items(), key=str)) + "}"
+        return (
+            "{"
+            + ",".join(f"{canonical(k)}:{canonical(v)}" for k, v in sorted(value.items(), key=str))
+            + "}"
+        )
     try:
         number = float(value.reshape(()).item()) if hasattr(value, "reshape") else float(value)
     except (TypeError, ValueError, RuntimeError, OverflowError):

@@ -10,6 +10,7 @@ process of its own (`python -m grader.inline`, its request as JSON on stdin), wi
 sandboxed worker: never in the student's kernel, whose state does not count. A file is
 graded as last saved.
 """
+
 from __future__ import annotations
 
 import html
@@ -32,6 +33,7 @@ class NotebookNotFound(Exception):
 @dataclass
 class Checked:
     """What `check()` returns: the contract's JSON answer, and where the report is."""
+
     score: float
     max_score: float
     report: dict
@@ -42,8 +44,9 @@ class Checked:
         return f"{name}: {self.score:g} / {self.max_score:g} points"
 
 
-def check(part: str | None = None, notebook: str | os.PathLike | None = None,
-          timeout: float = 60.0) -> Checked | None:
+def check(
+    part: str | None = None, notebook: str | os.PathLike | None = None, timeout: float = 60.0
+) -> Checked | None:
     """Grade this notebook (only `part`, given one, e.g. "tp1_manual") and show the report;
     None, with what to do in one sentence, where the notebook cannot be found."""
     with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
@@ -54,10 +57,17 @@ def check(part: str | None = None, notebook: str | os.PathLike | None = None,
             return None
         out = Path(tempfile.mkdtemp(prefix="grader-report-"))
         options = {"timeout": timeout, "parts": [part] if part else None}
-        request = {"path": str(path), "options": options,
-                   "files": {"json": str(out / "report.json"), "html": str(out / "report.html")}}
-        done = subprocess.run([sys.executable, "-m", "grader.inline"], input=json.dumps(request),
-                              capture_output=True, text=True)
+        request = {
+            "path": str(path),
+            "options": options,
+            "files": {"json": str(out / "report.json"), "html": str(out / "report.html")},
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "grader.inline"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+        )
     if not (out / "report.html").exists() or done.returncode == 2:
         reason = done.stderr.strip().splitlines()[-1:] or ["grade check ended without a report"]
         raise RuntimeError(reason[0].removeprefix("grade: "))
@@ -77,27 +87,32 @@ def find_notebook(tmp: Path) -> Path:
             for path in (Path(candidate), Path.cwd() / Path(candidate).name):
                 if path.is_file():
                     return path
-            raise NotebookNotFound(f"{candidate} is not saved yet: save the notebook, then run "
-                                   "check() again.")
+            raise NotebookNotFound(
+                f"{candidate} is not saved yet: save the notebook, then run check() again."
+            )
     if "google.colab" in sys.modules or _importable("google.colab"):
         return _from_colab(tmp)
     found = _from_jupyter_servers()
     if found:
         return found
-    raise NotebookNotFound("check() cannot tell which notebook runs here: call "
-                           f"check(notebook='NAME.ipynb') or set {ENV} to its path.")
+    raise NotebookNotFound(
+        "check() cannot tell which notebook runs here: call "
+        f"check(notebook='NAME.ipynb') or set {ENV} to its path."
+    )
 
 
 def _from_colab(tmp: Path) -> Path:
     """The notebook as Colab holds it (its front end answers `get_ipynb`)."""
     try:
         from google.colab import _message
+
         reply = _message.blocking_request("get_ipynb", request="", timeout_sec=30)
         notebook = reply["ipynb"]
     except Exception:  # noqa: BLE001 - whatever Colab's channel does wrong: one sentence
-        raise NotebookNotFound("Colab did not hand over this notebook: save it (File > Save), "
-                               "then run check() again, or download it and run grade check on it."
-                               ) from None
+        raise NotebookNotFound(
+            "Colab did not hand over this notebook: save it (File > Save), "
+            "then run check() again, or download it and run grade check on it."
+        ) from None
     path = tmp / "colab.ipynb"
     path.write_text(json.dumps(notebook), encoding="utf-8")
     return path
@@ -107,6 +122,7 @@ def _from_jupyter_servers() -> Path | None:
     """Jupyter's sessions API: the session whose kernel is this one names the notebook."""
     try:
         from ipykernel import get_connection_file
+
         kernel = Path(get_connection_file()).stem.removeprefix("kernel-")
         from jupyter_server.serverapp import list_running_servers
     except Exception:  # noqa: BLE001 - not a Jupyter kernel, or no Jupyter Server installed
@@ -128,11 +144,14 @@ def _from_jupyter_servers() -> Path | None:
 def _show(checked: Checked, path: Path, summary: str) -> None:
     """The report below the cell, in a frame of its own (its style stays out of the notebook)."""
     page = checked.html.read_text(encoding="utf-8")
-    frame = (f'<p>{html.escape(summary)} ({html.escape(path.name)}, as last saved)</p>'
-             f'<iframe srcdoc="{html.escape(page, quote=True)}" '
-             'style="width:100%;height:640px;border:1px solid #d0d7de"></iframe>')
+    frame = (
+        f"<p>{html.escape(summary)} ({html.escape(path.name)}, as last saved)</p>"
+        f'<iframe srcdoc="{html.escape(page, quote=True)}" '
+        'style="width:100%;height:640px;border:1px solid #d0d7de"></iframe>'
+    )
     try:
         from IPython.display import HTML, display
+
         display(HTML(frame))
     except ImportError:
         print(summary)
@@ -141,6 +160,7 @@ def _show(checked: Checked, path: Path, summary: str) -> None:
 def _ipython():
     try:
         from IPython import get_ipython
+
         return get_ipython()
     except ImportError:
         return None
@@ -148,6 +168,7 @@ def _ipython():
 
 def _importable(name: str) -> bool:
     from importlib.util import find_spec
+
     try:
         return find_spec(name) is not None
     except (ImportError, ValueError):
@@ -161,6 +182,7 @@ def main() -> None:
     from grader import api
     from grader.commands import check
     from grader.labs import LabError
+
     try:
         options = api.resolved(api.Options.from_dict(request["options"]))
         files = {name: Path(file) for name, file in request["files"].items()}

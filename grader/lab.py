@@ -9,6 +9,7 @@ package (probes, helpers) and the folders the worker may see.
 This module imports nothing of the grader and no
 torch: both sides of the sandbox may read it.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,8 @@ class Part:
 class Helper:
     """A course helper the worker ships (a module of its `course` folder), and the other
     names students import or `%run` it by."""
-    module: str              # "utils_data"
+
+    module: str  # "utils_data"
     names: tuple[str, ...] = ()  # "utils-data", "tme5"
     # Globals the course's functions use but its `main` creates ("PRINT_INTERVAL"): the helper
     # defines them, and a part of its assignment that does not gets them.
@@ -42,9 +44,9 @@ class Helper:
 
 @dataclass(frozen=True)
 class Assignment:
-    name: str                # what `--tp` takes: "1-ab"
+    name: str  # what `--tp` takes: "1-ab"
     parts: tuple[str, ...]
-    title: str = ""          # in messages: "TP 1-ab"
+    title: str = ""  # in messages: "TP 1-ab"
     helper: Helper | None = None
 
 
@@ -59,10 +61,11 @@ class NotebookSplit:
     `label k` (or `word k` for one of `words`; k in digits or roman numerals, any heading
     level, any text after it) starts `parts[k - 1]`; so does a heading that is part k's
     title, numbered or not. A later number ends the last part."""
-    label: str               # "Part"
+
+    label: str  # "Part"
     parts: tuple[str, ...]
     titles: tuple[str, ...] = ()  # the course notebook's text after each number
-    words: tuple[str, ...] = ()   # other words that head a part as `label` does: "Partie"
+    words: tuple[str, ...] = ()  # other words that head a part as `label` does: "Partie"
 
     def number(self, first_line: str) -> int | None:
         heading = re.match(r"\s*#{1,6}\s*(.*)", first_line)
@@ -74,8 +77,14 @@ class NotebookSplit:
             return _number(numbered.group(1))
         unnumbered = re.sub(r"^(\d+|[ivx]+)\s*[.):-]?\s+", "", heading.group(1), flags=re.I)
         text = _plain(unnumbered)
-        return next((k for k, title in enumerate(self.titles, start=1)
-                     if _plain(title) and text.startswith(_plain(title))), None)
+        return next(
+            (
+                k
+                for k, title in enumerate(self.titles, start=1)
+                if _plain(title) and text.startswith(_plain(title))
+            ),
+            None,
+        )
 
     def headings(self) -> str:
         others = "".join(f" or {w} 1 .. {w} {len(self.parts)}" for w in self.words)
@@ -97,12 +106,12 @@ def _plain(text: str) -> str:
 
 @dataclass(frozen=True)
 class Lab:
-    name: str                # a short name, in messages and file names: "rdfia"
-    title: str               # the course's name, in help and reports: "RDFIA practicals"
+    name: str  # a short name, in messages and file names: "rdfia"
+    title: str  # the course's name, in help and reports: "RDFIA practicals"
     parts: tuple[Part, ...]
     assignments: tuple[Assignment, ...]
-    rubric: Path             # a folder of pytest modules, each with its checks
-    reference: Path          # the solution: a module per part, hidden from the worker
+    rubric: Path  # a folder of pytest modules, each with its checks
+    reference: Path  # the solution: a module per part, hidden from the worker
     template: Path | None = None  # what students receive: a module per part
     split: NotebookSplit | None = None
     # Slow imports that grading makes every worker do sooner or later: a fresh worker does
@@ -127,15 +136,21 @@ class Lab:
         names = self.part_names
         if len(set(names)) != len(names):
             raise ValueError(f"lab {self.name}: a part is declared twice")
-        for group in [a.parts for a in self.assignments] + ([self.split.parts] if self.split else []):
+        for group in [a.parts for a in self.assignments] + (
+            [self.split.parts] if self.split else []
+        ):
             if not set(group) <= set(names):
-                raise ValueError(f"lab {self.name}: {sorted(set(group) - set(names))} are not parts")
+                raise ValueError(
+                    f"lab {self.name}: {sorted(set(group) - set(names))} are not parts"
+                )
         covered = [p for a in self.assignments for p in a.parts]
         if sorted(covered) != sorted(names):
             raise ValueError(f"lab {self.name}: every part must be in exactly one assignment")
         if self.split and self.split.titles and len(self.split.titles) != len(self.split.parts):
-            raise ValueError(f"lab {self.name}: the split names {len(self.split.parts)} parts but "
-                             f"{len(self.split.titles)} titles")
+            raise ValueError(
+                f"lab {self.name}: the split names {len(self.split.parts)} parts but "
+                f"{len(self.split.titles)} titles"
+            )
 
     @property
     def part_names(self) -> tuple[str, ...]:
@@ -174,7 +189,10 @@ class Lab:
 
     def by_assignment(self, parts) -> list[tuple[str, tuple[str, ...]]]:
         """`parts` grouped by assignment, in grading order: (its name, its parts among them)."""
-        groups = [(a.name, tuple(p for p in self.part_names if p in a.parts and p in parts)) for a in self.assignments]
+        groups = [
+            (a.name, tuple(p for p in self.part_names if p in a.parts and p in parts))
+            for a in self.assignments
+        ]
         return sorted([g for g in groups if g[1]], key=lambda g: self.part_names.index(g[1][0]))
 
     def course_modules(self) -> dict[str, str]:
@@ -184,5 +202,9 @@ class Lab:
 
     def provided(self, part: str) -> dict[str, str]:
         """Each global the helpers of `part`'s assignments provide -> the helper's module."""
-        return {name: a.helper.module for a in self.assignments if part in a.parts and a.helper
-                for name in a.helper.provides}
+        return {
+            name: a.helper.module
+            for a in self.assignments
+            if part in a.parts and a.helper
+            for name in a.helper.provides
+        }

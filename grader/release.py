@@ -6,6 +6,7 @@ what the lab keeps to the instructor (`grader.labs.instructor_only`: its oracle,
 and written questions' rubric), the rubric's conftest.py, or any check marked
 `hidden=True`; with the student template, as `grader/student_template` (`grade init`).
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,20 +32,33 @@ def strip_hidden(source: str) -> str:
     """`source` without its functions decorated `@check(..., hidden=True)`, decorators included.
     A hidden check elsewhere (a row of a table of checks) cannot be cut out alone: refused."""
     tree = ast.parse(source)
-    decorators = {id(d) for node in tree.body if isinstance(node, ast.FunctionDef) for d in node.decorator_list}
-    stray = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and _is_hidden(n) and id(n) not in decorators]
+    decorators = {
+        id(d)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        for d in node.decorator_list
+    }
+    stray = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and _is_hidden(n) and id(n) not in decorators
+    ]
     if stray:
-        raise ValueError(f"a hidden check at line {stray[0]} is not a test's own decorator: declare it as its own test")
+        raise ValueError(
+            f"a hidden check at line {stray[0]} is not a test's own decorator: declare it as its own test"
+        )
     lines = source.splitlines(keepends=True)
     for node in reversed(tree.body):
         if isinstance(node, ast.FunctionDef) and any(_is_hidden(d) for d in node.decorator_list):
-            del lines[node.decorator_list[0].lineno - 1:node.end_lineno]
+            del lines[node.decorator_list[0].lineno - 1 : node.end_lineno]
     return "".join(lines)
 
 
 def _is_hidden(decorator: ast.expr) -> bool:
     return isinstance(decorator, ast.Call) and any(
-        k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True for k in decorator.keywords)
+        k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
+        for k in decorator.keywords
+    )
 
 
 def _left_out() -> set[Path]:
@@ -59,7 +73,9 @@ def _copy_tree(dest: Path) -> None:
     cache = shutil.ignore_patterns("__pycache__", "*.pyc", RECORDED.name)
 
     def ignore(folder: str, names: list[str]) -> set[str]:
-        return set(cache(folder, names)) | {n for n in names if (Path(folder) / n).resolve() in left_out}
+        return set(cache(folder, names)) | {
+            n for n in names if (Path(folder) / n).resolve() in left_out
+        }
 
     shutil.copytree(SOURCE, dest, ignore=ignore)
     rubric = Path(current().rubric).resolve()
@@ -70,8 +86,12 @@ def _copy_tree(dest: Path) -> None:
     template = template_folder(current())  # for `grade init`, and to tell a part not started
     if template is None:
         raise OSError("the student template is missing: the student edition's grade init needs it")
-    shutil.copytree(template, dest / "student_template", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        template,
+        dest / "student_template",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
 
 
 def _recorded() -> dict:
@@ -82,19 +102,38 @@ def _pyproject(tree: Path) -> str:
     """The student edition's project: the instructor's name, version and dependencies,
     the packages found in `tree`, the recorded expectations as package data."""
     project = _instructor_project()
-    packages = sorted({".".join(p.parent.relative_to(tree).parts) for p in (tree / "grader").rglob("__init__.py")}
-                      | {"grader.student_template"})
+    packages = sorted(
+        {".".join(p.parent.relative_to(tree).parts) for p in (tree / "grader").rglob("__init__.py")}
+        | {"grader.student_template"}
+    )
     toml = json.dumps  # a TOML basic string or array of strings is written as JSON writes it
-    return "\n".join([
-        "[build-system]", 'requires = ["setuptools>=64"]', 'build-backend = "setuptools.build_meta"', "",
-        "[project]", f"name = {toml(project['name'])}", f"version = {toml(project['version'])}",
-        f"description = {toml(project['description'] + ' (student edition)')}",
-        f"requires-python = {toml(project['requires-python'])}", f"dependencies = {toml(project['dependencies'])}",
-        "", "[project.scripts]", 'grade = "grader.cli:main"', "",
-        "[tool.setuptools]", f"packages = {toml(packages)}", "",
-        "[tool.setuptools.package-data]", f'"grader" = {toml([RECORDED.name])}',
-        *[f'{toml(p)} = ["*.py"]' for p in packages if p == _rubric_package()],
-        '"grader.render" = ["templates/*.j2"]', '"grader.student_template" = ["*.py", "notebooks/*.ipynb"]', ""])
+    return "\n".join(
+        [
+            "[build-system]",
+            'requires = ["setuptools>=64"]',
+            'build-backend = "setuptools.build_meta"',
+            "",
+            "[project]",
+            f"name = {toml(project['name'])}",
+            f"version = {toml(project['version'])}",
+            f"description = {toml(project['description'] + ' (student edition)')}",
+            f"requires-python = {toml(project['requires-python'])}",
+            f"dependencies = {toml(project['dependencies'])}",
+            "",
+            "[project.scripts]",
+            'grade = "grader.cli:main"',
+            "",
+            "[tool.setuptools]",
+            f"packages = {toml(packages)}",
+            "",
+            "[tool.setuptools.package-data]",
+            f'"grader" = {toml([RECORDED.name])}',
+            *[f'{toml(p)} = ["*.py"]' for p in packages if p == _rubric_package()],
+            '"grader.render" = ["templates/*.j2"]',
+            '"grader.student_template" = ["*.py", "notebooks/*.ipynb"]',
+            "",
+        ]
+    )
 
 
 def _rubric_package() -> str:
@@ -110,9 +149,15 @@ def _instructor_project() -> dict:
     if pyproject.exists():
         return tomllib.loads(pyproject.read_text())["project"]
     from importlib.metadata import metadata
+
     meta = metadata("rdfia-grader")
-    return {"name": meta["Name"], "version": meta["Version"], "description": meta["Summary"],
-            "requires-python": meta["Requires-Python"], "dependencies": meta.get_all("Requires-Dist") or []}
+    return {
+        "name": meta["Name"],
+        "version": meta["Version"],
+        "description": meta["Summary"],
+        "requires-python": meta["Requires-Python"],
+        "dependencies": meta.get_all("Requires-Dist") or [],
+    }
 
 
 def build(out: Path) -> Path:
@@ -122,6 +167,19 @@ def build(out: Path) -> Path:
         tree = Path(tmp)
         _copy_tree(tree / "grader")
         (tree / "pyproject.toml").write_text(_pyproject(tree))
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                        "--wheel-dir", str(out), str(tree)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--quiet",
+                "--wheel-dir",
+                str(out),
+                str(tree),
+            ],
+            check=True,
+        )
     return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"

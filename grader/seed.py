@@ -7,6 +7,7 @@ state file. `--seed N` overrides both, and every result names the seed it was gr
 that a regrade with `--seed N` gives the same verdicts. Another front end (a Gradescope
 autograder) keeps its own folder and calls `instructor_seed(folder)`.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ from grader.expected import PUBLIC_SEED
 FILE = "grading-seed"
 # Seeds are multiplied and offset by the rubric's inputs (`seed * 1000 + salt`); below 2**31
 # they stay far within torch's and numpy's seed ranges, and 2**31 values are plenty to guess.
-LIMIT = 2 ** 31
+LIMIT = 2**31
 
 
 class SeedError(OSError):
@@ -51,8 +52,9 @@ def instructor_seed(state_dir: Path | str) -> int:
     except FileExistsError:  # another run drew it first: that one it is
         return _read(path)
     except OSError as e:
-        raise SeedError(f"cannot keep the grading seed in {path}: {e.strerror or e} "
-                        "(give --seed N)") from None
+        raise SeedError(
+            f"cannot keep the grading seed in {path}: {e.strerror or e} (give --seed N)"
+        ) from None
     return seed
 
 
@@ -62,11 +64,14 @@ def _read(path: Path) -> int:
     except FileNotFoundError:
         raise
     except OSError as e:
-        raise SeedError(f"cannot read the grading seed in {path}: {e.strerror or e} "
-                        "(give --seed N)") from None
-    if not text.isdigit() or not 0 < int(text) < 2 ** 63:
-        raise SeedError(f"{path} does not hold a seed (a whole number above 0): remove it to "
-                        "draw a new one, or give --seed N")
+        raise SeedError(
+            f"cannot read the grading seed in {path}: {e.strerror or e} (give --seed N)"
+        ) from None
+    if not text.isdigit() or not 0 < int(text) < 2**63:
+        raise SeedError(
+            f"{path} does not hold a seed (a whole number above 0): remove it to "
+            "draw a new one, or give --seed N"
+        )
     return int(text)
 
 

@@ -3,6 +3,7 @@ to start from, in one layout, so that each part is in one file (no note about wh
 is graded): the notebooks (a combined notebook in place of the per-part notebooks it
 covers, as the course hands them out), or the modules. A source checkout has the template
 where the lab declares it; a wheel ships it inside the package, as `grader/student_template`."""
+
 from __future__ import annotations
 
 from pathlib import Path

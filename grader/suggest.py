@@ -1,4 +1,5 @@
 """Near misses: "`sgd` not found; did you mean `sgd_step`?" (contract)."""
+
 from __future__ import annotations
 
 import ast
@@ -10,7 +11,11 @@ def suggest(name: str, names) -> list[str]:
     names = [n for n in names if n != name]
     lowered = {n.lower(): n for n in names}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
-    prefixed = [n for n in names if n.lower().startswith(name.lower()) or name.lower().startswith(n.lower()) and len(n) > 2]
+    prefixed = [
+        n
+        for n in names
+        if n.lower().startswith(name.lower()) or name.lower().startswith(n.lower()) and len(n) > 2
+    ]
     return list(dict.fromkeys(prefixed + [lowered[c] for c in close]))[:3]
 
 

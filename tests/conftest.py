@@ -1,4 +1,5 @@
 """Shared helpers for the grader's own tests: build a submission, grade some parts."""
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,11 @@ def reference_source(part: str) -> str:
 def full_marks(*parts: str, student: bool = False) -> float:
     """The points the rubric declares for `parts` (all when none), in the student edition
     without its hidden checks: what the reference scores. Tests ask, never pin the totals."""
-    return sum(c["points"] for c in _declared() if (not parts or c["part"] in parts)
-               and not (student and c["hidden"]))
+    return sum(
+        c["points"]
+        for c in _declared()
+        if (not parts or c["part"] in parts) and not (student and c["hidden"])
+    )
 
 
 @functools.cache
@@ -57,6 +61,7 @@ def instructor_state(tmp_path_factory):
     import os
 
     from grader.seed import FILE
+
     config = tmp_path_factory.mktemp("config")
     (config / "rdfia-grader").mkdir()
     (config / "rdfia-grader" / FILE).write_text("424242\n")
@@ -72,6 +77,7 @@ def zygote(request):
         yield None
         return
     from grader.sandbox.zygote import Connection, Zygote
+
     forks = Zygote(Limits(), LAB.worker_imports)
     channel = Connection(forks.connect())
     yield channel
@@ -82,20 +88,26 @@ def zygote(request):
 @pytest.fixture
 def make_submission(tmp_path):
     """Write `{file name: text}` into a fresh folder and return its path."""
+
     def make(files: dict[str, str], name: str = "submission") -> Path:
         folder = tmp_path / name
         folder.mkdir()
         for rel, text in files.items():
             (folder / rel).write_text(text)
         return folder
+
     return make
 
 
 @pytest.fixture
 def grade_path():
     """Grade a path (only `parts`, to keep tests short); returns the Report."""
+
     def run(path, parts: tuple[str, ...], seed: int = 0, call_seconds: float = 60.0):
-        return grade(open_submission(path), seed=seed, limits=Limits(call_seconds=call_seconds), parts=parts)
+        return grade(
+            open_submission(path), seed=seed, limits=Limits(call_seconds=call_seconds), parts=parts
+        )
+
     return run
 
 

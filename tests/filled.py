@@ -2,6 +2,7 @@
 everything right would hand them in: in each part's section, its first cell that raises
 NotImplementedError (or answers None, "# TODO") holds the reference module of that part, its
 other such cells are empty."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,14 @@ def filled(notebook: Path, parts: tuple[str, ...] | None = None) -> str:
         text = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and text.strip():
             number = LAB.split.number(text.strip().splitlines()[0])
-            part = LAB.split.parts[number - 1] if number and number <= len(LAB.split.parts) else part
-        elif ("raise NotImplementedError" in text or "# TODO" in text) and part and (parts is None or part in parts):
+            part = (
+                LAB.split.parts[number - 1] if number and number <= len(LAB.split.parts) else part
+            )
+        elif (
+            ("raise NotImplementedError" in text or "# TODO" in text)
+            and part
+            and (parts is None or part in parts)
+        ):
             cell["source"] = "" if part in done else (REFERENCE / f"{part}.py").read_text()
             done.add(part)
     return json.dumps(data)
@@ -31,6 +38,14 @@ def filled(notebook: Path, parts: tuple[str, ...] | None = None) -> str:
 def with_cell(text: str, code: str) -> str:
     """The notebook's JSON with a code cell added at the end."""
     data = json.loads(text)
-    data["cells"].append({"cell_type": "code", "id": "grader-check", "metadata": {}, "execution_count": None, "outputs": [],
-                          "source": code})
+    data["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "grader-check",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": code,
+        }
+    )
     return json.dumps(data)

@@ -1,4 +1,5 @@
 """The API under the command line: `grader.api.grade(path, Options) -> Report`."""
+
 from __future__ import annotations
 
 import pytest

@@ -7,6 +7,7 @@ Python script that answers like the grader according to the submission's content
 that they are fast and exercise every way a grading run can end. One test runs the real
 `grade batch` and compares it with the real `grade check`, on the cheapest part there is.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -102,12 +103,17 @@ WRONG = "X = 2\n"
 
 
 def read_csv(out: Path) -> dict[str, dict]:
-    return {row["id"]: row for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))}
+    return {
+        row["id"]: row
+        for row in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8-sig")))
+    }
 
 
 def run(fake, class_dir, out, **kw):
     kw.setdefault("jobs", 2)
-    return batch.run(class_dir, out, parts=("answers",), command=fake["command"], stream=io.StringIO(), **kw)
+    return batch.run(
+        class_dir, out, parts=("answers",), command=fake["command"], stream=io.StringIO(), **kw
+    )
 
 
 def _dead(pid: int) -> bool:
@@ -120,9 +126,18 @@ def _dead(pid: int) -> bool:
 
 
 def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
-    class_dir = make_class(tmp_path / "class", {
-        "alice": GOOD, "bob": GOOD_REFORMATTED, "carol": WRONG, "crash": "CRASH", "abort": "ABORT",
-        "hang": "HANG", "broken.zip": b"not a zip"})
+    class_dir = make_class(
+        tmp_path / "class",
+        {
+            "alice": GOOD,
+            "bob": GOOD_REFORMATTED,
+            "carol": WRONG,
+            "crash": "CRASH",
+            "abort": "ABORT",
+            "hang": "HANG",
+            "broken.zip": b"not a zip",
+        },
+    )
     out = tmp_path / "out"
     rows, finished = run(fake, class_dir, out, submission_timeout=3, gradescope=True)
 
@@ -131,33 +146,67 @@ def test_one_broken_submission_never_stops_the_batch(fake, tmp_path):
     assert sorted(by_id) == ["abort", "alice", "bob", "broken", "carol", "crash", "hang"]
     assert [by_id[i].report.score for i in ("alice", "bob", "carol")] == [3, 3, 1]
     assert "not a readable zip file" in by_id["broken"].error
-    assert "exit status 1" in by_id["crash"].error and "the rubric could not run" in by_id["crash"].error
+    assert (
+        "exit status 1" in by_id["crash"].error
+        and "the rubric could not run" in by_id["crash"].error
+    )
     assert "signal SIGABRT" in by_id["abort"].error
     assert "longer than 3 s" in by_id["hang"].error
     hung_child = int((fake["log"].with_name("hang.pid")).read_text())
     assert _dead(hung_child), "a hung grader's whole process tree is killed"
 
     grades = read_csv(out)
-    assert list(next(iter(grades.values()))) == ["id", "total", "max", *("answers",), "status", "error", "seed"]
-    assert grades["alice"] | {"error": ""} == {"id": "alice", "total": "3", "max": "3", "answers": "3",
-                                               "status": "ok", "error": "", "seed": "0"}
+    assert list(next(iter(grades.values()))) == [
+        "id",
+        "total",
+        "max",
+        *("answers",),
+        "status",
+        "error",
+        "seed",
+    ]
+    assert grades["alice"] | {"error": ""} == {
+        "id": "alice",
+        "total": "3",
+        "max": "3",
+        "answers": "3",
+        "status": "ok",
+        "error": "",
+        "seed": "0",
+    }
     assert {i: grades[i]["status"] for i in grades} == {
-        "alice": "ok", "bob": "ok", "carol": "ok", "abort": batch.FAILED, "broken": batch.FAILED,
-        "crash": batch.FAILED, "hang": batch.FAILED}
+        "alice": "ok",
+        "bob": "ok",
+        "carol": "ok",
+        "abort": batch.FAILED,
+        "broken": batch.FAILED,
+        "crash": batch.FAILED,
+        "hang": batch.FAILED,
+    }
     assert grades["broken"]["total"] == "" and "zip" in grades["broken"]["error"]
-    assert (out / "grades.csv").read_bytes().startswith("\ufeffid,".encode())  # Excel reads UTF-8 by its BOM
-    assert json.loads((out / "gradescope" / "broken.json").read_text()) == {"score": 0,
-                                                                          "output": "not a readable zip file"}
+    assert (
+        (out / "grades.csv").read_bytes().startswith("\ufeffid,".encode())
+    )  # Excel reads UTF-8 by its BOM
+    assert json.loads((out / "gradescope" / "broken.json").read_text()) == {
+        "score": 0,
+        "output": "not a readable zip file",
+    }
     assert not (out / "gradescope" / "crash.json").exists()
     for sid in ("alice", "bob", "carol"):
         assert json.loads((out / "results" / f"{sid}.json").read_text())["tests"]
-        assert (out / "reports" / f"{sid}.html").exists() and (out / "gradescope" / f"{sid}.json").exists()
+        assert (out / "reports" / f"{sid}.html").exists() and (
+            out / "gradescope" / f"{sid}.json"
+        ).exists()
     assert not (out / "results" / "hang.json").exists()
     assert json.loads((out / "results" / "hang.meta.json").read_text())["status"] == batch.FAILED
     assert all("threads=1" in line for line in fake["log"].read_text().splitlines())
 
     summary = (out / "summary.html").read_text()
-    assert summary.startswith("<!DOCTYPE html>") and "http://" not in summary and "https://" not in summary
+    assert (
+        summary.startswith("<!DOCTYPE html>")
+        and "http://" not in summary
+        and "https://" not in summary
+    )
     assert "<svg" in summary and "an off-by-one in the size formula" in summary
     assert "answers::b" in summary and "alice, bob" in summary  # identical once normalised
     assert "bob, carol" not in summary and "alice, carol" not in summary
@@ -167,9 +216,16 @@ def test_the_most_work_is_graded_first(fake, tmp_path):
     """With one job, the order the batch grades in: the submissions that implement the most
     functions first, by id among equals, so that parallel jobs end together."""
     stub = "def f():\n    raise NotImplementedError\n"
-    class_dir = make_class(tmp_path / "class", {"a_stubs": stub * 3, "b_one": "def f():\n    return 1\n",
-                                                "c_two": "def f():\n    return 1\ndef g():\n    return 2\n",
-                                                "d_none": GOOD, "e_one": "def h(x):\n    return x\n"})
+    class_dir = make_class(
+        tmp_path / "class",
+        {
+            "a_stubs": stub * 3,
+            "b_one": "def f():\n    return 1\n",
+            "c_two": "def f():\n    return 1\ndef g():\n    return 2\n",
+            "d_none": GOOD,
+            "e_one": "def h(x):\n    return x\n",
+        },
+    )
     run(fake, class_dir, tmp_path / "out", jobs=1)
     assert calls(fake) == ["c_two", "b_one", "e_one", "a_stubs", "d_none"]
 
@@ -183,7 +239,12 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(fake, tmp_path):
     (out / "results" / ".alice.json.1234.tmp").write_text("{half")  # left by a killed run
 
     rows, finished = run(fake, class_dir, out)
-    assert finished and sorted(calls(fake)) == ["alice", "bob", "crash", "crash"]  # only the failure again
+    assert finished and sorted(calls(fake)) == [
+        "alice",
+        "bob",
+        "crash",
+        "crash",
+    ]  # only the failure again
     assert {r.id: r.resumed for r in rows} == {"alice": True, "bob": True, "crash": False}
     assert (out / "results" / "alice.json").stat().st_mtime_ns == stamp
     assert not list((out / "results").glob(".*.tmp"))
@@ -195,14 +256,23 @@ def test_rerun_skips_unchanged_and_regrades_what_changed(fake, tmp_path):
     assert sorted(calls(fake)[4:]) == ["alice", "bob", "crash"]
     grades = read_csv(out)
     assert grades["bob"]["total"] == "3" and grades["alice"]["status"] == batch.FAILED
-    assert not (out / "results" / "alice.json").exists(), "no stale result outlives a failed regrade"
+    assert not (out / "results" / "alice.json").exists(), (
+        "no stale result outlives a failed regrade"
+    )
 
     run(fake, class_dir, out, seed=7)  # another seed: everything again
     assert sorted(calls(fake)[7:]) == ["alice", "bob", "crash"]
 
 
-@pytest.mark.parametrize("damage", [{"meta": "[]"}, {"result": '{"tests": [{"id": 1}]}'}, {"result": "[]"},
-                                    {"result": '{"tests": [], "parts": [{"found": true}]}'}])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"meta": "[]"},
+        {"result": '{"tests": [{"id": 1}]}'},
+        {"result": "[]"},
+        {"result": '{"tests": [], "parts": [{"found": true}]}'},
+    ],
+)
 def test_a_damaged_stored_result_is_graded_again(fake, tmp_path, damage):
     class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG})
     out = tmp_path / "out"
@@ -220,8 +290,14 @@ def test_rerun_with_gradescope_writes_it_without_regrading(fake, tmp_path):
     out = tmp_path / "out"
     run(fake, class_dir, out)
     assert not (out / "gradescope").exists()
-    files = lambda: {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")  # noqa: E731
-                     if p.is_file() and p.name != "summary.html"}  # the summary says when it was made
+
+    def files():
+        return {
+            p.relative_to(out).as_posix(): p.read_bytes()
+            for p in out.rglob("*")
+            if p.is_file() and p.name != "summary.html"
+        }  # the summary says when it was made
+
     before = files()
     rows, finished = run(fake, class_dir, out, gradescope=True)
     assert finished and sorted(calls(fake)) == ["alice", "bob"] and all(r.resumed for r in rows)
@@ -249,12 +325,15 @@ class InterruptingExecutor(cf.ThreadPoolExecutor):
             while not self.ready() and time.monotonic() < deadline:
                 threading.Event().wait(0.02)
             future.set_exception(KeyboardInterrupt())
+
         threading.Thread(target=fire, daemon=True).start()
         return future
 
 
 def test_ctrl_c_loses_only_what_was_in_flight(fake, tmp_path):
-    class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG, "hang": "HANG", "zed": GOOD})
+    class_dir = make_class(
+        tmp_path / "class", {"alice": GOOD, "bob": WRONG, "hang": "HANG", "zed": GOOD}
+    )
     out = tmp_path / "out"
     pidfile = fake["log"].with_name("hang.pid")
     executor = InterruptingExecutor("zed", lambda: pidfile.exists() and len(calls(fake)) >= 3)
@@ -268,7 +347,9 @@ def test_ctrl_c_loses_only_what_was_in_flight(fake, tmp_path):
     assert set(read_csv(out)) == done
     for sid in ("alice", "bob"):  # each either fully saved or not at all
         meta = out / "results" / f"{sid}.meta.json"
-        assert meta.exists() == (sid in done) and (out / "results" / f"{sid}.json").exists() == (sid in done)
+        assert meta.exists() == (sid in done) and (out / "results" / f"{sid}.json").exists() == (
+            sid in done
+        )
     assert not (out / "results" / "hang.meta.json").exists() and not list(out.glob("*/.*.tmp"))
 
     before = len(calls(fake))
@@ -286,9 +367,13 @@ def test_ids_outputs_and_fingerprints(tmp_path):
     (class_dir / "ben.ipynb").write_text("{}")
     (class_dir / "notes.txt").write_text("not a submission")
     (class_dir / ".DS_Store").write_text("")
-    assert [(i, p.name) for i, p in batch.discover(class_dir)] == [("ann", "ann"), ("ann", "ann.zip"),
-                                                                   ("ben", "ben.ipynb")]
+    assert [(i, p.name) for i, p in batch.discover(class_dir)] == [
+        ("ann", "ann"),
+        ("ann", "ann.zip"),
+        ("ben", "ben.ipynb"),
+    ]
     from grader.worker.loader import Chunk
+
     a = [Chunk("a.py", "def f(x):\n    # comment\n    return x+1\n")]
     b = [Chunk("nb, cell 1", "\n\ndef f( x ):\n  return x + 1  # same\n")]
     c = [Chunk("a.py", "def f(x):\n    return x + 2\n")]
@@ -298,17 +383,23 @@ def test_ids_outputs_and_fingerprints(tmp_path):
 def test_dask_cluster_runs_the_same_jobs(fake, tmp_path):
     distributed = pytest.importorskip("distributed")
     class_dir = make_class(tmp_path / "class", {"alice": GOOD, "bob": WRONG, "broken.zip": b"PK"})
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         client, executor = batch.dask_executor(cluster.scheduler_address)
         with client:
             rows, finished = run(fake, class_dir, tmp_path / "dask", executor=executor)
     local, _ = run(fake, class_dir, tmp_path / "threads")
     assert finished
     summary = lambda rs: {r.id: (r.status, r.report.score if r.report else None) for r in rs}  # noqa: E731
-    assert summary(rows) == summary(local) == {"alice": ("ok", 3.0), "bob": ("ok", 1.0),
-                                               "broken": (batch.FAILED, None)}
-    assert (tmp_path / "dask" / "grades.csv").read_text() == (tmp_path / "threads" / "grades.csv").read_text()
+    assert (
+        summary(rows)
+        == summary(local)
+        == {"alice": ("ok", 3.0), "bob": ("ok", 1.0), "broken": (batch.FAILED, None)}
+    )
+    assert (tmp_path / "dask" / "grades.csv").read_text() == (
+        tmp_path / "threads" / "grades.csv"
+    ).read_text()
 
 
 # -- the real grader -----------------------------------------------------------------------
@@ -323,8 +414,10 @@ def _cheapest_part() -> str | None:
 PART = _cheapest_part()
 
 
-@pytest.mark.skipif(PART != "answers" or not (REFERENCE / "answers.py").exists(),
-                    reason="needs the answers rubric and reference/answers.py")
+@pytest.mark.skipif(
+    PART != "answers" or not (REFERENCE / "answers.py").exists(),
+    reason="needs the answers rubric and reference/answers.py",
+)
 def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     reference = (REFERENCE / "answers.py").read_text()
     class_dir = make_class(tmp_path / "class", {"ref": reference})
@@ -333,13 +426,49 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
         z.writestr("zipped/answers.py", "# my own work\n" + reference)
     (class_dir / "notjson.ipynb").write_text("{not json")
     out = tmp_path / "out"
-    check = subprocess.Popen([sys.executable, "-m", "grader.cli", "check", str(zipped), "--json",
-                              str(tmp_path / "zipped.json"), "--html", str(tmp_path / "zipped.html"),
-                              "--parts", "answers", "--seed", "5"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(class_dir), "--out", str(out),
-                          "--jobs", "2", "--parts", "answers", "--gradescope", "--seed", "5"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+    check = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(zipped),
+            "--json",
+            str(tmp_path / "zipped.json"),
+            "--html",
+            str(tmp_path / "zipped.html"),
+            "--parts",
+            "answers",
+            "--seed",
+            "5",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(class_dir),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--parts",
+            "answers",
+            "--gradescope",
+            "--seed",
+            "5",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert check.wait(timeout=300) in (0, 1), check.stderr.read()
     assert run.returncode == 1, run.stdout + run.stderr  # one failed to grade
     assert "notjson: failed-to-grade" in run.stdout and "not a readable notebook" in run.stdout
@@ -347,7 +476,12 @@ def test_real_batch_gives_the_verdict_of_grade_check(tmp_path):
     direct = json.loads((tmp_path / "zipped.json").read_text())
     assert json.loads((out / "results" / "zipped.json").read_text()) == direct
     grades = read_csv(out)
-    assert grades["ref"]["total"] == grades["ref"]["max"] == grades["zipped"]["total"] == f"{direct['score']:g}"
+    assert (
+        grades["ref"]["total"]
+        == grades["ref"]["max"]
+        == grades["zipped"]["total"]
+        == f"{direct['score']:g}"
+    )
     assert grades["notjson"]["status"] == batch.FAILED and grades["notjson"]["total"] == ""
     told = json.loads((out / "gradescope" / "notjson.json").read_text())  # the student sees why
     assert told["score"] == 0 and "not a readable notebook" in told["output"]
@@ -361,10 +495,14 @@ def test_one_zygote_forks_the_grading_processes_and_ends_with_them():
     """The grading processes of a batch are forked by the zygote they share (a process that
     never ran student code); closing them at the end of a run also ends the zygote."""
     from grader.batch import job
+
     servers = [job.Server() for _ in range(2)]
     zygote = job._zygote
     try:
-        parents = [int(Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for s in servers]
+        parents = [
+            int(Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            for s in servers
+        ]
         assert parents == [zygote.proc.pid] * 2
         assert all(s.proc.poll() is None for s in servers)
         # Forked after the lab's imports: matplotlib is loaded (shared) before any plot is drawn.
@@ -372,12 +510,22 @@ def test_one_zygote_forks_the_grading_processes_and_ends_with_them():
     finally:
         job.close_servers()
     assert job._zygote is None and zygote.proc.poll() is not None
-    assert [s.proc.returncode for s in servers] == [0, 0]  # each ended its loop at the end of its input
+    assert [s.proc.returncode for s in servers] == [
+        0,
+        0,
+    ]  # each ended its loop at the end of its input
 
 
 def test_cli_reports_bad_arguments(tmp_path):
     from grader.cli import main, parser
+
     args = parser().parse_args(["batch", "somewhere", "--out", "o"])
-    assert args.jobs is None and args.parts is None and args.tp is None and not args.gradescope and args.scheduler is None
+    assert (
+        args.jobs is None
+        and args.parts is None
+        and args.tp is None
+        and not args.gradescope
+        and args.scheduler is None
+    )
     assert main(["batch", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert ROOT.joinpath("grader", "render", "templates", "summary.html.j2").exists()

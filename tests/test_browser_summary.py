@@ -1,6 +1,7 @@
 """Issue 29, the class summary on a phone (390 px) and a laptop (1280 px), in headless
 Chromium: no header or id broken inside a word, every score on one line, and a table wider
 than the screen scrolls within itself, never the page."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,10 @@ return JSON.stringify({broken: broken, split: split, unscrolled: unscrolled, scr
 @pytest.fixture(scope="module")
 def summary() -> str:
     names = ["Zoé Müller-Lefèvre", "Maël Østergaard-Håkansson"]  # as Moodle names them
-    rows = class_rows() + [Graded(f"{name}_{100 + k}", name, report=report_with_plots())
-                           for k, name in enumerate(names)]
+    rows = class_rows() + [
+        Graded(f"{name}_{100 + k}", name, report=report_with_plots())
+        for k, name in enumerate(names)
+    ]
     return CLASS["summary.html"].render(rows, LAB.part_names, seed=0)
 
 

@@ -1,4 +1,5 @@
 """The pickle-free wire: what crosses it comes back equal, what is malformed is refused."""
+
 from __future__ import annotations
 
 import io
@@ -31,15 +32,29 @@ def round_trip(value, to_handle=None, from_handle=None):
 @pytest.fixture(autouse=True)
 def no_pickle(monkeypatch):
     """Nothing on the wire is ever unpickled."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("the channel must not unpickle")
+
     for name in ("loads", "load", "Unpickler"):
         monkeypatch.setattr(pickle, name, refuse)
     monkeypatch.setattr(torch, "load", refuse)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.float32, torch.float64, torch.int8, torch.int16,
-                                   torch.int32, torch.int64, torch.uint8, torch.bool])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        torch.float16,
+        torch.float32,
+        torch.float64,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.uint8,
+        torch.bool,
+    ],
+)
 @pytest.mark.parametrize("shape", [(), (0,), (0, 3), (3,), (2, 3, 4)])
 def test_tensor_round_trip(dtype, shape):
     tensor = (torch.arange(math.prod(shape)) % 7).reshape(shape).to(dtype)
@@ -90,7 +105,7 @@ def test_dict_with_marker_like_keys_is_plain_data():
 @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf, 0.1, -0.0, 1e308, 2**70])
 def test_numbers(number):
     got = round_trip(number)
-    assert (math.isnan(got) if isinstance(number, float) and math.isnan(number) else got == number)
+    assert math.isnan(got) if isinstance(number, float) and math.isnan(number) else got == number
     assert type(got) is type(number)
 
 
@@ -99,7 +114,9 @@ def test_header_is_strict_json():
     stream = io.BytesIO()
     write_frame(stream, {"ok": encode([math.nan, math.inf], blobs)}, blobs)
     head_len = struct.unpack("<Q", stream.getvalue()[:8])[0]
-    json.loads(stream.getvalue()[8:8 + head_len], parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    json.loads(
+        stream.getvalue()[8 : 8 + head_len], parse_constant=lambda c: pytest.fail(f"bare {c}")
+    )
 
 
 def test_torch_size_becomes_tuple():
@@ -128,7 +145,9 @@ def test_opaque_object_without_to_handle_is_refused():
         encode({1: "non-string key"}, [])
 
 
-@pytest.mark.parametrize("tensor", [torch.zeros(2, dtype=torch.bfloat16), torch.zeros(2, dtype=torch.complex64)])
+@pytest.mark.parametrize(
+    "tensor", [torch.zeros(2, dtype=torch.bfloat16), torch.zeros(2, dtype=torch.complex64)]
+)
 def test_refused_dtype_on_encode(tensor):
     with pytest.raises(TypeError, match="dtype"):
         encode(tensor, [])
@@ -150,7 +169,11 @@ def test_unknown_marker_refused():
 
 
 def frame(head: bytes, blobs: list[bytes] = (), count: int | None = None) -> io.BytesIO:
-    parts = [struct.pack("<Q", len(head)), head, struct.pack("<Q", len(blobs) if count is None else count)]
+    parts = [
+        struct.pack("<Q", len(head)),
+        head,
+        struct.pack("<Q", len(blobs) if count is None else count),
+    ]
     for blob in blobs:
         parts += [struct.pack("<Q", len(blob)), blob]
     return io.BytesIO(b"".join(parts))
@@ -194,12 +217,15 @@ def test_random_garbage_never_escapes_as_another_error():
             pass
 
 
-@pytest.mark.parametrize("data", [
-    {"$tensor": 5, "dtype": "float32", "shape": [1]},      # no such blob
-    {"$tensor": -1, "dtype": "float32", "shape": [1]},     # negative index picks the last blob
-    {"$tensor": 0, "dtype": "float32", "shape": [-1, -1]},  # negative sizes
-    {"$tensor": 0, "shape": [1]},                          # no dtype
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"$tensor": 5, "dtype": "float32", "shape": [1]},  # no such blob
+        {"$tensor": -1, "dtype": "float32", "shape": [1]},  # negative index picks the last blob
+        {"$tensor": 0, "dtype": "float32", "shape": [-1, -1]},  # negative sizes
+        {"$tensor": 0, "shape": [1]},  # no dtype
+    ],
+)
 def test_malformed_value_is_a_channel_error(data):
     with pytest.raises(ChannelError):
         decode(data, [b"\0" * 4, b"\0" * 4])
@@ -207,13 +233,21 @@ def test_malformed_value_is_a_channel_error(data):
 
 def test_the_worker_imports_nothing_of_the_trusted_side():
     # The lab's packages above its worker folders are empty in the worker's root: so here.
-    code = ("import os, sys, types, grader\n"
-            "for name in ('grader.labs', 'grader.labs.rdfia'):\n"
-            "    sys.modules[name] = stub = types.ModuleType(name)\n"
-            "    stub.__path__ = [os.path.join(os.path.dirname(grader.__file__), *name.split('.')[1:])]\n"
-            "import grader.worker.__main__, grader.labs.rdfia.worker\n"
-            "import grader.labs.rdfia.worker.probes.tp1, grader.labs.rdfia.worker.probes.tp2_cnn\n"
-            "print(' '.join(sorted(m for m in sys.modules if m.startswith('grader'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    code = (
+        "import os, sys, types, grader\n"
+        "for name in ('grader.labs', 'grader.labs.rdfia'):\n"
+        "    sys.modules[name] = stub = types.ModuleType(name)\n"
+        "    stub.__path__ = [os.path.join(os.path.dirname(grader.__file__), *name.split('.')[1:])]\n"
+        "import grader.worker.__main__, grader.labs.rdfia.worker\n"
+        "import grader.labs.rdfia.worker.probes.tp1, grader.labs.rdfia.worker.probes.tp2_cnn\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('grader'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     inside = ("grader.worker", "grader.labs.rdfia.worker", "grader.labs.rdfia.data")
-    assert [m for m in loaded if not m.startswith(inside)] == ["grader", "grader.labs", "grader.labs.rdfia"]
+    assert [m for m in loaded if not m.startswith(inside)] == [
+        "grader",
+        "grader.labs",
+        "grader.labs.rdfia",
+    ]

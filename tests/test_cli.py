@@ -1,4 +1,5 @@
 """The `grade` command: exit statuses, one-line errors, and the contract's JSON."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,18 +23,23 @@ from grader.submission import open_submission, submission_name
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
-SMALL_MANUAL = '''\
+SMALL_MANUAL = """\
 import torch
 
 def init_params(nx, nh, ny):
     return {"Wh": torch.randn(nh, nx) * 0.3, "bh": torch.zeros(nh),
             "Wy": torch.randn(ny, nh) * 0.3, "by": torch.zeros(ny)}
-'''
+"""
 
 
 def run_grade(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "grader.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "grader.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def assert_one_clear_line(err: str, *words: str):
@@ -69,8 +75,17 @@ def test_malformed_single_notebook_exits_2(tmp_path, capsys):
     assert_one_clear_line(capsys.readouterr().err, "tp1.ipynb")
 
 
-@pytest.mark.parametrize("argv", [[], ["check"], ["nope", "x"], ["check", "x", "--seed", "abc"],
-                                  ["check", "x", "--timeout"], ["check", "x", "--bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["check"],
+        ["nope", "x"],
+        ["check", "x", "--seed", "abc"],
+        ["check", "x", "--timeout"],
+        ["check", "x", "--bogus"],
+    ],
+)
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -84,15 +99,27 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     manual = REFERENCE / "tp1_manual.py"
     (folder / "tp1_manual.py").write_text(manual.read_text() if manual.exists() else SMALL_MANUAL)
     out = tmp_path / "out.json"
-    result = run_grade("check", folder, "--tp", "all", "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path)
+    result = run_grade(
+        "check", folder, "--tp", "all", "--json", out, "--html", tmp_path / "r.html", cwd=tmp_path
+    )
     assert result.returncode == 1, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {"submission", "score", "max_score", "seed", "parts", "tests", "flags"}  # flags: cheat report
+    assert set(report) == {
+        "submission",
+        "score",
+        "max_score",
+        "seed",
+        "parts",
+        "tests",
+        "flags",
+    }  # flags: cheat report
     assert report["flags"] == []
     seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text()
-    assert report["seed"] == int(seed) != 0  # the instructor's secret seed, drawn once, kept per user
+    assert (
+        report["seed"] == int(seed) != 0
+    )  # the instructor's secret seed, drawn once, kept per user
     assert report["submission"] == "partial"
     assert isinstance(report["score"], float) and isinstance(report["max_score"], float)
     assert [p["part"] for p in report["parts"]] == list(LAB.part_names)
@@ -106,9 +133,21 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     ids = [t["id"] for t in report["tests"]]
     assert len(ids) == len(set(ids)) and report["tests"]
     for test in report["tests"]:
-        assert set(test) == {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis",
-                             "same_mistake_as"}
-        assert test["same_mistake_as"] is None or test["same_mistake_as"] in ids[:ids.index(test["id"])]
+        assert set(test) == {
+            "id",
+            "part",
+            "name",
+            "status",
+            "score",
+            "max_score",
+            "message",
+            "diagnosis",
+            "same_mistake_as",
+        }
+        assert (
+            test["same_mistake_as"] is None
+            or test["same_mistake_as"] in ids[: ids.index(test["id"])]
+        )
         assert test["id"].startswith(test["part"] + "::") and test["part"] in LAB.part_names
         assert test["status"] in ("passed", "failed", "error", "skipped")
         assert isinstance(test["name"], str) and isinstance(test["message"], str)
@@ -126,12 +165,22 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
 
 
 def test_isolation_command_lists_what_is_in_force():
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "isolation"], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "isolation"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     rows = run.stdout.strip().splitlines()
     assert len(rows) == 16 and all(r.startswith(("yes", "NO")) for r in rows)
     assert any("solution, rubric, source tree and .git unreadable" in r for r in rows)
-    for what in ("an unprivileged user", "syscall filter", "memory bound", "CPU shared"):  # issue 27
+    for what in (
+        "an unprivileged user",
+        "syscall filter",
+        "memory bound",
+        "CPU shared",
+    ):  # issue 27
         assert any(what in r for r in rows), what
 
 
@@ -140,9 +189,23 @@ def test_a_reader_that_leaves_loses_nothing(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "answers.py").write_text((REFERENCE / "answers.py").read_text())
-    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "check", str(folder), "--parts", "answers",
-                             "--json", str(tmp_path / "r.json")], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(folder),
+            "--parts",
+            "answers",
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     proc.stdout.close()  # the reader is gone before the first line
     _, err = proc.communicate(timeout=300)
     assert "Traceback" not in err and proc.returncode in (0, 1)
@@ -151,6 +214,7 @@ def test_a_reader_that_leaves_loses_nothing(tmp_path):
 
 
 # -- issue 16: errors and exit codes ---------------------------------------------------------
+
 
 def answers_folder(tmp_path, name="sub") -> Path:
     folder = tmp_path / name
@@ -162,12 +226,26 @@ def answers_folder(tmp_path, name="sub") -> Path:
 def test_a_file_that_cannot_be_written_exits_2_and_the_others_are_written(tmp_path):
     folder = answers_folder(tmp_path)
     (tmp_path / "adir").mkdir()
-    result = run_grade("check", folder, "--parts", "answers", "--html", tmp_path / "adir", "--json",
-                       tmp_path / "r.json", "--junit", "/proc/x.xml", "--gradescope", tmp_path / "g.json",
-                       cwd=tmp_path)
+    result = run_grade(
+        "check",
+        folder,
+        "--parts",
+        "answers",
+        "--html",
+        tmp_path / "adir",
+        "--json",
+        tmp_path / "r.json",
+        "--junit",
+        "/proc/x.xml",
+        "--gradescope",
+        tmp_path / "g.json",
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(errors) == 2 and all(line.startswith("grade: cannot write the ") for line in errors), errors
+    assert len(errors) == 2 and all(
+        line.startswith("grade: cannot write the ") for line in errors
+    ), errors
     assert "adir" in errors[0] and "/proc/x.xml" in errors[1]
     assert json.loads((tmp_path / "r.json").read_text())["score"] == full_marks("answers")
     assert json.loads((tmp_path / "g.json").read_text())["score"] == full_marks("answers")
@@ -184,7 +262,10 @@ def test_an_ungradable_submission_still_writes_the_machine_files(tmp_path, make,
         if make == "no part":
             (path / "notes.py").write_text("print('hello')\n")
     files = {f: tmp_path / f"out.{f}" for f in ("json", "junit", "gradescope")}
-    assert cli.main(["check", str(path), *(a for f, p in files.items() for a in (f"--{f}", str(p)))]) == 2
+    assert (
+        cli.main(["check", str(path), *(a for f, p in files.items() for a in (f"--{f}", str(p)))])
+        == 2
+    )
     err = capsys.readouterr().err
     reason = err.strip().removeprefix("grade: ")
     assert_one_clear_line(err, path.name)
@@ -206,8 +287,10 @@ def test_two_files_for_one_part_say_which_is_graded(tmp_path):
     (tmp_path / "sub" / "old" / "tp1_nn.py").write_text("A = 2\n")
     sub = open_submission(tmp_path / "sub")
     assert sub.sources["tp1_nn"] == "tp1_nn.py"
-    assert sub.notes == ["two files hold `tp1_nn`: tp1_nn.py is graded, old/tp1_nn.py is ignored "
-                         "(also written; tp1_nn.py comes first in the contract's order)"]
+    assert sub.notes == [
+        "two files hold `tp1_nn`: tp1_nn.py is graded, old/tp1_nn.py is ignored "
+        "(also written; tp1_nn.py comes first in the contract's order)"
+    ]
 
 
 def test_the_file_the_student_wrote_is_graded_not_the_template_copy(tmp_path):
@@ -215,18 +298,32 @@ def test_the_file_the_student_wrote_is_graded_not_the_template_copy(tmp_path):
     the report says the module is the template as handed out; no note, nothing to choose."""
     folder = tmp_path / "sub"
     shutil.copytree(ROOT / "student_template", folder)
-    (folder / "notebooks" / "1-ab.ipynb").write_text(filled(folder / "notebooks" / "1-ab.ipynb", ("tp1_manual",)))
+    (folder / "notebooks" / "1-ab.ipynb").write_text(
+        filled(folder / "notebooks" / "1-ab.ipynb", ("tp1_manual",))
+    )
     sub = open_submission(folder)
     assert sub.sources["tp1_manual"] == "notebooks/1-ab.ipynb, Part 1" and sub.notes == []
-    assert {"source": "tp1_manual.py", "why": "the template as handed out"} in sub.ignored["tp1_manual"]
+    assert {"source": "tp1_manual.py", "why": "the template as handed out"} in sub.ignored[
+        "tp1_manual"
+    ]
     assert sub.not_started == set(LAB.part_names) - {"tp1_manual"}
-    assert sub.sources["tp1_nn"] == "tp1_nn.py"  # none written: the first, as the contract orders them
+    assert (
+        sub.sources["tp1_nn"] == "tp1_nn.py"
+    )  # none written: the first, as the contract orders them
 
 
-@pytest.mark.parametrize("argv", [["check", "x", "--timeout", "-5"], ["check", "x", "--timeout", "0"],
-                                  ["check", "x", "--timeout", "nan"], ["check", "x", "--timeout", "inf"],
-                                  ["check", "x", "--seed", "-1"], ["batch", "c", "--out", "o", "--jobs", "0"],
-                                  ["batch", "c", "--out", "o", "--submission-timeout", "-1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "x", "--timeout", "-5"],
+        ["check", "x", "--timeout", "0"],
+        ["check", "x", "--timeout", "nan"],
+        ["check", "x", "--timeout", "inf"],
+        ["check", "x", "--seed", "-1"],
+        ["batch", "c", "--out", "o", "--jobs", "0"],
+        ["batch", "c", "--out", "o", "--submission-timeout", "-1"],
+    ],
+)
 def test_values_that_make_no_sense_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
@@ -246,16 +343,21 @@ def test_a_syntax_error_is_named_by_every_check_of_its_part(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "tp1_manual.py").write_text(SMALL_MANUAL + "\ndef forward(params, X)\n    return X\n")
-    result = run_grade("check", folder, "--parts", "tp1_manual", "--json", tmp_path / "r.json", cwd=tmp_path)
+    result = run_grade(
+        "check", folder, "--parts", "tp1_manual", "--json", tmp_path / "r.json", cwd=tmp_path
+    )
     assert result.returncode == 1, result.stderr
     tests = json.loads((tmp_path / "r.json").read_text())["tests"]
     line = SMALL_MANUAL.count("\n") + 2
     missing = [t for t in tests if t["status"] != "passed" and "not found" in t["message"]]
-    assert missing and all(f"tp1_manual.py, line {line} does not parse (SyntaxError: expected ':')"
-                           in t["message"] for t in missing), [t["message"] for t in missing][:3]
+    assert missing and all(
+        f"tp1_manual.py, line {line} does not parse (SyntaxError: expected ':')" in t["message"]
+        for t in missing
+    ), [t["message"] for t in missing][:3]
 
 
 # -- issue 16: the command line people expect -------------------------------------------------
+
 
 def test_version_names_the_edition(capsys):
     with pytest.raises(SystemExit) as info:
@@ -279,14 +381,26 @@ def test_init_copies_one_layout_of_the_template_and_never_overwrites(tmp_path, c
     covers), the modules on demand: each part in one file, so grading them notes nothing."""
     target, template = tmp_path / "start", REFERENCE.parent / "student_template"
     assert cli.main(["init", str(target)]) == 0
-    assert sorted(p.name for p in target.iterdir()) == ["1-ab.ipynb", "answers.ipynb", "tp2_cnn.ipynb"]
-    assert (target / "1-ab.ipynb").read_bytes() == (template / "notebooks" / "1-ab.ipynb").read_bytes()
+    assert sorted(p.name for p in target.iterdir()) == [
+        "1-ab.ipynb",
+        "answers.ipynb",
+        "tp2_cnn.ipynb",
+    ]
+    assert (target / "1-ab.ipynb").read_bytes() == (
+        template / "notebooks" / "1-ab.ipynb"
+    ).read_bytes()
     assert f"grade check {target}" in capsys.readouterr().out
     assert cli.main(["init", str(tmp_path / "mods"), "--layout", "modules"]) == 0
-    assert {p.name for p in (tmp_path / "mods").iterdir()} == {f"{part}.py" for part in LAB.part_names}
+    assert {p.name for p in (tmp_path / "mods").iterdir()} == {
+        f"{part}.py" for part in LAB.part_names
+    }
     for folder in (target, tmp_path / "mods"):
         sub = open_submission(folder)
-        assert set(sub.parts) == sub.not_started == set(LAB.part_names) and not sub.notes and not sub.ignored
+        assert (
+            set(sub.parts) == sub.not_started == set(LAB.part_names)
+            and not sub.notes
+            and not sub.ignored
+        )
     (target / "1-ab.ipynb").write_text("# my work\n")
     assert cli.main(["init", str(target)]) == 2
     assert (target / "1-ab.ipynb").read_text() == "# my work\n"
@@ -295,19 +409,38 @@ def test_init_copies_one_layout_of_the_template_and_never_overwrites(tmp_path, c
 
 def test_init_works_from_the_built_package(tmp_path):
     """What a wheel holds is what setuptools' build_py lays out: `grade init` from there."""
-    build = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
-                            "--build-lib", str(tmp_path / "lib")], cwd=REFERENCE.parent, capture_output=True,
-                           text=True, timeout=300)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import setuptools; setuptools.setup()",
+            "-q",
+            "build_py",
+            "--build-lib",
+            str(tmp_path / "lib"),
+        ],
+        cwd=REFERENCE.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     assert (tmp_path / "lib" / "grader" / "student_template" / "notebooks" / "1-ab.ipynb").is_file()
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "init", "start"], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
+    run = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "init", "start"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "lib")},
+    )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "start" / "1-ab.ipynb").is_file()
 
 
 def test_list_prints_each_check_with_points_question_and_assignment(capsys):
     from grader import catalogue
+
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     marks = catalogue.checks()
@@ -326,14 +459,35 @@ def test_quiet_prints_one_line_and_open_opens_the_report(tmp_path):
     folder = answers_folder(tmp_path, "quiet")
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.py"
-    browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
-    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(folder), "--parts", "answers",
-                             "--quiet", "--open"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"})
+    browser.write_text(
+        f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(folder),
+            "--parts",
+            "answers",
+            "--quiet",
+            "--open",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "BROWSER": f"{sys.executable} {browser} %s"},
+    )
     assert result.returncode == 0, result.stderr
-    seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text().strip()
+    seed = (
+        (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text().strip()
+    )
     full = full_marks("answers")
-    assert result.stdout == f"quiet: {full:g} / {full:g} points (seed {seed})\n" and seed != "0"  # the instructor's
+    assert (
+        result.stdout == f"quiet: {full:g} / {full:g} points (seed {seed})\n" and seed != "0"
+    )  # the instructor's
     assert opened.read_text() == (tmp_path / "reports" / "quiet.html").as_uri()
 
 
@@ -343,23 +497,37 @@ def test_several_files_left_out_are_listed_one_a_line(tmp_path):
         (tmp_path / "sub" / name).write_text("A = 1\n")
         (tmp_path / "sub" / "old" / name).write_text("A = 2\n")
     sub = open_submission(tmp_path / "sub")
-    assert sub.notes == ["2 files hold a part that another file holds, and are ignored:\n"
-                         "    old/answers.py (`answers`: answers.py is graded)\n"
-                         "    old/tp1_nn.py (`tp1_nn`: tp1_nn.py is graded)"]
+    assert sub.notes == [
+        "2 files hold a part that another file holds, and are ignored:\n"
+        "    old/answers.py (`answers`: answers.py is graded)\n"
+        "    old/tp1_nn.py (`tp1_nn`: tp1_nn.py is graded)"
+    ]
 
 
-@pytest.mark.parametrize("argv", [["check", "--parts", "tp1_manual", "my-tp"], ["check", "my-tp", "--parts", "tp1_manual"],
-                                  ["check", "--parts", "tp1_manual,answers", "my-tp"],
-                                  ["check", "--parts", "tp1_manual", "--parts", "answers", "my-tp"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--parts", "tp1_manual", "my-tp"],
+        ["check", "my-tp", "--parts", "tp1_manual"],
+        ["check", "--parts", "tp1_manual,answers", "my-tp"],
+        ["check", "--parts", "tp1_manual", "--parts", "answers", "my-tp"],
+    ],
+)
 def test_parts_stop_at_the_path(argv):
     p = cli.parser()
     args = cli._parts_then_path(p, p.parse_args(argv))
-    assert args.path == "my-tp" and args.parts[0] == "tp1_manual" and set(args.parts) <= {"tp1_manual", "answers"}
+    assert (
+        args.path == "my-tp"
+        and args.parts[0] == "tp1_manual"
+        and set(args.parts) <= {"tp1_manual", "answers"}
+    )
 
 
 def test_parts_without_a_path_or_with_an_unknown_part_are_refused(capsys):
-    for argv, error in ((["check", "--parts", "tp1_manual"], "required: path"),
-                        (["check", "x", "--parts", "tp1_manual,nope"], "invalid choice: 'nope'")):
+    for argv, error in (
+        (["check", "--parts", "tp1_manual"], "required: path"),
+        (["check", "x", "--parts", "tp1_manual,nope"], "invalid choice: 'nope'"),
+    ):
         with pytest.raises(SystemExit) as info:
             cli.main(argv)
         assert info.value.code == 2 and error in capsys.readouterr().err

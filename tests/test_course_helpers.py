@@ -60,7 +60,9 @@ def test_star_imports_give_the_course_names(course):
     assert namespace["CirclesData"] is course("utils_data").CirclesData
     namespace = {}
     exec("from utils import *", namespace)
-    assert {"accuracy", "AverageMeter", "TrainLossPlot", "AccLossPlot", "np", "plt"} <= set(namespace)
+    assert {"accuracy", "AverageMeter", "TrainLossPlot", "AccLossPlot", "np", "plt"} <= set(
+        namespace
+    )
     namespace = {}
     exec("from tme6 import *", namespace)  # the TP 1-cd helpers' name in 2018-2022
     assert namespace["AverageMeter"] is course("utils").AverageMeter and "accuracy" in namespace
@@ -97,10 +99,14 @@ def test_training_plots_are_headless(course, no_show):
 
 def test_accuracy_in_percent(course):
     accuracy = course("utils").accuracy
-    output = torch.tensor([[0.1, 0.9, 0.0],   # top-1 class 1, top-2 {1, 0}
-                           [0.8, 0.05, 0.15], # top-1 class 0, top-2 {0, 2}
-                           [0.2, 0.3, 0.5],   # top-1 class 2, top-2 {2, 1}
-                           [0.6, 0.3, 0.1]])  # top-1 class 0, top-2 {0, 1}
+    output = torch.tensor(
+        [
+            [0.1, 0.9, 0.0],  # top-1 class 1, top-2 {1, 0}
+            [0.8, 0.05, 0.15],  # top-1 class 0, top-2 {0, 2}
+            [0.2, 0.3, 0.5],  # top-1 class 2, top-2 {2, 1}
+            [0.6, 0.3, 0.1],
+        ]
+    )  # top-1 class 0, top-2 {0, 1}
     target = torch.tensor([1, 1, 1, 2])
     top1, top2 = accuracy(output, target, topk=(1, 2))
     # Right at top-1: sample 0 only; at top-2: samples 0 and 2.
@@ -138,15 +144,25 @@ def torchvision(monkeypatch):
 
 def test_cifar10_serves_the_grader_data_and_never_downloads(torchvision, tmp_path):
     from grader.labs.rdfia.worker.colab import cifar_split
+
     train = torchvision.datasets.CIFAR10(str(tmp_path), train=True, download=True)
-    test = torchvision.datasets.CIFAR10(str(tmp_path), train=False, download=True,
-                                        transform=torchvision.transforms.ToTensor())
+    test = torchvision.datasets.CIFAR10(
+        str(tmp_path), train=False, download=True, transform=torchvision.transforms.ToTensor()
+    )
     assert list(tmp_path.iterdir()) == []  # nothing written, nothing fetched
-    assert train.data.shape == (len(train), 32, 32, 3) and train.data.dtype == np.uint8 and len(test) < len(train)
+    assert (
+        train.data.shape == (len(train), 32, 32, 3)
+        and train.data.dtype == np.uint8
+        and len(test) < len(train)
+    )
     image, label = train[3]
-    assert image.size == (32, 32) and label == train.targets[3]  # a PIL image, as torchvision gives it
+    assert (
+        image.size == (32, 32) and label == train.targets[3]
+    )  # a PIL image, as torchvision gives it
     tensor, _ = test[0]
-    assert torch.equal(tensor, torch.from_numpy(cifar_split(False)[0][0]).permute(2, 0, 1).float() / 255)
+    assert torch.equal(
+        tensor, torch.from_numpy(cifar_split(False)[0][0]).permute(2, 0, 1).float() / 255
+    )
 
 
 def test_course_transforms_behave_as_torchvision(torchvision):
@@ -154,16 +170,31 @@ def test_course_transforms_behave_as_torchvision(torchvision):
     data = torchvision.datasets.CIFAR10("data", train=True).data
     pil = torchvision.datasets.CIFAR10("data", train=True)[0][0]
     whole = T.ToTensor()(pil)
-    assert whole.shape == (3, 32, 32) and torch.equal(whole, T.ToTensor()(data[0]))  # PIL or HWC array alike
+    assert whole.shape == (3, 32, 32) and torch.equal(
+        whole, T.ToTensor()(data[0])
+    )  # PIL or HWC array alike
     mean, std = (0.491, 0.482, 0.447), (0.247, 0.243, 0.261)
     test = T.Compose([T.CenterCrop(28), T.ToTensor(), T.Normalize(mean, std)])
-    want = (whole[:, 2:30, 2:30] - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
-    assert torch.allclose(test(pil), want) and torch.allclose(T.Normalize(mean, std)(T.CenterCrop(28)(whole)), want)
+    want = (whole[:, 2:30, 2:30] - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(
+        3, 1, 1
+    )
+    assert torch.allclose(test(pil), want) and torch.allclose(
+        T.Normalize(mean, std)(T.CenterCrop(28)(whole)), want
+    )
     torch.manual_seed(0)
     train = T.Compose([T.RandomCrop(28), T.RandomHorizontalFlip(), T.ToTensor()])
-    crops = {(i, j, f): whole[:, i:i + 28, j:j + 28].flip(-1) if f else whole[:, i:i + 28, j:j + 28]
-             for i in range(5) for j in range(5) for f in (False, True)}
-    seen = [next(k for k, c in crops.items() if torch.equal(c, out)) for out in (train(pil) for _ in range(200))]
+    crops = {
+        (i, j, f): whole[:, i : i + 28, j : j + 28].flip(-1)
+        if f
+        else whole[:, i : i + 28, j : j + 28]
+        for i in range(5)
+        for j in range(5)
+        for f in (False, True)
+    }
+    seen = [
+        next(k for k, c in crops.items() if torch.equal(c, out))
+        for out in (train(pil) for _ in range(200))
+    ]
     assert len({k[:2] for k in seen}) > 15 and 0.35 < sum(k[2] for k in seen) / len(seen) < 0.65
     padded = T.RandomCrop(32, padding=4)(whole)
     assert padded.shape == (3, 32, 32) and T.RandomCrop(32, padding=4)(pil).size == (32, 32)
@@ -174,11 +205,13 @@ def test_course_transforms_behave_as_torchvision(torchvision):
 
 def test_gpu_calls_stay_on_the_cpu():
     """In a process of its own: `install` changes torch for the worker's whole life."""
-    code = ("import torch\nfrom grader.labs.rdfia.worker import colab\ncolab.install()\n"
-            "model = torch.nn.Linear(2, 2).cuda().to('cuda')\n"
-            "x = torch.zeros(1, 2).cuda().to(torch.device('cuda:0'), non_blocking=True).to(device='cuda')\n"
-            "y = model(x.to(torch.float64).float())\n"
-            "print(y.device, next(model.parameters()).device, x.to(0).device, x.to(torch.float64).dtype)\n")
+    code = (
+        "import torch\nfrom grader.labs.rdfia.worker import colab\ncolab.install()\n"
+        "model = torch.nn.Linear(2, 2).cuda().to('cuda')\n"
+        "x = torch.zeros(1, 2).cuda().to(torch.device('cuda:0'), non_blocking=True).to(device='cuda')\n"
+        "y = model(x.to(torch.float64).float())\n"
+        "print(y.device, next(model.parameters()).device, x.to(0).device, x.to(torch.float64).dtype)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["cpu", "cpu", "cpu", "torch.float64"], done.stderr
 
@@ -192,24 +225,51 @@ def test_a_course_definition_pasted_in_a_cell_is_replaced_by_the_grader_s(course
 
     from grader.submission import open_submission
     from grader.worker.loader import load
-    pasted = corpus.COURSE_TME6.replace('"""Computes the precision@k for the specified values of k"""',
-                                        "# from the course's tme6.py")
+
+    pasted = corpus.COURSE_TME6.replace(
+        '"""Computes the precision@k for the specified values of k"""',
+        "# from the course's tme6.py",
+    )
     own = "def accuracy_top1(output, target):\n    return (output.argmax(1) == target).float().mean()\n"
-    cells = [nbformat.v4.new_code_cell(c) for c in ("import torch\nimport torch.nn as nn", pasted, own,
-                                                     "class ConvNet(nn.Module):\n    pass")]
+    cells = [
+        nbformat.v4.new_code_cell(c)
+        for c in (
+            "import torch\nimport torch.nn as nn",
+            pasted,
+            own,
+            "class ConvNet(nn.Module):\n    pass",
+        )
+    ]
     (tmp_path / "1_cd.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook(cells=cells)))
     sub = open_submission(tmp_path / "1_cd.ipynb")
     assert [(c.origin, c.line, c.name) for c in sub.copies] == [
-        ("1_cd.ipynb, cell 2", 8, "accuracy"), ("1_cd.ipynb, cell 2", 24, "AverageMeter")]
+        ("1_cd.ipynb, cell 2", 8, "accuracy"),
+        ("1_cd.ipynb, cell 2", 24, "AverageMeter"),
+    ]
     cell = sub.parts["tp2_cnn"][1].code.splitlines()
-    assert cell[7] == "from utils import accuracy" and cell[20] == "" and cell[-1].strip() == "plt.show()"
+    assert (
+        cell[7] == "from utils import accuracy"
+        and cell[20] == ""
+        and cell[-1].strip() == "plt.show()"
+    )
     assert sub.parts["tp2_cnn"][2].code == own
     ns = load(sub.parts["tp2_cnn"], "tp2_cnn").namespace
-    assert ns["accuracy"] is course("utils").accuracy and ns["AverageMeter"] is course("utils").AverageMeter
+    assert (
+        ns["accuracy"] is course("utils").accuracy
+        and ns["AverageMeter"] is course("utils").AverageMeter
+    )
     output, target = torch.randn(6, 10), torch.arange(6)
-    expected = [100 * float(ns["accuracy_top1"](output, target)),
-                100 * sum(t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist(), strict=True)) / 6]
-    assert [float(a) for a in ns["accuracy"](output, target, topk=(1, 5))] == pytest.approx(expected)
+    expected = [
+        100 * float(ns["accuracy_top1"](output, target)),
+        100
+        * sum(
+            t in o for o, t in zip(output.topk(5, 1).indices.tolist(), target.tolist(), strict=True)
+        )
+        / 6,
+    ]
+    assert [float(a) for a in ns["accuracy"](output, target, topk=(1, 5))] == pytest.approx(
+        expected
+    )
 
 
 def test_a_helper_copy_that_a_notebook_runs_under_another_name(course, tmp_path, monkeypatch):
@@ -221,6 +281,7 @@ def test_a_helper_copy_that_a_notebook_runs_under_another_name(course, tmp_path,
 
     from grader.submission import open_submission
     from grader.worker.loader import load
+
     cells = ["%run tme6_utils.py\nimport torch.nn as nn", "class ConvNet(nn.Module):\n    pass"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     (tmp_path / "1_cd.ipynb").write_text(nbformat.writes(nb))

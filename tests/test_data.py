@@ -22,6 +22,7 @@ COURSE_CIRCLES = Path(__file__).parents[2] / "shared" / "data" / "circles.mat"
 
 # --- Circles ------------------------------------------------------------------------
 
+
 def test_circles_shapes_and_types():
     data = make_circles()
     for X, Y in ((data.Xtrain, data.Ytrain), (data.Xtest, data.Ytest)):
@@ -119,6 +120,7 @@ def test_circles_rows_go_round_like_the_course_data(course_circles):
 
 # --- CIFAR-10 files -----------------------------------------------------------------
 
+
 @pytest.fixture()
 def small_cifar():
     generator = torch.Generator().manual_seed(0)
@@ -182,14 +184,17 @@ class _RunsShell:
         return (os.system, ("echo pwned > pwned.txt",))
 
 
-@pytest.mark.parametrize("payload", [
-    {b"data": _RunsShell(), b"labels": [0]},
-    b"not a pickle at all",
-    [1, 2, 3],
-    {b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]},
-    {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]},
-    {b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {b"data": _RunsShell(), b"labels": [0]},
+        b"not a pickle at all",
+        [1, 2, 3],
+        {b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]},
+        {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]},
+        {b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]},
+    ],
+)
 def test_cifar_malformed_batch_is_refused(tmp_path, small_cifar, monkeypatch, payload):
     monkeypatch.chdir(tmp_path)
     write_cifar10(tmp_path, *small_cifar)
@@ -201,6 +206,7 @@ def test_cifar_malformed_batch_is_refused(tmp_path, small_cifar, monkeypatch, pa
 
 
 # --- synthetic images ----------------------------------------------------------------
+
 
 @pytest.fixture()
 def one_thread():
@@ -239,9 +245,15 @@ def test_synthetic_trains_a_tiny_cnn(one_thread):
     with torch.random.fork_rng():  # fixed initial weights, the global seed left alone
         torch.manual_seed(0)
         model = torch.nn.Sequential(
-            torch.nn.Conv2d(3, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.AdaptiveMaxPool2d(1),
-            torch.nn.Flatten(), torch.nn.Linear(32, 10))
+            torch.nn.Conv2d(3, 16, 5, padding=2),
+            torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(16, 32, 5, padding=2),
+            torch.nn.ReLU(),
+            torch.nn.AdaptiveMaxPool2d(1),
+            torch.nn.Flatten(),
+            torch.nn.Linear(32, 10),
+        )
     order = torch.Generator().manual_seed(0)
     for _ in range(2):
         for batch in torch.randperm(len(x), generator=order).split(32):

@@ -1,5 +1,6 @@
 """Issue 3's "done when", as tests: the reference scores full marks, the template zero,
 a partial submission scores its parts, bad paths exit 2 — through the real `grade` command."""
+
 from __future__ import annotations
 
 import json
@@ -13,14 +14,26 @@ from grader.labs.rdfia import LAB
 
 
 def grade(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "grader.cli", "check", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "grader.cli", "check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
 def reference_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reference")
-    run = grade(str(ROOT / "reference"), "--json", str(out / "r.json"), "--html", str(out / "r.html"), cwd=out)
+    run = grade(
+        str(ROOT / "reference"),
+        "--json",
+        str(out / "r.json"),
+        "--html",
+        str(out / "r.html"),
+        cwd=out,
+    )
     return run, json.loads((out / "r.json").read_text()), (out / "r.html").read_text()
 
 
@@ -35,11 +48,29 @@ def test_reference_scores_full_marks(reference_run):
 
 def test_json_follows_the_contract(reference_run):
     _, result, _ = reference_run
-    assert set(result) == {"submission", "score", "max_score", "seed", "parts", "tests", "flags"}  # flags: cheat report
+    assert set(result) == {
+        "submission",
+        "score",
+        "max_score",
+        "seed",
+        "parts",
+        "tests",
+        "flags",
+    }  # flags: cheat report
     assert result["flags"] == [] and isinstance(result["seed"], int)
     parts = {"part", "found", "score", "max_score", "status", "source", "ignored"}
     assert all(set(p) == parts and p["status"] == "graded" for p in result["parts"])
-    keys = {"id", "part", "name", "status", "score", "max_score", "message", "diagnosis", "same_mistake_as"}
+    keys = {
+        "id",
+        "part",
+        "name",
+        "status",
+        "score",
+        "max_score",
+        "message",
+        "diagnosis",
+        "same_mistake_as",
+    }
     assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
     assert len({t["id"] for t in result["tests"]}) == len(result["tests"])
 
@@ -58,8 +89,11 @@ def test_template_scores_zero_cleanly(tmp_path):
     assert result["score"] == 0 and result["max_score"] > 0
     assert all(t["status"] in ("failed", "error") for t in result["tests"])
     assert "Traceback" not in run.stdout + run.stderr
-    unanswered = [t for t in result["tests"] if "not implemented yet" not in t["message"]
-                  and "not answered yet" not in t["message"]]
+    unanswered = [
+        t
+        for t in result["tests"]
+        if "not implemented yet" not in t["message"] and "not answered yet" not in t["message"]
+    ]
     assert not unanswered, unanswered[:3]
 
 
@@ -71,7 +105,9 @@ def test_partial_submission_scores_its_parts(tmp_path):
     result = json.loads((tmp_path / "p.json").read_text())
     assert run.returncode == 1
     parts = {p["part"]: p for p in result["parts"]}
-    assert parts["answers"]["found"] and parts["answers"]["score"] == parts["answers"]["max_score"] > 0
+    assert (
+        parts["answers"]["found"] and parts["answers"]["score"] == parts["answers"]["max_score"] > 0
+    )
     for name in LAB.part_names[:-1]:
         assert not parts[name]["found"] and parts[name]["score"] == 0
         assert all("not found" in t["message"] for t in result["tests"] if t["part"] == name)

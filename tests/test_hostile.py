@@ -5,6 +5,7 @@ need a fresh one. What the platform cannot isolate (no root, no namespaces, no
 Landlock) skips with the reason; `grader.sandbox.isolation.describe()` says what is in
 force. Every test ends with nothing of the worker left running.
 """
+
 from __future__ import annotations
 
 import os
@@ -159,26 +160,37 @@ def _in_force() -> dict:
 
 IN_FORCE = _in_force()
 DONE = IN_FORCE.get("done", {})
-need_readonly = pytest.mark.skipif(not IN_FORCE.get("writes_outside_refused"),
-                                   reason="no read-only file system for the worker here "
-                                          "(needs root or user namespaces, or Landlock)")
-need_root = pytest.mark.skipif(not (DONE.get("root") and DONE.get("pivot")),
-                               reason="no allow-list root for the worker here (needs a mount namespace)")
-need_netns = pytest.mark.skipif(not IN_FORCE.get("network_refused"),
-                                reason="no network isolation here (needs a network namespace or Landlock ABI 4)")
-need_pidns = pytest.mark.skipif(not (IN_FORCE.get("pid_namespace") or IN_FORCE.get("cgroup")),
-                                reason="a child that calls setsid can outlive the worker here "
-                                       "(needs a PID namespace or a pids cgroup)")
-need_process_limit = pytest.mark.skipif(not IN_FORCE.get("cgroup") and os.geteuid() == 0,
-                                        reason="no process limit for root without a pids cgroup")
+need_readonly = pytest.mark.skipif(
+    not IN_FORCE.get("writes_outside_refused"),
+    reason="no read-only file system for the worker here "
+    "(needs root or user namespaces, or Landlock)",
+)
+need_root = pytest.mark.skipif(
+    not (DONE.get("root") and DONE.get("pivot")),
+    reason="no allow-list root for the worker here (needs a mount namespace)",
+)
+need_netns = pytest.mark.skipif(
+    not IN_FORCE.get("network_refused"),
+    reason="no network isolation here (needs a network namespace or Landlock ABI 4)",
+)
+need_pidns = pytest.mark.skipif(
+    not (IN_FORCE.get("pid_namespace") or IN_FORCE.get("cgroup")),
+    reason="a child that calls setsid can outlive the worker here "
+    "(needs a PID namespace or a pids cgroup)",
+)
+need_process_limit = pytest.mark.skipif(
+    not IN_FORCE.get("cgroup") and os.geteuid() == 0,
+    reason="no process limit for root without a pids cgroup",
+)
 
 
 # ---- what the worker leaves behind ----
 
+
 def _stat(pid: str):
     with open(f"/proc/{pid}/stat") as f:
         text = f.read()
-    fields = text[text.rindex(")") + 2:].split()
+    fields = text[text.rindex(")") + 2 :].split()
     return fields[0], int(fields[3])  # state, session id
 
 
@@ -234,7 +246,9 @@ def box(zygote):
 
 @pytest.fixture(scope="module")
 def part(box):
-    return StudentPart(box, "hostile", 0, box.load("hostile", [{"origin": "hostile.py", "code": HOSTILE}]))
+    return StudentPart(
+        box, "hostile", 0, box.load("hostile", [{"origin": "hostile.py", "code": HOSTILE}])
+    )
 
 
 @pytest.fixture
@@ -247,6 +261,7 @@ def fresh(zygote):
         boxes.append(sandbox)
         loaded = sandbox.load(name, [{"origin": f"{name}.py", "code": source}], budget=budget)
         return sandbox, StudentPart(sandbox, name, 0, loaded)
+
     yield make
     for sandbox in boxes:
         pids = worker_processes(sandbox)
@@ -255,6 +270,7 @@ def fresh(zygote):
 
 
 # ---- exits, processes, threads ----
+
 
 def test_sys_exit_in_a_function_is_an_error_and_the_worker_goes_on(part):
     with pytest.raises((StudentError, WorkerCrashed), match="SystemExit|exit code 4"):
@@ -267,11 +283,15 @@ def test_fork_bomb_is_stopped_and_nothing_survives(fresh):
     box, part = fresh()
     with pytest.raises((StudentError, CallTimeout, WorkerCrashed)) as info:
         part.call("forkbomb", _timeout=20)
-    if isinstance(info.value, StudentError):  # the limit stopped it: fork failed in the student's code
+    if isinstance(
+        info.value, StudentError
+    ):  # the limit stopped it: fork failed in the student's code
         assert info.value.exc_type in ("BlockingIOError", "OSError")
     assert part.call("add", 1, 2) == 3  # no copy of the worker answered or read in its place
     deadline = time.monotonic() + 10
-    while len(worker_processes(box)) > 3 and time.monotonic() < deadline:  # the killed forks are exiting
+    while (
+        len(worker_processes(box)) > 3 and time.monotonic() < deadline
+    ):  # the killed forks are exiting
         time.sleep(0.05)
     assert len(worker_processes(box)) <= 3  # the forks are gone: the worker (and its init)
 
@@ -295,13 +315,17 @@ def test_child_that_leaves_the_session_dies_with_the_worker(fresh):
 
 # ---- the file system ----
 
+
 @need_readonly
 @pytest.mark.parametrize("where", ["tmp", "repository", "site-packages", "root"])
 def test_writes_outside_the_home_are_refused(part, where):
     name = f"hostile-{uuid.uuid4().hex}"
-    path = {"tmp": os.path.join("/tmp", name), "repository": str(ROOT / "grader" / name),
-            "site-packages": os.path.join(sysconfig.get_paths()["purelib"], name),
-            "root": os.path.join("/", name)}[where]
+    path = {
+        "tmp": os.path.join("/tmp", name),
+        "repository": str(ROOT / "grader" / name),
+        "site-packages": os.path.join(sysconfig.get_paths()["purelib"], name),
+        "root": os.path.join("/", name),
+    }[where]
     try:
         with pytest.raises(StudentError) as info:
             part.call("write", path)
@@ -318,8 +342,11 @@ def test_writes_in_the_home_work(part):
 
 
 @need_root
-@pytest.mark.parametrize("path", [REFERENCE / "tp1_manual.py", ROOT / "grader" / "labs" / "rdfia" / "rubric" / "mistakes.py"],
-                         ids=["reference", "rubric"])
+@pytest.mark.parametrize(
+    "path",
+    [REFERENCE / "tp1_manual.py", ROOT / "grader" / "labs" / "rdfia" / "rubric" / "mistakes.py"],
+    ids=["reference", "rubric"],
+)
 def test_reference_and_rubric_are_unreadable(part, path):
     assert path.is_file()  # the trusted side reads it
     with pytest.raises(StudentError) as info:
@@ -348,6 +375,7 @@ def test_reference_cannot_be_imported(part):
 
 # ---- the network ----
 
+
 @need_netns
 def test_no_network_to_the_host(part):
     listener = socket.socket()
@@ -357,7 +385,12 @@ def test_no_network_to_the_host(part):
     try:
         with pytest.raises(StudentError) as info:
             part.call("connect", listener.getsockname()[1])
-        assert info.value.exc_type in ("OSError", "PermissionError", "ConnectionRefusedError", "TimeoutError")
+        assert info.value.exc_type in (
+            "OSError",
+            "PermissionError",
+            "ConnectionRefusedError",
+            "TimeoutError",
+        )
         with pytest.raises(BlockingIOError):
             listener.accept()  # nobody came
     finally:
@@ -365,6 +398,7 @@ def test_no_network_to_the_host(part):
 
 
 # ---- values that lie ----
+
 
 def test_tensor_subclass_arrives_as_a_plain_tensor(part):
     got = part.call("liar")
@@ -387,6 +421,7 @@ def test_list_subclass_arrives_as_a_plain_list(part):
 
 # ---- hostile at import time ----
 
+
 def test_top_level_loop_in_a_def_only_module_is_not_run(fresh):
     source = "def f():\n    return 1\n\nwhile True:\n    pass\n\nfor i in iter(int, 1):\n    pass\n"
     start = time.monotonic()
@@ -396,8 +431,10 @@ def test_top_level_loop_in_a_def_only_module_is_not_run(fresh):
 
 def test_shell_at_load_time_is_bounded_and_contained(fresh):
     marker = f"/tmp/hostile-{uuid.uuid4().hex}"
-    source = (f"import os, time\nx = os.system('echo pwned > {marker}')\ny = time.sleep(600)\n"
-              "def f():\n    return 1\n")
+    source = (
+        f"import os, time\nx = os.system('echo pwned > {marker}')\ny = time.sleep(600)\n"
+        "def f():\n    return 1\n"
+    )
     start = time.monotonic()
     box, part = fresh(source, "shell", budget=1.0)
     assert time.monotonic() - start < 30
@@ -419,6 +456,7 @@ def test_module_that_imports_itself(fresh):
 
 # ---- and the grade goes on ----
 
+
 def test_a_correct_submission_after_the_corpus_gets_full_marks(grade_path):
     report = grade_path(REFERENCE, ("tp1_manual",))
     assert report.max_score > 0 and report.score == report.max_score
@@ -427,7 +465,14 @@ def test_a_correct_submission_after_the_corpus_gets_full_marks(grade_path):
 def test_a_deeply_nested_notebook_is_refused_with_a_message(tmp_path):
     notebook = tmp_path / "deep.ipynb"
     notebook.write_text("[" * 100_000)
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(notebook)], capture_output=True,
-                         text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "check", str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert run.stderr.startswith("grade: deep.ipynb is not a readable notebook") and run.stderr.count("\n") == 1
+    assert (
+        run.stderr.startswith("grade: deep.ipynb is not a readable notebook")
+        and run.stderr.count("\n") == 1
+    )

@@ -9,6 +9,7 @@ summary or the listener, and the correct submission graded beside the thief keep
 marks. The run is repeated through a user namespace (the unprivileged path), as an ordinary
 user the test creates where that user can run this Python, and from a non-editable install.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,11 @@ from grader.sandbox import isolation
 TOKEN = f"planted-{uuid.uuid4().hex}"
 FOUND = isolation.probe() if isolation.LINUX else {}
 ROOTED = bool(FOUND.get("done", {}).get("root") and FOUND.get("done", {}).get("pivot"))
-need_root = pytest.mark.skipif(not ROOTED, reason="no allow-list root for the worker here (needs a mount namespace)")
+need_root = pytest.mark.skipif(
+    not ROOTED, reason="no allow-list root for the worker here (needs a mount namespace)"
+)
 
-THIEF = '''\
+THIEF = """\
 import glob, os, socket, time
 
 PLACES = {places!r}
@@ -76,9 +79,11 @@ def conv_output_size(size, kernel, padding, stride):
 
 def conv_params(in_channels, out_channels, kernel):
     return _loot()
-'''
+"""
 
-VICTIM = reference_source("answers") + f'''
+VICTIM = (
+    reference_source("answers")
+    + f'''
 
 SECRET = "{TOKEN} (the victim's answers)"
 
@@ -87,11 +92,16 @@ def _slow():
     import time
     time.sleep(3)  # its worker home stays while the thief looks
 '''
+)
 
 
 def _plant(tmp_path: Path) -> tuple[list[Path], list[str]]:
     """Secret files where the worker must not look; the glob patterns the thief tries."""
-    places = [ROOT / f".{TOKEN}", Path("/tmp") / f"{TOKEN}.txt", Path(os.path.expanduser("~")) / f".{TOKEN}"]
+    places = [
+        ROOT / f".{TOKEN}",
+        Path("/tmp") / f"{TOKEN}.txt",
+        Path(os.path.expanduser("~")) / f".{TOKEN}",
+    ]
     if os.path.isdir("/home") and os.access("/home", os.W_OK):
         places.append(Path("/home") / TOKEN)
     planted = []
@@ -102,10 +112,17 @@ def _plant(tmp_path: Path) -> tuple[list[Path], list[str]]:
         except OSError:
             pass
     lab = ROOT / "grader" / "labs" / "rdfia"
-    patterns = [str(p) for p in places] + [str(REFERENCE / "*.py"), str(lab / "rubric" / "*.py"),
-                                           str(lab / "oracle" / "*.py"), str(lab / "questions.toml"),
-                                           str(ROOT / ".git"), str(ROOT / ".git" / "*"), "/etc/shadow",
-                                           str(tmp_path / "class" / "*" / "*"), str(tmp_path / "class" / "*")]
+    patterns = [str(p) for p in places] + [
+        str(REFERENCE / "*.py"),
+        str(lab / "rubric" / "*.py"),
+        str(lab / "oracle" / "*.py"),
+        str(lab / "questions.toml"),
+        str(ROOT / ".git"),
+        str(ROOT / ".git" / "*"),
+        "/etc/shadow",
+        str(tmp_path / "class" / "*" / "*"),
+        str(tmp_path / "class" / "*"),
+    ]
     return planted, patterns
 
 
@@ -122,7 +139,16 @@ def listener(tmp_path_factory):
 
 def _leaks(folder: Path) -> list[str]:
     """Every secret of the corpus found in the files under `folder`."""
-    tells = [TOKEN, "def backward(", "gitdir:", "ref: refs/", "root:*:", "root:!:", "root:$", "socket: connected"]
+    tells = [
+        TOKEN,
+        "def backward(",
+        "gitdir:",
+        "ref: refs/",
+        "root:*:",
+        "root:!:",
+        "root:$",
+        "socket: connected",
+    ]
     found = []
     for path in folder.rglob("*"):
         if path.is_file():
@@ -134,7 +160,14 @@ def _leaks(folder: Path) -> list[str]:
 ONLY_ROOT = ("an unprivileged user", "memory bound", "CPU shared")  # `grade isolation`'s rows
 
 
-def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"), env=None, user=None, prefix=()):
+def _run_class(
+    base: Path,
+    listener,
+    command=(sys.executable, "-m", "grader.cli"),
+    env=None,
+    user=None,
+    prefix=(),
+):
     """Grade a class of three with `grade batch --jobs 2`: a thief and its victim side by side,
     then a correct submission. `base` is a folder that `user`, if given, owns. Through a user
     namespace or as an ordinary user, the worker lacks what only root gives (an unprivileged
@@ -143,8 +176,11 @@ def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"
     planted, patterns = _plant(base)
     try:
         cls = base / "class"
-        for name, text in (("a-thief", THIEF.format(places=patterns, socket=sock)), ("b-victim", VICTIM),
-                           ("c-good", reference_source("answers"))):
+        for name, text in (
+            ("a-thief", THIEF.format(places=patterns, socket=sock)),
+            ("b-victim", VICTIM),
+            ("c-good", reference_source("answers")),
+        ):
             (cls / name).mkdir(parents=True)
             (cls / name / "answers.py").write_text(text)
         out = base / "out"
@@ -152,13 +188,36 @@ def _run_class(base: Path, listener, command=(sys.executable, "-m", "grader.cli"
             shutil.chown(path, user)
         weak = ["--weak-isolation"] if env or user else []
         if weak:  # what it lacks, and nothing else
-            shown = subprocess.run([*prefix, *command, "isolation"], capture_output=True, text=True, timeout=120,
-                                   cwd=base, env={**os.environ, **(env or {})}).stdout.splitlines()
+            shown = subprocess.run(
+                [*prefix, *command, "isolation"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=base,
+                env={**os.environ, **(env or {})},
+            ).stdout.splitlines()
             off = [line for line in shown if line.startswith("NO")]
             assert all(any(w in line for w in ONLY_ROOT) for line in off) and len(shown) > 10, shown
-        run = subprocess.run([*prefix, *command, "batch", str(cls), "--out", str(out), "--parts", "answers",
-                              "--jobs", "2", *weak], capture_output=True, text=True, timeout=300, cwd=base,
-                             env={**os.environ, **(env or {})})  # cwd: never this tree's `grader`
+        run = subprocess.run(
+            [
+                *prefix,
+                *command,
+                "batch",
+                str(cls),
+                "--out",
+                str(out),
+                "--parts",
+                "answers",
+                "--jobs",
+                "2",
+                *weak,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=base,
+            env={**os.environ, **(env or {})},
+        )  # cwd: never this tree's `grader`
     finally:
         for path in planted:
             path.unlink()
@@ -173,7 +232,9 @@ def _judge(out: Path) -> None:
     good = json.loads((out / "results" / "c-good.json").read_text())
     assert good["score"] == good["max_score"] > 0
     thief = json.loads((out / "results" / "a-thief.json").read_text())
-    assert "socket: " in json.dumps(thief)  # its loot reached its JSON: a secret found would have too
+    assert "socket: " in json.dumps(
+        thief
+    )  # its loot reached its JSON: a secret found would have too
     assert any("socket" in f["what"] for f in thief["flags"])  # the cheat report saw it, at no cost
     assert "sockets" in (out / "summary.html").read_text()
 
@@ -194,12 +255,16 @@ def _as_user(name: str, keep: str) -> list[str]:
     mount namespace in which that folder is an open tmpfs holding only the interpreter's own
     subfolder, bound back: nothing changes on the machine."""
     prefix = Path(sys.base_prefix).resolve()  # a venv's interpreter is its base's
-    closed = next((p for p in prefix.parents if p != Path("/") and not p.stat().st_mode & 0o001), None)
+    closed = next(
+        (p for p in prefix.parents if p != Path("/") and not p.stat().st_mode & 0o001), None
+    )
     if closed is None or not shutil.which("unshare"):
         return ["runuser", "-u", name, "--"]
     inner = prefix.relative_to(closed).parts[0]
-    setup = (f"mount --bind {closed / inner} {keep} && mount -t tmpfs -o mode=755 tmpfs {closed} && "
-             f"mkdir {closed / inner} && mount --move {keep} {closed / inner} && exec runuser -u {name} -- \"$@\"")
+    setup = (
+        f"mount --bind {closed / inner} {keep} && mount -t tmpfs -o mode=755 tmpfs {closed} && "
+        f'mkdir {closed / inner} && mount --move {keep} {closed / inner} && exec runuser -u {name} -- "$@"'
+    )
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, "sh"]
 
 
@@ -213,10 +278,16 @@ def ordinary_user():
     keep = tempfile.mkdtemp(prefix="grader-test-keep-")  # stays empty here: the binds happen inside
     try:
         prefix = _as_user(name, keep)
-        probe = subprocess.run([*prefix, sys.executable, "-c", "import torch, grader"], capture_output=True,
-                               text=True, cwd="/")
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", "import torch, grader"],
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
         if probe.returncode != 0:
-            pytest.skip(f"an ordinary user cannot run this Python here ({probe.stderr.strip()[-120:]})")
+            pytest.skip(
+                f"an ordinary user cannot run this Python here ({probe.stderr.strip()[-120:]})"
+            )
         yield name, prefix
     finally:
         subprocess.run(["userdel", name], check=False)
@@ -239,19 +310,41 @@ def test_no_secret_reaches_any_output_as_an_ordinary_user(listener, ordinary_use
 def installed(tmp_path_factory):
     """A non-editable install of this tree into a venv that sees the system's packages."""
     venv, tree = tmp_path_factory.mktemp("venv"), tmp_path_factory.mktemp("tree") / "rdfia-grader"
-    shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", "build", "reports", "*.egg-info"))
+    shutil.copytree(
+        ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", "build", "reports", "*.egg-info")
+    )
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    if sys.prefix != sys.base_prefix:  # run from a venv: the new one sees its base, so this venv's packages too
-        site = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+    if (
+        sys.prefix != sys.base_prefix
+    ):  # run from a venv: the new one sees its base, so this venv's packages too
+        site = subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         (Path(site) / "outer-venv.pth").write_text("\n".join(site_module.getsitepackages()) + "\n")
-    build = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", str(tree)],
-                           capture_output=True, text=True, timeout=300, cwd=venv)
+    build = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "-q", str(tree)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=venv,
+    )
     if build.returncode != 0:
         pytest.skip(f"cannot build a non-editable install here: {build.stderr.strip()[-200:]}")
     python = venv / "bin" / "python"
-    where = subprocess.run([str(python), "-c", "import grader; print(grader.__file__)"], capture_output=True,
-                           text=True, check=True, cwd=venv).stdout
+    where = subprocess.run(
+        [str(python), "-c", "import grader; print(grader.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=venv,
+    ).stdout
     assert str(venv) in where  # the copy, not this tree
     return python
 
@@ -263,7 +356,9 @@ def test_no_secret_reaches_any_output_from_a_non_editable_install(tmp_path, list
 
 # -- marks that cannot be forged -------------------------------------------------------
 
-FORGED_CONVNET = reference_source("tp2_cnn").replace("class ConvNet(nn.Module):", "class Handout(nn.Module):", 1) + '''
+FORGED_CONVNET = (
+    reference_source("tp2_cnn").replace("class ConvNet(nn.Module):", "class Handout(nn.Module):", 1)
+    + '''
 
 import grader.labs.rdfia.worker.probes.tp2_cnn as _probes
 
@@ -283,6 +378,7 @@ _describe_model = _probes.describe_model
 _probes.describe_model = lambda ns, name, x, train=False: _describe_model(
     {name: Handout if name == "ConvNet" else ns[name]}, name, x, train)
 '''
+)
 
 
 def test_a_patched_model_description_earns_no_convnet_marks(make_submission, grade_path):
@@ -290,7 +386,9 @@ def test_a_patched_model_description_earns_no_convnet_marks(make_submission, gra
     tests = by_id(report)
     layers = tests["tp2_cnn::convnet::layers"]
     assert layers.status == "failed" and "tampered" in layers.message
-    count = tests["tp2_cnn::convnet::param_count"]  # counted from its tensors: the real count, not the description's
+    count = tests[
+        "tp2_cnn::convnet::param_count"
+    ]  # counted from its tensors: the real count, not the description's
     assert count.status == "failed" and "82,538 trainable parameters" in count.message
     assert any(f["what"] == "imports the grader" for f in report.flags)
 
@@ -327,11 +425,22 @@ def test_a_missing_protection_is_said_and_batch_refuses_without_weak_isolation(t
     env = {**os.environ, "GRADER_ISOLATION": "0"}  # as on a platform without namespaces or Landlock
 
     def grade(*args):
-        return subprocess.run([sys.executable, "-m", "grader.cli", *args, "--parts", "answers"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "grader.cli", *args, "--parts", "answers"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
     check = grade("check", str(tmp_path / "class" / "good"))
     assert check.returncode == 0 and "grade: note: isolation is off" in check.stderr
     batch = ["batch", str(tmp_path / "class"), "--out", str(tmp_path / "out")]
     refused = grade(*batch)
-    assert refused.returncode == 2 and "--weak-isolation" in refused.stderr and not (tmp_path / "out").exists()
+    assert (
+        refused.returncode == 2
+        and "--weak-isolation" in refused.stderr
+        and not (tmp_path / "out").exists()
+    )
     assert grade(*batch, "--weak-isolation").returncode == 0

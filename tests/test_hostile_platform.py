@@ -6,6 +6,7 @@ Graded as root (the worker then runs as an unprivileged user), through `grade ch
 ordinary user that the test creates where the platform allows, and in a `grade batch`.
 What the platform lacks skips with the reason (`grade isolation` says it too).
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,12 +32,36 @@ from grader.results import PartResult, Report, TestResult
 from grader.sandbox import Limits, Sandbox, StudentPart, WorkerCrashed, cgroup, isolation
 
 # syscall numbers (asm/unistd.h) of what the filter denies
-NR = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250, "bpf": 321,
-                 "perf_event_open": 298, "io_uring_setup": 425, "unshare": 272, "setns": 308,
-                 "chroot": 161, "mount": 165, "ptrace": 101, "clone": 56},
-      "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219, "bpf": 280,
-                  "perf_event_open": 241, "io_uring_setup": 425, "unshare": 97, "setns": 268,
-                  "chroot": 51, "mount": 40, "ptrace": 117, "clone": 220}}
+NR = {
+    "x86_64": {
+        "add_key": 248,
+        "request_key": 249,
+        "keyctl": 250,
+        "bpf": 321,
+        "perf_event_open": 298,
+        "io_uring_setup": 425,
+        "unshare": 272,
+        "setns": 308,
+        "chroot": 161,
+        "mount": 165,
+        "ptrace": 101,
+        "clone": 56,
+    },
+    "aarch64": {
+        "add_key": 217,
+        "request_key": 218,
+        "keyctl": 219,
+        "bpf": 280,
+        "perf_event_open": 241,
+        "io_uring_setup": 425,
+        "unshare": 97,
+        "setns": 268,
+        "chroot": 51,
+        "mount": 40,
+        "ptrace": 117,
+        "clone": 220,
+    },
+}
 NUMBERS = NR.get(platform.machine(), {})
 
 PLATFORM = '''\
@@ -140,18 +165,24 @@ def together(n, mib, seconds):
 FOUND = isolation.probe() if isolation.LINUX else {}
 DONE = FOUND.get("done", {})
 ROOT_USER = os.geteuid() == 0
-need_numbers = pytest.mark.skipif(not NUMBERS,
-                                  reason=f"syscall numbers unknown here ({platform.machine()})")
-need_seccomp = pytest.mark.skipif(not DONE.get("seccomp"),
-                                  reason="no seccomp filter here (no libseccomp?)")
-need_memory = pytest.mark.skipif("memory" not in DONE.get("cgroups", []),
-                                 reason="no memory cgroup here (needs root or a delegated cgroup)")
+need_numbers = pytest.mark.skipif(
+    not NUMBERS, reason=f"syscall numbers unknown here ({platform.machine()})"
+)
+need_seccomp = pytest.mark.skipif(
+    not DONE.get("seccomp"), reason="no seccomp filter here (no libseccomp?)"
+)
+need_memory = pytest.mark.skipif(
+    "memory" not in DONE.get("cgroups", []),
+    reason="no memory cgroup here (needs root or a delegated cgroup)",
+)
 
 
 @pytest.fixture(scope="module")
 def part(zygote):
     box = Sandbox(Limits(call_seconds=30), files={"tries.py": PLATFORM.encode()}, zygote=zygote)
-    yield StudentPart(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
+    yield StudentPart(
+        box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}])
+    )
     box.close()
 
 
@@ -169,8 +200,9 @@ def test_no_key_is_left_in_a_keyring_and_none_planted_outside_is_read(part):
     libc.syscall.restype = ctypes.c_long
     L = ctypes.c_long
     planted, mine = f"grader-test-{uuid.uuid4().hex}", f"grader-student-{uuid.uuid4().hex}"
-    key = libc.syscall(L(NUMBERS["add_key"]), b"user", planted.encode(), b"secret", L(6),
-                       L(-4))  # the grading user's keyring
+    key = libc.syscall(
+        L(NUMBERS["add_key"]), b"user", planted.encode(), b"secret", L(6), L(-4)
+    )  # the grading user's keyring
     try:
         found = part.call("keyring", mine, planted)
     finally:
@@ -194,10 +226,15 @@ def test_what_student_code_never_needs_is_denied(part):
 @need_memory
 def test_a_worker_tree_shares_one_memory_bound(zygote):
     bound, each = 768 << 20, 200
-    box = Sandbox(Limits(call_seconds=60, tree_bytes=bound), files={"tries.py": PLATFORM.encode()},
-                  zygote=zygote)
+    box = Sandbox(
+        Limits(call_seconds=60, tree_bytes=bound),
+        files={"tries.py": PLATFORM.encode()},
+        zygote=zygote,
+    )
     try:
-        part = StudentPart(box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}]))
+        part = StudentPart(
+            box, "tries", 0, box.load("tries", [{"origin": "tries.py", "code": PLATFORM}])
+        )
         group = box._worker.isolation.cgroups["memory"]
         try:
             held = part.call("together", 5, each, 6)
@@ -226,22 +263,42 @@ SHOUT = "\x1b[31mred\x1b]0;title\x07\x00\u202e"
 
 
 def _hostile_answers() -> str:
-    return reference_source("answers") + f'''
+    return (
+        reference_source("answers")
+        + f"""
 
 from tries import attempts as _attempts
 
 
 def conv_output_size(size, kernel, padding, stride):
     raise ValueError(__import__("json").dumps(_attempts()) + {SHOUT!r})
-'''
+"""
+    )
 
 
 def _check(folder, prefix=(), cwd=None) -> tuple[subprocess.CompletedProcess, dict]:
     out = folder / "out.json"
     # --seed: an ordinary user cannot keep an instructor's seed in the session's config folder.
-    run = subprocess.run([*prefix, sys.executable, "-m", "grader.cli", "check", str(folder),
-                          "--parts", "answers", "--json", str(out), "--seed", "7"],
-                         capture_output=True, text=True, timeout=300, cwd=cwd or folder)
+    run = subprocess.run(
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(folder),
+            "--parts",
+            "answers",
+            "--json",
+            str(out),
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd or folder,
+    )
     return run, json.loads(out.read_text())
 
 
@@ -252,7 +309,7 @@ def _judge_check(run, report) -> None:
     assert "\\x1b[31mred" in run.stdout
     failed = next(t for t in report["tests"] if t["id"].startswith("answers::conv_output_size"))
     message = failed["message"]
-    tried = json.loads(message[message.index('{"bpf"'):message.rindex("}") + 1])
+    tried = json.loads(message[message.index('{"bpf"') : message.rindex("}") + 1])
     assert tried and "ok" not in tried.values(), tried
 
 
@@ -288,11 +345,28 @@ def test_a_formula_for_a_name_arrives_as_text_in_grades_csv(tmp_path):
         (tmp_path / "class" / name).mkdir(parents=True)
         (tmp_path / "class" / name / "answers.py").write_text(
             reference_source("answers")
-            + f"\n\ndef conv_params(i, o, k):\n    raise ValueError({SHOUT!r})\n")
-    run = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "class"),
-                          "--out", str(tmp_path / "out"), "--parts", "answers", "--jobs", "1",
-                          "--weak-isolation"],  # the CSV is the point here, as root or not
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+            + f"\n\ndef conv_params(i, o, k):\n    raise ValueError({SHOUT!r})\n"
+        )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "batch",
+            str(tmp_path / "class"),
+            "--out",
+            str(tmp_path / "out"),
+            "--parts",
+            "answers",
+            "--jobs",
+            "1",
+            "--weak-isolation",
+        ],  # the CSV is the point here, as root or not
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert not any(c in run.stdout + run.stderr for c in "\x1b\x00\x07")
     with open(tmp_path / "out" / "grades.csv", encoding="utf-8-sig", newline="") as f:
@@ -303,10 +377,18 @@ def test_a_formula_for_a_name_arrives_as_text_in_grades_csv(tmp_path):
 
 
 def test_the_terminal_and_junit_show_control_characters_as_escapes():
-    failed = TestResult(id="x::y", part="x", name="y", status="failed", score=0, max_score=1,
-                        message=f"ValueError: {SHOUT}\nnext line")
-    report = Report(submission=f"a{SHOUT}", seed=0, parts=[PartResult(part="x", found=True)],
-                    tests=[failed])
+    failed = TestResult(
+        id="x::y",
+        part="x",
+        name="y",
+        status="failed",
+        score=0,
+        max_score=1,
+        message=f"ValueError: {SHOUT}\nnext line",
+    )
+    report = Report(
+        submission=f"a{SHOUT}", seed=0, parts=[PartResult(part="x", found=True)], tests=[failed]
+    )
     plain = "\n".join(terminal.lines(report))
     assert not any(c in plain for c in "\x1b\x00\x07\u202e")
     assert "\\x1b[31mred" in plain and "next line" in plain
@@ -318,6 +400,7 @@ def test_the_terminal_and_junit_show_control_characters_as_escapes():
     failure = ET.fromstring(xml).find(".//failure")  # well-formed XML
     assert "\\x00" in failure.text and "\x00" not in failure.text
 
+
 def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
     """grades.csv quotes `=2+3`; the written marks merged into it still find that student."""
     import written_corpus
@@ -326,11 +409,16 @@ def test_written_marks_find_a_quoted_id_in_grades_csv(tmp_path):
     from grader.results import Graded
     from grader.written.merge import grades_csv
     from grader.written.store import Mark, MarkStore, path_in
+
     questions = written_corpus.QUESTIONS
     key = questions.questions[0].key
     path = tmp_path / "grades.csv"
-    path.write_text(gradebook.render([Graded(id="=2+3", entry="=2+3", status="failed-to-grade",
-                                             error="-")], ()), encoding="utf-8-sig")
+    path.write_text(
+        gradebook.render(
+            [Graded(id="=2+3", entry="=2+3", status="failed-to-grade", error="-")], ()
+        ),
+        encoding="utf-8-sig",
+    )
     store = MarkStore(path_in(tmp_path))
     try:
         store.set_marks([Mark("=2+3", key, 1.0, (), "", "")])

@@ -1,6 +1,7 @@
 """`from grader import check; check()` where the student works: in a notebook run by a real
 Jupyter kernel (found by JPY_SESSION_NAME, as Jupyter Server sets it), and in Colab (a
 stand-in of Colab's API on sys.path hands over the notebook as Colab holds it)."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,25 @@ CHECK = 'from grader import check\nresult = check("tp1_manual")\nprint("SCORE", 
 
 def grade_check(path, part: str, folder) -> dict:
     out = folder / "cli.json"
-    subprocess.run([sys.executable, "-m", "grader.cli", "check", str(path), "--parts", part, "--quiet",
-                    "--json", str(out), "--html", str(folder / "cli.html")], cwd=folder, capture_output=True,
-                   timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(path),
+            "--parts",
+            part,
+            "--quiet",
+            "--json",
+            str(out),
+            "--html",
+            str(folder / "cli.html"),
+        ],
+        cwd=folder,
+        capture_output=True,
+        timeout=600,
+    )
     return json.loads(out.read_text())
 
 
@@ -35,8 +52,12 @@ def test_check_in_a_running_notebook_grades_it_as_grade_check_does(tmp_path, mon
     notebook = nbformat.read(path, as_version=4)
     last = notebook.cells[-1]
     notebook.cells = [last]  # the check cell alone: the kernel needs none of the others
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     outputs = last.outputs
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     shown = [o for o in outputs if o.output_type == "display_data" and "text/html" in o.data]
@@ -61,7 +82,8 @@ def colab(tmp_path, monkeypatch):
         "    assert request_type == 'get_ipynb'\n"
         "    if not os.environ.get('COLAB_NOTEBOOK'):\n"
         "        raise TimeoutError('no answer from the front end')\n"
-        "    return {'ipynb': json.load(open(os.environ['COLAB_NOTEBOOK']))}\n")
+        "    return {'ipynb': json.load(open(os.environ['COLAB_NOTEBOOK']))}\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path / "standin"))
     for name in [m for m in sys.modules if m == "google" or m.startswith("google.")]:
         monkeypatch.delitem(sys.modules, name)
@@ -74,7 +96,9 @@ def test_check_in_colab_grades_the_notebook_colab_holds(tmp_path, colab, capsys)
     held = tmp_path / "held.ipynb"
     held.write_text(filled(TEMPLATE / "answers.ipynb"))
     colab.setenv("COLAB_NOTEBOOK", str(held))
-    result = inline.check("answers")  # the answers filled from the reference: full marks, as grade check gives
+    result = inline.check(
+        "answers"
+    )  # the answers filled from the reference: full marks, as grade check gives
     assert result is not None and (result.score, result.max_score) == (full_marks("answers"),) * 2
     assert result.report["parts"][0]["source"] == "colab.ipynb"
 
@@ -82,4 +106,7 @@ def test_check_in_colab_grades_the_notebook_colab_holds(tmp_path, colab, capsys)
 def test_check_in_colab_says_what_to_do_when_colab_does_not_answer(colab, capsys):
     assert inline.check("answers") is None
     err = capsys.readouterr().err.strip()
-    assert err.startswith("grade: Colab did not hand over this notebook: save it") and len(err.splitlines()) == 1
+    assert (
+        err.startswith("grade: Colab did not hand over this notebook: save it")
+        and len(err.splitlines()) == 1
+    )

@@ -1,5 +1,6 @@
 """The lab declared once: the engine reads it, a toy lab runs through the same engine,
 and the contract document and the README say what the declaration says."""
+
 from __future__ import annotations
 
 import ast
@@ -32,17 +33,28 @@ README = (ROOT / "README.md").read_text()
 
 
 def test_declaration_needs_neither_torch_nor_the_trusted_side():
-    code = ("import sys, grader.labs.rdfia; "
-            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'grader.'))))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia.versions']"
+    code = (
+        "import sys, grader.labs.rdfia; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'grader.'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert (
+        out.strip()
+        == "['grader.lab', 'grader.labs', 'grader.labs.rdfia', 'grader.labs.rdfia.versions']"
+    )
 
 
-@pytest.mark.parametrize("assignments", [
-    (Assignment("a", ("tp1_manual",)),),                                     # parts in no assignment
-    LAB.assignments + (Assignment("again", ("answers",)),),                 # a part in two
-    LAB.assignments + (Assignment("ghost", ("tp3",)),),                     # no such part
-], ids=["uncovered", "twice", "unknown"])
+@pytest.mark.parametrize(
+    "assignments",
+    [
+        (Assignment("a", ("tp1_manual",)),),  # parts in no assignment
+        LAB.assignments + (Assignment("again", ("answers",)),),  # a part in two
+        LAB.assignments + (Assignment("ghost", ("tp3",)),),  # no such part
+    ],
+    ids=["uncovered", "twice", "unknown"],
+)
 def test_an_inconsistent_declaration_is_refused(assignments):
     with pytest.raises(ValueError, match="lab rdfia"):
         dataclasses.replace(LAB, assignments=assignments)
@@ -52,7 +64,9 @@ def test_an_unreadable_lab_is_one_clear_line(capsys, monkeypatch):
     monkeypatch.setenv("GRADER_LAB", "no_such_lab_module")
     assert cli.main(["check", "."]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("grade: cannot read the lab 'no_such_lab_module'") and err.count("\n") == 1
+    assert (
+        err.startswith("grade: cannot read the lab 'no_such_lab_module'") and err.count("\n") == 1
+    )
     with pytest.raises(LabError):
         load(str(TOY_FILE.with_name("missing.py")))
 
@@ -61,14 +75,17 @@ def test_an_unreadable_lab_is_one_clear_line(capsys, monkeypatch):
 AB, CD = (LAB.assignment(name).parts for name in ("1-ab", "1-cd"))
 
 
-@pytest.mark.parametrize("found,tp,parts,line", [
-    ({"tp1_nn"}, None, AB, "graded TP 1-ab; left out TP 1-cd (none of its parts found)"),
-    ({"answers"}, None, CD, "graded TP 1-cd; left out TP 1-ab (none of its parts found)"),
-    ({"tp1_nn", "tp2_cnn"}, None, AB + CD, "graded TP 1-ab and TP 1-cd"),
-    (set(), None, AB + CD, "graded TP 1-ab and TP 1-cd"),  # nothing found: all, each part 0
-    ({"tp1_nn"}, "1-cd", CD, "graded TP 1-cd; left out TP 1-ab (--tp 1-cd)"),
-    ({"tp1_nn"}, "all", AB + CD, "graded TP 1-ab and TP 1-cd"),
-])
+@pytest.mark.parametrize(
+    "found,tp,parts,line",
+    [
+        ({"tp1_nn"}, None, AB, "graded TP 1-ab; left out TP 1-cd (none of its parts found)"),
+        ({"answers"}, None, CD, "graded TP 1-cd; left out TP 1-ab (none of its parts found)"),
+        ({"tp1_nn", "tp2_cnn"}, None, AB + CD, "graded TP 1-ab and TP 1-cd"),
+        (set(), None, AB + CD, "graded TP 1-ab and TP 1-cd"),  # nothing found: all, each part 0
+        ({"tp1_nn"}, "1-cd", CD, "graded TP 1-cd; left out TP 1-ab (--tp 1-cd)"),
+        ({"tp1_nn"}, "all", AB + CD, "graded TP 1-ab and TP 1-cd"),
+    ],
+)
 def test_the_assignments_graded_are_those_found_or_named(found, tp, parts, line):
     assert LAB.selection(found, tp) == (parts, line)
 
@@ -80,6 +97,7 @@ def test_parts_named_outright_are_graded_whatever_is_found():
 def test_batch_grades_everyone_on_the_same_parts():
     def parts(*options):
         return batch_parts(cli.parser().parse_args(["batch", "class", "--out", "out", *options]))
+
     assert parts() == LAB.part_names
     assert parts("--tp", "1-ab") == AB
     assert parts("--tp", "1-cd", "--parts", "answers", "tp1_nn") == ("answers",)
@@ -91,10 +109,27 @@ def test_a_tp1_ab_submission_alone_is_graded_out_of_its_points_and_passes(tmp_pa
     folder.mkdir()
     for part in AB:
         (folder / f"{part}.py").write_text((LAB.reference / f"{part}.py").read_text())
-    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(folder), "--json", "r.json",
-                             "--html", "r.html"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "check",
+            str(folder),
+            "--json",
+            "r.json",
+            "--html",
+            "r.html",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert result.stdout.startswith("grade: graded TP 1-ab; left out TP 1-cd (none of its parts found)\n")
+    assert result.stdout.startswith(
+        "grade: graded TP 1-ab; left out TP 1-cd (none of its parts found)\n"
+    )
     points = sum(c["points"] for c in declared_checks(LAB) if c["part"] in AB)
     assert f"ab: {points:g} / {points:g} points" in result.stdout
     report = (tmp_path / "r.json").read_text()
@@ -110,8 +145,9 @@ def toy_submission(folder: Path, code: str):
 
 def test_a_toy_lab_is_graded_by_the_same_engine(tmp_path):
     right = grade(toy_submission(tmp_path / "right", "def double(x):\n    return x + x\n"))
-    assert [(t.id, t.part, t.status, t.score, t.question) for t in right.tests] == \
-        [("double::values", "double", "passed", 2.0, "toy Q1")]
+    assert [(t.id, t.part, t.status, t.score, t.question) for t in right.tests] == [
+        ("double::values", "double", "passed", 2.0, "toy Q1")
+    ]
     assert [(p.part, p.found) for p in right.parts] == [("double", True)]
     wrong = grade(toy_submission(tmp_path / "wrong", "def double(x):\n    return x * x\n"))
     assert wrong.score == 0 and wrong.max_score == 2
@@ -126,28 +162,47 @@ def test_failed_checks_are_reported_without_formatting_a_traceback(tmp_path, mon
 
     def formatted(*args, **kwargs):
         raise AssertionError("pytest formatted a traceback")
+
     monkeypatch.setattr(_pytest.nodes.Node, "_repr_failure_py", formatted)
-    codes = {"wrong": "def double(x):\n    return x * x\n", "raises": "def double(x):\n    return x / 0\n"}
+    codes = {
+        "wrong": "def double(x):\n    return x * x\n",
+        "raises": "def double(x):\n    return x / 0\n",
+    }
     reports = {name: grade(toy_submission(tmp_path / name, code)) for name, code in codes.items()}
     (tmp_path / "none").mkdir()
     reports["none"] = grade(open_submission(tmp_path / "none", TOY))
-    results = {name: (r.tests[0].status, r.tests[0].message.splitlines()[0]) for name, r in reports.items()}
-    assert results == {"wrong": ("failed", "double(1.5) should be 3; got 2.25."),
-                       "raises": ("error", "your code raised an exception:"),
-                       "none": ("failed", reports["none"].parts[0].note)}
+    results = {
+        name: (r.tests[0].status, r.tests[0].message.splitlines()[0]) for name, r in reports.items()
+    }
+    assert results == {
+        "wrong": ("failed", "double(1.5) should be 3; got 2.25."),
+        "raises": ("error", "your code raised an exception:"),
+        "none": ("failed", reports["none"].parts[0].note),
+    }
 
 
 def test_the_cli_names_the_lab_by_environment(tmp_path):
     (tmp_path / "double.py").write_text("def double(x):\n    return 2 * x\n")
     env = {**os.environ, "GRADER_LAB": str(TOY_FILE)}
-    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(tmp_path), "--html", "r.html"],
-                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "check", str(tmp_path), "--html", "r.html"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "grade: graded the toy lab\n" in result.stdout and "2 / 2 points" in result.stdout
     page = (tmp_path / "r.html").read_text()
     assert "— Toy practical</title>" in page and "RDFIA" not in page
-    usage = subprocess.run([sys.executable, "-m", "grader.cli", "--help"], capture_output=True, text=True, env=env,
-                           timeout=120).stdout
+    usage = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    ).stdout
     assert "Autograder for the Toy practical: the toy lab." in usage and "RDFIA" not in usage
 
 
@@ -156,8 +211,10 @@ def contract_names(part: str) -> dict[str, tuple[str, ...] | str]:
     """The names that open the bullets of `part`'s section, as the lab declares them:
     a function's parameters, CLASS for `Name()`, CONSTANT for a bare or assigned name."""
     heading = re.search(rf"^(#+) .*`{part}`.*$", CONTRACT, re.MULTILINE)
-    end = re.compile(rf"^#{{1,{len(heading.group(1))}}} ", re.MULTILINE).search(CONTRACT, heading.end())
-    section = CONTRACT[heading.end():end.start() if end else len(CONTRACT)]
+    end = re.compile(rf"^#{{1,{len(heading.group(1))}}} ", re.MULTILINE).search(
+        CONTRACT, heading.end()
+    )
+    section = CONTRACT[heading.end() : end.start() if end else len(CONTRACT)]
     names = {}
     for bullet in re.split(r"\n(?=- )", section):
         if not bullet.startswith("- "):
@@ -182,7 +239,9 @@ def test_the_contract_document_names_each_part_functions(part):
 
 def test_the_contract_document_names_the_assignments():
     said = re.search(r"`1-ab` is (.+?); `1-cd` is (.+?)\.", CONTRACT.replace("\n", " "))
-    assert [tuple(re.findall(r"`(\w+)`", text)) for text in said.groups()] == [a.parts for a in LAB.assignments]
+    assert [tuple(re.findall(r"`(\w+)`", text)) for text in said.groups()] == [
+        a.parts for a in LAB.assignments
+    ]
 
 
 def test_the_docs_totals_are_derived_from_the_declaration():
@@ -197,16 +256,33 @@ def test_the_docs_totals_are_derived_from_the_declaration():
 
 def test_no_check_fails_by_a_bare_assert():
     """The grader runs the rubric with --assert=plain: a bare `assert` would fail with no message."""
-    asserts = [f"{path.name}, line {node.lineno}" for path in sorted(LAB.rubric.glob("*.py"))
-               for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    asserts = [
+        f"{path.name}, line {node.lineno}"
+        for path in sorted(LAB.rubric.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assert)
+    ]
     assert asserts == []
 
 
 def test_pytest_runs_the_rubric_on_its_own():
     """`pytest grader/labs/rdfia/rubric` collects every check and runs it against the reference (one here)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "grader/labs/rdfia/rubric", "-k", "figure1_sizes",
-                             "-W", "error::pytest.PytestUnknownMarkWarning"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "grader/labs/rdfia/rubric",
+            "-k",
+            "figure1_sizes",
+            "-W",
+            "error::pytest.PytestUnknownMarkWarning",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"1 passed, {len(declared_checks(LAB)) - 1} deselected" in result.stdout
 

@@ -1,5 +1,6 @@
 """`grade check`'s lanes (grader.lanes): grading processes beside each other, with the
 verdicts of one process grading the lanes one after the other."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,7 +22,9 @@ from grader.sandbox import Limits
 from grader.submission import open_submission
 
 PARTS = ("tp1_manual", "answers")  # one part of each assignment: two lanes, quickly graded
-linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="helpers are forked by a zygote")
+linux = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="helpers are forked by a zygote"
+)
 
 
 def verdicts(report: Report):
@@ -72,13 +75,40 @@ def test_a_helper_that_fails_costs_time_only(tmp_path, monkeypatch):
 
 
 def test_a_report_comes_back_from_a_helper_whole():
-    artifacts = [Curves(student={"train_loss": [0.7, float("nan")]}, reference=None, before={"test_loss": 0.7}),
-                 Boundary(axis=[0.0, 0.1], prob=[[0.2, 0.8], [0.5, 0.5]], points=[[0.0, 1.0]], labels=[1]),
-                 Gradient(name="∇Wy", expected=[[1.0, 2.0]], received=[[2.0, 1.0]])]
-    report = Report("s", 3, [PartResult("tp1_manual", True, "tp1_manual.py", [{"where": "w", "error": "e"}])],
-                    [TestResult("tp1_manual::a", "tp1_manual", "a", "failed", 0.0, 2.0, "m", "d", "1-ab Q2",
-                                "tp1_manual::b", "printed", 0.5, artifacts)], "v", "now", "abc", 1.5,
-                    [{"where": "x", "what": "y"}])
+    artifacts = [
+        Curves(
+            student={"train_loss": [0.7, float("nan")]}, reference=None, before={"test_loss": 0.7}
+        ),
+        Boundary(axis=[0.0, 0.1], prob=[[0.2, 0.8], [0.5, 0.5]], points=[[0.0, 1.0]], labels=[1]),
+        Gradient(name="∇Wy", expected=[[1.0, 2.0]], received=[[2.0, 1.0]]),
+    ]
+    report = Report(
+        "s",
+        3,
+        [PartResult("tp1_manual", True, "tp1_manual.py", [{"where": "w", "error": "e"}])],
+        [
+            TestResult(
+                "tp1_manual::a",
+                "tp1_manual",
+                "a",
+                "failed",
+                0.0,
+                2.0,
+                "m",
+                "d",
+                "1-ab Q2",
+                "tp1_manual::b",
+                "printed",
+                0.5,
+                artifacts,
+            )
+        ],
+        "v",
+        "now",
+        "abc",
+        1.5,
+        [{"where": "x", "what": "y"}],
+    )
     back = _report(json.loads(json.dumps(_plain(report))))
     assert repr(back) == repr(report)  # NaN != NaN: compared as text
     assert [type(a) for a in back.tests[0].artifacts] == [Curves, Boundary, Gradient]

@@ -1,5 +1,6 @@
 """The trusted-side proxy of a student part: a function that ran out of time costs one
 time limit, not one per check that calls it; a part that does not parse says so."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,12 +21,16 @@ class SlowSandbox:
         name = header["target"].get("name") or header["target"].get("probe")
         self.sent.append((name, seconds))
         if name in ("backward", "tp1.manual_sgd"):
-            raise CallTimeout(f"the call did not return within {seconds or 60:g} s; the worker was stopped")
+            raise CallTimeout(
+                f"the call did not return within {seconds or 60:g} s; the worker was stopped"
+            )
         return 1, ""
 
 
 def part(sandbox, skipped=()) -> StudentPart:
-    return StudentPart(sandbox, "tp1_manual", 0, {"names": ["forward", "backward"], "skipped": list(skipped)})
+    return StudentPart(
+        sandbox, "tp1_manual", 0, {"names": ["forward", "backward"], "skipped": list(skipped)}
+    )
 
 
 def test_a_function_that_timed_out_fails_at_once_later():
@@ -55,10 +60,15 @@ def test_a_longer_budget_tries_again():
 
 
 def test_a_part_that_does_not_parse_names_the_error_not_the_name():
-    skipped = [{"where": "tp1_manual.py, line 12", "error": "does not parse: SyntaxError: expected ':'"}]
+    skipped = [
+        {"where": "tp1_manual.py, line 12", "error": "does not parse: SyntaxError: expected ':'"}
+    ]
     p = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": skipped})
-    with pytest.raises(NameMissing, match=r"`init_params` not found in tp1_manual: tp1_manual.py, line 12 does "
-                                          r"not parse \(SyntaxError: expected ':'\)"):
+    with pytest.raises(
+        NameMissing,
+        match=r"`init_params` not found in tp1_manual: tp1_manual.py, line 12 does "
+        r"not parse \(SyntaxError: expected ':'\)",
+    ):
         p.require("init_params")
     fine = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": [], "skipped": []})
     with pytest.raises(NameMissing, match="not found in tp1_manual$"):
@@ -71,8 +81,11 @@ def test_a_check_whose_run_calls_a_function_that_timed_out_does_not_start():
     with pytest.raises(CallTimeout):
         p.call("backward")
     p.require("forward", "backward")
-    with pytest.raises(CallTimeout, match="`backward` timed out earlier in this run, so this check's run, which "
-                                          "calls it, did not start"):
+    with pytest.raises(
+        CallTimeout,
+        match="`backward` timed out earlier in this run, so this check's run, which "
+        "calls it, did not start",
+    ):
         p.probe("tp1.train_manual")
     p.require("forward")
     assert p.probe("tp1.train_manual") == 1
@@ -80,7 +93,12 @@ def test_a_check_whose_run_calls_a_function_that_timed_out_does_not_start():
 
 
 def test_a_near_miss_still_explains_a_name_beside_a_cell_that_does_not_parse():
-    skipped = [{"where": "tp1.ipynb, cell 13, line 2", "error": "does not parse: SyntaxError: expected ':'"}]
+    skipped = [
+        {
+            "where": "tp1.ipynb, cell 13, line 2",
+            "error": "does not parse: SyntaxError: expected ':'",
+        }
+    ]
     p = StudentPart(SlowSandbox(), "tp1_manual", 0, {"names": ["sgd_step"], "skipped": skipped})
     with pytest.raises(NameMissing, match="did you mean `sgd_step`"):
         p.require("sgd")

@@ -1,4 +1,5 @@
 """The worker process as the rubric sees it: values, student failures, crashes, limits."""
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ from grader.sandbox import (
 )
 from grader.sandbox.faults import GraderFault
 
-SOURCE = '''\
+SOURCE = """\
 import os
 import struct
 import sys
@@ -105,13 +106,15 @@ def shout():
 
 layer = torch.nn.Linear(2, 1)
 import nonexistent_module_xyz
-'''
+"""
 LIMITS = Limits(memory_bytes=3 << 30, output_bytes=4096, call_seconds=30)
 
 
 @pytest.fixture(scope="module")
 def sandbox(zygote):
-    box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n", "tp1_manual.py": SOURCE.encode()}, zygote=zygote)
+    box = Sandbox(
+        LIMITS, files={"helper.py": b"VALUE = 7\n", "tp1_manual.py": SOURCE.encode()}, zygote=zygote
+    )
     yield box
     box.close()
 
@@ -128,8 +131,12 @@ def line_of(text: str) -> int:
 
 def test_load_reports_names_and_skipped(part):
     assert {"add", "give", "layer", "VALUE"} <= part.names
-    assert part.skipped == [{"where": f"tp1_manual.py, line {line_of('nonexistent')}",
-                             "error": "ModuleNotFoundError: No module named 'nonexistent_module_xyz'"}]
+    assert part.skipped == [
+        {
+            "where": f"tp1_manual.py, line {line_of('nonexistent')}",
+            "error": "ModuleNotFoundError: No module named 'nonexistent_module_xyz'",
+        }
+    ]
 
 
 def test_return_values(part):
@@ -220,6 +227,7 @@ def test_a_worker_that_stops_reading_holds_a_request_no_longer_than_the_call(par
     """Student code can stop its own worker (SIGSTOP) between two calls: a request larger
     than the pipe holds then waits, at most until the call's deadline."""
     from grader.sandbox.kernel import _children
+
     tree, todo = _children(), [sandbox._worker.proc.pid]
     while todo:
         pid = todo.pop()
@@ -280,16 +288,22 @@ def test_a_worker_that_cannot_start_stops_the_run(tmp_path):
 
 def test_a_probe_of_an_unimplemented_function_fails_at_once_as_its_call_would():
     from grader.sandbox.inprocess import InProcessSandbox
+
     box = InProcessSandbox()
     code = 'def epoch(model):\n    """TODO"""\n    raise NotImplementedError("write epoch")\n'
-    part = StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": code}]))
+    part = StudentPart(
+        box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": code}])
+    )
     with pytest.raises(NotImplementedYet) as called:
         part.call("epoch", 1)
     part.require("epoch")
     with pytest.raises(NotImplementedYet) as probed:
         part.probe("no_such_probe.never_run")  # refused before the worker is asked
-    assert (probed.value.where, probed.value.function) == (called.value.where, called.value.function) \
+    assert (
+        (probed.value.where, probed.value.function)
+        == (called.value.where, called.value.function)
         == ("tp1_manual.py, line 3, in epoch", "epoch")
+    )
 
 
 @pytest.mark.parametrize("imports", [(), ("json.tool",)])
@@ -321,17 +335,26 @@ def test_one_zygote_serves_several_grading_processes():
     worker answers on its channel; a channel that closes (its grading process was killed)
     takes its live workers with it, and no other."""
     from grader.sandbox.zygote import Connection, Zygote
+
     zygote = Zygote(LIMITS, ("json.tool",))
     try:
         channels = [zygote, Connection(zygote.connect()), Connection(zygote.connect())]
         boxes = [Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=c) for c in channels]
-        parts = [StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
-                 for box in boxes]
+        parts = [
+            StudentPart(
+                box,
+                "tp1_manual",
+                0,
+                box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]),
+            )
+            for box in boxes
+        ]
         assert [p.call("add", 2, k) for k, p in enumerate(parts)] == [2, 3, 4]
         # A worker asked for while the zygote still imported torch waited for all its imports.
         code = "import sys\ndef imported(name):\n    return name in sys.modules\n"
-        assert StudentPart(boxes[0], "p", 0, boxes[0].load("p", [{"origin": "p.py", "code": code}])).call(
-            "imported", "json.tool")
+        assert StudentPart(
+            boxes[0], "p", 0, boxes[0].load("p", [{"origin": "p.py", "code": code}])
+        ).call("imported", "json.tool")
         workers = [box._worker.proc for box in boxes]
         ended = os.pidfd_open(workers[1].pid)
         channels[1].close()
@@ -348,16 +371,23 @@ def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
     """A worker that ends with its zygote (killed, out of memory) is no fault of the student:
     that call gives no verdict (GraderFault: grade again); the next worker starts fresh."""
     from grader.sandbox.zygote import Zygote
+
     zygote = Zygote(LIMITS)
     box = Sandbox(LIMITS, files={"helper.py": b"VALUE = 7\n"}, zygote=zygote)
     try:
-        part = StudentPart(box, "tp1_manual", 0, box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]))
+        part = StudentPart(
+            box,
+            "tp1_manual",
+            0,
+            box.load("tp1_manual", [{"origin": "tp1_manual.py", "code": SOURCE}]),
+        )
 
         def kill_when_busy():
             output = box._worker.output
             with output.changed:  # woken at each read of the worker's output: the call is running
                 output.changed.wait_for(lambda: output.printed() > 0, timeout=60)
             zygote.proc.kill()
+
         killer = threading.Thread(target=kill_when_busy)
         killer.start()
         with pytest.raises(GraderFault, match="zygote"):
@@ -370,7 +400,7 @@ def test_a_zygote_that_ends_costs_no_verdict_and_fresh_workers_take_over():
         zygote.close()
 
 
-DYNAMO = '''\
+DYNAMO = """\
 import sys
 import torch
 
@@ -384,7 +414,7 @@ def step():
 
 def compiled(x):
     return torch.compile(lambda t: t * 2 + 1, backend="eager")(x), type(sys.modules["torch._dynamo"]).__name__
-'''
+"""
 
 
 def test_torch_dynamo_loads_only_when_more_than_eager_mode_needs_it():

@@ -1,4 +1,5 @@
 """The seed the instructor grades by default: secret, drawn once, kept, never the public one."""
+
 from __future__ import annotations
 
 import threading
@@ -21,8 +22,13 @@ def test_drawn_once_then_kept(tmp_path):
 
 
 def test_runs_that_start_together_share_one_seed(tmp_path):
-    seeds, threads = [], [threading.Thread(target=lambda: seeds.append(instructor_seed(tmp_path)))
-                          for _ in range(8)]
+    seeds, threads = (
+        [],
+        [
+            threading.Thread(target=lambda: seeds.append(instructor_seed(tmp_path)))
+            for _ in range(8)
+        ],
+    )
     for t in threads:
         t.start()
     for t in threads:
@@ -59,6 +65,7 @@ def graded_with(monkeypatch):
     def run(class_dir, out, **kw):
         seeds.append(kw["seed"])
         return [], True
+
     monkeypatch.setattr(command, "run", run)
     return seeds
 

@@ -1,4 +1,5 @@
 """The trusted side's reading of student source: autograd in `backward`, and the cheat report."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,18 +34,18 @@ AUTOGRAD = {
     "func": "import torch.func\ndef backward(p, o, Y):\n    return torch.func.grad(f)(p)\n",
     # renamed, string-built or indirect (issue 27)
     "string-built": "import torch\ndef backward(p, o, Y):\n"
-                    "    return getattr(getattr(torch, 'auto' + 'grad'), 'gr' + 'ad')(L, p)\n",
+    "    return getattr(getattr(torch, 'auto' + 'grad'), 'gr' + 'ad')(L, p)\n",
     "literal name": "import torch\ndef backward(p, o, Y):\n    return getattr(torch, 'autograd').grad(L, p)\n",
     "vars": "import torch\ndef backward(p, o, Y):\n    return vars(torch)['autograd'].grad(L, p)\n",
     "__import__": "def backward(p, o, Y):\n    return __import__('torch.autograd').autograd.grad(L, p)\n",
     "importlib": "import importlib as il\ndef backward(p, o, Y):\n    m = 'torch.' + 'autograd'\n"
-                 "    return il.import_module(m).grad(L, p)\n",
+    "    return il.import_module(m).grad(L, p)\n",
     "Tensor.backward": "import torch\nT = torch.Tensor\ndef backward(p, o, Y):\n    T.__dict__[k](L)\n",
     "enable_grad": "import torch\ndef backward(p, o, Y):\n    with torch.enable_grad():\n        pass\n",
     "inference off": "import torch as t\ndef backward(p, o, Y):\n    with t.inference_mode(False):\n        pass\n",
     "eval": "def backward(p, o, Y):\n    return eval(CODE)\n",
     "in a class": "import torch\nclass H:\n    @staticmethod\n    def g(L, p):\n"
-                  "        return torch.autograd.grad(L, p)\ndef backward(p, o, Y):\n    return H.g(L, p)\n",
+    "        return torch.autograd.grad(L, p)\ndef backward(p, o, Y):\n    return H.g(L, p)\n",
 }
 
 
@@ -66,7 +67,7 @@ def test_only_the_last_definition_counts():
     assert autograd_uses(chunks[::-1], "backward")
 
 
-CHEATS = '''\
+CHEATS = """\
 import ctypes
 import socket, subprocess
 import grader.reference.tp1_manual as answer
@@ -80,7 +81,7 @@ def f():
     open("../../.git/config")
     system("cat /etc/shadow")
     __import__("subprocess")
-'''
+"""
 
 
 def test_cheat_report_flags_each_way_out_with_its_line():
@@ -89,8 +90,18 @@ def test_cheat_report_flags_each_way_out_with_its_line():
     assert lines == {1, 2, 3, 7, 8, 9, 10, 11, 12, 13}  # `from os import system`: at its call
     assert all(where.startswith("tp2_cnn.ipynb, cell 5, line ") for where, _ in flags)
     whats = " ".join(what for _, what in flags)
-    for word in ("ctypes", "sockets", "subprocesses", "grader", "gc.get_objects", "sys.modules", "frames", "/proc",
-                 ".git", "os.system"):
+    for word in (
+        "ctypes",
+        "sockets",
+        "subprocesses",
+        "grader",
+        "gc.get_objects",
+        "sys.modules",
+        "frames",
+        "/proc",
+        ".git",
+        "os.system",
+    ):
         assert word in whats, word
 
 
@@ -126,9 +137,17 @@ def _course_code() -> list[tuple[str, str]]:
     """Every piece of the course's own code the tests hold: reference, template (modules and
     notebooks), the correct variants, the course's notebooks as students hand them in."""
     import course_notebooks as course
-    chunks = [(str(p), p.read_text()) for folder in (REFERENCE, ROOT / "student_template",
-                                                      *sorted((ROOT / "tests" / "tp1_variants").iterdir()))
-              if folder.is_dir() for p in sorted(folder.glob("*.py"))]
+
+    chunks = [
+        (str(p), p.read_text())
+        for folder in (
+            REFERENCE,
+            ROOT / "student_template",
+            *sorted((ROOT / "tests" / "tp1_variants").iterdir()),
+        )
+        if folder.is_dir()
+        for p in sorted(folder.glob("*.py"))
+    ]
     chunks += [(str(p), p.read_text()) for p in sorted((ROOT / "tests").glob("tp2_*variant.py"))]
     chunks += [(name, code) for name, code in course.modules().items()]
     return chunks
@@ -138,33 +157,48 @@ def _notebook_chunks(tmp_path: Path) -> list[tuple[str, str]]:
     import course_notebooks as course
 
     from grader.static import cheat_report
+
     (tmp_path / "1_ab_Intro_to_NNs.ipynb").write_text(course.course_notebook())
     (tmp_path / "1_cd_CNNs.ipynb").write_text(course.cnn_notebook())
-    return [(f.where, f.what) for path in (tmp_path, ROOT / "student_template" / "notebooks")
-            for f in cheat_report(open_submission(path))]
+    return [
+        (f.where, f.what)
+        for path in (tmp_path, ROOT / "student_template" / "notebooks")
+        for f in cheat_report(open_submission(path))
+    ]
 
 
 def test_course_code_raises_no_flag(tmp_path):
     assert reaches(_course_code()) == []
     assert _notebook_chunks(tmp_path) == []
-    assert autograd_uses([("tp1_manual.py", dict(_course_code())[str(REFERENCE / "tp1_manual.py")])],
-                         "backward") == []
+    assert (
+        autograd_uses(
+            [("tp1_manual.py", dict(_course_code())[str(REFERENCE / "tp1_manual.py")])], "backward"
+        )
+        == []
+    )
 
 
 def test_code_that_does_not_parse_is_skipped():
-    assert reaches([("x.py", "def (:\n")]) == [] and autograd_uses([("x.py", "def (:\n")], "backward") == []
+    assert (
+        reaches([("x.py", "def (:\n")]) == []
+        and autograd_uses([("x.py", "def (:\n")], "backward") == []
+    )
 
 
 def test_the_template_implements_nothing_and_the_reference_does():
     lab = current()
     assert implemented(open_submission(lab.template)) == 0
     assert implemented(open_submission(lab.reference)) > 0
-    assert implemented(open_submission(lab.reference), ("tp1_manual",)) < implemented(open_submission(lab.reference))
+    assert implemented(open_submission(lab.reference), ("tp1_manual",)) < implemented(
+        open_submission(lab.reference)
+    )
 
 
 def test_the_workers_import_ahead_only_what_the_code_imports(tmp_path):
     """The lab's slow imports that a submission's code makes, wherever it makes them."""
     lab = current()
     assert imported(open_submission(lab.reference), lab.worker_imports) == ()
-    (tmp_path / "tp1_manual.py").write_text("def plot():\n    from matplotlib import pyplot as plt\n")
+    (tmp_path / "tp1_manual.py").write_text(
+        "def plot():\n    from matplotlib import pyplot as plt\n"
+    )
     assert imported(open_submission(tmp_path), lab.worker_imports) == ("matplotlib.pyplot",)

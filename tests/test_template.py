@@ -26,7 +26,9 @@ NAMES = [(part, name) for part, names in CONTRACT.items() for name in names]
 
 
 def load(part):
-    spec = importlib.util.spec_from_file_location(f"student_template_{part}", TEMPLATE / f"{part}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"student_template_{part}", TEMPLATE / f"{part}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,8 +37,11 @@ def load(part):
 @pytest.mark.parametrize("part", CONTRACT)
 def test_module_imports_and_declares_nothing_else(part):
     module = load(part)
-    own = {name for name, value in vars(module).items()
-           if not name.startswith("_") and not inspect.ismodule(value)}
+    own = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
     assert own == set(CONTRACT[part])
 
 
@@ -83,8 +88,11 @@ def test_part_notebook_defines_the_part(part):
 
 def test_combined_notebook_splits_into_its_parts():
     nb = Notebook(COMBINED, (NOTEBOOKS / COMBINED).read_bytes())
-    headings = [cell.source.splitlines()[0] for cell in nb.cells
-                if cell.cell_type == "markdown" and cell.source.startswith("# Part")]
+    headings = [
+        cell.source.splitlines()[0]
+        for cell in nb.cells
+        if cell.cell_type == "markdown" and cell.source.startswith("# Part")
+    ]
     assert headings[0] == '# Part 1 : Forward and backward passes "by hands"'  # the course's own
     parts = nb.split_parts(LAB.split)
     assert list(parts) == list(LAB.split.parts)
@@ -94,6 +102,11 @@ def test_combined_notebook_splits_into_its_parts():
 
 
 def test_notebooks_are_up_to_date():
-    result = subprocess.run([sys.executable, str(BUILDER), "--check"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(BUILDER), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

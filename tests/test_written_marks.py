@@ -90,9 +90,11 @@ def test_a_rerun_suggests_again_only_the_answers_that_changed(marked, monkeypatc
     tmp_path, entries, store, fresh = marked
     from grader.written import collect as collecting
     from grader.written.reading import read_report
+
     read = []
-    monkeypatch.setattr(collecting, "read_report",
-                        lambda path: read.append(path.name) or read_report(path))
+    monkeypatch.setattr(
+        collecting, "read_report", lambda path: read.append(path.name) or read_report(path)
+    )
     assert fresh == 17 + 16  # every answer of ann and ben (ben skips Q3)
     answer = store.answers("1-ab-Q3")["ann"]
     store.set_marks([Mark("ann", "1-ab-Q3", 1.0, ("k1",), "good", answer["digest"])])
@@ -101,7 +103,7 @@ def test_a_rerun_suggests_again_only_the_answers_that_changed(marked, monkeypatc
     report = tmp_path / "class" / "ann" / "report.md"
     report.write_text(report.read_text().replace("[1-ab#3]", "[1-ab#3] and one more sentence"))
     store, fresh = collect(tmp_path / "out", entries, Q)
-    assert fresh == 1 and read == ["ann"]          # the unchanged reports are not read again
+    assert fresh == 1 and read == ["ann"]  # the unchanged reports are not read again
     assert store.marks()["ann", "1-ab-Q3"].mark == 1.0  # the mark is kept
     assert "changed since it was marked" in render_question(store, Q, Q.get("1-ab-Q3"))
     assert store.notes()["cat"] == [

@@ -77,15 +77,19 @@ def read_module(path: Path) -> Module:
     tree = ast.parse(source, filename=str(path))
     module = Module(ast.get_docstring(tree) or "", [], [])
     for node in tree.body:
-        code = "\n".join(lines[node.lineno - 1:node.end_lineno])
+        code = "\n".join(lines[node.lineno - 1 : node.end_lineno])
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             module.imports.append(code)
         elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            module.definitions.append((ast.get_docstring(node) or "", _without_docstring(node, lines)))
+            module.definitions.append(
+                (ast.get_docstring(node) or "", _without_docstring(node, lines))
+            )
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             module.definitions.append((_comments_above(lines, node.lineno), code))
         elif not (isinstance(node, ast.Expr) and node is tree.body[0]):  # the docstring
-            raise ValueError(f"{path}:{node.lineno}: the template holds only imports and definitions")
+            raise ValueError(
+                f"{path}:{node.lineno}: the template holds only imports and definitions"
+            )
     return module
 
 
@@ -132,10 +136,16 @@ def combined_notebook(lab: Lab, modules: dict[str, Module]):
     imported: set[str] = set()
     for k, (part, title) in enumerate(zip(split.parts, split.titles, strict=True), start=1):
         module = modules[part]
-        cells.append(v4.new_markdown_cell(f"# {split.label} {k} : {title}\n\n{_title(module.docstring, '##')}"))
+        cells.append(
+            v4.new_markdown_cell(
+                f"# {split.label} {k} : {title}\n\n{_title(module.docstring, '##')}"
+            )
+        )
         imports = [line for line in module.imports if line not in imported]
         if k == 1 and assignment.helper:  # the course's data and plots, as in its notebook
-            imports.append(f"%run '{(assignment.helper.names or (assignment.helper.module,))[0]}.py'")
+            imports.append(
+                f"%run '{(assignment.helper.names or (assignment.helper.module,))[0]}.py'"
+            )
         if imports:
             cells.append(v4.new_code_cell("\n".join(imports)))
         imported.update(imports)
@@ -147,16 +157,23 @@ def build(lab: Lab) -> dict[Path, str]:
     """Each notebook's path and its text."""
     folder = lab.template / "notebooks"
     modules = {part: read_module(lab.template / f"{part}.py") for part in lab.part_names}
-    notebooks = {folder / f"{part}.ipynb": part_notebook(module) for part, module in modules.items()}
+    notebooks = {
+        folder / f"{part}.ipynb": part_notebook(module) for part, module in modules.items()
+    }
     if lab.split:
-        notebooks[folder / f"{lab.assignment_of(lab.split.parts[0]).name}.ipynb"] = combined_notebook(lab, modules)
+        notebooks[folder / f"{lab.assignment_of(lab.split.parts[0]).name}.ipynb"] = (
+            combined_notebook(lab, modules)
+        )
     return {path: nbformat.writes(nb) + "\n" for path, nb in notebooks.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a notebook differs from what would be written")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a notebook differs from what would be written",
+    )
     args = parser.parse_args(argv)
     stale = []
     for path, text in build(current()).items():

@@ -14,6 +14,7 @@ run), so adding a check changes code only, then this tool is run again:
   are `SAMPLE_FAILED`; its totals, its part lines, its "N of M checks" and each failed
   check's points are derived, its messages are the rubric's, pasted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,13 +29,19 @@ from grader.runner import declared_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOL = "tools/derive_docs.py"
-REGION = re.compile(r"(<!-- generated: ([\w-]+) \(tools/derive_docs\.py\) -->\n)(.*?)(<!-- end -->)",
-                    re.S)
+REGION = re.compile(
+    r"(<!-- generated: ([\w-]+) \(tools/derive_docs\.py\) -->\n)(.*?)(<!-- end -->)", re.S
+)
 # The README's sample student: ∇Wy transposed, no tanh derivative, no zero_grad (as graded).
-SAMPLE_FAILED = ("tp1_manual::backward::grad_Wy", "tp1_manual::backward::grad_Wh",
-                 "tp1_manual::backward::grad_bh", "tp1_manual::training::curves",
-                 "tp2_cnn::epoch::train_steps", "tp2_cnn::epoch::train_results",
-                 "tp2_cnn::training::short_run")
+SAMPLE_FAILED = (
+    "tp1_manual::backward::grad_Wy",
+    "tp1_manual::backward::grad_Wh",
+    "tp1_manual::backward::grad_bh",
+    "tp1_manual::training::curves",
+    "tp2_cnn::epoch::train_steps",
+    "tp2_cnn::epoch::train_results",
+    "tp2_cnn::training::short_run",
+)
 
 
 def _fmt(x: float) -> str:
@@ -58,22 +65,31 @@ class Declared:
 def parts_table(declared: Declared, old: str) -> str:
     lab = declared.lab
     rows = ["| part | module file | what it holds | checks | points |", "|---|---|---|---|---|"]
-    rows += [f"| `{p.name}` | `{p.name}.py` | {p.what} | {declared.count(p.name)} "
-             f"| {_fmt(declared.total({p.name}))} |" for p in lab.parts]
-    sums = "; ".join(f"{a.title or a.name}: {_fmt(declared.total(set(a.parts)))} points"
-                     for a in lab.assignments)
-    return "\n".join(rows) + (f"\n\n{sums}; {_fmt(declared.total())} in all, over "
-                              f"{len(declared.checks)} checks (`grade list` lists them).\n")
+    rows += [
+        f"| `{p.name}` | `{p.name}.py` | {p.what} | {declared.count(p.name)} "
+        f"| {_fmt(declared.total({p.name}))} |"
+        for p in lab.parts
+    ]
+    sums = "; ".join(
+        f"{a.title or a.name}: {_fmt(declared.total(set(a.parts)))} points" for a in lab.assignments
+    )
+    return "\n".join(rows) + (
+        f"\n\n{sums}; {_fmt(declared.total())} in all, over "
+        f"{len(declared.checks)} checks (`grade list` lists them).\n"
+    )
 
 
 def sample_report(declared: Declared, old: str) -> str:
     """`old` with its numbers derived: those of its header, its part lines and its failures."""
     unknown = set(SAMPLE_FAILED) - set(declared.points)
     if unknown:
-        raise SystemExit(f"{TOOL}: SAMPLE_FAILED names checks the rubric does not declare: "
-                         f"{sorted(unknown)}")
-    lost = {p: sum(declared.points[i] for i in SAMPLE_FAILED if i.startswith(f"{p}::"))
-            for p in declared.lab.part_names}
+        raise SystemExit(
+            f"{TOOL}: SAMPLE_FAILED names checks the rubric does not declare: {sorted(unknown)}"
+        )
+    lost = {
+        p: sum(declared.points[i] for i in SAMPLE_FAILED if i.startswith(f"{p}::"))
+        for p in declared.lab.part_names
+    }
     total = declared.total()
 
     def line(text: str) -> str:
@@ -88,11 +104,14 @@ def sample_report(declared: Declared, old: str) -> str:
         if m and m[2] in declared.points:
             return f"{m[1]} (0/{_fmt(declared.points[m[2]])}){m[3]}"
         return text
+
     return "\n".join(line(text) for text in old.split("\n"))
 
 
-REGIONS: dict[str, Callable[[Declared, str], str]] = {"parts": parts_table,
-                                                     "sample-report": sample_report}
+REGIONS: dict[str, Callable[[Declared, str], str]] = {
+    "parts": parts_table,
+    "sample-report": sample_report,
+}
 FILES = (ROOT / "README.md", ROOT / "docs" / "CONTRACT.md")
 
 
@@ -101,6 +120,7 @@ def derive(text: str, declared: Declared) -> str:
         if m[2] not in REGIONS:
             raise SystemExit(f"{TOOL}: no generator for the region {m[2]!r}")
         return m[1] + REGIONS[m[2]](declared, m[3]) + m[4]
+
     return REGION.sub(region, text)
 
 
@@ -119,8 +139,11 @@ def stale(lab: Lab | None = None, write: bool = False) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a generated region is out of date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a generated region is out of date",
+    )
     args = parser.parse_args(argv)
     paths = stale(write=not args.check)
     for path in paths:

@@ -18,11 +18,22 @@ the same as `grade check`'s, and a submission that breaks the grader (exit 2, a 
 
 The command, `grade batch`, is `grader.commands.batch`.
 """
+
 from grader.batch.cluster import dask_executor
 from grader.batch.discovery import discover, fingerprint
 from grader.batch.job import Job, Outcome, grade_job
 from grader.batch.run import run
 from grader.results import FAILED, OK, Graded
 
-__all__ = ["FAILED", "OK", "Graded", "Job", "Outcome", "dask_executor", "discover", "fingerprint", "grade_job",
-           "run"]
+__all__ = [
+    "FAILED",
+    "OK",
+    "Graded",
+    "Job",
+    "Outcome",
+    "dask_executor",
+    "discover",
+    "fingerprint",
+    "grade_job",
+    "run",
+]

@@ -1,4 +1,5 @@
 """Files that a reader (or a rerun after a kill) sees whole or not at all."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The class folder: its submissions, the digest of each one's content, and fingerprints
 of each part's normalised code (to spot identical submissions). Reads, never runs, code."""
+
 from __future__ import annotations
 
 import ast
@@ -7,8 +8,10 @@ import hashlib
 from pathlib import Path
 
 SUFFIXES = (".zip", ".ipynb")
-SHAPE = ("a class folder holds one sub-folder, .zip or .ipynb per student (named by the student), "
-         "or is Moodle's \"Download all submissions\" zip or folder")
+SHAPE = (
+    "a class folder holds one sub-folder, .zip or .ipynb per student (named by the student), "
+    'or is Moodle\'s "Download all submissions" zip or folder'
+)
 
 
 class ClassError(Exception):
@@ -19,6 +22,7 @@ def read_class(class_dir: Path, out: Path) -> list[tuple[str, Path]]:
     """The submissions of CLASS_DIR (a folder, or Moodle's download as a zip or a folder,
     staged under OUT), as `discover` gives them; ClassError when it is not a class."""
     from grader.batch import moodle
+
     try:
         if moodle.is_moodle(class_dir):
             return discover(moodle.stage(class_dir, out))
@@ -28,9 +32,11 @@ def read_class(class_dir: Path, out: Path) -> list[tuple[str, Path]]:
         raise ClassError(f"{class_dir} is neither a folder nor Moodle's download: {SHAPE}")
     loose = _loose_parts(class_dir)
     if loose:
-        raise ClassError(f"{class_dir} looks like one student's submission, not a class: "
-                         f"{', '.join(loose[:4])}{' ...' if len(loose) > 4 else ''} at its top "
-                         f"(grade check grades it); {SHAPE}")
+        raise ClassError(
+            f"{class_dir} looks like one student's submission, not a class: "
+            f"{', '.join(loose[:4])}{' ...' if len(loose) > 4 else ''} at its top "
+            f"(grade check grades it); {SHAPE}"
+        )
     entries = discover(class_dir, out)
     if not entries:
         seen = [p.name for p in sorted(class_dir.iterdir()) if not p.name.startswith(".")]
@@ -46,6 +52,7 @@ def _loose_parts(class_dir: Path) -> list[str]:
     nothing else, each named as a part or as the course's notebook of an assignment
     (`1_ab_Intro_to_NNs.ipynb`), one of each at most (two are two students' copies)."""
     from grader.labs import current
+
     lab = current()
     names = {*lab.part_names, *(a.name.replace("-", "_") for a in lab.assignments)}
     top = [p for p in sorted(class_dir.iterdir()) if not p.name.startswith((".", "_"))]
@@ -56,6 +63,7 @@ def _loose_parts(class_dir: Path) -> list[str]:
     def course(stem: str) -> str | None:
         stem = stem.lower().replace("-", "_")
         return next((n for n in names if stem == n or stem.startswith(n + "_")), None)
+
     notebooks = [(p.name, course(p.stem)) for p in top if p.suffix == ".ipynb"]
     kinds = [kind for _, kind in notebooks]
     if notebooks and None not in kinds and len(set(kinds)) == len(kinds):
@@ -95,11 +103,16 @@ def scan(path: Path) -> tuple[str, dict[str, str], int]:
     the batch grades the most work first, so that its jobs end together)."""
     from grader import static
     from grader.submission import open_submission
+
     try:
         sub = open_submission(path)
     except Exception:  # noqa: BLE001 - unreadable: the grader will say why; hash the raw bytes
         return _raw_digest(path), {}, 0
-    return sub.digest, {part: fingerprint(chunks) for part, chunks in sub.parts.items()}, static.implemented(sub)
+    return (
+        sub.digest,
+        {part: fingerprint(chunks) for part, chunks in sub.parts.items()},
+        static.implemented(sub),
+    )
 
 
 def _raw_digest(path: Path) -> str:

@@ -7,6 +7,7 @@ timeout. The grading processes of one process share one zygote, which forks them
 their workers; `Job.command` runs that command instead, in a subprocess of its own per student.
 It runs wherever the executor puts it (a thread here, a Dask worker, which keeps its
 grading processes warm from task to task) and returns plain data: the files' text."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ from pathlib import Path
 from grader.api import Options
 from grader.sandbox.kernel import kill_tree
 
-THREAD_ENV = {"GRADER_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "OPENBLAS_NUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1"}
+THREAD_ENV = {
+    "GRADER_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
 
 
 @dataclass(frozen=True)
@@ -32,10 +38,10 @@ class Job:
     id: str
     path: str
     seed: int = 0
-    timeout: float = 60.0                 # one call of student code (`grade check --timeout`)
-    submission_timeout: float = 1800.0    # the whole `grade check` run
+    timeout: float = 60.0  # one call of student code (`grade check --timeout`)
+    submission_timeout: float = 1800.0  # the whole `grade check` run
     parts: tuple[str, ...] | None = None  # None: the assignments that `grade check` finds
-    gradescope: bool = False              # OUT/gradescope/ID.json (always made, kept in results/)
+    gradescope: bool = False  # OUT/gradescope/ID.json (always made, kept in results/)
     command: tuple[str, ...] | None = None  # default: this machine's `python -m grader.cli check`
 
     @property
@@ -46,18 +52,18 @@ class Job:
 @dataclass
 class Outcome:
     id: str
-    error: str = ""                       # empty when graded
-    result: str | None = None             # the contract JSON, as text
+    error: str = ""  # empty when graded
+    result: str | None = None  # the contract JSON, as text
     html: str | None = None
-    gradescope: str | None = None         # also when not graded: it says why, with score 0
+    gradescope: str | None = None  # also when not graded: it says why, with score 0
     returncode: int | None = None
     seconds: float = 0.0
 
 
-_running: dict[int, subprocess.Popen] = {}   # pid -> the `grade check` runs in flight here
-_servers: list[Server] = []                 # the long-lived grading processes of this process
-_zygote = None                                # the zygote they share, started with the first
-_local = threading.local()                   # each executor thread's own grading process
+_running: dict[int, subprocess.Popen] = {}  # pid -> the `grade check` runs in flight here
+_servers: list[Server] = []  # the long-lived grading processes of this process
+_zygote = None  # the zygote they share, started with the first
+_local = threading.local()  # each executor thread's own grading process
 _lock = threading.Lock()
 stopping = threading.Event()
 
@@ -69,39 +75,69 @@ def grade_job(job: Job) -> Outcome:
         with tempfile.TemporaryDirectory(prefix="grade-batch-") as tmp:
             outcome = _run_check(job, Path(tmp))
     except Exception as e:  # noqa: BLE001 - anything here is a failure of this one job
-        outcome = Outcome(job.id, error=f"the batch could not run the grader ({type(e).__name__}: {e})")
+        outcome = Outcome(
+            job.id, error=f"the batch could not run the grader ({type(e).__name__}: {e})"
+        )
     outcome.seconds = round(time.monotonic() - started, 2)
     return outcome
 
 
 def _run_check(job: Job, tmp: Path) -> Outcome:
-    files = {"json": tmp / "result.json", "html": tmp / "report.html",
-             "gradescope": tmp / "gradescope.json"}
+    files = {
+        "json": tmp / "result.json",
+        "html": tmp / "report.html",
+        "gradescope": tmp / "gradescope.json",
+    }
     try:
         if job.command:
-            code, stderr = _in_subprocess(job, [job.path, *(a for name, path in files.items()
-                                                             for a in (f"--{name}", str(path))),
-                                                *_arguments(job.options)], tmp)
+            code, stderr = _in_subprocess(
+                job,
+                [
+                    job.path,
+                    *(a for name, path in files.items() for a in (f"--{name}", str(path))),
+                    *_arguments(job.options),
+                ],
+                tmp,
+            )
         else:
-            request = {"path": job.path, "options": job.options.to_dict(),
-                       "files": {name: str(path) for name, path in files.items()}}
+            request = {
+                "path": job.path,
+                "options": job.options.to_dict(),
+                "files": {name: str(path) for name, path in files.items()},
+            }
             code, stderr = _warm(job, request, tmp)
     except _Stopping:
         return Outcome(job.id, error="interrupted before it started")
     if code is None:
-        return Outcome(job.id, error=f"grading took longer than {job.submission_timeout:g} s and was stopped")
+        return Outcome(
+            job.id, error=f"grading took longer than {job.submission_timeout:g} s and was stopped"
+        )
     result = _read(files["json"])
     if code in (0, 1) and result is not None and _is_contract(result):
-        return Outcome(job.id, result=result, html=_read(files["html"]), gradescope=_read(files["gradescope"]),
-                       returncode=code)
-    gradescope = _read(files["gradescope"]) if code == 2 else None  # the grader's own reason, score 0
-    return Outcome(job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope)
+        return Outcome(
+            job.id,
+            result=result,
+            html=_read(files["html"]),
+            gradescope=_read(files["gradescope"]),
+            returncode=code,
+        )
+    gradescope = (
+        _read(files["gradescope"]) if code == 2 else None
+    )  # the grader's own reason, score 0
+    return Outcome(
+        job.id, returncode=code, error=_why(code, stderr, stopping.is_set()), gradescope=gradescope
+    )
 
 
 def _arguments(options: Options) -> list[str]:
     """`options` as `grade check`'s arguments (for `Job.command`, a command line of its own)."""
-    return ["--seed", str(options.seed), "--timeout", f"{options.timeout:g}",
-            *(("--parts", *options.parts) if options.parts else ())]
+    return [
+        "--seed",
+        str(options.seed),
+        "--timeout",
+        f"{options.timeout:g}",
+        *(("--parts", *options.parts) if options.parts else ()),
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -117,9 +153,17 @@ def _in_subprocess(job: Job, argv: list[str], tmp: Path) -> tuple[int | None, st
     with _lock:
         if stopping.is_set():
             raise _Stopping
-        proc = subprocess.Popen([*job.command, *argv], cwd=tmp, env=_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [*job.command, *argv],
+            cwd=tmp,
+            env=_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
         _running[proc.pid] = proc
     try:
         try:
@@ -161,6 +205,7 @@ def _shared_zygote():
     from grader.labs import current
     from grader.sandbox import Limits
     from grader.sandbox.zygote import Zygote
+
     with _lock:
         if _zygote is None or not _zygote.alive:
             if _zygote is not None:
@@ -187,8 +232,11 @@ class Server:
         ours_out, theirs_out = os.pipe()
         try:
             # Forked after the lab's imports (matplotlib): each grading process draws plots.
-            self.proc = zygote.spawn({"module": "grader.batch.server", "env": _env(), "cwd": "/", "imports": True},
-                                     [theirs_in, theirs_out, self.log.fileno(), channel.fileno()], start_seconds)
+            self.proc = zygote.spawn(
+                {"module": "grader.batch.server", "env": _env(), "cwd": "/", "imports": True},
+                [theirs_in, theirs_out, self.log.fileno(), channel.fileno()],
+                start_seconds,
+            )
         except OSError:
             os.close(ours_in)
             os.close(ours_out)
@@ -274,7 +322,11 @@ def _is_contract(text: str) -> bool:
         data = json.loads(text)
     except ValueError:
         return False
-    return isinstance(data, dict) and isinstance(data.get("tests"), list) and isinstance(data.get("parts"), list)
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("tests"), list)
+        and isinstance(data.get("parts"), list)
+    )
 
 
 def _why(code: int | None, stderr: str, stopping: bool) -> str:
@@ -282,7 +334,9 @@ def _why(code: int | None, stderr: str, stopping: bool) -> str:
     if stopping:
         return "interrupted while grading"
     lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
-    said = [line for line in lines if line.startswith("grade:") and not line.startswith("grade: note:")]
+    said = [
+        line for line in lines if line.startswith("grade:") and not line.startswith("grade: note:")
+    ]
     if code == 2 and said:
         return said[-1].removeprefix("grade:").strip()
     if code is not None and code < 0:

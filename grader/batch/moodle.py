@@ -6,6 +6,7 @@ one folder per student and submission plugin, `Full Name_PARTICIPANT_assignsubmi
 Each student becomes one submission, staged under OUT (a folder of the student's files, or
 the zip they uploaded alone), whose id is `Full Name_PARTICIPANT`: the name for the reader,
 the participant id for Moodle's grading worksheet ("Participant PARTICIPANT")."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ from pathlib import Path, PurePosixPath
 
 from grader.submission.files import MAX_FILES, MAX_TOTAL
 
-ENTRY = re.compile(r"^(?P<name>.+)_(?P<participant>\d+)"
-                   r"_assignsubmission_(?P<plugin>[a-z0-9]+)_(?P<rest>.*)$", re.DOTALL)
+ENTRY = re.compile(
+    r"^(?P<name>.+)_(?P<participant>\d+)"
+    r"_assignsubmission_(?P<plugin>[a-z0-9]+)_(?P<rest>.*)$",
+    re.DOTALL,
+)
 STAGE = ".moodle-submissions"  # under OUT; discovery skips dot-names
 
 
@@ -28,9 +32,9 @@ class MoodleError(Exception):
 
 @dataclass(frozen=True)
 class Student:
-    id: str            # "Zoé Müller_123456"
+    id: str  # "Zoé Müller_123456"
     name: str
-    participant: str   # "123456"
+    participant: str  # "123456"
 
 
 def _student(top: str) -> tuple[Student, str] | None:
@@ -107,6 +111,7 @@ def _files(source: Path):
             def read(info=info) -> bytes:
                 with z.open(info) as member:
                     return member.read(MAX_TOTAL + 1)  # past the cap, the grader refuses it
+
             yield student, inner, read
 
 

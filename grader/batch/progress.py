@@ -1,5 +1,6 @@
 """What `grade batch` prints: a progress bar with ETA on a terminal, and one line per
 student in any case."""
+
 from __future__ import annotations
 
 import sys
@@ -24,9 +25,16 @@ class Log:
                 TimeElapsedColumn,
                 TimeRemainingColumn,
             )
-            self.progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                     TextColumn("ETA"), TimeRemainingColumn(),
-                                     console=Console(file=self.stream, highlight=False))
+
+            self.progress = Progress(
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(file=self.stream, highlight=False),
+            )
             self.task = self.progress.add_task("grading", total=total)
             self.progress.start()
 
@@ -34,6 +42,7 @@ class Log:
         text = terminal(text)  # student ids and errors: no control character reaches the terminal
         if self.progress:
             from rich.markup import escape
+
             self.progress.console.print(escape(text))
             if advance:
                 self.progress.advance(self.task)

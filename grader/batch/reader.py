@@ -1,5 +1,6 @@
 """The results model back from the contract's JSON (what a job returns, what OUT keeps),
 by the one serialisation of a Report (`grader.results.from_dict`)."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,6 +1,7 @@
 """The run: read the class, keep what is up to date, grade the rest in parallel on an
 executor (threads here, or Dask's), save each outcome as it comes, then write the class
 files. Ctrl-C or a kill loses only the submissions in flight."""
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -23,10 +24,21 @@ from grader.render import CLASS
 from grader.results import FAILED, Graded
 
 
-def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, timeout: float = 60.0,
-        submission_timeout: float = 1800.0, parts: tuple[str, ...] | None = None, gradescope: bool = False,
-        executor: cf.Executor | None = None, command: tuple[str, ...] | None = None,
-        stream=None, force: bool = False) -> tuple[list[Graded], bool]:
+def run(
+    class_dir: Path,
+    out: Path,
+    *,
+    jobs: int | None = None,
+    seed: int = 0,
+    timeout: float = 60.0,
+    submission_timeout: float = 1800.0,
+    parts: tuple[str, ...] | None = None,
+    gradescope: bool = False,
+    executor: cf.Executor | None = None,
+    command: tuple[str, ...] | None = None,
+    stream=None,
+    force: bool = False,
+) -> tuple[list[Graded], bool]:
     """Grade CLASS_DIR into OUT; returns (one row per student, whether it ran to the end).
     `executor` defaults to `jobs` threads; a given one (Dask's) is not shut down here.
     A grade stored under the same key (`verdict`) is kept, unless `force`. Raises
@@ -43,15 +55,23 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
     rows: dict[str, Graded] = {}
     todo: list[tuple[Job, Graded]] = []
     why: Counter[str] = Counter()  # why each of `todo` is graded again
-    work: dict[str, int] = {}  # functions each implements: the most work first, so that the jobs end together
+    work: dict[
+        str, int
+    ] = {}  # functions each implements: the most work first, so that the jobs end together
     for sid, path in entries:
         if sid in rows:
-            rows[path.name] = Graded(path.name, path.name, FAILED,
-                                     f"not graded: another entry has the same student id `{sid}`")
+            rows[path.name] = Graded(
+                path.name,
+                path.name,
+                FAILED,
+                f"not graded: another entry has the same student id `{sid}`",
+            )
             continue
         digest, prints, work[sid] = scan(path)
         row = rows[sid] = Graded(sid, path.name, digest=digest, fingerprints=prints)
-        job = Job(sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command)
+        job = Job(
+            sid, str(path.resolve()), seed, timeout, submission_timeout, parts, gradescope, command
+        )
         stored, reason = store.up_to_date(job, digest, verdict.key(job, marks))
         if stored is not None and not force:
             row.report, row.resumed = stored, True
@@ -94,7 +114,7 @@ def run(class_dir: Path, out: Path, *, jobs: int | None = None, seed: int = 0, t
 
 
 def rerun_line(kept: int, why: Counter) -> str:
-    """"12 kept, 3 regraded: 2 rubric changed, 1 submission changed"."""
+    """ "12 kept, 3 regraded: 2 rubric changed, 1 submission changed"."""
     regraded = sum(why.values())
     reasons = ", ".join(f"{n} {reason}" for reason, n in why.most_common())
     return f"{kept} kept, {regraded} regraded" + (f": {reasons}" if reasons else "")

@@ -13,6 +13,7 @@ FILE}, "cwd": DIR}` (`grader.api.Options` as a dict, the files `grade check` wri
 `{"code": EXIT_STATUS, "stderr": TEXT}` on stdout, after a first
 line `ready` once loaded. What grading prints goes nowhere; the batch keeps the files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,6 +33,7 @@ def main() -> None:
     from grader.labs import current
     from grader.sandbox import Limits
     from grader.sandbox.zygote import Connection, Zygote
+
     imports = current().worker_imports
     if len(sys.argv) > 1:  # a channel to the zygote the batch's grading processes share
         zygote = Connection(socket.socket(fileno=int(sys.argv[1])))
@@ -40,6 +42,7 @@ def main() -> None:
     import grader.runner  # noqa: F401 - torch, pytest and the rubric's imports, once
     from grader import api
     from grader.commands import check
+
     gc.freeze()  # they live as long as this process: no collection walks them again
     print("ready", file=replies, flush=True)
     for line in sys.stdin:
@@ -52,8 +55,9 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(said):
             try:
                 files = {name: Path(file) for name, file in request["files"].items()}
-                code = check.run(request["path"], api.Options.from_dict(request["options"]), files,
-                                 zygote=zygote)
+                code = check.run(
+                    request["path"], api.Options.from_dict(request["options"]), files, zygote=zygote
+                )
             except Exception:  # noqa: BLE001 - as `grade check` ending on an exception: status 1
                 traceback.print_exc()
                 code = 1

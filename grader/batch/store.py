@@ -7,6 +7,7 @@ written last (the commit mark) that says from what content, under what key, they
     OUT/reports/ID.html              the student's report
     OUT/gradescope/ID.json           with --gradescope (also for a submission not graded)
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,13 @@ class Store:
 
     def paths(self, sid: str) -> dict[str, Path]:
         results = self.out / "results"
-        return {"result": results / f"{sid}.json", "meta": results / f"{sid}.meta.json",
-                "kept": results / f"{sid}.gradescope.json", "html": self.out / "reports" / f"{sid}.html",
-                "gradescope": self.out / "gradescope" / f"{sid}.json"}
+        return {
+            "result": results / f"{sid}.json",
+            "meta": results / f"{sid}.meta.json",
+            "kept": results / f"{sid}.gradescope.json",
+            "html": self.out / "reports" / f"{sid}.html",
+            "gradescope": self.out / "gradescope" / f"{sid}.json",
+        }
 
     def up_to_date(self, job: Job, digest: str, key: dict) -> tuple[Report | None, str]:
         """(the stored report, "") when the stored result was graded from this content under
@@ -44,11 +49,18 @@ class Store:
             return None, "new"
         try:
             meta = json.loads(paths["meta"].read_text(encoding="utf-8"))
-            why = ("failed to grade last time" if meta.get("status") != OK
-                   else "submission changed" if meta.get("digest") != digest
-                   else verdict.changed(meta.get("key") or {}, key)
-                   or ("files missing" if not paths["html"].exists()
-                       or (job.gradescope and not paths["kept"].exists()) else ""))
+            why = (
+                "failed to grade last time"
+                if meta.get("status") != OK
+                else "submission changed"
+                if meta.get("digest") != digest
+                else verdict.changed(meta.get("key") or {}, key)
+                or (
+                    "files missing"
+                    if not paths["html"].exists() or (job.gradescope and not paths["kept"].exists())
+                    else ""
+                )
+            )
             if why:
                 return None, why
             result = json.loads(paths["result"].read_text(encoding="utf-8"))
@@ -57,17 +69,30 @@ class Store:
             return None, "stored files damaged"
         if job.gradescope:
             kept = paths["kept"].read_text(encoding="utf-8")
-            if not paths["gradescope"].exists() or paths["gradescope"].read_text(encoding="utf-8") != kept:
+            if (
+                not paths["gradescope"].exists()
+                or paths["gradescope"].read_text(encoding="utf-8") != kept
+            ):
                 atomic_write(paths["gradescope"], kept)
         return report, ""
 
     def save(self, job: Job, digest: str, outcome: Outcome, key: dict) -> None:
         paths = self.paths(job.id)
-        meta = {"id": job.id, "entry": Path(job.path).name, "digest": digest, "seed": job.seed,
-                "parts": list(job.parts or ()), "key": key,
-                "status": OK if not outcome.error else FAILED, "error": outcome.error,
-                "seconds": outcome.seconds, "graded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        stale = ["result", "html"] if outcome.error else []  # no stale result may outlive a failed regrade
+        meta = {
+            "id": job.id,
+            "entry": Path(job.path).name,
+            "digest": digest,
+            "seed": job.seed,
+            "parts": list(job.parts or ()),
+            "key": key,
+            "status": OK if not outcome.error else FAILED,
+            "error": outcome.error,
+            "seconds": outcome.seconds,
+            "graded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        stale = (
+            ["result", "html"] if outcome.error else []
+        )  # no stale result may outlive a failed regrade
         if outcome.gradescope is None:
             stale += ["kept", "gradescope"]
         for name in stale:

@@ -3,6 +3,7 @@ of `grade batch` keeps a stored grade. The grader (its version, edition and a di
 code), a digest of what decides the marks (the rubric, the oracle and the reference, or in
 the student edition the recorded expectations), the seed, the parts and the time limit of
 one call."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,20 +13,30 @@ import grader
 from grader import edition, version
 
 # key field -> why a change of it regrades, as a rerun says it
-REASONS = {"grader": "grader changed", "rubric": "rubric changed", "seed": "seed changed",
-           "parts": "parts changed", "timeout": "time limit changed"}
+REASONS = {
+    "grader": "grader changed",
+    "rubric": "rubric changed",
+    "seed": "seed changed",
+    "parts": "parts changed",
+    "timeout": "time limit changed",
+}
 PACKAGE = Path(grader.__file__).parent
 
 
 def _files(folders: list[Path], patterns: tuple[str, ...] = ("*.py",)) -> list[Path]:
-    return [p for folder in folders if folder.is_dir()
-            for p in sorted(q for pattern in patterns for q in folder.rglob(pattern))]
+    return [
+        p
+        for folder in folders
+        if folder.is_dir()
+        for p in sorted(q for pattern in patterns for q in folder.rglob(pattern))
+    ]
 
 
 def sources() -> list[Path]:
     """The files whose content decides the marks, in a fixed order."""
     from grader.expected import RECORDED
     from grader.labs import current, instructor_only
+
     lab = current()
     files = _files([lab.rubric, *instructor_only(lab)])  # its oracle and reference
     return files + ([RECORDED] if RECORDED.exists() else [])
@@ -40,7 +51,9 @@ def engine() -> list[Path]:
 def _digest(files: list[Path]) -> str:
     h = hashlib.sha256()
     for path in files:
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")  # not where it is installed
+        h.update(
+            path.name.encode() + b"\0" + path.read_bytes() + b"\0"
+        )  # not where it is installed
     return h.hexdigest()[:16]
 
 
@@ -56,4 +69,6 @@ def key(job, marks: dict) -> dict:
 
 def changed(stored: dict, now: dict) -> str | None:
     """Why a grade stored under `stored` is stale under `now`; None when it is not."""
-    return next((why for field, why in REASONS.items() if stored.get(field) != now.get(field)), None)
+    return next(
+        (why for field, why in REASONS.items() if stored.get(field) != now.get(field)), None
+    )

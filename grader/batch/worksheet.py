@@ -10,6 +10,7 @@ else (columns, order, encoding, byte-order mark, delimiter, line ends) is kept a
 A submission that could not be graded leaves its row's grade as it was, with the reason
 as feedback. Students without a submission, and submissions without a row, are listed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,8 +44,10 @@ def _number(text: str) -> float | None:
 
 def feedback(report: Report) -> str:
     """The report's summary: the total, each part, the checks that did not pass (ids only)."""
-    parts = "; ".join(f"{p.part} {report.part_score(p.part)[0]:g}/{report.part_score(p.part)[1]:g}"
-                      for p in report.parts)
+    parts = "; ".join(
+        f"{p.part} {report.part_score(p.part)[0]:g}/{report.part_score(p.part)[1]:g}"
+        for p in report.parts
+    )
     failed = [t.id for t in report.tests if t.status != "passed"]
     line = f"Autograder: {report.score:g} / {report.max_score:g} points ({parts})."
     if failed:
@@ -62,11 +65,13 @@ def fill(text: str, rows: list[Graded], students: dict[str, moodle.Student]) -> 
     if not table:
         raise WorksheetError("the grading worksheet is empty")
     header = table[0]
-    ident, grade, maximum, name = (_column(header, n)
-                                   for n in ("Identifier", "Grade", "Maximum grade", "Full name"))
+    ident, grade, maximum, name = (
+        _column(header, n) for n in ("Identifier", "Grade", "Maximum grade", "Full name")
+    )
     if ident is None or grade is None:
-        raise WorksheetError("not Moodle's grading worksheet: "
-                             "it has no \"Identifier\" and \"Grade\" columns")
+        raise WorksheetError(
+            'not Moodle\'s grading worksheet: it has no "Identifier" and "Grade" columns'
+        )
     comments = _column(header, "Feedback comments")
     if comments is None:  # the feedback plugin was off at download: Moodle imports it by name
         header.append("Feedback comments")
@@ -111,12 +116,18 @@ def main(path: Path, class_dir: Path, rows: list[Graded], out: Path) -> str:
     filled, found = fill(text, rows, moodle.students(class_dir))
     target = out / f"moodle-{path.name}"
     atomic_write(target, filled, encoding)
-    lines = [f"Moodle grading worksheet: {found['filled']} grades filled: {target} "
-             "(upload it to the assignment)"]
+    lines = [
+        f"Moodle grading worksheet: {found['filled']} grades filled: {target} "
+        "(upload it to the assignment)"
+    ]
     if found["missing"]:
-        lines.append(f"  in the worksheet, without a submission ({len(found['missing'])}): "
-                     + ", ".join(found["missing"]))
+        lines.append(
+            f"  in the worksheet, without a submission ({len(found['missing'])}): "
+            + ", ".join(found["missing"])
+        )
     if found["unmatched"]:
-        lines.append(f"  submissions without a row in the worksheet ({len(found['unmatched'])}): "
-                     + ", ".join(found["unmatched"]))
+        lines.append(
+            f"  submissions without a row in the worksheet ({len(found['unmatched'])}): "
+            + ", ".join(found["unmatched"])
+        )
     return "\n".join(lines)

@@ -10,6 +10,7 @@
     release     the student edition's wheel (`grader.release`)
     gradescope  a Gradescope autograder zip (`grader.gradescope.build`)
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ any did not, 2 when the grader could not run or a file could not be written; eac
 reason in one line. A submission that cannot be graded still gets the `on_error` files
 (JSON, JUnit, Gradescope) with score 0 and the reason, so that a platform shows it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -51,8 +52,14 @@ class Shown(api.Progress):
             print(f"grade: note: {note}", file=sys.stderr)
 
 
-def run(path, options: api.Options, asked: dict[str, Path], quiet: bool = False, show: bool = False,
-        zygote=None) -> int:
+def run(
+    path,
+    options: api.Options,
+    asked: dict[str, Path],
+    quiet: bool = False,
+    show: bool = False,
+    zygote=None,
+) -> int:
     """Grade `path` and write the files `asked` (format name -> path; the HTML report always);
     the exit status of `grade check`."""
     shown = Shown(asked, quiet, selection=not options.parts)  # --parts names them outright
@@ -63,9 +70,12 @@ def run(path, options: api.Options, asked: dict[str, Path], quiet: bool = False,
             shown.ahead.finish()
         return not_graded(path, options.seed, asked, str(e))
     from grader.render import terminal
+
     files = shown.files
     drafts = shown.ahead.finish()
-    written = write(report, files, drafts)  # the files first: a terminal that goes away must not lose them
+    written = write(
+        report, files, drafts
+    )  # the files first: a terminal that goes away must not lose them
     if quiet:
         print(terminal.lines(report)[0])
     else:
@@ -88,14 +98,19 @@ def verdict(report: Report, lab, judge_all: bool, quiet: bool = False) -> int:
     graded = [a for a in lab.assignments if any(p.part in a.parts for p in report.parts)]
     begun = [a for a in graded if any(p.started for p in report.parts if p.part in a.parts)]
     if not begun:
-        print("grade: nothing is started yet: every part found is the template as handed out "
-              "(exit status 1)", file=sys.stderr)
+        print(
+            "grade: nothing is started yet: every part found is the template as handed out "
+            "(exit status 1)",
+            file=sys.stderr,
+        )
         return 1
     judged = {p for a in begun for p in a.parts}
     code = 0 if all(t.status == "passed" for t in report.tests if t.part in judged) else 1
     if len(begun) < len(graded) and not quiet:
-        print(f"grade: the exit status ({code}) judges {titles(begun)} only; "
-              f"{titles([a for a in graded if a not in begun])} not started yet")
+        print(
+            f"grade: the exit status ({code}) judges {titles(begun)} only; "
+            f"{titles([a for a in graded if a not in begun])} not started yet"
+        )
     return code
 
 
@@ -103,7 +118,10 @@ def not_graded(path, seed: int | None, asked: dict[str, Path], reason: str) -> i
     """Exit 2 with the reason in one line, and in the `on_error` files with score 0."""
     print(f"grade: {inert.terminal(reason)}", file=sys.stderr)
     report = Report(submission=submission_name(path), seed=seed, parts=[], tests=[], error=reason)
-    write(report, {name: p for name, p in targets(asked, report.submission).items() if REPORT[name].on_error})
+    write(
+        report,
+        {name: p for name, p in targets(asked, report.submission).items() if REPORT[name].on_error},
+    )
     return 2
 
 

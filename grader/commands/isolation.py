@@ -1,4 +1,5 @@
 """`grade isolation`: what the sandbox isolates on this machine (`grader.sandbox.isolation`)."""
+
 from __future__ import annotations
 
 import sys

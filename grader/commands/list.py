@@ -1,4 +1,5 @@
 """`grade list`: the checks, their points, handout question and assignment (`grader.catalogue`)."""
+
 from __future__ import annotations
 
 import sys
@@ -9,8 +10,10 @@ from grader.labs import current
 
 def main(args) -> int:
     lab = current()
-    rows = [(c["id"], float(c["points"]), c.get("question") or "-", lab.assignment_of(c["part"]).name)
-            for c in checks(lab)]
+    rows = [
+        (c["id"], float(c["points"]), c.get("question") or "-", lab.assignment_of(c["part"]).name)
+        for c in checks(lab)
+    ]
     if not rows:
         print(f"grade: the rubric of the lab {lab.name} has no checks", file=sys.stderr)
         return 2

@@ -1,5 +1,6 @@
 """`grade review OUT`: mark the written answers of a batch in the browser
 (`grader.written.review`)."""
+
 from __future__ import annotations
 
 import sys

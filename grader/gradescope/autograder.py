@@ -8,6 +8,7 @@ results.json: `score`, `execution_time`, `output` (the total, and missing protec
 `visibility`, `stdout_visibility` (hidden: run_autograder's stdout is for instructors), and
 one test per check, `visibility` "visible", or the build's choice for checks marked hidden.
 The seed is never written where students see it."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ RESULTS = "results/results.json"
 
 def submission(folder: Path) -> Path:
     """What `grade check` grades: the zip the student uploaded alone, else the folder."""
-    files = [p for p in folder.rglob("*")
-             if p.is_file() and not set(p.relative_to(folder).parts) & IGNORED_DIRS]
+    files = [
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not set(p.relative_to(folder).parts) & IGNORED_DIRS
+    ]
     code = [p for p in files if p.suffix in (".py", ".ipynb", ".zip")]
     return code[0] if len(code) == 1 and code[0].suffix == ".zip" else folder
 
@@ -44,14 +48,22 @@ def finish(results: dict, config: dict, missing: list[str], seconds: float) -> d
     lines = [f"{score:g} / {top:g} points" if results.get("tests") else results.get("output", "")]
     if missing:
         lines.append("Graded with weak isolation: this container lacks " + "; ".join(missing) + ".")
-    results.update({"score": score, "execution_time": round(seconds, 2), "output": "\n".join(lines),
-                    "visibility": "visible", "stdout_visibility": "hidden"})
+    results.update(
+        {
+            "score": score,
+            "execution_time": round(seconds, 2),
+            "output": "\n".join(lines),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+        }
+    )
     return results
 
 
 def grade(root: Path, config: dict) -> dict:
     from grader import api
     from grader.commands import check
+
     started = time.monotonic()
     options = api.Options(seed=config["seed"], tp=config.get("tp"), timeout=config["timeout"])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
@@ -68,17 +80,23 @@ def grade(root: Path, config: dict) -> dict:
             results = json.loads(gradescope.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             why = (said.getvalue().strip().splitlines() or [f"exit status {code}"])[-1]
-            results = {"score": 0, "tests": [],
-                       "output": f"The submission could not be graded: {why}"}
+            results = {
+                "score": 0,
+                "tests": [],
+                "output": f"The submission could not be graded: {why}",
+            }
     from grader.sandbox import isolation
+
     return finish(results, config, isolation.missing(), time.monotonic() - started)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="run_autograder", description=__doc__.split("\n\n")[0])
-    p.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
-                   help="Gradescope's folder: source/, submission/, results/ "
-                        "(default: %(default)s)")
+    p.add_argument(
+        "--root",
+        default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
+        help="Gradescope's folder: source/, submission/, results/ (default: %(default)s)",
+    )
     root = Path(p.parse_args(argv).root)
     config = json.loads((root / "source" / "config.json").read_text(encoding="utf-8"))
     results = grade(root, config)

@@ -6,6 +6,7 @@ marked hidden must run. Only instructors see the zip; in the container the sandb
 the solution from the student's code (run_autograder says where a protection is missing).
 The seed is drawn with `secrets` at build time unless given, and kept in config.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,6 +53,7 @@ exec "${GRADER_VENV:-/autograder/venv}/bin/python" -m grader.gradescope.autograd
 
 def _hidden() -> list[str]:
     from grader.catalogue import checks
+
     return sorted(c["id"] for c in checks() if c.get("hidden"))
 
 
@@ -62,22 +64,46 @@ def _wheel(out: Path) -> Path:
         for name in TREE:
             source = SOURCE.parent / name
             if source.is_dir():
-                shutil.copytree(source, tree / name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                shutil.copytree(
+                    source, tree / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+                )
             else:
                 tree.mkdir(exist_ok=True)
                 shutil.copy2(source, tree / name)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                        "--quiet", "--wheel-dir", str(out), str(tree)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--no-build-isolation",
+                "--quiet",
+                "--wheel-dir",
+                str(out),
+                str(tree),
+            ],
+            check=True,
+        )
     return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"
 
 
-def build(target: Path, seed: int | None = None, hidden_visibility: str = "after_published",
-          timeout: float = 60.0, tp: str | None = None) -> dict:
+def build(
+    target: Path,
+    seed: int | None = None,
+    hidden_visibility: str = "after_published",
+    timeout: float = 60.0,
+    tp: str | None = None,
+) -> dict:
     """Write the autograder zip to `target`; return its config.json (the seed in it)."""
-    config = {"seed": secrets.randbelow(2 ** 31) if seed is None else seed,
-              "timeout": timeout, "tp": tp, "hidden": _hidden(),
-              "hidden_visibility": hidden_visibility, "grader": version()}
+    config = {
+        "seed": secrets.randbelow(2**31) if seed is None else seed,
+        "timeout": timeout,
+        "tp": tp,
+        "hidden": _hidden(),
+        "hidden_visibility": hidden_visibility,
+        "grader": version(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         wheel = _wheel(Path(tmp))
         built = Path(tmp) / "autograder.zip"  # moved to `target` whole

@@ -2,6 +2,7 @@
 or the path of a `.py` file, that defines `LAB`; `grade batch` runs its jobs in other
 folders: a path there must be absolute), else the one an installed distribution declares in
 the entry point group `grader.labs`, else the RDFIA practicals."""
+
 from __future__ import annotations
 
 import functools

@@ -13,6 +13,7 @@ dies costs time only: its lanes are graded in `grade check`'s process instead.
 Modules: `scheduler` (the `Lanes`: which group is graded where), `helper` (a helper
 process, as seen from `grade check`), `__main__` (the helper itself).
 """
+
 from grader.lanes.scheduler import Lanes
 
 __all__ = ["Lanes"]

@@ -1,6 +1,7 @@
 """A helper: a grading process that the zygote forks to grade some lanes
 (`python -m grader.lanes FD`, `grader.lanes.__main__`); its answer comes back by the one
 serialisation of a Report (`grader.results.from_dict`)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -25,10 +26,14 @@ class LaneProcess:
     def spawn(self, zygote, files: contextlib.ExitStack) -> tuple[dict, list[int]]:
         """Its spawn request, and its descriptors (closed with `files`, once it is forked)."""
         channel = files.enter_context(zygote.connect())
-        stdio = [files.enter_context(open(self.path / name, mode))
-                 for name, mode in (("request.json", "rb"), ("answer.json", "wb"), ("log.txt", "wb"))]
-        return ({"module": "grader.lanes", "env": dict(os.environ), "cwd": "/"},
-                [*(f.fileno() for f in stdio), channel.fileno()])
+        stdio = [
+            files.enter_context(open(self.path / name, mode))
+            for name, mode in (("request.json", "rb"), ("answer.json", "wb"), ("log.txt", "wb"))
+        ]
+        return (
+            {"module": "grader.lanes", "env": dict(os.environ), "cwd": "/"},
+            [*(f.fileno() for f in stdio), channel.fileno()],
+        )
 
     def answer(self) -> tuple[Report, list[str]] | None:
         """Its report and its worker's weaknesses once it ended, or None when it failed."""

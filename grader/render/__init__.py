@@ -8,6 +8,7 @@
 A module may also have a class `Draft`, fed each test result as it comes while the
 submission is graded (`Ahead` below); its `render(report, ahead=...)` then uses that work.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,9 +21,9 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Format:
-    name: str                 # the module in grader.render, and the option of `grade check`
+    name: str  # the module in grader.render, and the option of `grade check`
     help: str
-    on_error: bool = False    # written too when the submission could not be graded
+    on_error: bool = False  # written too when the submission could not be graded
     encoding: str = "utf-8"
     needs: tuple[str, ...] = ()  # the slow imports of its first render, done `Ahead`
 
@@ -85,18 +86,36 @@ def templates():
     """The Jinja environment of the templates shipped beside the renderers: made once, so
     that each template is compiled once per process (a batch renders hundreds of reports)."""
     from jinja2 import Environment, PackageLoader
-    return Environment(loader=PackageLoader("grader.render", "templates"),
-                       autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+    return Environment(
+        loader=PackageLoader("grader.render", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
-REPORT = {f.name: f for f in (
-    Format("html", "where to write the HTML report",
-           needs=("jinja2", "grader.render.html", "matplotlib.figure", "matplotlib.backends.backend_agg",
-                  "matplotlib.backends.backend_svg")),
-    Format("json", "write the results as JSON (the contract's format)", on_error=True),
-    Format("junit", "write JUnit XML, one testcase per check (for CI)", on_error=True),
-    Format("gradescope", "write Gradescope's results.json", on_error=True),
-)}
+REPORT = {
+    f.name: f
+    for f in (
+        Format(
+            "html",
+            "where to write the HTML report",
+            needs=(
+                "jinja2",
+                "grader.render.html",
+                "matplotlib.figure",
+                "matplotlib.backends.backend_agg",
+                "matplotlib.backends.backend_svg",
+            ),
+        ),
+        Format("json", "write the results as JSON (the contract's format)", on_error=True),
+        Format("junit", "write JUnit XML, one testcase per check (for CI)", on_error=True),
+        Format("gradescope", "write Gradescope's results.json", on_error=True),
+    )
+}
 # Spreadsheets (Excel) read a CSV as UTF-8 only when it starts with a byte-order mark.
-CLASS = {"grades.csv": Format("csv", "one row a student", encoding="utf-8-sig"),
-         "summary.html": Format("summary", "what the class got wrong")}
+CLASS = {
+    "grades.csv": Format("csv", "one row a student", encoding="utf-8-sig"),
+    "summary.html": Format("summary", "what the class got wrong"),
+}

@@ -6,6 +6,7 @@ submission that could not be graded has empty scores, not zeros, so that it cann
 a graded one. Text cells (ids, errors: the student's own folder names and messages) are
 made inert (`grader.render.inert.cell`).
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,12 +24,23 @@ def rows(graded: list[Graded], parts: tuple[str, ...], seed: int = 0) -> list[li
     table = [["id", "total", "max", *parts, "status", "error", "seed"]]
     for g in graded:
         if g.report is None:
-            table.append([cell(g.id), "", "", *("" for _ in parts), g.status, cell(g.error), str(seed)])
+            table.append(
+                [cell(g.id), "", "", *("" for _ in parts), g.status, cell(g.error), str(seed)]
+            )
             continue
         r = g.report
         scores = (_num(r.part_score(p)[0]) for p in parts)
-        table.append([cell(g.id), _num(r.score), _num(r.max_score), *scores, g.status,
-                      cell(g.error), str(seed)])
+        table.append(
+            [
+                cell(g.id),
+                _num(r.score),
+                _num(r.max_score),
+                *scores,
+                g.status,
+                cell(g.error),
+                str(seed),
+            ]
+        )
     return table
 
 

@@ -1,4 +1,5 @@
 """Gradescope's autograder `results.json`, so a course on Gradescope can run this grader."""
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,27 @@ def as_dict(report: Report) -> dict:
     return {
         "score": report.score,
         "execution_time": round(report.seconds, 2),
-        "output": report.error or "\n".join(
+        "output": report.error
+        or "\n".join(
             [f"{report.submission}: {report.score:g} / {report.max_score:g} (seed {report.seed})"]
-            + [f"note on {p.part}: {note}" for p in report.parts for note in p.notes]),
+            + [f"note on {p.part}: {note}" for p in report.parts for note in p.notes]
+        ),
         "output_format": "text",
         "visibility": "visible",
-        "tests": [{"name": f"{t.id}: {t.name}", "number": t.id, "score": t.score,
-                   "max_score": t.max_score, "status": "passed" if t.status == "passed" else "failed",
-                   "output": _output(t), "output_format": "text", "tags": [t.part],
-                   "visibility": HIDDEN if t.hidden else "visible"}
-                  for t in report.tests],
+        "tests": [
+            {
+                "name": f"{t.id}: {t.name}",
+                "number": t.id,
+                "score": t.score,
+                "max_score": t.max_score,
+                "status": "passed" if t.status == "passed" else "failed",
+                "output": _output(t),
+                "output_format": "text",
+                "tags": [t.part],
+                "visibility": HIDDEN if t.hidden else "visible",
+            }
+            for t in report.tests
+        ],
     }
 
 

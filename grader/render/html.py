@@ -1,6 +1,7 @@
 """The HTML feedback report: one self-contained page (no external CSS, JS or fonts),
 rendered with Jinja2 from the template shipped beside this module. Plots are inline SVG
 (`grader.render.plots`), each with a text alternative."""
+
 from __future__ import annotations
 
 from grader.artifacts import Boundary
@@ -17,13 +18,31 @@ def render(report: Report, ahead: Draft | None = None) -> str:
     parts = []
     for part in report.parts:
         score, total = report.part_score(part.part)
-        parts.append({"result": part, "score": score, "max_score": total,
-                      "ratio": score / total if total else 0.0, "tests": report.part_tests(part.part)})
+        parts.append(
+            {
+                "result": part,
+                "score": score,
+                "max_score": total,
+                "ratio": score / total if total else 0.0,
+                "tests": report.part_tests(part.part),
+            }
+        )
     failed = [t for t in report.tests if t.status != "passed"]
     begun = {p.part for p in report.parts if p.started}  # a part not started is not where to look
     first = next((t for t in failed if t.part in begun), None)
-    return templates().get_template("report.html.j2").render(report=report, parts=parts, icon=ICON, figures=drawn,
-                                                     lab=current(), first=first, failures=len(failed))
+    return (
+        templates()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            parts=parts,
+            icon=ICON,
+            figures=drawn,
+            lab=current(),
+            first=first,
+            failures=len(failed),
+        )
+    )
 
 
 def figures(report: Report) -> dict[str, list[plots.Plot]]:
@@ -50,7 +69,9 @@ class Draft:
         self.ids.append(t.id)
         if not t.artifacts:
             return
-        show = any(isinstance(a, Boundary) for a in t.artifacts) and (t.status != "passed" or not self.passed_shown)
+        show = any(isinstance(a, Boundary) for a in t.artifacts) and (
+            t.status != "passed" or not self.passed_shown
+        )
         self.plots[t.id] = plots.for_test(t, prefix=f"t{i}-", boundary=show)
         if t.status == "passed" and any(p.kind == Boundary.kind for p in self.plots[t.id]):
             self.passed_shown = True

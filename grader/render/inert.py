@@ -10,6 +10,7 @@
   spreadsheets show as text (and so does one that starts with `'`: `text_of` reads any cell
   back exactly). For text cells only: numbers are written by the caller.
 """
+
 from __future__ import annotations
 
 import re

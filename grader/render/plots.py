@@ -7,6 +7,7 @@ missing or odd: a bad artifact gives no plot, never a broken report. Each SVG ca
 `role="img"`, an `aria-label` and a `<title>` that say what it shows; its ids are
 prefixed so that several SVGs share one page safely (`grader.render.figures`).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,6 +23,7 @@ TRAIN_DARK, TEST_DARK = "#003f63", "#7a3600"
 
 
 # -- helpers ----------------------------------------------------------------------------
+
 
 def _finite_series(values) -> list[float] | None:
     """A list of floats (non-finite values become NaN: a gap in the line), or None."""
@@ -73,14 +75,18 @@ def plot(artifact) -> Plot | None:
 
 # -- training curves --------------------------------------------------------------------
 
+
 @plot.register(Curves)
 @figures.quiet
 def training_curves(curves: Curves) -> Plot | None:
     """Loss and accuracy per epoch, train and test: the student's run (solid) and, when
     given, the reference's (dashed), and the test loss and accuracy of the untrained
     network (epoch 0) when recorded."""
-    title = "Training curves: your run and the reference's" if curves.reference is not None \
+    title = (
+        "Training curves: your run and the reference's"
+        if curves.reference is not None
         else "Training curves of the short run"
+    )
     runs = {}
     for who, run in (("student", curves.student), ("reference", curves.reference)):
         if not isinstance(run, dict):
@@ -95,37 +101,65 @@ def training_curves(curves: Curves) -> Plot | None:
             if series[k] is not None:
                 series[k] = _as_fraction(series[k])
     from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     w, h, below = 5.9, 2.72, 0.27  # inches; few ticks and no markers: each artist costs time
-    fig = figures.figure(w, h)            # `below`: the legend's rows, under the axes, on no point
+    fig = figures.figure(w, h)  # `below`: the legend's rows, under the axes, on no point
     ax_loss = fig.add_axes((0.5 / w, (0.45 + below) / h, 2.25 / w, 1.72 / h))
     ax_acc = fig.add_axes((3.45 / w, (0.45 + below) / h, 2.3 / w, 1.72 / h))
     # The reference is drawn over the student's run, thin and dashed in a darker shade:
     # where the two runs agree, both stay visible.
-    style = {"student": dict(linestyle="-", linewidth=2.4, alpha=0.85, zorder=2),
-             "reference": dict(linestyle=(0, (3, 2)), linewidth=1.2, zorder=3)}
-    colours = {("student", "train"): TRAIN, ("student", "test"): TEST,
-               ("reference", "train"): TRAIN_DARK, ("reference", "test"): TEST_DARK}
+    style = {
+        "student": dict(linestyle="-", linewidth=2.4, alpha=0.85, zorder=2),
+        "reference": dict(linestyle=(0, (3, 2)), linewidth=1.2, zorder=3),
+    }
+    colours = {
+        ("student", "train"): TRAIN,
+        ("student", "test"): TEST,
+        ("reference", "train"): TRAIN_DARK,
+        ("reference", "test"): TEST_DARK,
+    }
     name = {"student": "your run", "reference": "reference"}
     for who, series in runs.items():
         for ax, metric in ((ax_loss, "loss"), (ax_acc, "acc")):
             for split in ("train", "test"):
                 values = series[f"{split}_{metric}"]
                 if values is not None:
-                    figures.line(ax, range(1, len(values) + 1), values, color=colours[who, split],
-                          label=f"{split}, {name[who]}", marker="o" if len(values) < 6 else "None",
-                          markersize=4, **style[who])
+                    figures.line(
+                        ax,
+                        range(1, len(values) + 1),
+                        values,
+                        color=colours[who, split],
+                        label=f"{split}, {name[who]}",
+                        marker="o" if len(values) < 6 else "None",
+                        markersize=4,
+                        **style[who],
+                    )
     if isinstance(curves.before, dict):
         for ax, key in ((ax_loss, "test_loss"), (ax_acc, "test_acc")):
             v = _finite_series([curves.before.get(key)])
             if v:
                 v = _as_fraction(v) if key == "test_acc" else v
-                figures.line(ax, [0], v, marker="s", color=TEST, linestyle="none", markerfacecolor="white",
-                      label="test, before training")
+                figures.line(
+                    ax,
+                    [0],
+                    v,
+                    marker="s",
+                    color=TEST,
+                    linestyle="none",
+                    markerfacecolor="white",
+                    label="test, before training",
+                )
     for ax in (ax_loss, ax_acc):
-        ax.autoscale_view()                # add_line does not rescale the axes by itself
+        ax.autoscale_view()  # add_line does not rescale the axes by itself
     figures.title(ax_loss, "Loss (cross-entropy)")
     figures.title(ax_acc, "Accuracy")
-    losses = [v for s in runs.values() for k in ("train_loss", "test_loss") for v in (s[k] or []) if math.isfinite(v)]
+    losses = [
+        v
+        for s in runs.values()
+        for k in ("train_loss", "test_loss")
+        for v in (s[k] or [])
+        if math.isfinite(v)
+    ]
     if losses and min(losses) > 0 and max(losses) / min(losses) > 100:
         ax_loss.set_yscale("log")
     else:
@@ -139,60 +173,103 @@ def training_curves(curves: Curves) -> Plot | None:
         ax.tick_params(labelsize=8, length=3, pad=2)
         ax.grid(alpha=0.3)
     handles, labels = ax_acc.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=7, frameon=False,
-               handlelength=2.2, borderpad=0.2, labelspacing=0.25, columnspacing=1.2)
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=3,
+        fontsize=7,
+        frameon=False,
+        handlelength=2.2,
+        borderpad=0.2,
+        labelspacing=0.25,
+        columnspacing=1.2,
+    )
     s, r = runs["student"], runs.get("reference")
     words = []
     for split in ("train", "test"):
         acc = s[f"{split}_acc"]
         if acc and math.isfinite(acc[-1]):
             ref = r[f"{split}_acc"] if r else None
-            words.append(f"final {split} accuracy {acc[-1]:.0%}"
-                         + (f" (reference {ref[-1]:.0%})" if ref and math.isfinite(ref[-1]) else ""))
+            words.append(
+                f"final {split} accuracy {acc[-1]:.0%}"
+                + (f" (reference {ref[-1]:.0%})" if ref and math.isfinite(ref[-1]) else "")
+            )
     n = max(len(v) for v in s.values() if v)
-    caption = (f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
-               + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
-               + (": " + ", ".join(words) if words else "") + ".")
+    caption = (
+        f"{title}: loss and accuracy per epoch over {n} epochs, train and test, "
+        + ("your run (solid lines) beside the reference run (dashed lines)" if r else "your run")
+        + (": " + ", ".join(words) if words else "")
+        + "."
+    )
     return figures.as_plot(fig, caption, Curves.kind)
 
 
 # -- decision boundary --------------------------------------------------------------------
 
+
 @plot.register(Boundary)
 @figures.quiet
-def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(class 1)") -> Plot | None:
+def decision_boundary(
+    boundary: Boundary, title: str = "Decision boundary, P(class 1)"
+) -> Plot | None:
     """The student's P(class 1) on the course grid as filled contours, the 0.5 line, and
     the training points by class."""
     axis = _finite_series(boundary.axis)
     prob = _matrix(boundary.prob)
-    if axis is None or prob is None or any(math.isnan(v) for v in axis) \
-            or len(prob) != len(axis) or len(prob[0]) != len(axis) or len(axis) < 2:
+    if (
+        axis is None
+        or prob is None
+        or any(math.isnan(v) for v in axis)
+        or len(prob) != len(axis)
+        or len(prob[0]) != len(axis)
+        or len(axis) < 2
+    ):
         return None
     import numpy as np
+
     P = np.clip(np.array(prob), 0.0, 1.0)
     points, labels = boundary.points or [], boundary.labels or []
     pts = _matrix(points) if points else None
     if pts is not None and (len(pts[0]) != 2 or len(pts) != len(labels)):
         pts = None
-    w, h = 3.05, 2.95                      # inches: a 2.45-inch square plot
+    w, h = 3.05, 2.95  # inches: a 2.45-inch square plot
     fig = figures.figure(w, h)
     ax = fig.add_axes((0.45 / w, 0.27 / h, 2.45 / w, 2.45 / h))
     # As the course's plot_data_with_grid, the colours span P from 0.3 to 0.7: early in
     # training the network is unsure, and its boundary still shows.
-    ax.contourf(axis, axis, P, levels=[0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 1.0],
-                cmap="RdBu_r", alpha=0.85)
+    ax.contourf(
+        axis,
+        axis,
+        P,
+        levels=[0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 1.0],
+        cmap="RdBu_r",
+        alpha=0.85,
+    )
     if P.min() < 0.5 < P.max():
         ax.contour(axis, axis, P, levels=[0.5], colors="black", linewidths=1.5)
     accuracy = None
     if pts is not None:
         xy, lab = np.array(pts), np.array([int(v) for v in labels])
         # black and white, two shapes: readable on either colour of the background
-        for cls, (face, edge, mark) in enumerate((("white", "black", "o"), ("black", "white", "^"))):
+        for cls, (face, edge, mark) in enumerate(
+            (("white", "black", "o"), ("black", "white", "^"))
+        ):
             sel = lab == cls
             if sel.any():
-                ax.scatter(xy[sel, 0], xy[sel, 1], s=13, marker=mark, c=face, edgecolors=edge,
-                           linewidths=0.6, label=f"class {cls} ({'outer' if cls == 0 else 'inner'})")
-        ax.legend(fontsize=6.5, loc="upper right", framealpha=0.85, handletextpad=0.2, borderpad=0.3)
+                ax.scatter(
+                    xy[sel, 0],
+                    xy[sel, 1],
+                    s=13,
+                    marker=mark,
+                    c=face,
+                    edgecolors=edge,
+                    linewidths=0.6,
+                    label=f"class {cls} ({'outer' if cls == 0 else 'inner'})",
+                )
+        ax.legend(
+            fontsize=6.5, loc="upper right", framealpha=0.85, handletextpad=0.2, borderpad=0.3
+        )
         # training accuracy of the plotted boundary, read off the grid (nearest cell)
         step = (axis[-1] - axis[0]) / (len(axis) - 1)
         ix = np.clip(np.rint((xy[:, 0] - axis[0]) / step).astype(int), 0, len(axis) - 1)
@@ -206,11 +283,18 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
     ax.tick_params(labelsize=7, length=3, pad=2)
     figures.title(ax, title, 8.5)
     on = f" on {boundary.data}" if boundary.data else ""
-    caption = (f"Decision boundary of your trained network{on}: its probability of class 1 over the "
-               f"{len(axis)}×{len(axis)} grid from {axis[0]:g} to {axis[-1]:.1f} in colour (from blue, 0.3 or "
-               "less, to red, 0.7 or more, in steps of 0.05), the 0.5 boundary as a black line"
-               + (f", and the training points by class (white dots: {boundary.classes[0]}, black "
-                  f"triangles: {boundary.classes[1]})" if pts is not None else "") + ".")
+    caption = (
+        f"Decision boundary of your trained network{on}: its probability of class 1 over the "
+        f"{len(axis)}×{len(axis)} grid from {axis[0]:g} to {axis[-1]:.1f} in colour (from blue, 0.3 or "
+        "less, to red, 0.7 or more, in steps of 0.05), the 0.5 boundary as a black line"
+        + (
+            f", and the training points by class (white dots: {boundary.classes[0]}, black "
+            f"triangles: {boundary.classes[1]})"
+            if pts is not None
+            else ""
+        )
+        + "."
+    )
     if accuracy is not None:
         caption += f" It classifies {accuracy:.0%} of the training points right."
     if P.max() <= 0.5 or P.min() >= 0.5:
@@ -220,7 +304,7 @@ def decision_boundary(boundary: Boundary, title: str = "Decision boundary, P(cla
 
 # -- gradient heatmap ---------------------------------------------------------------------
 
-WIDTH, HEIGHT, CELL = 6.4, 4.0, 0.36   # inches: the largest figure, the largest cell
+WIDTH, HEIGHT, CELL = 6.4, 4.0, 0.36  # inches: the largest figure, the largest cell
 
 
 def _range(M) -> str:
@@ -231,9 +315,15 @@ def _text_width(text: str, size: float) -> float:
     """Width in inches of the widest line of `text` at `size` points, as the SVG will set it."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
+
     font = FontProperties(size=size)
-    return max(TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
-               for line in text.splitlines()) / 72
+    return (
+        max(
+            TextToPath().get_text_width_height_descent(line, font, ismath=False)[0]
+            for line in text.splitlines()
+        )
+        / 72
+    )
 
 
 def _heatmap_axes(shapes, titles, size):
@@ -244,8 +334,16 @@ def _heatmap_axes(shapes, titles, size):
     rows = [s[0] for s in shapes]
     cols = [s[1] for s in shapes]
     words = [_text_width(t, size) for t in titles]
-    across = min(CELL, (WIDTH - 2 * margin - 2 * gap) / sum(cols), (HEIGHT - top - title - margin) / max(rows))
-    down = min(CELL, (WIDTH - 2 * margin) / max(cols), (HEIGHT - top - 3 * title - 2 * gap - margin) / sum(rows))
+    across = min(
+        CELL,
+        (WIDTH - 2 * margin - 2 * gap) / sum(cols),
+        (HEIGHT - top - title - margin) / max(rows),
+    )
+    down = min(
+        CELL,
+        (WIDTH - 2 * margin) / max(cols),
+        (HEIGHT - top - 3 * title - 2 * gap - margin) / sum(rows),
+    )
     slots = [max(across * c, w) for c, w in zip(cols, words, strict=False)]
     if sum(slots) + 2 * gap + 2 * margin > WIDTH:  # the titles do not fit side by side
         across = 0.0
@@ -255,7 +353,9 @@ def _heatmap_axes(shapes, titles, size):
         height = top + title + cell * max(rows) + margin
         boxes, x = [], margin + (width - 2 * margin - sum(slots) - 2 * gap) / 2
         for (r, c), slot in zip(shapes, slots, strict=False):
-            boxes.append((x + (slot - cell * c) / 2, height - top - title - cell * r, cell * c, cell * r))
+            boxes.append(
+                (x + (slot - cell * c) / 2, height - top - title - cell * r, cell * c, cell * r)
+            )
             x += slot + gap
     else:
         width = max(2 * margin + cell * max(cols), 3.0)
@@ -266,7 +366,9 @@ def _heatmap_axes(shapes, titles, size):
             boxes.append(((width - cell * c) / 2, y, cell * c, cell * r))
             y -= gap
     fig = figures.figure(width, height)
-    return fig, [fig.add_axes((x / width, y / height, w / width, h / height)) for x, y, w, h in boxes]
+    return fig, [
+        fig.add_axes((x / width, y / height, w / width, h / height)) for x, y, w, h in boxes
+    ]
 
 
 @plot.register(Gradient)
@@ -276,6 +378,7 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
     their difference per entry; a received gradient whose shape is the transpose is
     compared transposed back."""
     import numpy as np
+
     want, got = _matrix(gradient.expected), _matrix(gradient.received)
     if want is None or got is None:
         return None
@@ -286,14 +389,21 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
         return None
     D = (R.T if transposed else R) - E
     vmax = float(max(np.abs(E).max(), np.abs(R).max(), 1e-12))
-    D[np.abs(D) <= 1e-5 * vmax] = 0.0                  # float rounding is not an error
+    D[np.abs(D) <= 1e-5 * vmax] = 0.0  # float rounding is not an error
     dmax = float(np.abs(D).max())
-    dlim = max(dmax, 0.02 * vmax)                      # a tiny error stays faint
-    labels = [f"expected {name}, {E.shape[0]}×{E.shape[1]}\n{_range(E)}",
-              f"received, {R.shape[0]}×{R.shape[1]}\n{_range(R)}",
-              ("received transposed\n− expected" if transposed else "received − expected") + f"\n{_range(D)}"]
+    dlim = max(dmax, 0.02 * vmax)  # a tiny error stays faint
+    labels = [
+        f"expected {name}, {E.shape[0]}×{E.shape[1]}\n{_range(E)}",
+        f"received, {R.shape[0]}×{R.shape[1]}\n{_range(R)}",
+        ("received transposed\n− expected" if transposed else "received − expected")
+        + f"\n{_range(D)}",
+    ]
     fig, axes = _heatmap_axes([E.shape, R.shape, D.shape], labels, 7.5)
-    panels = ((axes[0], E, vmax, "RdBu_r"), (axes[1], R, vmax, "RdBu_r"), (axes[2], D, dlim, "PuOr_r"))
+    panels = (
+        (axes[0], E, vmax, "RdBu_r"),
+        (axes[1], R, vmax, "RdBu_r"),
+        (axes[2], D, dlim, "PuOr_r"),
+    )
     for (ax, M, lim, cmap), label in zip(panels, labels, strict=False):
         ax.pcolormesh(M, cmap=cmap, vmin=-lim, vmax=lim, edgecolors="white", linewidth=0.5)
         figures.title(ax, label, 7.5, pad=2)
@@ -301,20 +411,35 @@ def gradient_heatmap(gradient: Gradient) -> Plot | None:
         ax.set_ylim(M.shape[0], 0)  # row 0 at the top, as the matrix is written
         ax.set_axis_off()
         if M is D and dmax == 0:
-            ax.text(M.shape[1] / 2, M.shape[0] / 2, "0 everywhere", ha="center", va="center", fontsize=7.5)
+            ax.text(
+                M.shape[1] / 2,
+                M.shape[0] / 2,
+                "0 everywhere",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+            )
     worst = np.unravel_index(np.abs(D).argmax(), D.shape)
-    caption = (f"Heatmaps of {name}: the expected gradient ({E.shape[0]}×{E.shape[1]}) beside the one your "
-               f"backward returned ({R.shape[0]}×{R.shape[1]}), on one colour scale (blue negative, red positive, "
-               f"up to ±{vmax:.2g}), and their difference per entry"
-               + (" after transposing yours back" if transposed else "")
-               + f", on a scale of its own (purple negative, orange positive, up to ±{dlim:.2g})"
-               + (f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}" if dmax > 0 else
-                  ": once transposed, every entry is right; only the shape is wrong" if transposed else
-                  ": every entry agrees") + ".")
+    caption = (
+        f"Heatmaps of {name}: the expected gradient ({E.shape[0]}×{E.shape[1]}) beside the one your "
+        f"backward returned ({R.shape[0]}×{R.shape[1]}), on one colour scale (blue negative, red positive, "
+        f"up to ±{vmax:.2g}), and their difference per entry"
+        + (" after transposing yours back" if transposed else "")
+        + f", on a scale of its own (purple negative, orange positive, up to ±{dlim:.2g})"
+        + (
+            f"; the largest error, {D[worst]:.3g}, is at row {worst[0]}, column {worst[1]}"
+            if dmax > 0
+            else ": once transposed, every entry is right; only the shape is wrong"
+            if transposed
+            else ": every entry agrees"
+        )
+        + "."
+    )
     return figures.as_plot(fig, caption, Gradient.kind)
 
 
 # -- per test --------------------------------------------------------------------------------
+
 
 def for_test(test, prefix: str = "", boundary: bool = True) -> list[Plot]:
     """The plots of one test's artifacts (none when it has none); `prefix` makes their

@@ -2,6 +2,7 @@
 says what the class got wrong — score distribution, pass rate per check, the most
 frequent diagnoses, per-part means, failures to grade, and submissions whose code is
 identical once normalised (same AST)."""
+
 from __future__ import annotations
 
 import statistics
@@ -12,7 +13,7 @@ from grader.labs import current
 from grader.render import templates
 from grader.results import Graded
 
-BINS = 10          # histogram of totals, in tenths of the maximum
+BINS = 10  # histogram of totals, in tenths of the maximum
 TOP_DIAGNOSES = 20
 
 
@@ -23,9 +24,17 @@ def histogram(ratios: list[float], bins: int = BINS) -> list[dict]:
         counts[min(bins - 1, max(0, int(r * bins)))] += 1
     top = max(counts, default=0) or 1
     width, height = 40, 160
-    return [{"label": f"{100 * k // bins}–{100 * (k + 1) // bins}%", "count": c, "x": 40 + k * (width + 6),
-             "height": round(height * c / top, 1), "y": round(20 + height - height * c / top, 1), "width": width}
-            for k, c in enumerate(counts)]
+    return [
+        {
+            "label": f"{100 * k // bins}–{100 * (k + 1) // bins}%",
+            "count": c,
+            "x": 40 + k * (width + 6),
+            "height": round(height * c / top, 1),
+            "y": round(20 + height - height * c / top, 1),
+            "width": width,
+        }
+        for k, c in enumerate(counts)
+    ]
 
 
 def checks(graded: list[Graded]) -> list[dict]:
@@ -33,8 +42,17 @@ def checks(graded: list[Graded]) -> list[dict]:
     by_id: dict[str, dict] = {}
     for g in graded:
         for t in g.report.tests:
-            row = by_id.setdefault(t.id, {"id": t.id, "part": t.part, "name": t.name, "n": 0,
-                                          "statuses": Counter(), "points": t.max_score})
+            row = by_id.setdefault(
+                t.id,
+                {
+                    "id": t.id,
+                    "part": t.part,
+                    "name": t.name,
+                    "n": 0,
+                    "statuses": Counter(),
+                    "points": t.max_score,
+                },
+            )
             row["n"] += 1
             row["statuses"][t.status] += 1
     for row in by_id.values():
@@ -51,8 +69,10 @@ def diagnoses(graded: list[Graded], top: int = TOP_DIAGNOSES) -> list[dict]:
             if t.diagnosis and t.status != "passed":
                 students[t.diagnosis].add(g.id)
                 where[t.diagnosis].add(t.id)
-    rows = [{"diagnosis": d, "count": len(s), "students": sorted(s), "checks": sorted(where[d])}
-            for d, s in students.items()]
+    rows = [
+        {"diagnosis": d, "count": len(s), "students": sorted(s), "checks": sorted(where[d])}
+        for d, s in students.items()
+    ]
     return sorted(rows, key=lambda r: (-r["count"], r["diagnosis"]))[:top]
 
 
@@ -63,8 +83,16 @@ def part_means(graded: list[Graded], parts: tuple[str, ...]) -> list[dict]:
         top = max((m for _, m in scores), default=0.0)
         mean = statistics.fmean(s for s, _ in scores) if scores else 0.0
         found = sum(any(p.part == part and p.found for p in g.report.parts) for g in graded)
-        rows.append({"part": part, "mean": mean, "max": top, "ratio": mean / top if top else 0.0,
-                     "found": found, "n": len(scores)})
+        rows.append(
+            {
+                "part": part,
+                "mean": mean,
+                "max": top,
+                "ratio": mean / top if top else 0.0,
+                "found": found,
+                "n": len(scores),
+            }
+        )
     return rows
 
 
@@ -91,9 +119,14 @@ def identical(graded: list[Graded], parts: tuple[str, ...]) -> dict:
             if points and not any(points):
                 continue
             by_part.append({"part": part, "students": sorted(ids)})
-    groups = sorted((sorted(ids) for ids in whole.values() if len(ids) > 1), key=lambda ids: (-len(ids), ids))
+    groups = sorted(
+        (sorted(ids) for ids in whole.values() if len(ids) > 1), key=lambda ids: (-len(ids), ids)
+    )
     by_part = [g for g in by_part if g["students"] not in groups]  # already listed as a whole
-    return {"whole": groups, "parts": sorted(by_part, key=lambda g: (-len(g["students"]), g["part"], g["students"]))}
+    return {
+        "whole": groups,
+        "parts": sorted(by_part, key=lambda g: (-len(g["students"]), g["part"], g["students"])),
+    }
 
 
 def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
@@ -105,14 +138,30 @@ def context(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> dict:
     ratios = [g.report.score / g.report.max_score if g.report.max_score else 0.0 for g in graded]
     stats = None
     if totals:
-        stats = {"mean": statistics.fmean(totals), "median": statistics.median(totals), "min": min(totals),
-                 "max": max(totals), "full": sum(g.report.all_passed and bool(g.report.tests) for g in graded)}
-    return {"n": len(rows), "graded": graded, "failed": failed, "max_score": max_score, "stats": stats,
-            "histogram": histogram(ratios), "checks": checks(graded), "diagnoses": diagnoses(graded),
-            "parts": part_means(graded, parts), "identical": identical(rows, parts), "seed": seed,
-            "flagged": [g for g in sorted(graded, key=lambda g: g.id) if g.report.flags],
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "students": sorted(rows, key=lambda g: g.id), "lab": current()}
+        stats = {
+            "mean": statistics.fmean(totals),
+            "median": statistics.median(totals),
+            "min": min(totals),
+            "max": max(totals),
+            "full": sum(g.report.all_passed and bool(g.report.tests) for g in graded),
+        }
+    return {
+        "n": len(rows),
+        "graded": graded,
+        "failed": failed,
+        "max_score": max_score,
+        "stats": stats,
+        "histogram": histogram(ratios),
+        "checks": checks(graded),
+        "diagnoses": diagnoses(graded),
+        "parts": part_means(graded, parts),
+        "identical": identical(rows, parts),
+        "seed": seed,
+        "flagged": [g for g in sorted(graded, key=lambda g: g.id) if g.report.flags],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "students": sorted(rows, key=lambda g: g.id),
+        "lab": current(),
+    }
 
 
 def render(rows: list[Graded], parts: tuple[str, ...], seed: int = 0) -> str:

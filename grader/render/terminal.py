@@ -4,6 +4,7 @@ On a terminal: a rich table (one row a part) and the failures in colour. Plain t
 the same content, when piped or when NO_COLOR is set. Student text (names, messages)
 arrives without control characters (`grader.render.inert`).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,10 @@ def _fmt(x: float) -> str:
 
 
 def lines(report: Report) -> list[str]:
-    out = [f"{report.submission}: {_fmt(report.score)} / {_fmt(report.max_score)} points (seed {report.seed})", ""]
+    out = [
+        f"{report.submission}: {_fmt(report.score)} / {_fmt(report.max_score)} points (seed {report.seed})",
+        "",
+    ]
     for part in report.parts:
         score, total = report.part_score(part.part)
         where = f"  ({part.source})" if part.found else "  (not found)"
@@ -32,8 +36,11 @@ def lines(report: Report) -> list[str]:
             out.append(f"      skipped at load time: {skipped['where']}: {skipped['error']}")
     failed, unlisted = _failed(report)
     if failed or unlisted:
-        out += ["", f"{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
-                    f"{_not_started(report)}:"]
+        out += [
+            "",
+            f"{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
+            f"{_not_started(report)}:",
+        ]
     for t in failed:
         question = f" [{t.question}]" if t.question else ""
         out.append(f"  {MARK[t.status]} {t.id} ({_fmt(t.score)}/{_fmt(t.max_score)}){question}")
@@ -79,9 +86,14 @@ def _render_rich(report: Report, stream) -> None:
 
     def escape(text: str) -> str:
         return markup(terminal(text, line=True))
+
     console = Console(file=stream, highlight=False, force_terminal=True)
-    table = Table(title=f"{escape(report.submission)}: {_fmt(report.score)} / {_fmt(report.max_score)} points "
-                        f"(seed {report.seed})", title_justify="left", show_edge=False)
+    table = Table(
+        title=f"{escape(report.submission)}: {_fmt(report.score)} / {_fmt(report.max_score)} points "
+        f"(seed {report.seed})",
+        title_justify="left",
+        show_edge=False,
+    )
     for column in ("part", "score", "checks", "found in"):
         table.add_column(column, justify="right" if column == "score" else "left")
     for part in report.parts:
@@ -90,27 +102,42 @@ def _render_rich(report: Report, stream) -> None:
         counts = {s: sum(t.status == s for t in tests) for s in STYLE}
         checks = " ".join(f"[{STYLE[s]}]{n} {MARK[s]}[/]" for s, n in counts.items() if n)
         style = "green" if total and score == total else ("red" if score < total else "")
-        table.add_row(part.part, f"[{style}]{_fmt(score)} / {_fmt(total)}[/]" if style else f"{_fmt(score)} / {_fmt(total)}",
-                      checks, (escape(part.source) + ("" if part.started else " [yellow](not started)[/]"))
-                      if part.found else "[yellow](not found)[/]")
+        table.add_row(
+            part.part,
+            f"[{style}]{_fmt(score)} / {_fmt(total)}[/]"
+            if style
+            else f"{_fmt(score)} / {_fmt(total)}",
+            checks,
+            (escape(part.source) + ("" if part.started else " [yellow](not started)[/]"))
+            if part.found
+            else "[yellow](not found)[/]",
+        )
     console.print(table)
     for part in report.parts:
         for note in part.notes:
             console.print(f"  [cyan]note[/] on {part.part}: {escape(note)}")
         for skipped in part.skipped:
-            console.print(f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
-                          f"{escape(skipped['error'])}")
+            console.print(
+                f"  [yellow]skipped at load time[/] in {part.part}: {escape(skipped['where'])}: "
+                f"{escape(skipped['error'])}"
+            )
     failed, unlisted = _failed(report)
     if failed or unlisted:
-        console.print(f"\n{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
-                      f"{escape(_not_started(report))}:")
+        console.print(
+            f"\n{len(failed) + unlisted} of {len(report.tests)} checks did not pass"
+            f"{escape(_not_started(report))}:"
+        )
     for t in failed:
         question = f" [{t.question}]" if t.question else ""
-        console.print(f"  [bold {STYLE[t.status]}]{MARK[t.status]}[/] {escape(t.id)} "
-                      f"({_fmt(t.score)}/{_fmt(t.max_score)}){escape(question)}")
+        console.print(
+            f"  [bold {STYLE[t.status]}]{MARK[t.status]}[/] {escape(t.id)} "
+            f"({_fmt(t.score)}/{_fmt(t.max_score)}){escape(question)}"
+        )
         for line in t.message.splitlines():
             console.print(f"      {escape(line)}")
         if t.diagnosis:
             console.print(f"      [yellow]likely mistake:[/] {escape(t.diagnosis)}")
         if t.same_mistake_as:
-            console.print(f"      [yellow]the same mistake as[/] {escape(t.same_mistake_as)}, counted here too")
+            console.print(
+                f"      [yellow]the same mistake as[/] {escape(t.same_mistake_as)}, counted here too"
+            )

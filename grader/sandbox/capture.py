@@ -1,4 +1,5 @@
 """The worker's printed output, drained by a thread and cut into each call's own."""
+
 from __future__ import annotations
 
 import threading
@@ -31,7 +32,7 @@ class Capture(threading.Thread):
         while (i := data.find(mark)) >= 0:
             self._keep(data[:i])
             self.done.append(self._flush())
-            data = data[i + len(mark):]
+            data = data[i + len(mark) :]
         split = max(len(data) - len(mark) + 1, 0)  # a marker may straddle two reads
         self._keep(data[:split])
         self.carry = data[split:]

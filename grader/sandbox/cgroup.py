@@ -10,6 +10,7 @@
 Each controller is used where this process may create groups under its own (root, or a
 delegated subtree); what is missing is reported off by `grader.sandbox.isolation`.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,23 @@ import time
 ROOT = "/sys/fs/cgroup"
 CONTROLLERS = ("pids", "memory", "cpu")
 # controller -> (file, value or the key of the bound, required) for each cgroup version
-V1 = {"pids": [("pids.max", "processes", True)],
-      "memory": [("memory.limit_in_bytes", "memory", True),
-                 ("memory.memsw.limit_in_bytes", "memory", False)],
-      "cpu": [("cpu.shares", "1024", True)]}
-V2 = {"pids": [("pids.max", "processes", True)],
-      "memory": [("memory.max", "memory", True), ("memory.swap.max", "0", False),
-                 ("memory.oom.group", "1", False)],
-      "cpu": [("cpu.weight", "100", True)]}
+V1 = {
+    "pids": [("pids.max", "processes", True)],
+    "memory": [
+        ("memory.limit_in_bytes", "memory", True),
+        ("memory.memsw.limit_in_bytes", "memory", False),
+    ],
+    "cpu": [("cpu.shares", "1024", True)],
+}
+V2 = {
+    "pids": [("pids.max", "processes", True)],
+    "memory": [
+        ("memory.max", "memory", True),
+        ("memory.swap.max", "0", False),
+        ("memory.oom.group", "1", False),
+    ],
+    "cpu": [("cpu.weight", "100", True)],
+}
 
 _stale: list[str] = []
 

@@ -12,6 +12,7 @@ outside) and last the syscall filter (`grader.sandbox.syscalls`) before exec.
 Every step the platform refuses is skipped and recorded in `plan.done`: the trusted side
 says which protections are off. No exception escapes.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,23 @@ def _unshare(plan: Plan, root: bool) -> set[str]:
         if libc.unshare(k.CLONE_NEWUSER) != 0:
             return got
         try:
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"{uid} {uid} 1"),
+                ("gid_map", f"{gid} {gid} 1"),
+            ):
                 with open(f"/proc/self/{name}", "w") as f:
                     f.write(text)
         except OSError:
             return got
         got.add("user")
-    for name, flag in (("mnt", k.CLONE_NEWNS), ("net", k.CLONE_NEWNET), ("ipc", k.CLONE_NEWIPC),
-                       ("uts", k.CLONE_NEWUTS), ("pid", k.CLONE_NEWPID)):
+    for name, flag in (
+        ("mnt", k.CLONE_NEWNS),
+        ("net", k.CLONE_NEWNET),
+        ("ipc", k.CLONE_NEWIPC),
+        ("uts", k.CLONE_NEWUTS),
+        ("pid", k.CLONE_NEWPID),
+    ):
         if libc.unshare(flag) == 0:
             got.add(name)
     return got
@@ -65,7 +75,9 @@ def _mountinfo() -> list[tuple[str, set[str]]]:
     entries = []
     for line in open("/proc/self/mountinfo"):
         fields = line.split()
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040: a space
+        point = re.sub(
+            r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]
+        )  # \040: a space
         entries.append((point, set(fields[5].split(","))))
     return entries
 
@@ -85,7 +97,9 @@ class _Root:
         if os.path.lexists(path):
             return
         parent = os.path.dirname(path)
-        if _under(parent, [self.top + b for b in self.plan.binds]) and not _under(parent, self.ours[1:]):
+        if _under(parent, [self.top + b for b in self.plan.binds]) and not _under(
+            parent, self.ours[1:]
+        ):
             raise OSError(f"{path}: would be created in a host folder")
         os.makedirs(path if directory else os.path.dirname(path), exist_ok=True)
         if not directory:
@@ -129,8 +143,12 @@ class _Root:
             self.link(self.inside(path), target)
         for name in DEVICES:
             self.bind(f"/dev/{name}", self.inside(f"/dev/{name}"))
-        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                             ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        for name, target in (
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ):
             self.link(self.inside(f"/dev/{name}"), target)
         self.tmpfs(self.inside("/dev/shm"), "mode=1777,size=64m")
         self._make(self.inside("/proc"), True)
@@ -161,8 +179,15 @@ def _settle(plan: Plan, done: dict, pid_namespace: bool) -> None:
     """Last in the mount namespace: a fresh /proc (in a PID namespace), then into the root."""
     rooted = done.get("root", False)
     if pid_namespace:
-        _try(done, "proc", k.mount, "proc", (plan.root if rooted else "") + "/proc", "proc",
-             k.MS_NOSUID | k.MS_NODEV | k.MS_NOEXEC | k.MS_RDONLY)
+        _try(
+            done,
+            "proc",
+            k.mount,
+            "proc",
+            (plan.root if rooted else "") + "/proc",
+            "proc",
+            k.MS_NOSUID | k.MS_NODEV | k.MS_NOEXEC | k.MS_RDONLY,
+        )
     if rooted:
         _try(done, "pivot", k.pivot_root, plan.root)
         os.chdir(plan.home)
@@ -186,6 +211,7 @@ def _mirror(status: int) -> None:
         sig = os.WTERMSIG(status)
         try:
             import resource
+
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
@@ -267,26 +293,47 @@ def _landlock(plan: Plan, abi: int) -> None:
     libc, ctypes = k.libc(), k.ctypes
     write = k.LL_WRITE_FILE | k.LL_REMOVE_DIR | k.LL_REMOVE_FILE | k.LL_MAKE
     write |= (k.LL_REFER if abi >= 2 else 0) | (k.LL_TRUNCATE if abi >= 3 else 0)
-    attr = k.RulesetAttr(write, k.LL_NET_BIND_TCP | k.LL_NET_CONNECT_TCP if abi >= 4 else 0,
-                         k.LL_SCOPE_ABSTRACT_UNIX | k.LL_SCOPE_SIGNAL if abi >= 6 else 0)
-    ruleset = k.check(libc.syscall(k.SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
-                                   ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0)))
+    attr = k.RulesetAttr(
+        write,
+        k.LL_NET_BIND_TCP | k.LL_NET_CONNECT_TCP if abi >= 4 else 0,
+        k.LL_SCOPE_ABSTRACT_UNIX | k.LL_SCOPE_SIGNAL if abi >= 6 else 0,
+    )
+    ruleset = k.check(
+        libc.syscall(
+            k.SYS_LANDLOCK_CREATE_RULESET,
+            ctypes.byref(attr),
+            ctypes.c_size_t(ctypes.sizeof(attr)),
+            ctypes.c_uint32(0),
+        )
+    )
     try:
         file_rights = k.LL_WRITE_FILE | (k.LL_TRUNCATE if abi >= 3 else 0)
-        for path, rights in ((plan.home, write), ("/dev/shm", write), ("/dev/null", file_rights),
-                             ("/dev/full", file_rights), ("/dev/zero", file_rights)):
+        for path, rights in (
+            (plan.home, write),
+            ("/dev/shm", write),
+            ("/dev/null", file_rights),
+            ("/dev/full", file_rights),
+            ("/dev/zero", file_rights),
+        ):
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except OSError:
                 continue
             try:
                 rule = k.PathBeneath(rights, fd)
-                libc.syscall(k.SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(1),
-                             ctypes.byref(rule), ctypes.c_uint32(0))
+                libc.syscall(
+                    k.SYS_LANDLOCK_ADD_RULE,
+                    ctypes.c_int(ruleset),
+                    ctypes.c_int(1),
+                    ctypes.byref(rule),
+                    ctypes.c_uint32(0),
+                )
             finally:
                 os.close(fd)
         k.prctl(k.PR_SET_NO_NEW_PRIVS, 1)
-        k.check(libc.syscall(k.SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)))
+        k.check(
+            libc.syscall(k.SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0))
+        )
     finally:
         os.close(ruleset)
 

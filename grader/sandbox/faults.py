@@ -1,5 +1,6 @@
 """What a call to the worker can end in, besides an answer: the student's faults (as the
 report tells them) and the grader's own."""
+
 from __future__ import annotations
 
 
@@ -10,8 +11,14 @@ class GraderFault(Exception):
 class StudentFault(Exception):
     """A failure of student code, as the report will tell it."""
 
-    def __init__(self, message: str, where: str | None = None, traceback: str = "", output: str = "",
-                 function: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        where: str | None = None,
+        traceback: str = "",
+        output: str = "",
+        function: str | None = None,
+    ):
         super().__init__(message)
         self.message, self.where, self.traceback, self.output = message, where, traceback, output
         self.function = function  # the student's function where it happened
@@ -42,8 +49,12 @@ class CallTimeout(StudentFault):
 
 
 def fault_of(error: dict, output: str) -> StudentFault:
-    kw = dict(where=error.get("where"), traceback=error.get("traceback", ""), output=output,
-              function=error.get("function"))
+    kw = dict(
+        where=error.get("where"),
+        traceback=error.get("traceback", ""),
+        output=output,
+        function=error.get("function"),
+    )
     if error.get("grader"):
         return NameMissing(error["message"], **kw)
     if error["type"] == "NotImplementedError":

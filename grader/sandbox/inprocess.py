@@ -3,6 +3,7 @@
 It measures the floor of the design (issue 10): the same rubric, the same channel
 encoding, without the process boundary. Never use it on untrusted code.
 """
+
 from __future__ import annotations
 
 from grader.labs import current
@@ -29,15 +30,24 @@ class InProcessSandbox:
     def start(self) -> None:
         pass
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None,
-             provided: dict | None = None) -> dict:
+    def load(
+        self,
+        part: str,
+        chunks: list[dict],
+        budget: float = 5.0,
+        course: dict | None = None,
+        provided: dict | None = None,
+    ) -> dict:
         self.chunks[part] = chunks
         return self._serve(load_request(part, chunks, budget, course, provided), [])
 
     def request(self, header: dict, args=(), kwargs=None, seconds: float | None = None):
         blobs: list[bytes] = []
-        header = dict(header, args=wire.encode(list(args), blobs),
-                      kwargs=wire.encode(dict(kwargs or {}), blobs))
+        header = dict(
+            header,
+            args=wire.encode(list(args), blobs),
+            kwargs=wire.encode(dict(kwargs or {}), blobs),
+        )
         return self._serve(header, blobs), ""
 
     def source(self, part: str) -> list[tuple[str, str]]:

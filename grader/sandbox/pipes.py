@@ -1,5 +1,6 @@
 """The worker's request and answer pipes, used against one deadline per call: the framed
 channel (`grader.worker.wire`) reads and writes through these."""
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,7 @@ class RequestWriter:
             if wait <= 0 or not select.select([], [self.fd], [], wait)[1]:
                 raise Late
             try:
-                view = view[os.write(self.fd, view[:1 << 20]):]
+                view = view[os.write(self.fd, view[: 1 << 20]) :]
             except BlockingIOError:
                 continue
 

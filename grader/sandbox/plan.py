@@ -13,6 +13,7 @@ fork and exec), each at the path it has on the host:
 Nothing else exists for the worker: no `/tmp`, `/home`, `/root`, `.git`, class folder,
 other worker's home, host socket or `/etc` file but the loader's cache.
 """
+
 from __future__ import annotations
 
 import glob
@@ -44,19 +45,22 @@ ENGINE_WORKER = "worker"  # of `grader`: the engine's side of the worker
 @dataclass
 class Plan:
     """What the worker's preexec will set up; made by `prepare` in the trusted process."""
-    home: str                         # the host folder with the student's files; the same path inside
-    root: str | None = None           # an empty folder: the mount point of the worker's root
-    binds: list[str] = field(default_factory=list)            # host paths bound read-only, same path
-    links: dict[str, str] = field(default_factory=dict)       # symlinks recreated: path -> target
+
+    home: str  # the host folder with the student's files; the same path inside
+    root: str | None = None  # an empty folder: the mount point of the worker's root
+    binds: list[str] = field(default_factory=list)  # host paths bound read-only, same path
+    links: dict[str, str] = field(default_factory=dict)  # symlinks recreated: path -> target
     sites: dict[str, list[str]] = field(default_factory=dict)  # site dir -> the entries kept in it
-    worker: str = ""                  # the host `grader` package whose `packages` are bound
-    packages: list[str] = field(default_factory=list)  # folders of it, relative: all the worker imports
+    worker: str = ""  # the host `grader` package whose `packages` are bound
+    packages: list[str] = field(
+        default_factory=list
+    )  # folders of it, relative: all the worker imports
     home_bytes: int = HOME_BYTES
     processes: int = 256
     cgroups: dict[str, str] = field(default_factory=dict)  # controller -> this worker's group
     enabled: bool = True
-    userns: bool = False              # force the unprivileged path (tests)
-    uid: int | None = None            # as root: the unprivileged user (and group) it becomes
+    userns: bool = False  # force the unprivileged path (tests)
+    uid: int | None = None  # as root: the unprivileged user (and group) it becomes
     done: dict = field(default_factory=dict)  # filled in the child, for isolation.protections()
 
 
@@ -96,7 +100,9 @@ def _requirements(names) -> list[importlib.metadata.Distribution]:
 
 
 def _site_dirs() -> list[str]:
-    dirs = set(site.getsitepackages()) | {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    dirs = set(site.getsitepackages()) | {
+        p for p in sys.path if p.endswith(("site-packages", "dist-packages"))
+    }
     if site.ENABLE_USER_SITE:
         dirs.add(site.getusersitepackages())
     return [os.path.realpath(d) for d in dirs if os.path.isdir(d)]
@@ -118,11 +124,15 @@ def _allowed_entries() -> dict[str, set[str]]:
 def _roots(paths) -> list[str]:
     """The paths that are not inside another of them."""
     paths = sorted(set(paths))
-    return [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+    return [
+        p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)
+    ]
 
 
 @cache
-def _layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+def _layout() -> tuple[
+    tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple[str, tuple[str, ...]], ...]
+]:
     """binds, links and sites: the same for every worker of this process."""
     links: dict[str, str] = {}
     binds = {_links(sys.executable, links)}
@@ -146,8 +156,11 @@ def _layout() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], tuple[tuple
             for d in glob.glob(os.path.join(bound, pattern)):
                 if os.path.basename(d) in ("site-packages", "dist-packages"):
                     sites.setdefault(os.path.realpath(d), [])
-    return (tuple(_roots(binds)), tuple(sorted(links.items())),
-            tuple(sorted((d, tuple(e)) for d, e in sites.items())))
+    return (
+        tuple(_roots(binds)),
+        tuple(sorted(links.items())),
+        tuple(sorted((d, tuple(e)) for d, e in sites.items())),
+    )
 
 
 _counter = itertools.count()
@@ -160,12 +173,19 @@ def prepare(home: str, processes: int = 256, enabled: bool = True, memory: int =
         return Plan(home, processes=processes, enabled=False)
     binds, links, sites = _layout()
     userns = os.environ.get("GRADER_ISOLATION_USERNS") == "1"
-    return Plan(os.path.realpath(home), tempfile.mkdtemp(prefix="grader-root-"), list(binds), dict(links),
-                {d: list(e) for d, e in sites}, os.path.dirname(os.path.realpath(grader.__file__)),
-                packages=worker_packages(), processes=processes,
-                cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes,
-                                    memory),
-                userns=userns, uid=_nobody() if os.geteuid() == 0 and not userns else None)
+    return Plan(
+        os.path.realpath(home),
+        tempfile.mkdtemp(prefix="grader-root-"),
+        list(binds),
+        dict(links),
+        {d: list(e) for d, e in sites},
+        os.path.dirname(os.path.realpath(grader.__file__)),
+        packages=worker_packages(),
+        processes=processes,
+        cgroups=cgroup.make(f"grader-worker-{os.getpid()}-{next(_counter)}", processes, memory),
+        userns=userns,
+        uid=_nobody() if os.geteuid() == 0 and not userns else None,
+    )
 
 
 def worker_packages() -> list[str]:
@@ -173,12 +193,16 @@ def worker_packages() -> list[str]:
     ones (a folder outside the `grader` package is not the worker's to see: left out)."""
     package = os.path.dirname(os.path.realpath(grader.__file__))
     folders = [os.path.realpath(f) for f in _lab_folders()]
-    return [ENGINE_WORKER] + [os.path.relpath(f, package) for f in folders
-                              if f.startswith(package + os.sep) and os.path.isdir(f)]
+    return [ENGINE_WORKER] + [
+        os.path.relpath(f, package)
+        for f in folders
+        if f.startswith(package + os.sep) and os.path.isdir(f)
+    ]
 
 
 def _lab_folders():
     from grader.labs import current
+
     return current().worker_folders
 
 

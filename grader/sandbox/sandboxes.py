@@ -1,4 +1,5 @@
 """A sandbox per assignment: what `grade check`'s lanes and the runner grade in."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

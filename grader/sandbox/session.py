@@ -1,5 +1,6 @@
 """The worker as the rubric sees it: a `Sandbox` that is always there, starting a fresh
 worker process when the last one died and replaying the parts it had loaded."""
+
 from __future__ import annotations
 
 from grader.sandbox import isolation
@@ -9,22 +10,39 @@ from grader.sandbox.process import WorkerProcess
 from grader.worker import wire
 
 
-def load_request(part: str, chunks: list[dict], budget: float, course: dict | None, provided: dict | None) -> dict:
+def load_request(
+    part: str, chunks: list[dict], budget: float, course: dict | None, provided: dict | None
+) -> dict:
     """The worker's `load`: run `chunks` as `part`; `course`: each name of a course helper ->
     its module; `provided`: each global the part is given unless it defines it -> its helper."""
-    return {"op": "load", "part": part, "chunks": chunks, "budget": budget,
-            "course": course or {}, "provided": provided or {}}
+    return {
+        "op": "load",
+        "part": part,
+        "chunks": chunks,
+        "budget": budget,
+        "course": course or {},
+        "provided": provided or {},
+    }
 
 
 class Sandbox:
     """The worker as the rubric sees it: always there, reloading parts after a restart."""
 
-    def __init__(self, limits: Limits = Limits(), files: dict[str, bytes] | None = None, zygote=None,
-                 imports: tuple[str, ...] = ()):
-        self.limits, self.files, self.zygote = limits, files or {}, zygote  # zygote: forks the workers
+    def __init__(
+        self,
+        limits: Limits = Limits(),
+        files: dict[str, bytes] | None = None,
+        zygote=None,
+        imports: tuple[str, ...] = (),
+    ):
+        self.limits, self.files, self.zygote = (
+            limits,
+            files or {},
+            zygote,
+        )  # zygote: forks the workers
         self.imports = imports  # what a fresh worker imports before its first request
-        self.loads: dict[str, dict] = {}    # part -> load request, replayed on a fresh worker
-        self.loaded: dict[str, dict] = {}   # part -> what the worker answered to it
+        self.loads: dict[str, dict] = {}  # part -> load request, replayed on a fresh worker
+        self.loaded: dict[str, dict] = {}  # part -> what the worker answered to it
         self.failed_starts = 0
         self._worker: WorkerProcess | None = None
 
@@ -69,8 +87,14 @@ class Sandbox:
         """The protections that the platform refused to this worker, one line each."""
         return isolation.weaknesses(self._live().in_force)
 
-    def load(self, part: str, chunks: list[dict], budget: float = 5.0, course: dict | None = None,
-             provided: dict | None = None) -> dict:
+    def load(
+        self,
+        part: str,
+        chunks: list[dict],
+        budget: float = 5.0,
+        course: dict | None = None,
+        provided: dict | None = None,
+    ) -> dict:
         """Load a part's definitions; returns `{"names": [...], "skipped": [...]}`."""
         header = load_request(part, chunks, budget, course, provided)
         fresh = self._worker is None or not self._worker.alive
@@ -84,14 +108,19 @@ class Sandbox:
         """Send a call or a get; return (decoded value, captured output)."""
         self._live()
         blobs: list[bytes] = []
-        header = dict(header, args=wire.encode(list(args), blobs),
-                      kwargs=wire.encode(dict(kwargs or {}), blobs))
+        header = dict(
+            header,
+            args=wire.encode(list(args), blobs),
+            kwargs=wire.encode(dict(kwargs or {}), blobs),
+        )
         ok, out, output = self._request(header, blobs, seconds or self.limits.call_seconds)
         try:
             return wire.decode(ok, out), output
         except wire.ChannelError as e:
             self.close()
-            raise WorkerCrashed(f"the worker sent a malformed answer ({e}); it was stopped", output=output) from None
+            raise WorkerCrashed(
+                f"the worker sent a malformed answer ({e}); it was stopped", output=output
+            ) from None
 
     def close(self) -> None:
         if self._worker is not None:

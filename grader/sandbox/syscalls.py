@@ -7,6 +7,7 @@ needs, which fails with EPERM (`clone3` with ENOSYS, so that the C library falls
 `clone`, whose flags the filter can read). Syscalls of another architecture (i386 through
 `int 0x80`) kill the process: libseccomp's default for a foreign architecture.
 """
+
 from __future__ import annotations
 
 import errno
@@ -19,20 +20,58 @@ except (ImportError, RuntimeError):  # RuntimeError: no libseccomp.so on this ma
     seccomp = None
 
 DENIED = (
-    "add_key", "request_key", "keyctl",                                # kernel keyrings
-    "bpf", "perf_event_open", "userfaultfd",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "unshare", "setns",                                                # new namespaces
-    "mount", "umount2", "pivot_root", "chroot", "mount_setattr", "move_mount", "open_tree",
-    "fsopen", "fsconfig", "fsmount", "fspick",
-    "ptrace", "process_vm_readv", "process_vm_writev", "process_madvise", "kcmp", "pidfd_getfd",
-    "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load",
-    "open_by_handle_at", "name_to_handle_at", "acct", "swapon", "swapoff", "reboot", "syslog",
+    "add_key",
+    "request_key",
+    "keyctl",  # kernel keyrings
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "unshare",
+    "setns",  # new namespaces
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "process_madvise",
+    "kcmp",
+    "pidfd_getfd",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "kexec_load",
+    "kexec_file_load",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "acct",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
 )
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (linux/sched.h); NEWTIME
 # exists for unshare and clone3 only, both denied
-NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000,
-                   0x40000000)
+NAMESPACE_FLAGS = (
+    0x00020000,
+    0x02000000,
+    0x04000000,
+    0x08000000,
+    0x10000000,
+    0x20000000,
+    0x40000000,
+)
 CLONE_FLAGS_ARG = 1 if platform.machine().startswith("s390") else 0  # s390 swaps clone's first two
 
 

@@ -16,6 +16,7 @@ channel can open more (`Zygote.connect`), one per grading process that shares th
 when one closes, the zygote kills the workers it asked for, and when the first closes,
 the zygote ends. `Forked` gives the trusted side what it uses of `Popen`.
 """
+
 from __future__ import annotations
 
 import gc
@@ -32,8 +33,10 @@ import threading
 
 from grader.sandbox.kernel import die_with_parent, kill_tree
 
-BOOT = ("import sys; sys.path.append(sys.argv.pop(1)); "
-        "from grader.sandbox.zygote import serve; serve(int(sys.argv[1]))")
+BOOT = (
+    "import sys; sys.path.append(sys.argv.pop(1)); "
+    "from grader.sandbox.zygote import serve; serve(int(sys.argv[1]))"
+)
 MESSAGE = 1 << 16
 
 
@@ -43,11 +46,11 @@ class Connection:
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
-        self.exits: dict[int, int] = {}     # pid -> return code (as Popen's), once ended
+        self.exits: dict[int, int] = {}  # pid -> return code (as Popen's), once ended
         self.spawned: list[int | None] = []  # the answer to the spawn in progress
         self.changed = threading.Condition()
         self.closed = False
-        self.lock = threading.Lock()        # one spawn at a time
+        self.lock = threading.Lock()  # one spawn at a time
         threading.Thread(target=self._listen, daemon=True).start()
 
     def _listen(self):
@@ -88,7 +91,9 @@ class Connection:
             except OSError as e:
                 raise OSError(f"the zygote is gone ({e})") from None
             with self.changed:
-                self.changed.wait_for(lambda: len(self.spawned) >= len(spawns) or self.closed, timeout=seconds)
+                self.changed.wait_for(
+                    lambda: len(self.spawned) >= len(spawns) or self.closed, timeout=seconds
+                )
                 pids = list(self.spawned)
         if len(pids) < len(spawns) or None in pids:
             for pid in filter(None, pids):
@@ -98,7 +103,9 @@ class Connection:
 
     def close(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the listener; close alone would wait for it
+            self.sock.shutdown(
+                socket.SHUT_RDWR
+            )  # wakes the listener; close alone would wait for it
         except OSError:
             pass
         self.sock.close()
@@ -111,12 +118,19 @@ class Zygote(Connection):
 
     def __init__(self, limits, imports: tuple[str, ...] = ()):
         from grader.sandbox.process import GRADER_PARENT, worker_env
+
         self.home = tempfile.mkdtemp(prefix="grader-zygote-")
         env = dict(worker_env(limits, imports), HOME=self.home, TMPDIR=self.home)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
-                                     cwd=self.home, env=env, stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),),
-                                     start_new_session=True, preexec_fn=die_with_parent)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BOOT, GRADER_PARENT, str(theirs.fileno())],
+            cwd=self.home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         theirs.close()
         super().__init__(ours)
 
@@ -178,6 +192,7 @@ def serve(fd: int) -> None:
     unless it asks for those imports too (`"imports": true`)."""
     import numpy  # noqa: F401 - imported once here, for every worker
     import torch
+
     torch.set_num_threads(int(os.environ.get("GRADER_THREADS", "1")))
     channels = [socket.socket(fileno=fd)]  # the first, then those it opens
     owner: dict[int, socket.socket | None] = {}  # live worker -> the channel that asked for it
@@ -190,11 +205,16 @@ def serve(fd: int) -> None:
     while select.select(channels[:1], [], [], 0)[0]:
         data, fds, _, _ = socket.recv_fds(channels[0], MESSAGE, 8)
         request = json.loads(data) if data else {}
-        if data and ("module" not in request or request.get("imports")) and "connect" not in request:
+        if (
+            data
+            and ("module" not in request or request.get("imports"))
+            and "connect" not in request
+        ):
             later.append((data, fds))
         else:
             _answer(channels[0], data, fds, *state)
     import grader.worker.__main__ as worker
+
     worker.import_ahead()
     # What every worker inherits is never garbage: frozen, a collection in the worker does not
     # walk it (seconds a batch), nor copy its pages by touching them. The trusted processes
@@ -271,6 +291,7 @@ def _become(request: dict, fds: list[int], keep) -> None:
         code = (_trusted if "module" in request else _worker)(request, fds)
     except BaseException:  # noqa: BLE001 - a fork never returns into the zygote's loop
         import traceback
+
         traceback.print_exc()  # as an interpreter that ends on an exception
     finally:
         for stream in (sys.stdout, sys.stderr):
@@ -300,6 +321,7 @@ def _trusted(request: dict, fds: list[int]) -> int:
     _settle(request)
     sys.argv = [request["module"], *map(str, fds[3:])]
     import runpy
+
     try:
         runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
     except SystemExit as e:
@@ -316,6 +338,7 @@ def _worker(request: dict, fds: list[int]) -> int:
     _settle(request)
     from grader.sandbox import plan as plans
     from grader.sandbox.limits import preexec
+
     plan = plans.Plan(**request["plan"])
     preexec(*request["limits"], plan, report)()  # may fork an init: only the worker comes back
     os.close(report)  # the trusted side reads the report until EOF, as at a fresh worker's exec
@@ -326,8 +349,10 @@ def _worker(request: dict, fds: list[int]) -> int:
         del sys.modules[name]  # the trusted side's code is none of the worker's business
     sys.path_importer_cache.clear()  # the zygote's view of the file system, before the new root
     import importlib
+
     importlib.invalidate_caches()
     sys.argv = ["-c", str(requests), str(responses)]  # as a fresh worker's
     from grader.worker.__main__ import main
+
     main(requests, responses)
     return 0

@@ -4,6 +4,7 @@ it reaches), `by_hand` (autograd where gradients are computed by hand), `stubs` 
 is more than the template's stubs) and `imports` (what its code imports); `source` holds
 what they share. The worker is never asked: student code runs beside its probes and could
 answer anything."""
+
 from grader.static.by_hand import autograd_uses
 from grader.static.cheats import Flag, cheat_report, reaches
 from grader.static.imports import imported

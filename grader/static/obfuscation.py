@@ -6,6 +6,7 @@ codecs, `bytes.fromhex`, zlib...) or a string naming `ctypes` or `importlib` say
 of what it reaches: the cheat report flags each, and `backward` (which must not use
 autograd) may not use them at all. The course's own code does none of this (tested).
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,26 +14,90 @@ from collections.abc import Callable
 from typing import TypeGuard
 
 # Callables that reach an attribute by a name given as their argument at this position.
-_BY_NAME = {"getattr": 1, "setattr": 1, "delattr": 1, "hasattr": 1, "builtins.getattr": 1,
-            "object.__getattribute__": 1, "type.__getattribute__": 1, "operator.attrgetter": 0,
-            "operator.methodcaller": 0, "attrgetter": 0, "methodcaller": 0,
-            "inspect.getattr_static": 1}
-_IMPORTERS = {"__import__", "builtins.__import__", "importlib.import_module",
-              "importlib.__import__", "import_module", "importlib.util.find_spec",
-              "pkgutil.resolve_name"}
-_CODE = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "builtins.compile",
-         "types.FunctionType", "types.CodeType", "marshal.loads", "pickle.loads", "dill.loads"}
-_DECODERS = ("base64.", "binascii.", "codecs.decode", "codecs.encode", "codecs.getdecoder",
-             "zlib.decompress", "bz2.decompress", "lzma.decompress", "gzip.decompress",
-             "bytes.fromhex", "bytearray.fromhex", "urllib.parse.unquote", "html.unescape")
-_CODECS = {"rot13", "rot_13", "hex", "hex_codec", "base64", "base64_codec", "zlib", "zlib_codec",
-           "bz2", "uu", "unicode_escape", "raw_unicode_escape"}
+_BY_NAME = {
+    "getattr": 1,
+    "setattr": 1,
+    "delattr": 1,
+    "hasattr": 1,
+    "builtins.getattr": 1,
+    "object.__getattribute__": 1,
+    "type.__getattribute__": 1,
+    "operator.attrgetter": 0,
+    "operator.methodcaller": 0,
+    "attrgetter": 0,
+    "methodcaller": 0,
+    "inspect.getattr_static": 1,
+}
+_IMPORTERS = {
+    "__import__",
+    "builtins.__import__",
+    "importlib.import_module",
+    "importlib.__import__",
+    "import_module",
+    "importlib.util.find_spec",
+    "pkgutil.resolve_name",
+}
+_CODE = {
+    "exec",
+    "eval",
+    "compile",
+    "builtins.exec",
+    "builtins.eval",
+    "builtins.compile",
+    "types.FunctionType",
+    "types.CodeType",
+    "marshal.loads",
+    "pickle.loads",
+    "dill.loads",
+}
+_DECODERS = (
+    "base64.",
+    "binascii.",
+    "codecs.decode",
+    "codecs.encode",
+    "codecs.getdecoder",
+    "zlib.decompress",
+    "bz2.decompress",
+    "lzma.decompress",
+    "gzip.decompress",
+    "bytes.fromhex",
+    "bytearray.fromhex",
+    "urllib.parse.unquote",
+    "html.unescape",
+)
+_CODECS = {
+    "rot13",
+    "rot_13",
+    "hex",
+    "hex_codec",
+    "base64",
+    "base64_codec",
+    "zlib",
+    "zlib_codec",
+    "bz2",
+    "uu",
+    "unicode_escape",
+    "raw_unicode_escape",
+}
 # Modules whose mere name in a string shows an indirect way to them.
 _HIDDEN_MODULES = {"ctypes", "_ctypes", "importlib", "builtins", "__builtin__", "marshal"}
-_HIDDEN_NAMES = {"import_module", "__import__", "__builtins__", "__globals__", "__subclasses__",
-                 "__code__"}
-_DUNDERS = {"__builtins__", "__globals__", "__subclasses__", "__code__", "__getattribute__",
-            "__dict__", "__closure__"}
+_HIDDEN_NAMES = {
+    "import_module",
+    "__import__",
+    "__builtins__",
+    "__globals__",
+    "__subclasses__",
+    "__code__",
+}
+_DUNDERS = {
+    "__builtins__",
+    "__globals__",
+    "__subclasses__",
+    "__code__",
+    "__getattribute__",
+    "__dict__",
+    "__closure__",
+}
 
 
 def _literal(node: ast.AST | None) -> TypeGuard[ast.Constant]:
@@ -72,8 +137,9 @@ def hidden(node: ast.AST, resolve: Callable[[ast.AST], str]) -> str | None:
         if text in _HIDDEN_NAMES:
             return f"names {text} in a string"
     elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        modules = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                   else [node.module or ""])
+        modules = (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
         if any(m.split(".")[0] in ("builtins", "marshal") for m in modules):
             return f"imports {modules[0].split('.')[0]}"
     return None

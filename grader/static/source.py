@@ -2,6 +2,7 @@
 without raising, resolve a dotted name through the imports, and the `Flag` a reading
 reports at a line. Code comes as (origin, code) pairs: origin "tp1_manual.py" or
 "nb.ipynb, cell 4"."""
+
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Flag:
-    where: str   # "tp1_manual.py, line 3" or "tp1.ipynb, cell 4, line 2"
-    what: str    # "imports ctypes"
+    where: str  # "tp1_manual.py, line 3" or "tp1.ipynb, cell 4, line 2"
+    what: str  # "imports ctypes"
 
     def as_dict(self) -> dict:
         return {"where": self.where, "what": self.what}
@@ -41,7 +42,9 @@ def import_aliases(tree: ast.AST) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
-                names[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                names[(a.asname or a.name).split(".")[0]] = (
+                    a.name if a.asname else a.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for a in node.names:
                 names[a.asname or a.name] = f"{node.module}.{a.name}"

@@ -7,6 +7,7 @@ of the lab (first match wins):
 3. a notebook whose headings follow the lab's split rule: the parts it names;
 4. any other notebook or module: the part whose declared names it defines most.
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,11 +37,13 @@ class Submission:
     name: str
     lab: Lab
     parts: dict[str, list[Chunk]] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)   # part -> where it was found
+    sources: dict[str, str] = field(default_factory=dict)  # part -> where it was found
     files: dict[str, bytes] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)           # files that could not be used
-    ignored: dict[str, list[dict]] = field(default_factory=dict)  # part -> [{"source", "why"}] not graded
-    not_started: set[str] = field(default_factory=set)       # parts identical to the template
+    notes: list[str] = field(default_factory=list)  # files that could not be used
+    ignored: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # part -> [{"source", "why"}] not graded
+    not_started: set[str] = field(default_factory=set)  # parts identical to the template
     digest: str = ""
     copies: list[Copy] = field(default_factory=list)  # course definitions the grader's replace
 
@@ -48,10 +51,17 @@ class Submission:
         """`tp1_nn` not found in the submission, with the near misses there are."""
         stems = [PurePosixPath(f).stem for f in self.files]
         near = [s for s in suggest(part, stems) if s not in self.parts]
-        hint = f"; did you mean {' or '.join(f'`{s}`' for s in near)}? (files must be named like the part)" if near else ""
+        hint = (
+            f"; did you mean {' or '.join(f'`{s}`' for s in near)}? (files must be named like the part)"
+            if near
+            else ""
+        )
         split = self.lab.split
-        combined = (f", or a {self.lab.assignment_of(part).title} notebook with headings {split.headings()}"
-                    if split and part in split.parts else "")
+        combined = (
+            f", or a {self.lab.assignment_of(part).title} notebook with headings {split.headings()}"
+            if split and part in split.parts
+            else ""
+        )
         return f"`{part}` not found in the submission: expected {part}.py, {part}.ipynb{combined}{hint}"
 
 
@@ -75,7 +85,11 @@ def _best_part(chunks: list[Chunk], taken: dict, lab: Lab) -> str | None:
     """The part whose names the chunks define the largest share of. One name is enough:
     the course's `1_cd_CNNs.ipynb` defines `ConvNet` and `epoch` but none of the others."""
     names = _defined(chunks)
-    scores = {p.name: len(names & set(p.defines)) / len(p.defines) for p in lab.parts if p.name not in taken}
+    scores = {
+        p.name: len(names & set(p.defines)) / len(p.defines)
+        for p in lab.parts
+        if p.name not in taken
+    }
     best = max(scores, key=lambda p: scores[p], default=None)
     return best if best and scores[best] > 0 else None
 
@@ -105,15 +119,23 @@ def submission_name(path: str | Path) -> str:
     """The name of the report: the folder's or the file's own (`grade check .` is named
     after the folder it means; a symbolic link keeps its own name)."""
     path = Path(os.path.abspath(path))
-    name = path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
+    name = (
+        path.name.removesuffix(".zip").removesuffix(".ipynb") if path.suffix != ".py" else path.stem
+    )
     return name or str(path)
 
 
 def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
     path, lab = Path(path), lab or current()
     files = read_submission(path)
-    sub = Submission(name=submission_name(path), lab=lab, files=files,
-                     digest=hashlib.sha256(b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))).hexdigest()[:16])
+    sub = Submission(
+        name=submission_name(path),
+        lab=lab,
+        files=files,
+        digest=hashlib.sha256(
+            b"".join(k.encode() + b"\0" + files[k] for k in sorted(files))
+        ).hexdigest()[:16],
+    )
     modules, notebooks = {}, {}
     for rel, data in files.items():
         if rel.endswith(".py"):
@@ -128,7 +150,9 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
         raise SubmissionError(sub.notes[0] if sub.notes else f"{path} holds no code")
     sub.copies = replace_in_submission(sub.files, modules, notebooks, lab)
 
-    candidates: dict[str, list[tuple[str, list[Chunk]]]] = {}  # part -> (source, chunks), in the contract's order
+    candidates: dict[
+        str, list[tuple[str, list[Chunk]]]
+    ] = {}  # part -> (source, chunks), in the contract's order
 
     def take(part: str, chunks: list[Chunk], source: str):
         candidates.setdefault(part, []).append((source, chunks))
@@ -161,7 +185,9 @@ def open_submission(path: str | Path, lab: Lab | None = None) -> Submission:
 def _choose(sub: Submission, candidates: dict[str, list[tuple[str, list[Chunk]]]]) -> None:
     """Each part from the first of its files that the student started (the first of all when
     none is), and why each other file is ignored; a note when two started files disagree."""
-    both: list[tuple[str, str, str]] = []  # (part, source, why) of the written files another one outranks
+    both: list[
+        tuple[str, str, str]
+    ] = []  # (part, source, why) of the written files another one outranks
     for part, found in candidates.items():
         begun = [started(sub.lab, part, chunks) for _, chunks in found]
         chosen = begun.index(True) if any(begun) else 0
@@ -171,15 +197,24 @@ def _choose(sub: Submission, candidates: dict[str, list[tuple[str, list[Chunk]]]
         for k, (other, _) in enumerate(found):
             if k == chosen:
                 continue
-            why = (f"also written; {source} comes first in the contract's order" if begun[k]
-                   else "the template as handed out")
+            why = (
+                f"also written; {source} comes first in the contract's order"
+                if begun[k]
+                else "the template as handed out"
+            )
             sub.ignored.setdefault(part, []).append({"source": other, "why": why})
             if begun[k]:
                 both.append((part, other, why))
     if len(both) == 1:
-        (part, other, why), = both
-        sub.notes.append(f"two files hold `{part}`: {sub.sources[part]} is graded, {other} is ignored ({why})")
+        ((part, other, why),) = both
+        sub.notes.append(
+            f"two files hold `{part}`: {sub.sources[part]} is graded, {other} is ignored ({why})"
+        )
     elif both:  # one note, a file a line
-        sub.notes.append(f"{len(both)} files hold a part that another file holds, and are ignored:"
-                         + "".join(f"\n    {other} (`{part}`: {sub.sources[part]} is graded)"
-                                   for part, other, _ in sorted(both, key=lambda b: b[1])))
+        sub.notes.append(
+            f"{len(both)} files hold a part that another file holds, and are ignored:"
+            + "".join(
+                f"\n    {other} (`{part}`: {sub.sources[part]} is graded)"
+                for part, other, _ in sorted(both, key=lambda b: b[1])
+            )
+        )

@@ -3,17 +3,26 @@
 Nothing is extracted to disk, so a zip's `../` or absolute paths can write nothing;
 they are refused all the same, as is a zip that inflates past the size cap.
 """
+
 from __future__ import annotations
 
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-MAX_FILE = 32 << 20     # one notebook with outputs can be large
+MAX_FILE = 32 << 20  # one notebook with outputs can be large
 MAX_TOTAL = 128 << 20
 MAX_FILES = 5000
 KEPT = (".py", ".ipynb")
-IGNORED_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".venv", "venv", "node_modules"}
+IGNORED_DIRS = {
+    "__pycache__",
+    ".git",
+    ".ipynb_checkpoints",
+    "__MACOSX",
+    ".venv",
+    "venv",
+    "node_modules",
+}
 
 
 class SubmissionError(Exception):
@@ -21,7 +30,11 @@ class SubmissionError(Exception):
 
 
 def _kept(parts: tuple[str, ...]) -> bool:
-    return bool(parts) and parts[-1].endswith(KEPT) and not any(p in IGNORED_DIRS or p.startswith(".") for p in parts)
+    return (
+        bool(parts)
+        and parts[-1].endswith(KEPT)
+        and not any(p in IGNORED_DIRS or p.startswith(".") for p in parts)
+    )
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
@@ -49,27 +62,41 @@ def read_zip(path: Path) -> dict[str, bytes]:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_FILES:
-            raise SubmissionError(f"{path} holds {len(members)} entries; at most {MAX_FILES} are read")
+            raise SubmissionError(
+                f"{path} holds {len(members)} entries; at most {MAX_FILES} are read"
+            )
         for info in members:
             name = PurePosixPath(info.filename.replace("\\", "/"))
             if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
-                raise SubmissionError(f"{path} has an entry that points outside the folder: {info.filename!r}")
+                raise SubmissionError(
+                    f"{path} has an entry that points outside the folder: {info.filename!r}"
+                )
             if info.is_dir() or not _kept(name.parts):
                 continue
             if info.file_size > MAX_FILE:
-                raise SubmissionError(f"{path}: {info.filename!r} inflates past {MAX_FILE >> 20} MiB; "
-                                      "the zip is not graded")
+                raise SubmissionError(
+                    f"{path}: {info.filename!r} inflates past {MAX_FILE >> 20} MiB; "
+                    "the zip is not graded"
+                )
             try:
                 with archive.open(info) as member:
                     data = member.read(MAX_FILE + 1)  # the header's size may lie
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError,
-                    zlib.error) as e:
+            except (
+                zipfile.BadZipFile,
+                OSError,
+                RuntimeError,
+                NotImplementedError,
+                EOFError,
+                zlib.error,
+            ) as e:
                 raise SubmissionError(f"{path}: cannot read {info.filename!r} ({e})") from None
             if len(data) > MAX_FILE:
                 raise SubmissionError(f"{path}: {info.filename!r} inflates past its declared size")
             total += len(data)
             if total > MAX_TOTAL:
-                raise SubmissionError(f"{path} inflates past {MAX_TOTAL >> 20} MiB; it is not graded")
+                raise SubmissionError(
+                    f"{path} inflates past {MAX_TOTAL >> 20} MiB; it is not graded"
+                )
             files[name.as_posix()] = data
     return _strip_common_folder(files)
 

@@ -6,6 +6,7 @@ origin names the notebook and the cell, and its lines keep their numbers, so mes
 point there. A notebook whose markdown headings follow the lab's split rule (the
 course's `Part 1` .. `Part 4`) holds several parts.
 """
+
 from __future__ import annotations
 
 import ast
@@ -30,7 +31,9 @@ BODY_MAGICS = re.compile(r"^\s*%%(time|capture)\b[^\n]*\n")
 AUTOMAGIC = re.compile(
     r"^(?=(?:bookmark|cat|cd|clear|conda|cp|dhist|dirs|env|history|ldir|less|lf|lk|ll|load_ext|ls|lx|"
     r"man|matplotlib|mkdir|more|mv|pip|popd|pushd|pwd|reload_ext|reset|rm|rmdir|run|sx|system|time|"
-    r"timeit|who|whos)\b(?!\s*[=(.\[,:)]))", re.MULTILINE)
+    r"timeit|who|whos)\b(?!\s*[=(.\[,:)]))",
+    re.MULTILINE,
+)
 
 
 class NotebookError(Exception):
@@ -51,7 +54,9 @@ class Notebook:
         except Exception as e:  # noqa: BLE001 - nbformat raises several kinds on bad JSON or schema
             self.cells = _lenient_cells(text)
             if self.cells is None:
-                raise NotebookError(f"{name} is not a readable notebook ({type(e).__name__}: {e})") from None
+                raise NotebookError(
+                    f"{name} is not a readable notebook ({type(e).__name__}: {e})"
+                ) from None
         transform = _transformer().transform_cell
         self.chunks: list[tuple[int, Chunk]] = []  # (cell index, chunk) of the code cells
         for index, cell in enumerate(self.cells):
@@ -88,7 +93,10 @@ class Notebook:
             return None
         later = [i for k, i in starts.items() if k > n and i > first[-1]]
         ends = first[1:] + [min(later, default=len(self.cells))]
-        return {part: [c for i, c in self.chunks if i < end] for part, end in zip(split.parts, ends, strict=True)}
+        return {
+            part: [c for i, c in self.chunks if i < end]
+            for part, end in zip(split.parts, ends, strict=True)
+        }
 
     def all_chunks(self) -> list[Chunk]:
         return [c for _, c in self.chunks]
@@ -124,12 +132,18 @@ def _transformer():
     try:
         package = importlib.util.find_spec("IPython").submodule_search_locations[0]
         spec = importlib.util.spec_from_file_location(
-            "_ipython_inputtransformer2", os.path.join(package, "core", "inputtransformer2.py"))
+            "_ipython_inputtransformer2", os.path.join(package, "core", "inputtransformer2.py")
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.TransformerManager()
-    except (ImportError, AttributeError, OSError):  # moved, or now importing its package: the slow way
+    except (
+        ImportError,
+        AttributeError,
+        OSError,
+    ):  # moved, or now importing its package: the slow way
         from IPython.core.inputtransformer2 import TransformerManager
+
         return TransformerManager()
 
 
@@ -138,9 +152,19 @@ def _lenient_cells(text: str) -> list | None:
     `metadata`, as some editors write it), or None when it is not a notebook at all."""
     try:
         raw = json.loads(text)
-        cells = [SimpleNamespace(cell_type=c["cell_type"],
-                                 source=c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
-                 for c in raw["cells"]]
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # 100,000 `[`: too deep
+        cells = [
+            SimpleNamespace(
+                cell_type=c["cell_type"],
+                source=c["source"] if isinstance(c["source"], str) else "".join(c["source"]),
+            )
+            for c in raw["cells"]
+        ]
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+    ):  # 100,000 `[`: too deep
         return None
     return cells if all(isinstance(c.source, str) for c in cells) else None

@@ -2,6 +2,7 @@
 student asks for a grade, not code to grade: in a notebook that imports it, those statements
 become blank lines (the other lines keep their numbers), so the worker never tries them and
 the cheat report does not flag them. Any other use of the grader is left as written."""
+
 from __future__ import annotations
 
 import ast
@@ -12,8 +13,12 @@ _CALLS = ("check", "grader.check")
 
 
 def _imports_check(node: ast.stmt) -> bool:
-    return isinstance(node, ast.ImportFrom) and node.module == "grader" and not node.level \
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.module == "grader"
+        and not node.level
         and all(a.name == "check" and a.asname is None for a in node.names)
+    )
 
 
 def _calls_check(node: ast.stmt) -> bool:
@@ -35,10 +40,13 @@ def without_self_check(chunks: list[tuple[int, Chunk]]) -> list[tuple[int, Chunk
         return chunks
     out = []
     for (index, chunk), tree in zip(chunks, trees, strict=True):
-        spans = [(n.lineno, n.end_lineno) for n in (tree.body if tree else [])
-                 if _imports_check(n) or _calls_check(n)]
+        spans = [
+            (n.lineno, n.end_lineno)
+            for n in (tree.body if tree else [])
+            if _imports_check(n) or _calls_check(n)
+        ]
         lines = chunk.code.splitlines(keepends=True)
         for first, last in spans:
-            lines[first - 1:last] = ["\n"] * (last - first + 1)
+            lines[first - 1 : last] = ["\n"] * (last - first + 1)
         out.append((index, Chunk(chunk.origin, "".join(lines)) if spans else chunk))
     return out

@@ -6,6 +6,7 @@ not count), and no function or class of its code is a near miss of one of those 
 the cells from the top, so only the part's own names decide: a filled Part 1 does not start
 an untouched Part 2. A lab without a template has every found part started.
 """
+
 from __future__ import annotations
 
 import ast
@@ -54,9 +55,13 @@ def _normalised(node: ast.AST) -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "<too deep to compare: written>"
     for inner in ast.walk(node):
-        if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and len(inner.body) > 1 \
-                and isinstance(inner.body[0], ast.Expr) and isinstance(inner.body[0].value, ast.Constant) \
-                and isinstance(inner.body[0].value.value, str):
+        if (
+            isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and len(inner.body) > 1
+            and isinstance(inner.body[0], ast.Expr)
+            and isinstance(inner.body[0].value, ast.Constant)
+            and isinstance(inner.body[0].value.value, str)
+        ):
             inner.body = inner.body[1:]
     return ast.dump(node)
 
@@ -77,6 +82,8 @@ def started(lab: Lab, part: str, chunks: list[Chunk]) -> bool:
     defs = _definitions((c.code for c in chunks), set(declared))
     if any(defs.get(name) != template[name] for name in declared if name in template):
         return True
-    known = {n for p in lab.parts for n in _template_definitions(folder, p.name)}  # other parts' names too
+    known = {
+        n for p in lab.parts for n in _template_definitions(folder, p.name)
+    }  # other parts' names too
     written = {name for name in defs if name not in known}
     return any(suggest(name, written) for name in declared)

@@ -7,6 +7,7 @@ that drives student objects from the inside: the `probes` of the lab's worker pa
 `GRADER_WORKER`). Values go
 back through `grader.worker.wire`; objects stay here behind handles.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -75,9 +76,15 @@ class Worker:
             chunks = [loader.Chunk(c["origin"], c["code"]) for c in header["chunks"]]
             self.origins |= {c.origin for c in chunks}
             loader.use_course(header.get("course", {}))
-            loaded = loader.load(chunks, header["part"], header.get("budget", 5.0), provided=header.get("provided"))
+            loaded = loader.load(
+                chunks, header["part"], header.get("budget", 5.0), provided=header.get("provided")
+            )
             self.parts[header["part"]] = loaded.namespace
-            return {"names": loaded.names(), "skipped": loaded.skipped, "unimplemented": loaded.unimplemented()}
+            return {
+                "names": loaded.names(),
+                "skipped": loaded.skipped,
+                "unimplemented": loaded.unimplemented(),
+            }
         target = self.target(header["target"])
         if op == "get":
             return target
@@ -89,14 +96,28 @@ class Worker:
         return target(*args, **kwargs)
 
     def error(self, exc: BaseException) -> dict:
-        student = [(f, line) for f, line in traceback.walk_tb(exc.__traceback__)
-                   if f.f_code.co_filename in self.origins]
+        student = [
+            (f, line)
+            for f, line in traceback.walk_tb(exc.__traceback__)
+            if f.f_code.co_filename in self.origins
+        ]
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.origins]
-        where = f"{frames[-1].filename}, line {frames[-1].lineno}, in {frames[-1].name}" if frames else None
-        text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc))
-        return {"type": type(exc).__name__, "message": str(exc), "where": where, "traceback": text,
-                "function": _function_name(student[-1][0]) if student else None,
-                "grader": isinstance(exc, NotFound)}
+        where = (
+            f"{frames[-1].filename}, line {frames[-1].lineno}, in {frames[-1].name}"
+            if frames
+            else None
+        )
+        text = "".join(traceback.format_list(frames)) + "".join(
+            traceback.format_exception_only(exc)
+        )
+        return {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "where": where,
+            "traceback": text,
+            "function": _function_name(student[-1][0]) if student else None,
+            "grader": isinstance(exc, NotFound),
+        }
 
 
 def _function_name(frame) -> str:

@@ -3,5 +3,6 @@ imports only `grader.worker` and the folders its lab declares). A training probe
 for each of CURVE_KEYS and, under BOUNDARY, the trained network's predictions on the course
 grid; the check wraps them into the typed artifacts of `grader.artifacts`.
 """
+
 CURVE_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
 BOUNDARY = "boundary"

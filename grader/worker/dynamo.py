@@ -6,6 +6,7 @@ keeping dynamo out of a method. The worker registers a `Placeholder` in its plac
 it answers those two calls as eager mode would, and anything else asked of it (`torch.compile`
 needs `optimize`, `config`, ...) imports the real module, which replaces it from then on.
 """
+
 from __future__ import annotations
 
 import importlib

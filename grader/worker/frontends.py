@@ -6,6 +6,7 @@ module is served as its console counterpart under the same names, so a bar print
 where Colab draws it, and a loop that shows one runs as in Colab. `get_ipython()`, the
 kernel's builtin, gives a shell whose magics and shell lines do nothing.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -16,8 +17,10 @@ import sys
 
 # A widget module -> (its console counterpart, each name it exports -> the counterpart's).
 TEXT_FORMS: dict[str, tuple[str, dict[str, str]]] = {
-    "tqdm.notebook": ("tqdm.std", {"tqdm": "tqdm", "trange": "trange",
-                                   "tqdm_notebook": "tqdm", "tnrange": "trange"}),
+    "tqdm.notebook": (
+        "tqdm.std",
+        {"tqdm": "tqdm", "trange": "trange", "tqdm_notebook": "tqdm", "tnrange": "trange"},
+    ),
 }
 
 

@@ -8,6 +8,7 @@ statement that raises or outlives its time budget is skipped and named; the rest
 of the file still loads. Which statements run is `grader.worker.syntax`'s policy; how one
 runs under its budget, `grader.worker.statement`'s.
 """
+
 from __future__ import annotations
 
 import ast
@@ -42,6 +43,7 @@ COURSE_HELPERS: dict[str, str] = {}
 @dataclass
 class Deferred:
     """An assignment that is top-level work (`result = main(128, 0.1)`), run when asked for."""
+
     code: object
     where: str
     computes: bool
@@ -92,7 +94,9 @@ class Namespace(dict):
                 return None
             failure = trial(deferred.code, self, self.budget) if deferred.computes else None
             if failure:
-                return RuntimeError(f"{deferred.where} {failure.replace('at load time', 'when asked for')}")
+                return RuntimeError(
+                    f"{deferred.where} {failure.replace('at load time', 'when asked for')}"
+                )
             run_statement(deferred.code, self, self.budget)
         except StatementTimeout:
             return TimeoutError(f"{deferred.where} ran past its {self.budget:g} s budget")
@@ -107,15 +111,20 @@ class Namespace(dict):
 class Loaded:
     namespace: dict
     skipped: list[dict] = field(default_factory=list)  # {"where", "error"}
-    stubs: dict = field(default_factory=dict)  # code object -> where it raises, of each `stub_raise` def run
+    stubs: dict = field(
+        default_factory=dict
+    )  # code object -> where it raises, of each `stub_raise` def run
 
     def unimplemented(self) -> dict[str, str]:
         """Each function the part holds whose body only raises NotImplementedError (a
         template's `TODO`) -> where it raises: calling it can do nothing else."""
         if "NotImplementedError" in self.namespace:  # not the builtin: the call would tell
             return {}
-        return {name: self.stubs[value.__code__] for name, value in dict.items(self.namespace)
-                if isinstance(value, types.FunctionType) and value.__code__ in self.stubs}
+        return {
+            name: self.stubs[value.__code__]
+            for name, value in dict.items(self.namespace)
+            if isinstance(value, types.FunctionType) and value.__code__ in self.stubs
+        }
 
     def names(self) -> list[str]:
         """What the part defines, deferred assignments included."""
@@ -131,9 +140,13 @@ def _helper_run(node: ast.stmt) -> str | None:
     if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
         return None
     call = node.value
-    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "run_line_magic"
-            and len(call.args) == 2 and all(isinstance(a, ast.Constant) for a in call.args)
-            and call.args[0].value == "run"):
+    if not (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "run_line_magic"
+        and len(call.args) == 2
+        and all(isinstance(a, ast.Constant) for a in call.args)
+        and call.args[0].value == "run"
+    ):
         return None
     target = str(call.args[1].value).strip().strip("'\"")
     name, extension = os.path.splitext(os.path.basename(target))
@@ -164,7 +177,12 @@ class _StudentModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module):
         with open(module.__file__, "rb") as f:
             code = f.read().decode("utf-8", errors="replace")
-        load([Chunk(os.path.basename(module.__file__), code)], module.__name__, self.budget, module.__dict__)
+        load(
+            [Chunk(os.path.basename(module.__file__), code)],
+            module.__name__,
+            self.budget,
+            module.__dict__,
+        )
 
 
 class _CourseAliases(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -195,8 +213,13 @@ def _import_student_files(budget: float) -> None:
         sys.meta_path.insert(0, _StudentModules(budget))
 
 
-def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: dict | None = None,
-         provided: dict[str, str] | None = None) -> Loaded:
+def load(
+    chunks: list[Chunk],
+    module_name: str,
+    budget: float = 5.0,
+    namespace: dict | None = None,
+    provided: dict[str, str] | None = None,
+) -> Loaded:
     """Run the definitions of `chunks` in order, in one fresh `Namespace` (or `namespace`,
     a module's, where deferred assignments are not run and only the last class is kept);
     then give it each global of `provided` (name -> the course helper that defines it) it
@@ -205,19 +228,30 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
     namespace = Namespace(budget) if namespace is None else namespace
     lazy = isinstance(namespace, Namespace)
     namespace.update({"__name__": module_name, "__builtins__": __builtins__})
-    if len(chunks) == 1 and chunks[0].origin.endswith(".py"):  # a module, copied into the worker's home
+    if len(chunks) == 1 and chunks[0].origin.endswith(
+        ".py"
+    ):  # a module, copied into the worker's home
         namespace.setdefault("__file__", os.path.abspath(chunks[0].origin))
     loaded = Loaded(namespace)
     trees = []
     for chunk in chunks:
         # A traceback shows the line itself: a notebook cell is no file that linecache could read.
-        linecache.cache[chunk.origin] = (len(chunk.code), None, chunk.code.splitlines(True), chunk.origin)
+        linecache.cache[chunk.origin] = (
+            len(chunk.code),
+            None,
+            chunk.code.splitlines(True),
+            chunk.origin,
+        )
         try:
             trees.append((chunk, ast.parse(chunk.code, filename=chunk.origin)))
         except (SyntaxError, ValueError) as e:
             line = getattr(e, "lineno", None) or 1
-            loaded.skipped.append({"where": where(chunk.origin, line),
-                                   "error": f"does not parse: {type(e).__name__}: {getattr(e, 'msg', e)}"})
+            loaded.skipped.append(
+                {
+                    "where": where(chunk.origin, line),
+                    "error": f"does not parse: {type(e).__name__}: {getattr(e, 'msg', e)}",
+                }
+            )
     own = defined_names([tree for _, tree in trees])
     not_run: set[str] = set()  # names that top-level work would have made
     for chunk, tree in trees:
@@ -241,8 +275,12 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
             try:
                 run_statement(code, namespace, budget)
             except StatementTimeout:
-                loaded.skipped.append({"where": where(chunk.origin, node.lineno),
-                                       "error": f"ran past its {budget:g} s budget at load time"})
+                loaded.skipped.append(
+                    {
+                        "where": where(chunk.origin, node.lineno),
+                        "error": f"ran past its {budget:g} s budget at load time",
+                    }
+                )
             except (Exception, SystemExit) as e:  # noqa: BLE001 - any student failure skips that statement
                 missing = getattr(e, "name", None) if isinstance(e, NameError) else None
                 if lazy and deferrable(node) and missing in namespace.deferred:
@@ -250,16 +288,24 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
                 elif missing in not_run or (lazy and missing in namespace.deferred):
                     not_run |= assigned(node)  # depends on top-level work that is not run
                 else:
-                    loaded.skipped.append({"where": where(chunk.origin, node.lineno),
-                                           "error": f"{type(e).__name__}: {e}"})
+                    loaded.skipped.append(
+                        {
+                            "where": where(chunk.origin, node.lineno),
+                            "error": f"{type(e).__name__}: {e}",
+                        }
+                    )
                 continue
             raises = stub_raise(node)
             if raises and isinstance(dict.get(namespace, node.name), types.FunctionType):
-                loaded.stubs[namespace[node.name].__code__] = f"{where(chunk.origin, raises.lineno)}, in {node.name}"
+                loaded.stubs[namespace[node.name].__code__] = (
+                    f"{where(chunk.origin, raises.lineno)}, in {node.name}"
+                )
             if lazy:
                 _ran(namespace, node)
     for name, helper in (provided or {}).items():
-        if name not in namespace:  # the contract: the course's `main` creates them, its `epoch` uses them
+        if (
+            name not in namespace
+        ):  # the contract: the course's `main` creates them, its `epoch` uses them
             namespace[name] = getattr(importlib.import_module(helper), name)
     if lazy:
         namespace.lazy = True
@@ -268,7 +314,9 @@ def load(chunks: list[Chunk], module_name: str, budget: float = 5.0, namespace: 
 
 def _defer(namespace: Namespace, node: ast.stmt, origin: str) -> None:
     code = compile(ast.fix_missing_locations(ast.Module([node], [])), origin, "exec")
-    deferred = Deferred(code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", computes(node))
+    deferred = Deferred(
+        code, f"`{ast.unparse(node)[:80]}` ({where(origin, node.lineno)})", computes(node)
+    )
     for name in targets(node):  # run top to bottom, this assignment's value is the last
         dict.pop(namespace, name, None)
         namespace.deferred[name] = deferred

@@ -1,6 +1,7 @@
 """One top-level statement run at load time under a budget: an alarm for Python code, and a
 trial in a forked child first for a statement that computes, since an alarm cannot stop a
 loop in C that holds the GIL (`x = sum(range(10**12))`, `2**10**10`)."""
+
 from __future__ import annotations
 
 import faulthandler
@@ -73,8 +74,10 @@ def trial(code, namespace: dict, budget: float) -> str | None:
         return None
     if answer == b"m":
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-        return (f"uses up the memory limit at load time: it leaves less than {MEMORY_RESERVE >> 20} MiB "
-                f"of the worker's {limit >> 20} MiB for grading")
+        return (
+            f"uses up the memory limit at load time: it leaves less than {MEMORY_RESERVE >> 20} MiB "
+            f"of the worker's {limit >> 20} MiB for grading"
+        )
     if not ready:
         return f"ran past its {budget:g} s budget at load time"
     code = os.waitstatus_to_exitcode(status)  # a crash here would kill the worker on every reload
@@ -85,6 +88,7 @@ def trial(code, namespace: dict, budget: float) -> str | None:
 def run_statement(code, namespace: dict, budget: float) -> None:
     def alarm(signum, frame):
         raise StatementTimeout
+
     previous = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, budget)
     try:

@@ -2,6 +2,7 @@
 submission are definitions that run at load time, which are top-level work that does not,
 and which functions are a template's stubs. Pure: the trusted side reads submissions with
 it (`grader.submission`, `grader.static`) without importing the worker's loader."""
+
 from __future__ import annotations
 
 import ast
@@ -54,8 +55,11 @@ def computes(node: ast.stmt) -> bool:
 
 def _is_main_guard(node: ast.If) -> bool:
     test = node.test
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name)
-            and test.left.id == "__name__")
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
 
 
 def targets(node: ast.Assign | ast.AnnAssign) -> set[str]:
@@ -66,8 +70,12 @@ def targets(node: ast.Assign | ast.AnnAssign) -> set[str]:
 
 def deferrable(node: ast.stmt) -> bool:
     """An assignment to names, which can run later in the part's namespace (not `x = !ls`)."""
-    return (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and bool(targets(node))
-            and not _calls(node.value, set()))
+    return (
+        isinstance(node, (ast.Assign, ast.AnnAssign))
+        and node.value is not None
+        and bool(targets(node))
+        and not _calls(node.value, set())
+    )
 
 
 class _OwnClassName(ast.NodeTransformer):
@@ -81,7 +89,9 @@ class _OwnClassName(ast.NodeTransformer):
         return node  # a nested class: its `__class__` is its own
 
     def visit_FunctionDef(self, node):
-        if self.name in assigned(node) or self.name in {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}:
+        if self.name in assigned(node) or self.name in {
+            a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)
+        }:
             return node  # a local of the same name
         return self.generic_visit(node)
 
@@ -95,28 +105,45 @@ class _OwnClassName(ast.NodeTransformer):
 
 def own_class_name(node: ast.ClassDef) -> ast.ClassDef:
     rewrite = _OwnClassName(node.name)
-    node.body = [rewrite.visit(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n
-                 for n in node.body]
+    node.body = [
+        rewrite.visit(n) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) else n
+        for n in node.body
+    ]
     return node
 
 
 def runnable(node: ast.stmt, own: set[str]) -> bool:
     """Whether a statement is a definition (safe to run at load time)."""
-    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
-                         ast.ClassDef, ast.Pass, ast.Global, ast.Nonlocal)):
+    if isinstance(
+        node,
+        (
+            ast.Import,
+            ast.ImportFrom,
+            ast.FunctionDef,
+            ast.AsyncFunctionDef,
+            ast.ClassDef,
+            ast.Pass,
+            ast.Global,
+            ast.Nonlocal,
+        ),
+    ):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         return node.value is not None and not _calls(node.value, own)
     if isinstance(node, ast.If):
         return not _is_main_guard(node) and all(runnable(n, own) for n in node.body + node.orelse)
     if isinstance(node, ast.Try):  # `try: import torchvision except ImportError: ...`
-        blocks = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+        blocks = (
+            node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+        )
         return all(runnable(n, own) for n in blocks)
     return False
 
 
 def assigned(node: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def stub_raise(node: ast.stmt) -> ast.Raise | None:
@@ -124,11 +151,18 @@ def stub_raise(node: ast.stmt) -> ast.Raise | None:
     (after its docstring), with constant arguments only: nothing else can run in a call."""
     if not isinstance(node, ast.FunctionDef) or node.decorator_list:
         return None
-    body = node.body[1:] if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
+    body = (
+        node.body[1:]
+        if isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
         else node.body
+    )
     if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
         return None
     exc = body[0].exc
-    if isinstance(exc, ast.Call) and not exc.keywords and all(isinstance(a, ast.Constant) for a in exc.args):
+    if (
+        isinstance(exc, ast.Call)
+        and not exc.keywords
+        and all(isinstance(a, ast.Constant) for a in exc.args)
+    ):
         exc = exc.func
     return body[0] if isinstance(exc, ast.Name) and exc.id == "NotImplementedError" else None

@@ -10,6 +10,7 @@ Objects that are neither data nor containers (a `torch.nn.Module`, an optimizer)
 stay in the worker; the other side receives a handle (`{"$handle": id}`) that it
 can pass back in later calls.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,14 +30,22 @@ def _torch():
     global torch
     if torch is None:
         import torch as module
+
         torch = module
     return torch
 
+
 # dtypes that cross the wire; anything else is refused.
 DTYPES = {
-    "float16": np.float16, "float32": np.float32, "float64": np.float64,
-    "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
-    "uint8": np.uint8, "bool": np.bool_,
+    "float16": np.float16,
+    "float32": np.float32,
+    "float64": np.float64,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "bool": np.bool_,
 }
 # Written by the worker on its stdout after each call: the output before it is that call's.
 END_OF_OUTPUT = b"\0\0grader:end-of-output\0\0"
@@ -66,8 +75,12 @@ def encode(value: Any, blobs: list[bytes], to_handle: Callable[[Any], int] | Non
         if t.is_complex() or str(t.dtype).removeprefix("torch.") not in DTYPES:
             raise TypeError(f"cannot send a tensor of dtype {t.dtype}")
         blobs.append(t.contiguous().numpy().tobytes())
-        return {"$tensor": len(blobs) - 1, "dtype": str(t.dtype).removeprefix("torch."),
-                "shape": list(t.shape), "requires_grad": bool(value.requires_grad)}
+        return {
+            "$tensor": len(blobs) - 1,
+            "dtype": str(t.dtype).removeprefix("torch."),
+            "shape": list(t.shape),
+            "requires_grad": bool(value.requires_grad),
+        }
     if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
         return encode(torch.from_numpy(np.ascontiguousarray(value)), blobs, to_handle)
     if isinstance(value, np.generic):
@@ -97,7 +110,9 @@ class Handle:
         return f"<{self.type} in the worker>"
 
 
-def decode(data: Any, blobs: list[bytes], from_handle: Callable[[Handle], Any] | None = None) -> Any:
+def decode(
+    data: Any, blobs: list[bytes], from_handle: Callable[[Handle], Any] | None = None
+) -> Any:
     """The inverse of `encode`; `from_handle` maps a handle back to its object.
 
     Anything malformed raises ChannelError: the peer is broken or hostile.
@@ -107,7 +122,15 @@ def decode(data: Any, blobs: list[bytes], from_handle: Callable[[Handle], Any] |
         return _decode(data, blobs, from_handle)
     except ChannelError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RecursionError, OverflowError) as e:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        RecursionError,
+        OverflowError,
+    ) as e:
         raise ChannelError(f"malformed value ({type(e).__name__}: {e})") from None
 
 
@@ -133,7 +156,11 @@ def _decode(data, blobs, from_handle):
         if len(blob) != math.prod(shape) * np.dtype(dtype).itemsize:
             raise ChannelError("tensor size does not match its shape")
         tensor = torch.from_numpy(np.frombuffer(blob, dtype=dtype).reshape(shape).copy())
-        return tensor.requires_grad_() if data.get("requires_grad") and tensor.is_floating_point() else tensor
+        return (
+            tensor.requires_grad_()
+            if data.get("requires_grad") and tensor.is_floating_point()
+            else tensor
+        )
     if "$tuple" in data:
         return tuple(_decode(v, blobs, from_handle) for v in data["$tuple"])
     if "$dict" in data:

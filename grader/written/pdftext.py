@@ -1,5 +1,6 @@
 """`python -m grader.written.pdftext < report.pdf`: its text on stdout (pypdf, no OCR).
 Run by `grader.written.reading` in a process of its own, bounded in time and memory."""
+
 from __future__ import annotations
 
 import io
@@ -10,6 +11,7 @@ MAX_PAGES = 200
 
 def main() -> None:
     from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(sys.stdin.buffer.read()))
     if reader.is_encrypted:
         reader.decrypt("")

@@ -82,7 +82,7 @@ def parse(data: dict, source: str = "questions") -> Questions:
             Handout(
                 name,
                 h.get("title", name),
-                _strings(h.get("headings", []), f"{source}: " f"handout {name} headings"),
+                _strings(h.get("headings", []), f"{source}: handout {name} headings"),
             )
             for name, h in data["handouts"].items()
         )

@@ -69,9 +69,13 @@ def pdf_text(data: bytes, seconds: float = PDF_SECONDS) -> str:
     own under a time and memory bound: a crafted PDF can make a parser loop or inflate, and
     it costs that report only."""
     try:
-        run = subprocess.run([sys.executable, "-m", "grader.written.pdftext"], input=data,
-                             capture_output=True, timeout=seconds,
-                             preexec_fn=_bounded if os.name == "posix" else None)
+        run = subprocess.run(
+            [sys.executable, "-m", "grader.written.pdftext"],
+            input=data,
+            capture_output=True,
+            timeout=seconds,
+            preexec_fn=_bounded if os.name == "posix" else None,
+        )
     except subprocess.TimeoutExpired:
         raise ValueError(f"its text took more than {seconds:g} s to extract") from None
     if run.returncode != 0:
@@ -82,6 +86,7 @@ def pdf_text(data: bytes, seconds: float = PDF_SECONDS) -> str:
 
 def _bounded() -> None:
     import resource
+
     resource.setrlimit(resource.RLIMIT_AS, (PDF_MEMORY, PDF_MEMORY))
 
 

@@ -1,5 +1,6 @@
 """A toy lab of one part and one check: the engine grades it as it grades the RDFIA lab,
 which shows that the engine names nothing of that lab (tests/test_lab.py)."""
+
 from pathlib import Path
 
 from grader.lab import Assignment, Lab, Part

@@ -1,5 +1,6 @@
 """The toy lab's oracle (`Lab.oracle`): the expected values, computed from the toy reference,
 asked by the rubric through `grader.expected.ask` as RDFIA's are."""
+
 import runpy
 from pathlib import Path
 

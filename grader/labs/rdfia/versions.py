@@ -6,9 +6,10 @@ pastes its functions into a notebook cell, gets the grader's versions in their p
 (`grader.copies`): the course's `accuracy` is the PyTorch ImageNet example's, whose
 `.view(-1)` of a transposed tensor fails on PyTorch 2. Docstrings and comments do not count.
 """
+
 from pathlib import Path
 
-_ACCURACY = '''
+_ACCURACY = """
 def accuracy(output, target, topk=(1,)):
     maxk = max(topk)
     batch_size = target.size(0)
@@ -22,12 +23,18 @@ def accuracy(output, target, topk=(1,)):
         correct_k = correct[:k].{flatten}(-1).float().sum({sum})
         res.append(correct_k.mul_(100.0 / batch_size))
     return res
-'''
+"""
 
 # The grader's own `utils.py` keeps the course's other definitions as they are (`AverageMeter`).
 _GRADER_UTILS = (Path(__file__).resolve().parent / "worker" / "course" / "utils.py").read_text()
 
 # 2018-2022 (`tme6.py`): `.view(-1)`; later (`utils.py`): `.reshape(-1)`; each with the sum of
 # the example's PyTorch 0.4 and later (`keepdim=True`) or before it.
-UTILS_VERSIONS = (_GRADER_UTILS, *(_ACCURACY.format(flatten=f, sum=s) for f in ("view", "reshape")
-                                   for s in ("0, keepdim=True", "0")))
+UTILS_VERSIONS = (
+    _GRADER_UTILS,
+    *(
+        _ACCURACY.format(flatten=f, sum=s)
+        for f in ("view", "reshape")
+        for s in ("0, keepdim=True", "0")
+    ),
+)

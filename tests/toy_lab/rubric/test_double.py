@@ -1,4 +1,5 @@
 """The toy lab's rubric: `double` against the toy lab's own oracle."""
+
 from grader.checks import check, expect_number
 from grader.expected import ask
 

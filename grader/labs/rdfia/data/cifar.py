@@ -19,8 +19,7 @@ import torch
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_FILE = "test_batch"
 META_FILE = "batches.meta"
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-           "dog", "frog", "horse", "ship", "truck")
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_SHAPE = (3, 32, 32)
 ROW_BYTES = 3 * 32 * 32
 
@@ -87,8 +86,12 @@ def _read_batch(path: Path) -> tuple[torch.Tensor, torch.Tensor]:
     batch = _unpickle(path)
     data = _get(batch, "data")
     labels = _get(batch, "labels")
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != ROW_BYTES:
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != ROW_BYTES
+    ):
         raise ValueError(f"{path}: 'data' must be a uint8 array of rows of {ROW_BYTES} bytes")
     try:
         labels = np.asarray(labels, dtype=np.int64).reshape(-1)
@@ -171,7 +174,9 @@ def write_cifar10(folder, train_x, train_y, test_x, test_y) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     train_rows, train_y = _rows_and_labels(train_x, train_y, "training")
     start = 0
-    for i, (rows, labels) in enumerate(zip(np.array_split(train_rows, 5), np.array_split(train_y, 5), strict=True)):
+    for i, (rows, labels) in enumerate(
+        zip(np.array_split(train_rows, 5), np.array_split(train_y, 5), strict=True)
+    ):
         _write_batch(folder / TRAIN_FILES[i], f"training batch {i + 1} of 5", rows, labels, start)
         start += len(rows)
     test_rows, test_y = _rows_and_labels(test_x, test_y, "test")
@@ -187,24 +192,26 @@ def write_cifar10(folder, train_x, train_y, test_x, test_y) -> None:
 
 def _class_masks(label: int, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """Where class `label`'s shape is, in shape coordinates u, v (unit size)."""
-    r = torch.sqrt(u ** 2 + v ** 2)
+    r = torch.sqrt(u**2 + v**2)
     box = torch.maximum(u.abs(), v.abs())
     shapes = [
-        r < 1,                                                     # disc
-        box < 0.8,                                                 # square
-        (r > 0.55) & (r < 1),                                      # ring
-        (v.abs() < 0.3) & (u.abs() < 1),                           # horizontal bar
-        (u.abs() < 0.3) & (v.abs() < 1),                           # vertical bar
-        ((u.abs() < 0.25) | (v.abs() < 0.25)) & (box < 1),         # plus
-        (v.abs() < 0.8) & (u.abs() < 0.6 * (v + 0.8)),            # triangle
-        u.abs() + v.abs() < 1,                                     # diamond
-        (box > 0.55) & (box < 0.9),                                # square frame
-        ((u.abs() - v.abs()).abs() < 0.25) & (box < 1),            # X
+        r < 1,  # disc
+        box < 0.8,  # square
+        (r > 0.55) & (r < 1),  # ring
+        (v.abs() < 0.3) & (u.abs() < 1),  # horizontal bar
+        (u.abs() < 0.3) & (v.abs() < 1),  # vertical bar
+        ((u.abs() < 0.25) | (v.abs() < 0.25)) & (box < 1),  # plus
+        (v.abs() < 0.8) & (u.abs() < 0.6 * (v + 0.8)),  # triangle
+        u.abs() + v.abs() < 1,  # diamond
+        (box > 0.55) & (box < 0.9),  # square frame
+        ((u.abs() - v.abs()).abs() < 0.25) & (box < 1),  # X
     ]
     return shapes[label]
 
 
-def make_synthetic(n_per_class: int, seed: int = 0, size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+def make_synthetic(
+    n_per_class: int, seed: int = 0, size: int = 32
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A small 10-class image set that a tiny CNN learns in an epoch or two.
 
     Class k is a shape of its own (disc, square, ring, ...) in a colour of its own
@@ -231,7 +238,9 @@ def make_synthetic(n_per_class: int, seed: int = 0, size: int = 32) -> tuple[tor
         rows = labels == k
         mask[rows] = _class_masks(k, u[rows], v[rows])
 
-    colours = torch.tensor([colorsys.hsv_to_rgb(k / n_classes, 0.9, 0.95) for k in range(n_classes)])
+    colours = torch.tensor(
+        [colorsys.hsv_to_rgb(k / n_classes, 0.9, 0.95) for k in range(n_classes)]
+    )
     foreground = (colours[labels] + uniform(-0.08, 0.08, n, 3)).view(n, 3, 1, 1)
     background = uniform(0.05, 0.35, n, 1, 1, 1).expand(n, 3, 1, 1)
     images = torch.where(mask.unsqueeze(1), foreground, background)

@@ -30,10 +30,18 @@ def _draw(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tenso
     """n points, the first n // 2 on the outer circle (class 0), the rest inside."""
     n_out = n // 2
     n_in = n - n_out
-    radii = torch.cat([torch.ones(n_out, dtype=torch.float64),
-                       torch.full((n_in,), INNER_RADIUS, dtype=torch.float64)])
-    angles = torch.cat([torch.arange(n_out, dtype=torch.float64) * (2 * math.pi / max(n_out, 1)),
-                        torch.arange(n_in, dtype=torch.float64) * (2 * math.pi / n_in)])
+    radii = torch.cat(
+        [
+            torch.ones(n_out, dtype=torch.float64),
+            torch.full((n_in,), INNER_RADIUS, dtype=torch.float64),
+        ]
+    )
+    angles = torch.cat(
+        [
+            torch.arange(n_out, dtype=torch.float64) * (2 * math.pi / max(n_out, 1)),
+            torch.arange(n_in, dtype=torch.float64) * (2 * math.pi / n_in),
+        ]
+    )
     X = torch.stack([radii * torch.cos(angles), radii * torch.sin(angles)], dim=1)
     X += NOISE * torch.randn(X.shape, generator=generator, dtype=torch.float64)
     labels = torch.cat([torch.zeros(n_out, dtype=torch.long), torch.ones(n_in, dtype=torch.long)])

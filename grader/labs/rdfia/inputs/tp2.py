@@ -1,5 +1,6 @@
 """TP 1-cd's inputs, drawn from the seed: images, the epoch checks' data and TinyNet weights,
 the normalisation checks' images, and the sizes of `main`'s and the training run's."""
+
 from __future__ import annotations
 
 import torch
@@ -26,17 +27,23 @@ def inputs(seed: int, n: int, size: int) -> torch.Tensor:
 def tiny_state(seed: int) -> dict:
     """Initial weights of the grader's TinyNet, with running statistics that are not the
     defaults, so that an evaluation in train mode shows."""
+
     def build():
         net = TinyNet()
         net.bn.running_mean.uniform_(-0.5, 0.5)
         net.bn.running_var.uniform_(0.5, 2.0)
         net.bn.weight.data.uniform_(0.5, 1.5)
         return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
     return seeded(seed, build)
 
 
 def steps(description: dict) -> list:
-    return [(t["type"], t["in_shape"], t["out_shape"]) for t in description["trace"] if t["type"] != "Dropout"]
+    return [
+        (t["type"], t["in_shape"], t["out_shape"])
+        for t in description["trace"]
+        if t["type"] != "Dropout"
+    ]
 
 
 BATCH, N_EPOCH, LR = 8, 40, 0.1
@@ -52,10 +59,14 @@ def epoch_data(seed):
 def channel_images(seed):
     g = generator(seed, 19)
     base = torch.rand(12, 3, 16, 16, generator=g)
-    return base * torch.tensor([0.5, 0.8, 0.3]).view(1, 3, 1, 1) + torch.tensor([0.1, 0.05, 0.5]).view(1, 3, 1, 1)
+    return base * torch.tensor([0.5, 0.8, 0.3]).view(1, 3, 1, 1) + torch.tensor(
+        [0.1, 0.05, 0.5]
+    ).view(1, 3, 1, 1)
 
 
-MAIN = dict(batch_size=32, lr=0.1, epochs=2)  # two epochs of 4 batches on the grader's small CIFAR-10
+MAIN = dict(
+    batch_size=32, lr=0.1, epochs=2
+)  # two epochs of 4 batches on the grader's small CIFAR-10
 
 # Over seeds 0-9 the reference's best training loss is at most 0.56 x the untrained test loss
 # and its best test accuracy at least 50%: far from the check's 0.85 x and 25%.

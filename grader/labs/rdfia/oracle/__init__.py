@@ -6,6 +6,7 @@ answers. Checks never import this package: they ask `grader.expected.ask(name, *
 `grade release` records every question at the public seed, over every combination of
 the discrete choices the contract accepts (`recorded`), and ships that data instead.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -37,4 +38,8 @@ def compute(name: str, *args):
 def recorded(seed: int) -> dict:
     """{key: answer} of every question over its domain: what the student edition holds."""
     _load()
-    return {key(name, args): QUESTIONS[name](*args) for name in QUESTIONS for args in DOMAINS[name](seed)}
+    return {
+        key(name, args): QUESTIONS[name](*args)
+        for name in QUESTIONS
+        for args in DOMAINS[name](seed)
+    }

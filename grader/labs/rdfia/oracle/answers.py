@@ -1,5 +1,6 @@
 """The `answers` part's answers, sealed (`grader.expected.seal`): a check learns which
 label a student's value matches ("right" or a known mistake), never the value."""
+
 from __future__ import annotations
 
 import math
@@ -11,19 +12,25 @@ from grader.reference import answers as ref
 
 # Known wrong formulas, by the rubric catalogue's keys.
 FORMULA_MISTAKES = {
-    "conv_output_size": {"one-side-padding": lambda x, k, p, s: (x + p - k) // s + 1,
-                         "no-plus-one": lambda x, k, p, s: (x + 2 * p - k) // s,
-                         "no-floor": lambda x, k, p, s: (x + 2 * p - k) / s + 1,
-                         "no-stride": lambda x, k, p, s: x + 2 * p - k + 1,
-                         "no-padding": lambda x, k, p, s: (x - k) // s + 1},
-    "conv_params": {"no-bias": lambda i, o, k: o * i * k * k,
-                    "bias-per-input": lambda i, o, k: o * i * k * k + i,
-                    "kernel-not-squared": lambda i, o, k: o * (i * k + 1),
-                    "no-input-channels": lambda i, o, k: o * (k * k + 1)},
+    "conv_output_size": {
+        "one-side-padding": lambda x, k, p, s: (x + p - k) // s + 1,
+        "no-plus-one": lambda x, k, p, s: (x + 2 * p - k) // s,
+        "no-floor": lambda x, k, p, s: (x + 2 * p - k) / s + 1,
+        "no-stride": lambda x, k, p, s: x + 2 * p - k + 1,
+        "no-padding": lambda x, k, p, s: (x - k) // s + 1,
+    },
+    "conv_params": {
+        "no-bias": lambda i, o, k: o * i * k * k,
+        "bias-per-input": lambda i, o, k: o * i * k * k + i,
+        "kernel-not-squared": lambda i, o, k: o * (i * k + 1),
+        "no-input-channels": lambda i, o, k: o * (k * k + 1),
+    },
     "fc_params": {"bias-per-input": lambda i, o: i * o + i, "no-bias": lambda i, o: i * o},
-    "receptive_field": {"no-strides": lambda ks, ss: 1 + sum(k - 1 for k in ks),
-                        "kernels-added": lambda ks, ss: sum(ks),
-                        "kernels-multiplied": lambda ks, ss: math.prod(ks)},
+    "receptive_field": {
+        "no-strides": lambda ks, ss: 1 + sum(k - 1 for k in ks),
+        "kernels-added": lambda ks, ss: sum(ks),
+        "kernels-multiplied": lambda ks, ss: math.prod(ks),
+    },
 }
 
 
@@ -31,18 +38,29 @@ FORMULA_MISTAKES = {
 def formula(name: str) -> list[dict]:
     """One sealed verdict per test input of CASES[name], in order."""
     right = getattr(ref, name)
-    return [seal({"right": right(*args)} | {m: f(*args) for m, f in FORMULA_MISTAKES[name].items()})
-            for args in CASES[name]]
+    return [
+        seal({"right": right(*args)} | {m: f(*args) for m, f in FORMULA_MISTAKES[name].items()})
+        for args in CASES[name]
+    ]
 
 
-@question("answers.constant", lambda seed: [("FIGURE1_SIZES",), ("SAME_CONV_5x5",), ("HALVING_POOL_2x2",)])
+@question(
+    "answers.constant", lambda seed: [("FIGURE1_SIZES",), ("SAME_CONV_5x5",), ("HALVING_POOL_2x2",)]
+)
 def constant(name: str) -> dict:
     """A dict answer: its keys, a sealed value per key, and the whole (padding, stride) sealed with known mistakes."""
     want = getattr(ref, name)
     whole = {"right": want}
     if name == "SAME_CONV_5x5":
-        whole |= {"one-side-padding": {"padding": 4, "stride": 1}, "no-padding": {"padding": 0, "stride": 1}}
-    return {"keys": list(want), "values": {k: seal({"right": v}) for k, v in want.items()}, "whole": seal(whole)}
+        whole |= {
+            "one-side-padding": {"padding": 4, "stride": 1},
+            "no-padding": {"padding": 0, "stride": 1},
+        }
+    return {
+        "keys": list(want),
+        "values": {k: seal({"right": v}) for k, v in want.items()},
+        "whole": seal(whole),
+    }
 
 
 @question("answers.effect", lambda seed: [])
@@ -74,7 +92,14 @@ def layer_table() -> dict:
 def total_params() -> dict:
     """TOTAL_PARAMS sealed with the totals of known miscounts."""
     biases = sum(shape[0] for name, shape, _ in ref.LAYER_TABLE if name[:2] in ("co", "fc"))
-    fc_inputs = sum(n // shape[0] - 1 for name, shape, n in ref.LAYER_TABLE if name.startswith("fc"))
+    fc_inputs = sum(
+        n // shape[0] - 1 for name, shape, n in ref.LAYER_TABLE if name.startswith("fc")
+    )
     fc_outputs = sum(shape[0] for name, shape, _ in ref.LAYER_TABLE if name.startswith("fc"))
-    return seal({"right": ref.TOTAL_PARAMS, "no-bias": ref.TOTAL_PARAMS - biases,
-                 "bias-per-input": ref.TOTAL_PARAMS - fc_outputs + fc_inputs})
+    return seal(
+        {
+            "right": ref.TOTAL_PARAMS,
+            "no-bias": ref.TOTAL_PARAMS - biases,
+            "bias-per-input": ref.TOTAL_PARAMS - fc_outputs + fc_inputs,
+        }
+    )

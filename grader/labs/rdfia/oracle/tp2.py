@@ -1,5 +1,6 @@
 """TP 1-cd's answers: the reference network's layers, the reference epoch on the
 grader's TinyNet, the reference mean and standard deviation of the grader's images."""
+
 from __future__ import annotations
 
 import torch
@@ -25,9 +26,13 @@ def convnet_layers(seed: int) -> list[dict]:
     what the layers check compares (not their counts, paddings or strides: answers)."""
     model = ref.ConvNet()
     model.eval()
-    return [{**{k: layer[k] for k in LAYER_FIELDS},
-             "config": {k: v for k, v in layer["config"].items() if k in CONFIG_FIELDS}}
-            for layer in param_layers(describe(model, inputs(seed, 2, 32)))]
+    return [
+        {
+            **{k: layer[k] for k in LAYER_FIELDS},
+            "config": {k: v for k, v in layer["config"].items() if k in CONFIG_FIELDS},
+        }
+        for layer in param_layers(describe(model, inputs(seed, 2, 32)))
+    ]
 
 
 @question("tp2.convnet_steps")
@@ -44,11 +49,17 @@ def handout_output(params: list, x: torch.Tensor) -> torch.Tensor | None:
     None when they do not fit it."""
     net = ref.ConvNet().eval()
     weights = {tuple(p.shape): p for p in params if isinstance(p, torch.Tensor) and p.dim() > 1}
-    pairs = [(w, params[i + 1]) for i, w in enumerate(params[:-1]) if isinstance(w, torch.Tensor) and w.dim() > 1]
+    pairs = [
+        (w, params[i + 1])
+        for i, w in enumerate(params[:-1])
+        if isinstance(w, torch.Tensor) and w.dim() > 1
+    ]
     bias = {tuple(w.shape): b for w, b in pairs if isinstance(b, torch.Tensor) and b.dim() == 1}
     try:
         with torch.no_grad():
-            for layer in (m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))):
+            for layer in (
+                m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+            ):
                 layer.weight.copy_(weights[tuple(layer.weight.shape)])
                 layer.bias.copy_(bias[tuple(layer.weight.shape)])
             return net(x)
@@ -103,8 +114,11 @@ def _epoch(seed: int, train: bool, mode: bool | None = None, zero_grad: bool = T
 @question("tp2.mean_std", lambda seed: [(seed, "channels"), (seed, "synthetic")])
 def mean_std(seed: int, images: str) -> tuple:
     """The per-channel mean and std of the normalisation check's images, or of the short run's training set."""
-    x = (tp2_inputs.channel_images(seed) if images == "channels"
-         else make_synthetic(tp2_inputs.RUN["n_per_class"], seed=seed)[0])
+    x = (
+        tp2_inputs.channel_images(seed)
+        if images == "channels"
+        else make_synthetic(tp2_inputs.RUN["n_per_class"], seed=seed)[0]
+    )
     return tuple(ref.compute_mean_std(x))
 
 
@@ -120,11 +134,14 @@ def accepted_mean_std() -> list[tuple[torch.Tensor, torch.Tensor]]:
     of the grader's training images, or CIFAR-10's published ones (either std)."""
     images = torch.from_numpy(cifar_split(True)[0]).permute(0, 3, 1, 2).float() / 255
     computed = ref.compute_mean_std(images)
-    return [computed] + [(torch.tensor(ref.CIFAR10_MEAN), torch.tensor(std)) for std in ref.CIFAR10_STDS]
+    return [computed] + [
+        (torch.tensor(ref.CIFAR10_MEAN), torch.tensor(std)) for std in ref.CIFAR10_STDS
+    ]
 
 
-@question("tp2.lr_schedule",
-          lambda seed: [(tp2_inputs.MAIN["lr"], tp2_inputs.MAIN["epochs"]), (0.1, 7)])
+@question(
+    "tp2.lr_schedule", lambda seed: [(tp2_inputs.MAIN["lr"], tp2_inputs.MAIN["epochs"]), (0.1, 7)]
+)
 def lr_schedule(lr0: float, epochs: int) -> list[float]:
     """The learning rate of each epoch under the reference's scheduler."""
     return ref.lr_schedule(lr0, epochs)

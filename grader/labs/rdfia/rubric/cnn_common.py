@@ -2,6 +2,7 @@
 crops recognised in a transform's outputs (expected values come from the oracle).
 
 Not a test module (pytest collects `test_*.py` only)."""
+
 from __future__ import annotations
 
 import torch
@@ -12,10 +13,26 @@ from grader.labs.rdfia.inputs.tp2 import inputs, seeded, tiny_state
 from grader.labs.rdfia.worker.colab import cifar_split
 from grader.labs.rdfia.worker.probes.tp2_cnn import TinyNet, describe, is_bad
 
-__all__ = ["memo", "seeded", "inputs", "describe_student", "baseline", "improved", "improvements",
-           "signature",
-           "param_layers", "tiny_state", "crops", "identify", "values", "TinyNet", "describe",
-           "is_bad", "cifar_image", "fit_normalisation"]
+__all__ = [
+    "memo",
+    "seeded",
+    "inputs",
+    "describe_student",
+    "baseline",
+    "improved",
+    "improvements",
+    "signature",
+    "param_layers",
+    "tiny_state",
+    "crops",
+    "identify",
+    "values",
+    "TinyNet",
+    "describe",
+    "is_bad",
+    "cifar_image",
+    "fit_normalisation",
+]
 
 
 def memo(student, key: str, compute):
@@ -37,8 +54,11 @@ def memo(student, key: str, compute):
 
 def describe_student(student, seed: int, ref, size: int, train: bool = False) -> dict:
     """The student's class `ref` (a name, or [name, version]) described on `inputs(seed, 2, size)`."""
-    return memo(student, f"describe:{ref}:{size}:{train}",
-                lambda: student.probe("tp2_cnn.describe_model", ref, inputs(seed, 2, size), train))
+    return memo(
+        student,
+        f"describe:{ref}:{size}:{train}",
+        lambda: student.probe("tp2_cnn.describe_model", ref, inputs(seed, 2, size), train),
+    )
 
 
 def class_versions(student) -> list[dict]:
@@ -46,15 +66,28 @@ def class_versions(student) -> list[dict]:
 
 
 def signature(description: dict) -> list:
-    keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features", "out_features")
-    return [(m["type"], [m.get("config", {}).get(k) for k in keys]) for m in param_layers(description)]
+    keys = (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "in_features",
+        "out_features",
+    )
+    return [
+        (m["type"], [m.get("config", {}).get(k) for k in keys]) for m in param_layers(description)
+    ]
 
 
 def is_handout_convnet(description: dict, seed: int) -> bool:
     """Whether a description is the handout's ConvNet: the reference's layers, nothing more."""
-    return (description["error"] is None and "right" in matches(ask("answers.total_params"), description["total"])
-            and "right" in matches(ask("tp2.convnet_signature", seed), signature(description))
-            and not any("Norm" in m["type"] or "Dropout" in m["type"] for m in description["modules"]))
+    return (
+        description["error"] is None
+        and "right" in matches(ask("answers.total_params"), description["total"])
+        and "right" in matches(ask("tp2.convnet_signature", seed), signature(description))
+        and not any("Norm" in m["type"] or "Dropout" in m["type"] for m in description["modules"])
+    )
 
 
 def baseline(student, seed: int):
@@ -66,21 +99,31 @@ def baseline(student, seed: int):
 
     def choose():
         if "ConvNet" not in student.names:
-            others = [[v["name"], v["index"]] for v in class_versions(student)
-                      if v["module"] and v["name"] != "ConvNetImproved"]
+            others = [
+                [v["name"], v["index"]]
+                for v in class_versions(student)
+                if v["module"] and v["name"] != "ConvNetImproved"
+            ]
             found = next((ref for ref in others if _is_handout(student, seed, ref)), None)
             if found:
-                note(student, f"{_called(found, class_versions(student))} is judged as the "
-                              "baseline network (ConvNet): it is the handout's network")
+                note(
+                    student,
+                    f"{_called(found, class_versions(student))} is judged as the "
+                    "baseline network (ConvNet): it is the handout's network",
+                )
             return found
         versions = [v for v in class_versions(student) if v["name"] == "ConvNet"]
         if len(versions) <= 1:
             return "ConvNet"
         refs = [["ConvNet", v["index"]] for v in versions]
         ref = next((r for r in refs if _is_handout(student, seed, r)), refs[0])
-        note(student, f"ConvNet (the version of {versions[ref[1]]['where']}) is judged as the "
-                      "baseline network")
+        note(
+            student,
+            f"ConvNet (the version of {versions[ref[1]]['where']}) is judged as the "
+            "baseline network",
+        )
         return ref
+
     ref = memo(student, "baseline", choose)
     if ref is None:
         student.require("ConvNet")  # not found: says so, with the near misses
@@ -104,6 +147,7 @@ def improved(student, seed: int) -> tuple[object, str]:
     nn.Module class that holds the most kinds of the improvements' layers (the last of those),
     whatever its name (the file's only ConvNet, edited in place, too). The report notes which
     class is judged as the improved one."""
+
     def choose():
         if "ConvNetImproved" in student.names:
             return "ConvNetImproved", "ConvNetImproved"
@@ -112,19 +156,26 @@ def improved(student, seed: int) -> tuple[object, str]:
         found = None
         if len(convnets) > 1 and "ConvNet" in student.names:
             last, base = ["ConvNet", convnets[-1]["index"]], baseline(student, seed)
-            if last != base and _layout(describe_student(student, seed, last, 32)) != \
-                    _layout(describe_student(student, seed, base, 32)):
+            if last != base and _layout(describe_student(student, seed, last, 32)) != _layout(
+                describe_student(student, seed, base, 32)
+            ):
                 found = last, f"ConvNet (the version of {convnets[-1]['where']})"
         if found is None:  # the one that holds the most kinds of improvement; the last of those
-            held = [(len(improvements(student, seed, ref)), k, ref) for k, ref in
-                    enumerate([v["name"], v["index"]] for v in versions if v["module"])]
+            held = [
+                (len(improvements(student, seed, ref)), k, ref)
+                for k, ref in enumerate([v["name"], v["index"]] for v in versions if v["module"])
+            ]
             best = max((h for h in held if h[0]), default=None, key=lambda h: h[:2])
             found = (best[2], _called(best[2], versions)) if best else None
         if found:
             held = improvements(student, seed, found[0])
-            note(student, f"{found[1]} is judged as the improved network (ConvNetImproved)"
-                          + (f": it holds {' and '.join(held)}" if held else ""))
+            note(
+                student,
+                f"{found[1]} is judged as the improved network (ConvNetImproved)"
+                + (f": it holds {' and '.join(held)}" if held else ""),
+            )
         return found
+
     found = memo(student, "improved", choose)
     if found is None:
         student.require("ConvNetImproved")  # not found: says so, with the near misses
@@ -168,10 +219,13 @@ def param_layers(description: dict) -> list[dict]:
     if description["error"] is None and traced:
         return [dict(config.get(t["name"], {}), **t) for t in traced]
     done = {t["name"] for t in traced}
-    return [dict(config[t["name"]], **t) for t in traced] + [m for m in defined if m["name"] not in done]
+    return [dict(config[t["name"]], **t) for t in traced] + [
+        m for m in defined if m["name"] not in done
+    ]
 
 
 # -- epoch ---------------------------------------------------------------------------
+
 
 def values(results, what: str) -> list[float]:
     """The three results of `epoch` as numbers, or a failure that says what came back."""
@@ -180,22 +234,30 @@ def values(results, what: str) -> list[float]:
     names = ("top1", "top5", "loss")
     for name, v in zip(names, results, strict=False):
         if is_bad(v):
-            fail(f"{what}: {name} should be a number or an object with a numeric `.avg` "
-                 f"(an AverageMeter); got {v['$bad'] if isinstance(v, dict) else v}.")
+            fail(
+                f"{what}: {name} should be a number or an object with a numeric `.avg` "
+                f"(an AverageMeter); got {v['$bad'] if isinstance(v, dict) else v}."
+            )
     return list(results)
 
 
 # -- transforms ----------------------------------------------------------------------
+
 
 def cifar_image(train: bool) -> torch.Tensor:
     """The first image of the grader's CIFAR-10 split, as ToTensor gives it (3, 32, 32)."""
     return torch.from_numpy(cifar_split(train)[0][0]).permute(2, 0, 1).float() / 255
 
 
-def fit_normalisation(outputs: torch.Tensor, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+def fit_normalisation(
+    outputs: torch.Tensor, raw: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The per-channel (mean, std) with outputs = (raw − mean) / std, or None when the outputs
     are no such function of the crops they were made from."""
-    o, r = outputs.double().transpose(0, 1).reshape(3, -1), raw.double().transpose(0, 1).reshape(3, -1)
+    o, r = (
+        outputs.double().transpose(0, 1).reshape(3, -1),
+        raw.double().transpose(0, 1).reshape(3, -1),
+    )
     rc = r - r.mean(1, keepdim=True)
     slope = (rc * (o - o.mean(1, keepdim=True))).sum(1) / (rc * rc).sum(1).clamp_min(1e-12)
     offset = o.mean(1) - slope * r.mean(1)
@@ -212,7 +274,7 @@ def crops(image: torch.Tensor, size: int = 28) -> tuple[torch.Tensor, list[tuple
     for flipped in (False, True):
         for top in range(h - size + 1):
             for left in range(w - size + 1):
-                c = image[:, top:top + size, left:left + size]
+                c = image[:, top : top + size, left : left + size]
                 out.append(c.flip(-1) if flipped else c)
                 keys.append((top, left, flipped))
     return torch.stack(out), keys
@@ -249,6 +311,11 @@ def identify(outputs: torch.Tensor, image: torch.Tensor, size: int = 28):
 
 
 def _match(outputs: torch.Tensor, candidates: torch.Tensor, keys: list):
-    corr = torch.einsum("ncp,mcp->nm", _standardise(outputs), _standardise(candidates)) / outputs.shape[1]
+    corr = (
+        torch.einsum("ncp,mcp->nm", _standardise(outputs), _standardise(candidates))
+        / outputs.shape[1]
+    )
     best, index = corr.max(dim=1)
-    return [keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist(), strict=True)], candidates[index]
+    return [
+        keys[i] if b > 0.99 else None for b, i in zip(best.tolist(), index.tolist(), strict=True)
+    ], candidates[index]

@@ -4,6 +4,7 @@ The fixtures (`student`, `seed`, `record`) come from the runner's plugin, here g
 reference as the submission, in the same sandboxes as `grade check`. The grader itself
 runs the rubric with `--noconftest` and a plugin of its own.
 """
+
 import pytest
 
 from grader.labs.rdfia import LAB
@@ -11,11 +12,16 @@ from grader.labs.rdfia import LAB
 
 def pytest_configure(config):
     if not LAB.reference.is_dir():
-        raise pytest.UsageError("this edition of the grader holds no reference to run the rubric against")
+        raise pytest.UsageError(
+            "this edition of the grader holds no reference to run the rubric against"
+        )
     from grader.runner import GraderPlugin
     from grader.sandbox import Limits, Sandbox
     from grader.sandbox.sandboxes import Sandboxes
     from grader.submission import open_submission
+
     reference = open_submission(LAB.reference, LAB)
     sandboxes = Sandboxes(lambda: Sandbox(Limits(), reference.files))
-    config.pluginmanager.register(GraderPlugin(reference, 0, LAB.part_names, sandboxes), "grader-reference")
+    config.pluginmanager.register(
+        GraderPlugin(reference, 0, LAB.part_names, sandboxes), "grader-reference"
+    )

@@ -4,6 +4,7 @@ Each function is called on several inputs; a wrong formula is told the inputs wh
 is wrong and what it returned, and named when it matches a known mistake. The answers
 are sealed by the oracle: a check learns which label a value matches, never the value.
 """
+
 from __future__ import annotations
 
 from grader.checks import came_back, check, fail, number_or_none
@@ -21,21 +22,32 @@ def _answer(student, name: str):
 
 
 def _show(value) -> str:
-    return repr(value) if number_or_none(value) is not None and not hasattr(value, "shape") else came_back(value)
+    return (
+        repr(value)
+        if number_or_none(value) is not None and not hasattr(value, "shape")
+        else came_back(value)
+    )
 
 
 def _formula(student, name: str, question: str):
     """Judge a function of integers: where it is wrong, and which known mistake it matches."""
-    results = [(args, got, matches(sealed, number_or_none(got))) for args, sealed, got in _calls(student, name)]
+    results = [
+        (args, got, matches(sealed, number_or_none(got)))
+        for args, sealed, got in _calls(student, name)
+    ]
     wrong = [(args, got) for args, got, labels in results if "right" not in labels]
     if not wrong:
         return
     # The inputs and what came back, never the expected value: that would be the answer.
     shown = "; ".join(f"{name}{args} returned {_show(got)}" for args, got in wrong[:4])
     more = f" (and {len(wrong) - 4} more)" if len(wrong) > 4 else ""
-    found = next((m for m in mistakes.FORMULA[name] if all(m in labels for _, _, labels in results)), None)
-    fail(f"{name} is wrong on {len(wrong)} of {len(results)} inputs: {shown}{more}.",
-         f"{mistakes.FORMULA[name][found]} ({question})" if found else None)
+    found = next(
+        (m for m in mistakes.FORMULA[name] if all(m in labels for _, _, labels in results)), None
+    )
+    fail(
+        f"{name} is wrong on {len(wrong)} of {len(results)} inputs: {shown}{more}.",
+        f"{mistakes.FORMULA[name][found]} ({question})" if found else None,
+    )
 
 
 def _calls(student, name: str):
@@ -83,10 +95,16 @@ def _expect_dict(got, name: str, effect: str = ""):
     missing = [k for k in keys if k not in got]
     if missing:
         fail(f"{name} should have the keys {', '.join(keys)}; {', '.join(missing)} missing.")
-    wrong = [f"{k} = {got[k]!r}" for k in keys
-             if number_or_none(got[k]) is None or "right" not in matches(sealed["values"][k], number_or_none(got[k]))]
+    wrong = [
+        f"{k} = {got[k]!r}"
+        for k in keys
+        if number_or_none(got[k]) is None
+        or "right" not in matches(sealed["values"][k], number_or_none(got[k]))
+    ]
     if wrong:
-        fail(f"{name} is wrong: {'; '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right{effect}.")
+        fail(
+            f"{name} is wrong: {'; '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right{effect}."
+        )
 
 
 def _window(got) -> dict | None:
@@ -102,9 +120,16 @@ def test_same_conv(student):
     """SAME_CONV_5x5: the padding and stride with which a 5×5 convolution keeps the size."""
     got = _answer(student, "SAME_CONV_5x5")
     window = _window(got)
-    known = [m for m in matches(ask("answers.constant", "SAME_CONV_5x5")["whole"], window) if m != "right"]
+    known = [
+        m
+        for m in matches(ask("answers.constant", "SAME_CONV_5x5")["whole"], window)
+        if m != "right"
+    ]
     if window is not None and known:
-        fail(f"SAME_CONV_5x5 = {got} is not right{_effect(got, 5, 32)}.", mistakes.SAME_CONV[known[0]])
+        fail(
+            f"SAME_CONV_5x5 = {got} is not right{_effect(got, 5, 32)}.",
+            mistakes.SAME_CONV[known[0]],
+        )
     _expect_dict(got, "SAME_CONV_5x5", _effect(got, 5, 32))
 
 
@@ -121,8 +146,14 @@ def _effect(got, kernel: int, size: int) -> str:
     window = _window(got)
     if window is None or window["stride"] == 0:
         return ""
-    out = ask_optional("answers.effect", size, kernel, int(window["padding"]), int(window["stride"]))
-    return "" if out is None else f": with them a {kernel}×{kernel} window turns a {size}×{size} input into {out}×{out}"
+    out = ask_optional(
+        "answers.effect", size, kernel, int(window["padding"]), int(window["stride"])
+    )
+    return (
+        ""
+        if out is None
+        else f": with them a {kernel}×{kernel} window turns a {size}×{size} input into {out}×{out}"
+    )
 
 
 def _shape(value):
@@ -138,11 +169,18 @@ def test_layer_table(student):
     """LAYER_TABLE: each layer's output shape and number of weights, as in the Q10 table."""
     got = _answer(student, "LAYER_TABLE")
     if not isinstance(got, (list, tuple)):
-        fail(f"LAYER_TABLE should be a list of (name, output_shape, n_params); got {came_back(got)}.")
+        fail(
+            f"LAYER_TABLE should be a list of (name, output_shape, n_params); got {came_back(got)}."
+        )
     rows = {}
     for row in got:
         if not (isinstance(row, (list, tuple)) and len(row) == 3 and isinstance(row[0], str)):
-            fail(f"each entry of LAYER_TABLE should be (name, output_shape, n_params); got {row!r}"[:300] + ".")
+            fail(
+                f"each entry of LAYER_TABLE should be (name, output_shape, n_params); got {row!r}"[
+                    :300
+                ]
+                + "."
+            )
         rows[row[0].strip().lower()] = row
     table = ask("answers.layer_table")
     problems, diagnoses = [], []
@@ -158,11 +196,15 @@ def test_layer_table(student):
         count_labels = matches(table["rows"][name]["n"], number_or_none(g_n))
         if "right" not in count_labels:
             problems.append(f"{name}: {g_n!r} weights is not right")
-            diagnoses += [mistakes.LAYER_COUNT["fc" if name.startswith("fc") else "conv"][m]
-                          for m in count_labels]
+            diagnoses += [
+                mistakes.LAYER_COUNT["fc" if name.startswith("fc") else "conv"][m]
+                for m in count_labels
+            ]
     if problems:
-        fail("LAYER_TABLE differs from the Q10 table: " + "; ".join(problems) + ".",
-             "; ".join(dict.fromkeys(diagnoses)) + " (Q10)." if diagnoses else None)
+        fail(
+            "LAYER_TABLE differs from the Q10 table: " + "; ".join(problems) + ".",
+            "; ".join(dict.fromkeys(diagnoses)) + " (Q10)." if diagnoses else None,
+        )
 
 
 @check("answers::total_params", points=2, question="1-cd Q11")
@@ -172,5 +214,8 @@ def test_total_params(student):
     labels = matches(ask("answers.total_params"), number_or_none(got))
     if "right" in labels:
         return
-    fail(f"TOTAL_PARAMS = {got!r} is not the network's number of weights: add up each layer's weights "
-         "and biases (your LAYER_TABLE's last column).", f"{mistakes.TOTAL[labels[0]]} (Q11)." if labels else None)
+    fail(
+        f"TOTAL_PARAMS = {got!r} is not the network's number of weights: add up each layer's weights "
+        "and biases (your LAYER_TABLE's last column).",
+        f"{mistakes.TOTAL[labels[0]]} (Q11)." if labels else None,
+    )

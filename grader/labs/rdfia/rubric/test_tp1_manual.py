@@ -4,6 +4,7 @@ Each function is judged on its own: `backward` gets the reference's forward outp
 `sgd` gets the reference's gradients, all in the shapes of the student's own
 `init_params`. The training run uses the student's whole chain.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,10 +48,13 @@ OUTPUT_KEYS = ("X", "htilde", "h", "ytilde", "yhat")
 
 # -- init_params --------------------------------------------------------------------------
 
+
 @check("tp1_manual::init_params::shapes", points=2, question="1-ab 2.1")
 def test_init_shapes(student):
     """init_params(nx, nh, ny) returns Wh (nh, nx), bh (nh,), Wy (ny, nh), by (ny,) (or an accepted layout)."""
-    tp1_checks.expect_init_shapes(student.call("init_params", *NN_SIZES), student.call("init_params", *OTHER_SIZES))
+    tp1_checks.expect_init_shapes(
+        student.call("init_params", *NN_SIZES), student.call("init_params", *OTHER_SIZES)
+    )
 
 
 @check("tp1_manual::init_params::weights", points=1, question="1-ab 2.1")
@@ -62,6 +66,7 @@ def test_init_weights(student):
 
 
 # -- forward ---------------------------------------------------------------------------
+
 
 def student_forward(student):
     inp = unit_inputs(student.seed)
@@ -77,25 +82,43 @@ def test_forward_yhat(student):
     Yhat = result[0]
     diagnoses = tp1_checks.forward_candidates(student.seed)
     diagnoses["transposed"] = (inp.outputs["yhat"].t(), mistakes.FORWARD["transposed"])
-    expect_close(Yhat, inp.outputs["yhat"], "Ŷ (the first value forward returns)", diagnoses=diagnoses,
-                 why_shape=f"B = {B} samples, ny = {NY} classes")
+    expect_close(
+        Yhat,
+        inp.outputs["yhat"],
+        "Ŷ (the first value forward returns)",
+        diagnoses=diagnoses,
+        why_shape=f"B = {B} samples, ny = {NY} classes",
+    )
 
 
 @check("tp1_manual::forward::outputs", points=1, question="1-ab Q7")
 def test_forward_outputs(student):
     """forward keeps X, htilde, h, ytilde and yhat in its outputs dict, with the forward's values."""
     inp, layout, result = student_forward(student)
-    outputs = expect_keys(pair(result, "forward(params, X)", ("Yhat", "outputs"))[1], OUTPUT_KEYS,
-                          "outputs (the second value forward returns)")
+    outputs = expect_keys(
+        pair(result, "forward(params, X)", ("Yhat", "outputs"))[1],
+        OUTPUT_KEYS,
+        "outputs (the second value forward returns)",
+    )
     h_diag = mistakes.diagnosed(ask("tp1.hidden_mistakes", student.seed), mistakes.HIDDEN)
     for key in OUTPUT_KEYS:
         got, want = outputs[key], inp.outputs[key]
-        if isinstance(got, torch.Tensor) and got.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
+        if (
+            isinstance(got, torch.Tensor)
+            and got.dim() == 2
+            and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape)
+        ):
             got = got.t()  # a forward that works in columns keeps its outputs transposed
-        expect_close(got, want, f"outputs[{key!r}]", diagnoses=fitted(h_diag, want.shape) if key == "h" else None)
+        expect_close(
+            got,
+            want,
+            f"outputs[{key!r}]",
+            diagnoses=fitted(h_diag, want.shape) if key == "h" else None,
+        )
 
 
 # -- loss and accuracy -------------------------------------------------------------------
+
 
 @check("tp1_manual::loss_accuracy::loss", points=2, question="1-ab Q8-9")
 def test_loss(student):
@@ -127,7 +150,11 @@ def outputs_for(student, layout, params_s, inp) -> dict:
         extra = {k: v for k, v in theirs.items() if k not in outputs}
         for key, want in outputs.items():
             got = theirs.get(key)
-            if isinstance(got, torch.Tensor) and want.dim() == 2 and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape):
+            if (
+                isinstance(got, torch.Tensor)
+                and want.dim() == 2
+                and tuple(got.shape) == tuple(want.t().shape) != tuple(want.shape)
+            ):
                 outputs[key] = want.t().contiguous()
         outputs.update(extra)
     return outputs
@@ -163,7 +190,9 @@ class Backward:
         for key in KEYS:
             g = self.normal(key)
             if g is not None and torch.isfinite(g).all():
-                r = float(g.double().norm()) / max(float(self.inp.grads[key].double().norm()), 1e-12)
+                r = float(g.double().norm()) / max(
+                    float(self.inp.grads[key].double().norm()), 1e-12
+                )
                 if r > 0:
                     ratios.append(math.log(r))
         if votes[1] == 0 and ratios:
@@ -189,11 +218,19 @@ def grad_candidates(bw: Backward, key: str) -> tuple[torch.Tensor, dict]:
     expected, values = answer["expected"], dict(answer["mistakes"])
     rows = values.get("not-summed")
     if key.startswith("W"):
-        values["transposed"] = layout.to_student(key, expected).t()  # the student's own layout, transposed
-    texts = mistakes.gradient(sym, "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17", bw.convention(),
-                              bw.convention(B if bw.scale == 1 else 1), B, shape=layout.shape(key),
-                              got_shape=tuple(values["transposed"].shape) if "transposed" in values else None,
-                              rows_shape=tuple(rows.shape) if rows is not None else None)
+        values["transposed"] = layout.to_student(
+            key, expected
+        ).t()  # the student's own layout, transposed
+    texts = mistakes.gradient(
+        sym,
+        "1-ab Q16" if key in ("Wy", "by") else "1-ab Q17",
+        bw.convention(),
+        bw.convention(B if bw.scale == 1 else 1),
+        B,
+        shape=layout.shape(key),
+        got_shape=tuple(values["transposed"].shape) if "transposed" in values else None,
+        rows_shape=tuple(rows.shape) if rows is not None else None,
+    )
     return expected, mistakes.diagnosed(values, texts)
 
 
@@ -208,9 +245,16 @@ def check_grad(student, key):
     if key.startswith("W"):
         want = layout.to_student(key, expected)
         shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-        expect_close(got, want, what, diagnoses={k: (fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
-                                                 for k, (v, t) in diag.items()},
-                     why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
+        expect_close(
+            got,
+            want,
+            what,
+            diagnoses={
+                k: (fit(layout.to_student(key, v) if k != "transposed" else v, shape), t)
+                for k, (v, t) in diag.items()
+            },
+            why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout),
+        )
         return
     flat = layout.from_student(key, got)
     if flat is not None:
@@ -218,8 +262,13 @@ def check_grad(student, key):
         return
     want = layout.to_student(key, expected)
     shape = got.shape if isinstance(got, torch.Tensor) else want.shape
-    expect_close(got, want, what, diagnoses=fitted(diag, shape),
-                 why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout))
+    expect_close(
+        got,
+        want,
+        what,
+        diagnoses=fitted(diag, shape),
+        why_shape=f"it has the shape of {key}: " + tp1_layout.why_shape(key, layout),
+    )
 
 
 def check_grad_recorded(student, key, record):
@@ -239,11 +288,15 @@ def record_gradient(student, key, record) -> None:
         expected, _ = grad_candidates(bw, key)
         got, layout = bw.grads[key], bw.layout
         flat = None if key.startswith("W") else layout.from_student(key, got)
-        got, want = (flat, expected) if flat is not None else (got, layout.to_student(key, expected))
+        got, want = (
+            (flat, expected) if flat is not None else (got, layout.to_student(key, expected))
+        )
         if not isinstance(got, torch.Tensor) or got.dim() > 2 or got.numel() > 2500:
             return
         got, want = got.detach().double(), want.double()
-        if tuple(got.shape) != tuple(want.shape) and not (got.dim() == 2 and tuple(got.t().shape) == tuple(want.shape)):
+        if tuple(got.shape) != tuple(want.shape) and not (
+            got.dim() == 2 and tuple(got.t().shape) == tuple(want.shape)
+        ):
             return
         if got.dim() == 1:  # a bias: one row
             got, want = got[None], want[None]
@@ -258,37 +311,60 @@ def test_backward_by_hand(student):
     its source), and it returns the same gradients where autograd cannot record (judged on its values)."""
     bw = backward_of(student)  # it runs: a backward not written yet is not one done by hand
     if uses := static.autograd_uses(student.sandbox.source(student.name), "backward"):
-        fail(f"backward uses autograd ({uses[0].where}: {uses[0].what}"
-             f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand.")
+        fail(
+            f"backward uses autograd ({uses[0].where}: {uses[0].what}"
+            f"{f', and {len(uses) - 1} more' if len(uses) > 1 else ''}): in this part the gradients are computed by hand."
+        )
     try:
         again = student.probe("tp1.backward_without_autograd", *bw.args)
     except StudentFault as e:
-        fail(f"backward fails where autograd cannot record ({(e.message or '').split(chr(10))[0][:200]}): "
-             "it uses autograd; in this part the gradients are computed by hand.")
+        fail(
+            f"backward fails where autograd cannot record ({(e.message or '').split(chr(10))[0][:200]}): "
+            "it uses autograd; in this part the gradients are computed by hand."
+        )
 
     def same(a, b) -> bool:
-        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.shape == b.shape
             and torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-7, equal_nan=True)
+        )
+
     if not isinstance(again, dict):
         again = {}
     if not all(same(again.get(k), bw.grads[k]) for k in KEYS if bw.grads.get(k) is not None):
-        fail("backward returns other gradients where autograd cannot record: it uses autograd; in this part "
-             "the gradients are computed by hand.")
+        fail(
+            "backward returns other gradients where autograd cannot record: it uses autograd; in this part "
+            "the gradients are computed by hand."
+        )
 
 
 # One check per gradient that backward returns.
-@pytest.mark.parametrize("key", [
-    pytest.param("Wy", marks=check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")),
-    pytest.param("by", marks=check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")),
-    pytest.param("Wh", marks=check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")),
-    pytest.param("bh", marks=check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")),
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(
+            "Wy", marks=check("tp1_manual::backward::grad_Wy", points=2, question="1-ab Q16")
+        ),
+        pytest.param(
+            "by", marks=check("tp1_manual::backward::grad_by", points=2, question="1-ab Q15-16")
+        ),
+        pytest.param(
+            "Wh", marks=check("tp1_manual::backward::grad_Wh", points=2, question="1-ab Q17")
+        ),
+        pytest.param(
+            "bh", marks=check("tp1_manual::backward::grad_bh", points=2, question="1-ab Q17")
+        ),
+    ],
+)
 def test_grad(student, record, key):
     """backward returns ∇{key}, the gradient of the loss with respect to {key} (of the batch sum or mean)."""
     check_grad_recorded(student, key, record)
 
 
 # -- sgd -----------------------------------------------------------------------------
+
 
 @check("tp1_manual::sgd::update", points=2, question="1-ab Q10-11")
 def test_sgd(student):
@@ -300,20 +376,35 @@ def test_sgd(student):
     result = student.probe("tp1.manual_sgd", params, grads, eta)
     returned = result["returned"]
     if returned is None:
-        moved = any(not torch.equal(result["after"][k], params[k]) for k in KEYS
-                    if isinstance(result["after"].get(k), torch.Tensor))
-        fail(f"sgd(params, grads, eta) should return the params dict; it returned {result['returned_type']}.",
-             "sgd updates the dict in place but returns nothing: the handout's loop does "
-             "params = sgd(params, grads, eta), so end sgd with `return params`." if moved else None)
+        moved = any(
+            not torch.equal(result["after"][k], params[k])
+            for k in KEYS
+            if isinstance(result["after"].get(k), torch.Tensor)
+        )
+        fail(
+            f"sgd(params, grads, eta) should return the params dict; it returned {result['returned_type']}.",
+            "sgd updates the dict in place but returns nothing: the handout's loop does "
+            "params = sgd(params, grads, eta), so end sgd with `return params`."
+            if moved
+            else None,
+        )
     expect_keys(returned, KEYS, "the dict sgd returns")
     steps = ask("tp1.sgd_step", student.seed, eta)
     for key in KEYS:
         values = {name: layout.to_student(key, v) for name, v in steps[key].items()}
-        texts = mistakes.sgd_step(key, f"∇{key}", "sgd must return the updated parameters (1-ab Q10-11).")
-        expect_close(returned[key], values.pop("expected"), f"sgd's {key!r}", diagnoses=mistakes.diagnosed(values, texts))
+        texts = mistakes.sgd_step(
+            key, f"∇{key}", "sgd must return the updated parameters (1-ab Q10-11)."
+        )
+        expect_close(
+            returned[key],
+            values.pop("expected"),
+            f"sgd's {key!r}",
+            diagnoses=mistakes.diagnosed(values, texts),
+        )
 
 
 # -- the training loop ---------------------------------------------------------------------
+
 
 def scale_of(student) -> float:
     """The gradient scale of the training batch in the student's convention (1 or the batch size)."""
@@ -323,18 +414,45 @@ def scale_of(student) -> float:
         return 1.0
 
 
-@check("tp1_manual::training::curves", points=3, question="1-ab 2.1", follows=("forward", "backward", "sgd"))
+@check(
+    "tp1_manual::training::curves",
+    points=3,
+    question="1-ab 2.1",
+    follows=("forward", "backward", "sgd"),
+)
 def test_training(student, record):
     """The handout's training loop with your forward, backward and sgd follows the reference run."""
     student.require("forward", "backward", "sgd")
-    setup, layout, scale = training_setup(student.seed), tp1_layout.student_layout(student), scale_of(student)
-    curves = tp1_runs.expect_curves(student.probe("tp1.train_manual", layout.params_to_student(setup.init), setup.data,
-                                           setup.perms, ETA, BATCH), "the training curves")
+    setup, layout, scale = (
+        training_setup(student.seed),
+        tp1_layout.student_layout(student),
+        scale_of(student),
+    )
+    curves = tp1_runs.expect_curves(
+        student.probe(
+            "tp1.train_manual",
+            layout.params_to_student(setup.init),
+            setup.data,
+            setup.perms,
+            ETA,
+            BATCH,
+        ),
+        "the training curves",
+    )
     want = tp1_runs.reference_curves(student.seed, scale=scale)
     other = BATCH if scale == 1 else 1.0
-    tp1_runs.expect_same_run(curves, want, record, "Training with your functions",
-                      {"convention": (lambda: tp1_runs.reference_curves(student.seed, scale=other),
-                                      "the run matches the reference with the other gradient convention "
-                                      "(sum vs mean over the batch) than your backward's: check how sgd or "
-                                      "backward scales the gradients."),
-                       "uphill": tp1_runs.uphill(student.seed, scale)})
+    tp1_runs.expect_same_run(
+        curves,
+        want,
+        record,
+        "Training with your functions",
+        {
+            "convention": (
+                lambda: tp1_runs.reference_curves(student.seed, scale=other),
+                "the run matches the reference with the other gradient convention "
+                "(sum vs mean over the batch) than your backward's: check how sgd or "
+                "backward scales the gradients.",
+            ),
+            "uphill": tp1_runs.uphill(student.seed, scale),
+        },
+    )

@@ -5,6 +5,7 @@ model's two Linear layers (found by their shapes) and compares the output with t
 reference's logits. `loss_accuracy` gets a correct CrossEntropyLoss, `sgd` gets the
 grader's model with the grader's gradients.
 """
+
 from __future__ import annotations
 
 import torch
@@ -28,7 +29,9 @@ def test_architecture(student):
     """init_model(nx, nh, ny)'s model holds Linear(nx, nh) and Linear(nh, ny), with biases, and nothing else to learn."""
     student.require("init_model")
     inp = unit_inputs(student.seed)
-    tp1_checks.expect_architecture(student.probe("tp1.model_logits", NN_SIZES, inp.params, inp.X), "init_model(2, 10, 2)")
+    tp1_checks.expect_architecture(
+        student.probe("tp1.model_logits", NN_SIZES, inp.params, inp.X), "init_model(2, 10, 2)"
+    )
 
 
 @check("tp1_nn::init_model::logits", points=2, question="1-ab 2.3")
@@ -68,10 +71,18 @@ def test_sgd_update(student):
     steps = ask("tp1.sgd_step", student.seed, eta)
     for k in KEYS:
         values = dict(steps[k])
-        texts = mistakes.sgd_step(f"the model's {k}", f"of {k}", "update it in place under torch.no_grad(), for "
-                                                               "every p in model.parameters() (handout 2.3).")
-        expect_close(result["after"][k], values.pop("expected"), f"the model's {k} after sgd",
-                     diagnoses=mistakes.diagnosed(values, texts))
+        texts = mistakes.sgd_step(
+            f"the model's {k}",
+            f"of {k}",
+            "update it in place under torch.no_grad(), for "
+            "every p in model.parameters() (handout 2.3).",
+        )
+        expect_close(
+            result["after"][k],
+            values.pop("expected"),
+            f"the model's {k} after sgd",
+            diagnoses=mistakes.diagnosed(values, texts),
+        )
 
 
 @check("tp1_nn::sgd::reset_grads", points=1, question="1-ab 2.3")
@@ -81,26 +92,50 @@ def test_sgd_reset(student):
     for k in KEYS:
         g = result["grads"][k]
         if g is not None and not torch.all(g == 0):
-            fail(f"after sgd, the gradient of the model's {k} is still there.",
-                 Mistake("the gradients are not reset (missing zero_grad): each L.backward() ADDS to .grad, so the "
-                         "next steps use the sum of all past gradients. Call model.zero_grad() after the update "
-                         "(handout 2.3).", mistakes.NOT_RESET))
+            fail(
+                f"after sgd, the gradient of the model's {k} is still there.",
+                Mistake(
+                    "the gradients are not reset (missing zero_grad): each L.backward() ADDS to .grad, so the "
+                    "next steps use the sum of all past gradients. Call model.zero_grad() after the update "
+                    "(handout 2.3).",
+                    mistakes.NOT_RESET,
+                ),
+            )
 
 
-@check("tp1_nn::training::curves", points=3, question="1-ab 2.3", follows=("init_model", "loss_accuracy", "sgd"))
+@check(
+    "tp1_nn::training::curves",
+    points=3,
+    question="1-ab 2.3",
+    follows=("init_model", "loss_accuracy", "sgd"),
+)
 def test_training(student, record):
     """The training loop with your model, loss, loss_accuracy and sgd follows the reference run."""
     student.require("init_model", "loss_accuracy", "sgd")
     setup = training_setup(student.seed)
-    curves = tp1_runs.expect_curves(student.probe("tp1.train_nn", NN_SIZES, setup.init, setup.data, setup.perms, ETA, BATCH),
-                             "the training curves")
-    tp1_runs.expect_same_run(curves, tp1_runs.reference_curves(student.seed), record, "Training with your model and functions", {
-        "accumulate": (lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
-                       Mistake("the run matches the reference with gradients that are never reset (missing "
-                               "zero_grad): call model.zero_grad() in sgd after the update (handout 2.3).",
-                               mistakes.NOT_RESET)),
-        "sum": (lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
+    curves = tp1_runs.expect_curves(
+        student.probe("tp1.train_nn", NN_SIZES, setup.init, setup.data, setup.perms, ETA, BATCH),
+        "the training curves",
+    )
+    tp1_runs.expect_same_run(
+        curves,
+        tp1_runs.reference_curves(student.seed),
+        record,
+        "Training with your model and functions",
+        {
+            "accumulate": (
+                lambda: tp1_runs.reference_curves(student.seed, accumulate=True),
+                Mistake(
+                    "the run matches the reference with gradients that are never reset (missing "
+                    "zero_grad): call model.zero_grad() in sgd after the update (handout 2.3).",
+                    mistakes.NOT_RESET,
+                ),
+            ),
+            "sum": (
+                lambda: tp1_runs.reference_curves(student.seed, scale=float(BATCH)),
                 "the run matches the reference trained on the batch SUM of the loss: CrossEntropyLoss's default "
-                "mean reduction is the handout's."),
-        "uphill": tp1_runs.uphill(student.seed),
-    })
+                "mean reduction is the handout's.",
+            ),
+            "uphill": tp1_runs.uphill(student.seed),
+        },
+    )

@@ -1,5 +1,6 @@
 """Check bodies that several TP 1-ab parts share: init_params, the loss and accuracy of
 loss_accuracy, and the torch.nn model of tp1_nn and tp1_optim."""
+
 from __future__ import annotations
 
 from grader.checks import expect_accuracy_diagnosed, expect_close, expect_number, fail, pair
@@ -31,7 +32,6 @@ def accuracy_candidates(seed: int) -> dict:
     return diagnosed(ask("tp1.accuracy_mistakes", seed), mistakes.accuracy(inp.acc * B, B))
 
 
-
 def expect_init_shapes(first, second, what: str = "init_params") -> Layout:
     """init_params(2, 10, 2) and init_params(3, 7, 4) have the contract's shapes, in one layout."""
     layout = read_layout(first, f"{what}(2, 10, 2)")
@@ -41,8 +41,10 @@ def expect_init_shapes(first, second, what: str = "init_params") -> Layout:
         want = layout.shape(key, nx, nh, ny)
         got = tuple(second[key].shape)
         if got != want:
-            fail(f"{what}{OTHER_SIZES}[{key!r}] has shape {got}, but init_params(2, 10, 2) used "
-                 f"{layout.label()}, which gives {want} here: the shapes must follow nx, nh, ny.")
+            fail(
+                f"{what}{OTHER_SIZES}[{key!r}] has shape {got}, but init_params(2, 10, 2) used "
+                f"{layout.label()}, which gives {want} here: the shapes must follow nx, nh, ny."
+            )
     return layout
 
 
@@ -53,25 +55,35 @@ def expect_init_weights(params, what: str = "init_params") -> None:
         mean, std = float(w.mean()), float(w.std())
         call = f"{what}{BIG_SIZES}[{key!r}]"
         if std == 0:
-            fail(f"{call} has all its entries equal to {mean:.3g}.",
-                 "the weights are constant: every hidden unit then computes the same thing and receives the "
-                 "same gradient, so they never differ (symmetry). Draw them from N(0, 0.3²): "
-                 "torch.randn(...) * 0.3 (handout 2.1).")
+            fail(
+                f"{call} has all its entries equal to {mean:.3g}.",
+                "the weights are constant: every hidden unit then computes the same thing and receives the "
+                "same gradient, so they never differ (symmetry). Draw them from N(0, 0.3²): "
+                "torch.randn(...) * 0.3 (handout 2.1).",
+            )
         ok = any(abs(std - s) <= 0.1 * s and abs(mean) <= 0.15 * s for s in (0.3, 1.0))
         if not ok:
             diagnosis = None
             if abs(std - 0.09) <= 0.01 and abs(mean) < 0.02:
-                diagnosis = ("the weights have standard deviation 0.09 = 0.3²: N(0, 0.3²) has VARIANCE 0.3², "
-                             "so its standard deviation is 0.3: torch.randn(...) * 0.3 (handout 2.1).")
+                diagnosis = (
+                    "the weights have standard deviation 0.09 = 0.3²: N(0, 0.3²) has VARIANCE 0.3², "
+                    "so its standard deviation is 0.3: torch.randn(...) * 0.3 (handout 2.1)."
+                )
             elif abs(mean - 0.5 * std / 0.2887) < 0.1 and mean > 0:
-                diagnosis = ("the weights are all positive with a mean near half their range: torch.rand draws "
-                             "from a uniform law; N(0, 0.3²) is torch.randn(...) * 0.3 (handout 2.1).")
-            fail(f"{call} has mean {mean:.3g} and standard deviation {std:.3g}; weights drawn from N(0, 0.3²) "
-                 f"have mean 0 and standard deviation 0.3 (plain torch.randn, standard deviation 1, is accepted "
-                 f"too).", diagnosis)
+                diagnosis = (
+                    "the weights are all positive with a mean near half their range: torch.rand draws "
+                    "from a uniform law; N(0, 0.3²) is torch.randn(...) * 0.3 (handout 2.1)."
+                )
+            fail(
+                f"{call} has mean {mean:.3g} and standard deviation {std:.3g}; weights drawn from N(0, 0.3²) "
+                f"have mean 0 and standard deviation 0.3 (plain torch.randn, standard deviation 1, is accepted "
+                f"too).",
+                diagnosis,
+            )
 
 
 # -- forward ------------------------------------------------------------------------
+
 
 def forward_candidates(seed: int) -> dict:
     """Known wrong forwards: {name: (Ŷ, text)}."""
@@ -86,15 +98,20 @@ def nn_loss_candidates(seed: int) -> tuple[float, dict]:
 
 def expect_architecture(info, call: str) -> None:
     if info["missing"]:
-        fail(f"{call}'s model should hold Linear({NX}, {NH}) and Linear({NH}, {NY}) (weights "
-             f"({NH}, {NX}) and ({NY}, {NH}), with biases); its parameters are "
-             f"{', '.join(info['params']) or 'none'}, so {', '.join(info['missing'])} "
-             f"{'is' if len(info['missing']) == 1 else 'are'} missing.",
-             "a Linear layer without bias (bias=False): the handout's layers have biases."
-             if set(info["missing"]) <= {"bh", "by"} else None)
+        fail(
+            f"{call}'s model should hold Linear({NX}, {NH}) and Linear({NH}, {NY}) (weights "
+            f"({NH}, {NX}) and ({NY}, {NH}), with biases); its parameters are "
+            f"{', '.join(info['params']) or 'none'}, so {', '.join(info['missing'])} "
+            f"{'is' if len(info['missing']) == 1 else 'are'} missing.",
+            "a Linear layer without bias (bias=False): the handout's layers have biases."
+            if set(info["missing"]) <= {"bh", "by"}
+            else None,
+        )
     if info["extra"]:
-        fail(f"{call}'s model has parameters besides the two Linear layers: {', '.join(info['extra'])}. "
-             "The handout's model is Linear(nx, nh), Tanh, Linear(nh, ny).")
+        fail(
+            f"{call}'s model has parameters besides the two Linear layers: {', '.join(info['extra'])}. "
+            "The handout's model is Linear(nx, nh), Tanh, Linear(nh, ny)."
+        )
 
 
 def expect_logits(student, eta=None) -> None:
@@ -105,8 +122,13 @@ def expect_logits(student, eta=None) -> None:
     student.require("init_model")
     info = student.probe("tp1.model_logits", NN_SIZES, inp.params, inp.X, eta)
     expect_architecture(info, call)
-    expect_close(info["output"], inp.outputs["ytilde"], f"the output of {call}'s model (with the grader's weights)",
-                 diagnoses=diagnosed(ask("tp1.logits_mistakes", student.seed), mistakes.LOGITS), why_shape=f"B = {B} samples, ny = {NY} logits")
+    expect_close(
+        info["output"],
+        inp.outputs["ytilde"],
+        f"the output of {call}'s model (with the grader's weights)",
+        diagnoses=diagnosed(ask("tp1.logits_mistakes", student.seed), mistakes.LOGITS),
+        why_shape=f"B = {B} samples, ny = {NY} logits",
+    )
 
 
 def expect_loss_object(student, eta=None) -> None:
@@ -118,16 +140,22 @@ def expect_loss_object(student, eta=None) -> None:
     result = student.probe("tp1.model_loss", NN_SIZES, ytilde, inp.Y, eta)
     values = [result[f] for f in ("index", "onehot") if result.get(f) is not None]
     if not values:
-        fail(f"the loss that init_model returns ({result['type']}) fails on logits with class indices "
-             f"({result.get('index_error')}) and with one-hot targets ({result.get('onehot_error')}).")
+        fail(
+            f"the loss that init_model returns ({result['type']}) fails on logits with class indices "
+            f"({result.get('index_error')}) and with one-hot targets ({result.get('onehot_error')})."
+        )
     for value in values[:-1]:
         try:
             expect_number(value, want, "the loss on the logits", diagnoses=diagnoses)
             return
         except AssertionError:
             pass
-    expect_number(values[-1], want, f"the loss that init_model returns ({result['type']}), on logits and targets",
-                  diagnoses=diagnoses)
+    expect_number(
+        values[-1],
+        want,
+        f"the loss that init_model returns ({result['type']}), on logits and targets",
+        diagnoses=diagnoses,
+    )
 
 
 def _logits_loss_accuracy(student):
@@ -140,14 +168,20 @@ def expect_logits_loss(student):
     """tp1_nn and tp1_optim: loss_accuracy(loss, Ỹ, Y) returns the batch mean cross-entropy."""
     _, result = _logits_loss_accuracy(student)
     want, diagnoses = nn_loss_candidates(student.seed)
-    expect_number(result["L"], want, "L (loss_accuracy(loss, Yhat, Y) with Yhat the logits and a CrossEntropyLoss)",
-                  diagnoses=diagnoses)
+    expect_number(
+        result["L"],
+        want,
+        "L (loss_accuracy(loss, Yhat, Y) with Yhat the logits and a CrossEntropyLoss)",
+        diagnoses=diagnoses,
+    )
 
 
 def expect_logits_accuracy(student):
     """tp1_nn and tp1_optim: loss_accuracy(loss, Ỹ, Y) returns the rate of good predictions."""
     inp, result = _logits_loss_accuracy(student)
-    expect_accuracy_diagnosed(result["acc"], inp.acc, "the accuracy", accuracy_candidates(student.seed))
+    expect_accuracy_diagnosed(
+        result["acc"], inp.acc, "the accuracy", accuracy_candidates(student.seed)
+    )
 
 
 def expect_softmax_loss(student, leaf: bool = False):

@@ -1,5 +1,6 @@
 """The shapes a student's TP 1-ab parameters use: the handout's layout or the transposed
 one, biases (n,), (1, n) or (n, 1) (contract); read once from their init_params."""
+
 from __future__ import annotations
 
 import weakref
@@ -94,14 +95,18 @@ def read_layout(params, what: str, sizes=(NX, NH, NY)) -> Layout:
             elif shape == s[::-1]:
                 transposed[key] = True
             else:
-                fail(f"{what}[{key!r}] should have shape {s} (handout: {key} is "
-                     f"{'(nh, nx)' if key == 'Wh' else '(ny, nh)'}), or {s[::-1]} in the transposed layout; "
-                     f"got {shape}.")
+                fail(
+                    f"{what}[{key!r}] should have shape {s} (handout: {key} is "
+                    f"{'(nh, nx)' if key == 'Wh' else '(ny, nh)'}), or {s[::-1]} in the transposed layout; "
+                    f"got {shape}."
+                )
         else:
             kind = next((k for k, f in BIAS_KINDS.items() if f(s[0]) == shape), None)
             if kind is None:
-                fail(f"{what}[{key!r}] should have shape ({s[0]},) ({'nh' if key == 'bh' else 'ny'} = {s[0]}), "
-                     f"or (1, {s[0]}) or ({s[0]}, 1); got {shape}.")
+                fail(
+                    f"{what}[{key!r}] should have shape ({s[0]},) ({'nh' if key == 'bh' else 'ny'} = {s[0]}), "
+                    f"or (1, {s[0]}) or ({s[0]}, 1); got {shape}."
+                )
             bias[key] = kind
     return Layout(transposed, bias)
 
@@ -115,7 +120,9 @@ def student_layout(student) -> Layout:
     judged: one mistake costs one function)."""
     if student not in _layouts:
         try:
-            _layouts[student] = read_layout(student.call("init_params", NX, NH, NY), "init_params(2, 10, 2)")
+            _layouts[student] = read_layout(
+                student.call("init_params", NX, NH, NY), "init_params(2, 10, 2)"
+            )
         except (StudentFault, CheckFailed):
             return Layout()
     return _layouts[student]

@@ -1,5 +1,6 @@
 """TP 1-ab's training runs: the reference's (from the oracle), and whether a student's run
 follows it, with its decision boundary for the report."""
+
 from __future__ import annotations
 
 import math
@@ -14,16 +15,17 @@ from grader.labs.rdfia.rubric import mistakes
 from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
 
-def reference_curves(seed: int, scale: float = 1.0, accumulate: bool = False, eta: float = ETA,
-                     momentum: float = 0.0) -> dict:
+def reference_curves(
+    seed: int, scale: float = 1.0, accumulate: bool = False, eta: float = ETA, momentum: float = 0.0
+) -> dict:
     """The reference trained from the grader's initial weights on the grader's batches
     (the oracle's `tp1.curves`): `scale` B gives the gradients of the batch sum,
     `accumulate` a run whose gradients are never reset, `eta` < 0 one that climbs."""
     return ask("tp1.curves", seed, float(scale), bool(accumulate), float(eta), float(momentum))
 
 
-LOSS_TOL = (0.01, 0.03)   # absolute, relative
-ACC_TOL = 0.03            # 6 of 200 points
+LOSS_TOL = (0.01, 0.03)  # absolute, relative
+ACC_TOL = 0.03  # 6 of 200 points
 
 
 def curves_agree(got: dict, want: dict) -> tuple[bool, str]:
@@ -36,16 +38,27 @@ def curves_agree(got: dict, want: dict) -> tuple[bool, str]:
                 return False, f"the run has no {key} at epoch {epoch + 1}"
             r = float(want[key][epoch])
             if not math.isfinite(s):
-                return False, f"the {key.replace('_', ' ')} became {s} at epoch {epoch + 1}: the run diverged"
+                return (
+                    False,
+                    f"the {key.replace('_', ' ')} became {s} at epoch {epoch + 1}: the run diverged",
+                )
             tol = LOSS_TOL[0] + LOSS_TOL[1] * abs(r) if key.endswith("loss") else ACC_TOL
             if abs(s - r) > tol:
-                return False, (f"at epoch {epoch + 1} the {key.replace('_', ' ')} is {s:.4g}, "
-                               f"the reference's {r:.4g}")
+                return False, (
+                    f"at epoch {epoch + 1} the {key.replace('_', ' ')} is {s:.4g}, "
+                    f"the reference's {r:.4g}"
+                )
     return True, ""
 
 
-def expect_same_run(got: dict, want: dict, record, what: str, candidates: dict | None = None,
-                    fallback: str | None = None) -> None:
+def expect_same_run(
+    got: dict,
+    want: dict,
+    record,
+    what: str,
+    candidates: dict | None = None,
+    fallback: str | None = None,
+) -> None:
     """The student's training curves must follow the reference's; keep both for the report,
     and the trained network's decision boundary when the probe could compute it.
     A failed run is diagnosed by the first known wrong run it follows, else by `fallback`."""
@@ -65,14 +78,19 @@ def expect_same_run(got: dict, want: dict, record, what: str, candidates: dict |
             break
     final = ""
     try:
-        final = (f" Final test accuracy {float(got['test_acc'][-1]):.3f} "
-                 f"(reference {float(want['test_acc'][-1]):.3f}).")
+        final = (
+            f" Final test accuracy {float(got['test_acc'][-1]):.3f} "
+            f"(reference {float(want['test_acc'][-1]):.3f})."
+        )
     except (KeyError, IndexError, TypeError, ValueError):
         pass
-    fail(f"{what} does not follow the reference run from the same initial weights on the same batches "
-         f"(nh = {NH}, batch {BATCH}, eta = {ETA}, {EPOCHS} epochs): {where}.{final} "
-         "A training run fails only when a function in the chain is wrong; the checks of the single "
-         "functions above say which.", diagnosis)
+    fail(
+        f"{what} does not follow the reference run from the same initial weights on the same batches "
+        f"(nh = {NH}, batch {BATCH}, eta = {ETA}, {EPOCHS} epochs): {where}.{final} "
+        "A training run fails only when a function in the chain is wrong; the checks of the single "
+        "functions above say which.",
+        diagnosis,
+    )
 
 
 def boundary_artifact(value) -> Boundary | None:
@@ -81,15 +99,27 @@ def boundary_artifact(value) -> Boundary | None:
     the training `points` with their `labels`. None when the value is not that."""
     try:
         from grader.labs.rdfia.data.circles import make_grid
+
         prob = torch.as_tensor(value["prob"]).double().reshape(40, 40)
         points = torch.as_tensor(value["points"]).double()
         labels = torch.as_tensor(value["labels"]).long().reshape(-1)
-        if points.dim() != 2 or points.shape[1] != 2 or len(points) != len(labels) \
-                or not torch.isfinite(prob).all() or not torch.isfinite(points).all():
+        if (
+            points.dim() != 2
+            or points.shape[1] != 2
+            or len(points) != len(labels)
+            or not torch.isfinite(prob).all()
+            or not torch.isfinite(points).all()
+        ):
             return None
         axis = make_grid()[:40, 0].double()
-        return Boundary(axis=axis.tolist(), prob=prob.tolist(), points=points.tolist(), labels=labels.tolist(),
-                        data="Circles", classes=["outer class 0", "inner class 1"])
+        return Boundary(
+            axis=axis.tolist(),
+            prob=prob.tolist(),
+            points=points.tolist(),
+            labels=labels.tolist(),
+            data="Circles",
+            classes=["outer class 0", "inner class 1"],
+        )
     except Exception:  # noqa: BLE001 - a plot only: missing or odd values give no plot
         return None
 

@@ -9,6 +9,7 @@ same initial weights and batches. A forged answer must hold the very values a ri
 produces at the grader's seed: it gains nothing over writing the epoch.
 
 Not a test module (pytest collects `test_*.py` only)."""
+
 from __future__ import annotations
 
 import torch
@@ -19,8 +20,12 @@ RTOL, ATOL = 1e-4, 1e-6
 
 
 def _close(a, b) -> bool:
-    return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
+    return (
+        isinstance(a, torch.Tensor)
+        and isinstance(b, torch.Tensor)
+        and a.shape == b.shape
         and torch.allclose(a.double(), b.double(), rtol=RTOL, atol=ATOL)
+    )
 
 
 def mode(forward: dict) -> bool | None:
@@ -57,7 +62,7 @@ def steps(got: dict, x: torch.Tensor, batch: int) -> list[dict] | None:
     epoch for the last. None when a batch never went through the model."""
     before = []
     for k in range(0, len(x), batch):
-        chunk = x[k:k + batch]
+        chunk = x[k : k + batch]
         found = next((f for f in got["forwards"] if _same(f.get("input"), chunk)), None)
         if found is None:
             return None
@@ -70,13 +75,17 @@ def _same(x, chunk: torch.Tensor) -> bool:
 
 
 def same_steps(got: list[dict], want: list[dict]) -> bool:
-    return len(got) == len(want) and all(set(g) == set(w) and all(_close(g[n], w[n]) for n in w)
-                                         for g, w in zip(got, want, strict=True))
+    return len(got) == len(want) and all(
+        set(g) == set(w) and all(_close(g[n], w[n]) for n in w)
+        for g, w in zip(got, want, strict=True)
+    )
 
 
 def first_different(got: list[dict], want: list[dict]) -> int:
     """The index of the first step whose parameters differ from `want`'s."""
-    differ = (k for k, (g, w) in enumerate(zip(got, want, strict=False)) if not same_steps([g], [w]))
+    differ = (
+        k for k, (g, w) in enumerate(zip(got, want, strict=False)) if not same_steps([g], [w])
+    )
     return next(differ, len(want))
 
 
@@ -84,5 +93,8 @@ def changed(initial: dict, final: dict, buffers: bool) -> list[str]:
     """The parameters (or, with `buffers`, the running statistics) that the epoch changed."""
     names = set(params(initial))
     keys = [k for k in initial if (k not in names) == buffers and k != "bn.num_batches_tracked"]
-    return [k for k in keys
-            if not (isinstance(final.get(k), torch.Tensor) and torch.equal(final[k], initial[k]))]
+    return [
+        k
+        for k in keys
+        if not (isinstance(final.get(k), torch.Tensor) and torch.equal(final[k], initial[k]))
+    ]

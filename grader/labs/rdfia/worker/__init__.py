@@ -1,5 +1,6 @@
 """The RDFIA lab's side of the worker (`Lab.worker`): its probes (`probes/`), the course
 helpers students import or `%run` (`course/`), and the Colab and torchvision stand-ins."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@
 the real torchvision where it is installed, else the stand-in under `standin/`, where
 `google.colab` stands in for Colab's too.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,7 +26,9 @@ SPLITS = {True: dict(n_per_class=10, seed=1000), False: dict(n_per_class=5, seed
 def cifar_split(train: bool) -> tuple[np.ndarray, list[int]]:
     """The images (N, 32, 32, 3) uint8 and labels that CIFAR10(train=train) holds, as torchvision's."""
     images, labels = make_synthetic(**SPLITS[train])
-    return (images * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy(), labels.tolist()
+    return (images * 255).round().to(torch.uint8).permute(
+        0, 2, 3, 1
+    ).contiguous().numpy(), labels.tolist()
 
 
 class CIFAR10(torch.utils.data.Dataset):
@@ -79,6 +82,7 @@ def _cpu_to(to):
         if "device" in kwargs:
             kwargs["device"] = _on_cpu(kwargs["device"])
         return to(self, *args, **kwargs)
+
     cpu_to.__doc__ = to.__doc__
     return cpu_to
 
@@ -97,4 +101,5 @@ def install() -> None:
         sys.path.append(STANDIN)  # last: a real torchvision or google.colab, if any, comes first
     if real:
         import torchvision.datasets
+
         torchvision.datasets.CIFAR10 = CIFAR10

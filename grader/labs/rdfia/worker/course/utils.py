@@ -6,7 +6,6 @@ are drawn off screen and never shown; without matplotlib they do nothing. As wit
 course's file, ``from utils import *`` also brings ``np``, ``plt`` and ``torch``.
 """
 
-
 import numpy as np
 import torch
 from _headless import as_float as _as_float
@@ -103,8 +102,9 @@ class AccLossPlot(object):
             if fig is None:
                 return
             for position, what, curves in (
-                    (1, "Accuracy", {"acc. train": self.acc_train, "acc. test": self.acc_test}),
-                    (2, "Loss", {"loss train": self.loss_train, "loss test": self.loss_test})):
+                (1, "Accuracy", {"acc. train": self.acc_train, "acc. test": self.acc_test}),
+                (2, "Loss", {"loss train": self.loss_train, "loss test": self.loss_test}),
+            ):
                 ax = fig.add_subplot(1, 2, position)
                 for label, values in curves.items():
                     ax.plot([_as_float(v) for v in values], label=label)

@@ -34,8 +34,10 @@ class CirclesData:
 
     def _plot_points(self, ax, scale=1.0, offset=0.0):
         """Train (dots) and test (crosses) points, class 0 blue and class 1 red."""
-        for X, Y, marker, label in ((self.Xtrain, self.Ytrain, "o", "Train"),
-                                    (self.Xtest, self.Ytest, "+", "Test")):
+        for X, Y, marker, label in (
+            (self.Xtrain, self.Ytrain, "o", "Train"),
+            (self.Xtest, self.Ytest, "+", "Test"),
+        ):
             X = X.numpy() * scale + offset
             Y = Y.numpy()
             ax.plot(X[Y[:, 0] == 1, 0], X[Y[:, 0] == 1, 1], "b" + marker, label=label)
@@ -73,8 +75,10 @@ class CirclesData:
         with _figure() as fig:
             if fig is None:
                 return
-            for position, curves in ((1, {"acc. train": self.acc_train, "acc. test": self.acc_test}),
-                                     (2, {"loss train": self.loss_train, "loss test": self.loss_test})):
+            for position, curves in (
+                (1, {"acc. train": self.acc_train, "acc. test": self.acc_test}),
+                (2, {"loss train": self.loss_train, "loss test": self.loss_test}),
+            ):
                 ax = fig.add_subplot(1, 2, position)
                 for label, values in curves.items():
                     ax.plot([_as_float(v) for v in values], label=label)

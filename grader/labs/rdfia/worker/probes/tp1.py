@@ -5,6 +5,7 @@ student's functions and objects, and returns plain data (tensors, numbers, lists
 str-keyed dicts) that the trusted rubric compares with the reference. Nothing here
 trusts the student: probes only call, read and set tensors.
 """
+
 from __future__ import annotations
 
 import torch
@@ -12,6 +13,7 @@ import torch
 from grader.worker.artifacts import BOUNDARY, CURVE_KEYS
 
 # -- helpers ------------------------------------------------------------------------
+
 
 def _metrics(Yhat, Y, logits: bool) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of predictions, computed by the grader."""
@@ -45,6 +47,7 @@ def _boundary(predict, points, logits: bool):
     forward that fails or gives odd values on the grid gives no plot, never a failed check."""
     try:
         from grader.labs.rdfia.data.circles import make_grid
+
         X, labels = points
         with torch.no_grad():
             out = torch.as_tensor(predict(make_grid())).detach().double()
@@ -52,7 +55,9 @@ def _boundary(predict, points, logits: bool):
             out = out.t()  # a forward that works in columns
         if out.shape != (1600, 2):
             return None
-        valid = bool(((out >= 0) & (out <= 1)).all()) and bool(torch.allclose(out.sum(1), torch.ones(1600, dtype=out.dtype), atol=1e-3))
+        valid = bool(((out >= 0) & (out <= 1)).all()) and bool(
+            torch.allclose(out.sum(1), torch.ones(1600, dtype=out.dtype), atol=1e-3)
+        )
         prob = out if (valid and not logits) else torch.softmax(out, dim=1)
         if not torch.isfinite(prob).all():
             return None
@@ -68,7 +73,7 @@ def _points(data):
 
 def _batches(perm, batch):
     for i in range(0, len(perm), batch):
-        yield perm[i:i + batch]
+        yield perm[i : i + batch]
 
 
 def _params_by_shape(model, sizes):
@@ -87,13 +92,20 @@ def _params_by_shape(model, sizes):
 
 def _architecture(model, sizes) -> dict:
     found, extra = _params_by_shape(model, sizes)
-    linears = [(tuple(m.weight.shape), m.bias is not None) for m in model.modules()
-               if isinstance(m, torch.nn.Linear)]
-    return {"modules": [type(m).__name__ for m in model.modules()][1:] if hasattr(model, "modules") else [],
-            "linears": [[list(s), b] for s, b in linears],
-            "params": [f"{n} {tuple(p.shape)}" for n, p in model.named_parameters()],
-            "missing": [k for k in ("Wh", "bh", "Wy", "by") if k not in found],
-            "extra": extra}
+    linears = [
+        (tuple(m.weight.shape), m.bias is not None)
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear)
+    ]
+    return {
+        "modules": [type(m).__name__ for m in model.modules()][1:]
+        if hasattr(model, "modules")
+        else [],
+        "linears": [[list(s), b] for s, b in linears],
+        "params": [f"{n} {tuple(p.shape)}" for n, p in model.named_parameters()],
+        "missing": [k for k in ("Wh", "bh", "Wy", "by") if k not in found],
+        "extra": extra,
+    }
 
 
 def _load(model, weights: dict, sizes) -> dict:
@@ -114,10 +126,16 @@ def _grader_model(sizes):
 
 def _unpack_model(value, n: int, what: str):
     if not isinstance(value, (tuple, list)) or len(value) != n:
-        got = f"a {type(value).__name__} of {len(value)} items" if isinstance(value, (tuple, list)) else type(value).__name__
+        got = (
+            f"a {type(value).__name__} of {len(value)} items"
+            if isinstance(value, (tuple, list))
+            else type(value).__name__
+        )
         raise TypeError(f"{what} should return {n} values; it returned {got}")
     if not isinstance(value[0], torch.nn.Module):
-        raise TypeError(f"{what} should return a torch.nn.Module first; it returned {type(value[0]).__name__}")
+        raise TypeError(
+            f"{what} should return a torch.nn.Module first; it returned {type(value[0]).__name__}"
+        )
     return value
 
 
@@ -128,6 +146,7 @@ def _init_model(ns, sizes, eta=None):
 
 
 # -- tp1_manual -----------------------------------------------------------------------
+
 
 def _inference(value):
     """`value` with every tensor copied as an inference tensor (autograd can never record it)."""
@@ -151,8 +170,11 @@ def backward_without_autograd(ns, params, outputs, Y):
 def manual_sgd(ns, params, grads, eta):
     """Call the student's sgd; report what it returned and the params dict afterwards."""
     returned = ns["sgd"](params, grads, eta)
-    return {"returned": returned if isinstance(returned, dict) else None,
-            "returned_type": type(returned).__name__, "after": dict(params)}
+    return {
+        "returned": returned if isinstance(returned, dict) else None,
+        "returned_type": type(returned).__name__,
+        "after": dict(params),
+    }
 
 
 def _train(data, perms, batch, step, predict, logits: bool) -> dict:
@@ -179,10 +201,14 @@ def train_manual(ns, params, data, perms, eta, batch):
         grads = backward(state["params"], outputs, Y)
         new = sgd(state["params"], grads, eta)
         state["params"] = new if isinstance(new, dict) else state["params"]
-    return _train(data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False)
+
+    return _train(
+        data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False
+    )
 
 
 # -- tp1_autograd ---------------------------------------------------------------------
+
 
 def _leaves(params):
     return {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
@@ -195,7 +221,11 @@ def autograd_init(ns, nx, nh, ny):
     info = {}
     for k, v in params.items():
         if isinstance(v, torch.Tensor):
-            info[k] = {"value": v.detach(), "requires_grad": bool(v.requires_grad), "is_leaf": bool(v.is_leaf)}
+            info[k] = {
+                "value": v.detach(),
+                "requires_grad": bool(v.requires_grad),
+                "is_leaf": bool(v.is_leaf),
+            }
     return {"type": "dict", "keys": list(params), "tensors": info}
 
 
@@ -240,10 +270,16 @@ def autograd_sgd(ns, params, grads, eta):
         if not isinstance(v, torch.Tensor):
             after[k] = {"type": type(v).__name__}
             continue
-        after[k] = {"type": "Tensor", "value": v.detach(), "is_leaf": bool(v.is_leaf),
-                    "requires_grad": bool(v.requires_grad), "grad": v.grad if v.is_leaf else None,
-                    "same": v is originals[k],
-                    "original_value": originals[k].detach(), "original_grad": originals[k].grad}
+        after[k] = {
+            "type": "Tensor",
+            "value": v.detach(),
+            "is_leaf": bool(v.is_leaf),
+            "requires_grad": bool(v.requires_grad),
+            "grad": v.grad if v.is_leaf else None,
+            "same": v is originals[k],
+            "original_value": originals[k].detach(),
+            "original_grad": originals[k].grad,
+        }
     return {"returned_type": type(returned).__name__, "after": after}
 
 
@@ -257,10 +293,14 @@ def train_autograd(ns, params, data, perms, eta, batch):
         L.backward()
         new = sgd(state["params"], eta)
         state["params"] = new if isinstance(new, dict) else state["params"]
-    return _train(data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False)
+
+    return _train(
+        data, perms, batch, step, lambda X: _first(forward(state["params"], X)), logits=False
+    )
 
 
 # -- tp1_nn and tp1_optim -------------------------------------------------------------
+
 
 def model_logits(ns, sizes, weights, X, eta=None):
     """Build the student's model, load the grader's weights by shape, return its output."""
@@ -290,8 +330,10 @@ def model_loss(ns, sizes, logits, Y, eta=None):
 def nn_loss_accuracy(ns, Yhat, Y):
     """The student's loss_accuracy, given a correct CrossEntropyLoss and logits."""
     L, acc = ns["loss_accuracy"](torch.nn.CrossEntropyLoss(), Yhat, Y)
-    return {"L": L.detach() if isinstance(L, torch.Tensor) else L,
-            "acc": acc.detach() if isinstance(acc, torch.Tensor) else acc}
+    return {
+        "L": L.detach() if isinstance(L, torch.Tensor) else L,
+        "acc": acc.detach() if isinstance(acc, torch.Tensor) else acc,
+    }
 
 
 def nn_sgd(ns, sizes, weights, grads, eta):
@@ -302,17 +344,21 @@ def nn_sgd(ns, sizes, weights, grads, eta):
     for key, p in found.items():
         p.grad = grads[key].clone()
     returned = ns["sgd"](model, eta)
-    return {"returned_type": type(returned).__name__,
-            "returned_model": returned is model or returned is None,
-            "after": {k: p.detach().clone() for k, p in found.items()},
-            "grads": {k: p.grad for k, p in found.items()}}
+    return {
+        "returned_type": type(returned).__name__,
+        "returned_model": returned is model or returned is None,
+        "after": {k: p.detach().clone() for k, p in found.items()},
+        "grads": {k: p.grad for k, p in found.items()},
+    }
 
 
 def _model_with_weights(model, weights, sizes):
     info = _load(model, weights, sizes)
     if info["missing"]:
-        raise TypeError(f"the model has no parameters of the shapes of Linear({sizes[0]}, {sizes[1]}) "
-                        f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}")
+        raise TypeError(
+            f"the model has no parameters of the shapes of Linear({sizes[0]}, {sizes[1]}) "
+            f"and Linear({sizes[1]}, {sizes[2]}): {', '.join(info['params']) or 'none'}"
+        )
     return model
 
 
@@ -333,6 +379,7 @@ def train_nn(ns, sizes, weights, data, perms, eta, batch):
         L.backward()
         new = sgd(state["model"], eta)
         state["model"] = new if isinstance(new, torch.nn.Module) else state["model"]
+
     return _train(data, perms, batch, step, lambda X: _evaluated(state["model"])(X), logits=True)
 
 
@@ -340,8 +387,12 @@ def optim_info(ns, sizes, eta):
     """What the student's optimizer is (its classes), its groups' settings, and which of the
     model's parameters each tensor it holds is (None: not one of the model's)."""
     model, loss, optim = _init_model(ns, sizes, eta)
-    info = {"type": type(optim).__name__, "module": type(optim).__module__,
-            "classes": [f"{c.__module__}.{c.__qualname__}" for c in type(optim).__mro__], "groups": []}
+    info = {
+        "type": type(optim).__name__,
+        "module": type(optim).__module__,
+        "classes": [f"{c.__module__}.{c.__qualname__}" for c in type(optim).__mro__],
+        "groups": [],
+    }
     model_ids = {id(p): n for n, p in model.named_parameters()}
     info["model_params"] = sorted(model_ids.values())
     info["held"] = []
@@ -372,4 +423,5 @@ def train_optim(ns, sizes, weights, data, perms, eta, batch):
         L, acc = loss_accuracy(loss, model(X), Y)
         L.backward()
         optim.step()
+
     return _train(data, perms, batch, step, lambda X: _evaluated(model)(X), logits=True)

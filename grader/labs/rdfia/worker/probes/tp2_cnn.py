@@ -7,6 +7,7 @@ compares with the reference. The trusted side also imports `TinyNet` and `descri
 from here: they are grader code, and computing the expected values with the very same
 definitions keeps the two sides in step.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,21 @@ import torch.nn as nn
 from grader.worker.artifacts import CURVE_KEYS
 
 # A module's settings worth reporting, when it has them.
-CONFIG = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
-          "ceil_mode", "in_features", "out_features", "num_features", "p", "track_running_stats")
+CONFIG = (
+    "in_channels",
+    "out_channels",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "ceil_mode",
+    "in_features",
+    "out_features",
+    "num_features",
+    "p",
+    "track_running_stats",
+)
 
 
 def _plain(value):
@@ -61,10 +75,16 @@ def describe(model: nn.Module, x: torch.Tensor | None = None) -> dict:
     for name, m in _leaves(model):
         own = sum(p.numel() for p in m.parameters(recurse=False) if p.requires_grad)
         config = {k: _plain(getattr(m, k)) for k in CONFIG if hasattr(m, k)}
-        modules.append({"name": name, "type": type(m).__name__, "params": int(own), "config": config})
-    out = {"modules": modules,
-           "total": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
-           "trace": [], "error": None, "output_shape": None}
+        modules.append(
+            {"name": name, "type": type(m).__name__, "params": int(own), "config": config}
+        )
+    out = {
+        "modules": modules,
+        "total": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "trace": [],
+        "error": None,
+        "output_shape": None,
+    }
     if x is None:
         return out
     names = {id(m): name for name, m in _leaves(model)}
@@ -72,11 +92,19 @@ def describe(model: nn.Module, x: torch.Tensor | None = None) -> dict:
 
     def hook(module, inputs, output):
         first = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
-        trace.append({"name": names.get(id(module), "?"), "type": type(module).__name__,
-                      "in_shape": list(first.shape) if first is not None else None,
-                      "in_min": float(first.detach().min()) if first is not None and first.numel() else None,
-                      "out_shape": list(output.shape) if isinstance(output, torch.Tensor) else None,
-                      "training": bool(module.training)})
+        trace.append(
+            {
+                "name": names.get(id(module), "?"),
+                "type": type(module).__name__,
+                "in_shape": list(first.shape) if first is not None else None,
+                "in_min": float(first.detach().min())
+                if first is not None and first.numel()
+                else None,
+                "out_shape": list(output.shape) if isinstance(output, torch.Tensor) else None,
+                "training": bool(module.training),
+            }
+        )
+
     handles = [m.register_forward_hook(hook) for _, m in _leaves(model)]
     try:
         with torch.no_grad():
@@ -106,8 +134,14 @@ def class_versions(ns: dict) -> list[dict]:
     for name, cls in ns.classes:
         index = counts[name] = counts.get(name, -1) + 1
         code = next((f.__code__ for f in vars(cls).values() if hasattr(f, "__code__")), None)
-        out.append({"name": name, "index": index, "module": issubclass(cls, nn.Module),
-                    "where": f"{code.co_filename}, line {code.co_firstlineno}" if code else None})
+        out.append(
+            {
+                "name": name,
+                "index": index,
+                "module": issubclass(cls, nn.Module),
+                "where": f"{code.co_filename}, line {code.co_firstlineno}" if code else None,
+            }
+        )
     return out
 
 
@@ -154,11 +188,19 @@ def improved_behaviour(ns: dict, ref, x: torch.Tensor) -> dict:
     model.train()
     with torch.no_grad():
         train1, train2 = model(x), model(x)
-    return {"eval1": eval1, "eval2": eval2, "eval_sub": sub, "train1": train1, "train2": train2,
-            "buffers_before": before, "buffers_after_eval": after}
+    return {
+        "eval1": eval1,
+        "eval2": eval2,
+        "eval_sub": sub,
+        "train1": train1,
+        "train2": train2,
+        "buffers_before": before,
+        "buffers_after_eval": after,
+    }
 
 
 # -- epoch --------------------------------------------------------------------------
+
 
 class TinyNet(nn.Module):
     """A small grader-owned model with batch norm, so that `epoch` is judged alone."""
@@ -177,18 +219,21 @@ class TinyNet(nn.Module):
 
 def loader(x: torch.Tensor, y: torch.Tensor, batch: int, shuffle: bool = False, seed: int = 0):
     generator = torch.Generator().manual_seed(seed) if shuffle else None
-    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch,
-                                       shuffle=shuffle, generator=generator)
+    return torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(x, y), batch_size=batch, shuffle=shuffle, generator=generator
+    )
 
 
 def _flushed(probe):
     """Flush what the student's code printed before the answer goes back."""
+
     def run(*args, **kwargs):
         try:
             return probe(*args, **kwargs)
         finally:
             with contextlib.suppress(Exception):
                 sys.stdout.flush(), sys.stderr.flush()
+
     run.__name__, run.__doc__ = probe.__name__, probe.__doc__
     return run
 
@@ -198,8 +243,9 @@ def _state(model: nn.Module) -> dict:
 
 
 @_flushed
-def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: int,
-              lr: float | None = None) -> dict:
+def run_epoch(
+    ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: int, lr: float | None = None
+) -> dict:
     """Call the student's `epoch` on a TinyNet with weights `state` over the batches of
     (x, y): a training pass when `lr` is given (with plain SGD), an evaluation pass otherwise.
     The model starts in the opposite mode, so that `epoch` must set its own.
@@ -212,12 +258,19 @@ def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: in
     train = lr is not None
     model.train(not train)
     forwards = []
+
     def before(m, i):
         first = i[0] if i and isinstance(i[0], torch.Tensor) else None
-        forwards.append({"state": _state(m), "input": None if first is None else first.detach().clone()})
+        forwards.append(
+            {"state": _state(m), "input": None if first is None else first.detach().clone()}
+        )
+
     model.register_forward_pre_hook(before)
-    model.register_forward_hook(lambda m, i, out: forwards[-1].update(
-        output=out.detach().clone() if isinstance(out, torch.Tensor) else None))
+    model.register_forward_hook(
+        lambda m, i, out: forwards[-1].update(
+            output=out.detach().clone() if isinstance(out, torch.Tensor) else None
+        )
+    )
     data = loader(x, y, batch)
     criterion = nn.CrossEntropyLoss()
     if train:
@@ -227,14 +280,22 @@ def run_epoch(ns: dict, state: dict, x: torch.Tensor, y: torch.Tensor, batch: in
     if not isinstance(result, (tuple, list)):
         results = {"$bad": f"a {type(result).__name__}, not a tuple (top1, top5, loss)"}
     elif len(result) != 3:
-        results = {"$bad": f"a {type(result).__name__} of {len(result)} items, not (top1, top5, loss)"}
+        results = {
+            "$bad": f"a {type(result).__name__} of {len(result)} items, not (top1, top5, loss)"
+        }
     else:
         results = [_epoch_value(v) for v in result]
     grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
-    return {"results": results, "forwards": forwards[:4 * len(data)], "final": _state(model), "grads": grads}
+    return {
+        "results": results,
+        "forwards": forwards[: 4 * len(data)],
+        "final": _state(model),
+        "grads": grads,
+    }
 
 
 # -- data pipeline ------------------------------------------------------------------
+
 
 def compute_mean_std(ns: dict, images: torch.Tensor) -> dict:
     result = ns["compute_mean_std"](images)
@@ -244,17 +305,25 @@ def compute_mean_std(ns: dict, images: torch.Tensor) -> dict:
     mean, std = result
 
     def tensor(v):
-        if isinstance(v, (list, tuple)) and all(isinstance(e, numbers.Real) or
-                                                (isinstance(e, torch.Tensor) and e.numel() == 1) for e in v):
+        if isinstance(v, (list, tuple)) and all(
+            isinstance(e, numbers.Real) or (isinstance(e, torch.Tensor) and e.numel() == 1)
+            for e in v
+        ):
             return torch.tensor([float(e) for e in v])
         if isinstance(v, torch.Tensor):
             return v.detach().float()
-        return torch.as_tensor(v).float() if hasattr(v, "__array__") else f"{type(v).__name__} {str(v)[:80]}"
+        return (
+            torch.as_tensor(v).float()
+            if hasattr(v, "__array__")
+            else f"{type(v).__name__} {str(v)[:80]}"
+        )
+
     return {"mean": tensor(mean), "std": tensor(std)}
 
 
-def transform_outputs(ns: dict, train: bool, mean: torch.Tensor, std: torch.Tensor,
-                      image: torch.Tensor, n: int) -> dict:
+def transform_outputs(
+    ns: dict, train: bool, mean: torch.Tensor, std: torch.Tensor, image: torch.Tensor, n: int
+) -> dict:
     """Apply the student's transform `n` times to copies of one image."""
     transform = ns["get_transforms"](train, mean, std)
     return _stacked([transform(image.clone()) for _ in range(n)], "the transform")
@@ -281,15 +350,22 @@ def loader_outputs(ns: dict, batch_size: int, draws: dict) -> dict:
     dataset (so its transform) `draws[split]` times, and which CIFAR-10 split the dataset holds."""
     loaders = ns["get_dataset"](batch_size)
     if not (isinstance(loaders, (tuple, list)) and len(loaders) >= 2):
-        return {"bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
-                       "(train_loader, test_loader)"}
+        return {
+            "bad": f"get_dataset returned {type(loaders).__name__} {str(loaders)[:60]}, not "
+            "(train_loader, test_loader)"
+        }
     out = {}
     for split, loader in zip(("train", "test"), loaders, strict=False):
         dataset = getattr(loader, "dataset", None)
         if dataset is None:
-            return {"bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"}
+            return {
+                "bad": f"get_dataset's {split} loader is a {type(loader).__name__}, not a DataLoader"
+            }
         items = [dataset[0] for _ in range(draws[split])]
-        got = _stacked([i[0] if isinstance(i, (tuple, list)) else i for i in items], f"the {split} loader's dataset")
+        got = _stacked(
+            [i[0] if isinstance(i, (tuple, list)) else i for i in items],
+            f"the {split} loader's dataset",
+        )
         if "bad" in got:
             return got
         out[split] = dict(got, train_split=getattr(dataset, "train", None))
@@ -308,6 +384,7 @@ def main_lrs(ns: dict, batch_size: int, lr: float, epochs: int) -> dict:
         if isinstance(optimizer, torch.optim.Optimizer):
             lrs.append(float(optimizer.param_groups[0]["lr"]))
         return epoch(*args, **kwargs)
+
     wanted = {"batch_size": batch_size, "lr": lr, "epochs": epochs, "cuda": True}
     params = list(inspect.signature(main).parameters)
     ns["epoch"] = watched  # `main` finds it by name, as it finds the student's
@@ -315,7 +392,7 @@ def main_lrs(ns: dict, batch_size: int, lr: float, epochs: int) -> dict:
         if {"lr", "epochs"} <= set(params):
             main(**{k: v for k, v in wanted.items() if k in params})
         else:  # other names: the course's order
-            main(*list(wanted.values())[:len(params)])
+            main(*list(wanted.values())[: len(params)])
     finally:
         ns["epoch"] = epoch
     return {"lrs": lrs}
@@ -336,6 +413,7 @@ def scheduler_lrs(ns: dict, lr0: float, steps: int) -> dict:
 
 # -- a short training run -------------------------------------------------------------
 
+
 @_flushed
 def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, seed: int) -> dict:
     """The student's ConvNet (class `ref`) trained by the student's epoch with plain SGD; the
@@ -349,20 +427,27 @@ def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, s
     curves: dict[str, list] = {k: [] for k in CURVE_KEYS}
     logits, seen = [], []
     # The model's outputs in each test epoch, as it gave them: the trusted side computes the accuracy.
-    model.register_forward_hook(lambda m, i, out: seen.append(out.detach())
-                                if isinstance(out, torch.Tensor) and out.dim() == 2 else None)
+    model.register_forward_hook(
+        lambda m, i, out: (
+            seen.append(out.detach()) if isinstance(out, torch.Tensor) and out.dim() == 2 else None
+        )
+    )
 
     def record(split, result):
-        values = [_epoch_value(v) for v in result] if isinstance(result, (tuple, list)) and len(result) == 3 \
+        values = (
+            [_epoch_value(v) for v in result]
+            if isinstance(result, (tuple, list)) and len(result) == 3
             else [{"$bad": "not (top1, top5, loss)"}] * 3
+        )
         curves[f"{split}_acc"].append(values[0])
         curves[f"{split}_loss"].append(values[2])
         if split == "test":
             try:
-                logits.append(torch.cat(seen)[-len(xt):])
+                logits.append(torch.cat(seen)[-len(xt) :])
             except (RuntimeError, ValueError):  # none, or outputs of other widths: judged as none
                 logits.append(None)
         seen.clear()
+
     record("test", ns["epoch"](test_data, model, criterion))
     for _ in range(epochs):
         record("train", ns["epoch"](train_data, model, criterion, optimizer))
@@ -371,4 +456,8 @@ def short_run(ns: dict, ref, x, y, xt, yt, epochs: int, batch: int, lr: float, s
 
 
 def is_bad(value) -> bool:
-    return isinstance(value, dict) and "$bad" in value or (isinstance(value, float) and not math.isfinite(value))
+    return (
+        isinstance(value, dict)
+        and "$bad" in value
+        or (isinstance(value, float) and not math.isfinite(value))
+    )

@@ -4,6 +4,7 @@
 `Compose`, `ToTensor`, `Normalize`, `RandomCrop`, `RandomHorizontalFlip`, `CenterCrop` and
 `Resize`, which behave as torchvision's on PIL images, tensors and HWC uint8 arrays.
 """
+
 from torchvision import datasets, transforms  # noqa: F401
 
 __version__ = "0.0-grader-stand-in"

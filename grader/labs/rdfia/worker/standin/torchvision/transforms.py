@@ -5,6 +5,7 @@ the same kind; their random draws are torch's, as in torchvision. `ToTensor` tur
 image or an HWC array into a float (C, H, W) tensor (uint8 scaled to [0, 1]); `Normalize`
 takes a tensor.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -18,7 +19,15 @@ try:
 except ImportError:
     Image = None
 
-__all__ = ["CenterCrop", "Compose", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Resize", "ToTensor"]
+__all__ = [
+    "CenterCrop",
+    "Compose",
+    "Normalize",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "Resize",
+    "ToTensor",
+]
 
 
 def _pair(size) -> tuple[int, int]:
@@ -46,22 +55,33 @@ def _crop(img, top: int, left: int, height: int, width: int):
     if _is_pil(img):
         return img.crop((left, top, left + width, top + height))
     if isinstance(img, torch.Tensor):
-        return img[..., top:top + height, left:left + width]
-    return img[top:top + height, left:left + width]
+        return img[..., top : top + height, left : left + width]
+    return img[top : top + height, left : left + width]
 
 
 def _pad(img, padding, fill=0, padding_mode="constant"):
     left, top, right, bottom = (
-        (padding,) * 4 if isinstance(padding, numbers.Integral) else
-        (padding[0], padding[1]) * 2 if len(padding) == 2 else tuple(padding))
+        (padding,) * 4
+        if isinstance(padding, numbers.Integral)
+        else (padding[0], padding[1]) * 2
+        if len(padding) == 2
+        else tuple(padding)
+    )
     if isinstance(img, torch.Tensor):
         mode = "replicate" if padding_mode == "edge" else padding_mode
         value = fill if mode == "constant" else None
-        return F.pad(img, (left, right, top, bottom), mode=mode, **({"value": value} if value is not None else {}))
+        return F.pad(
+            img,
+            (left, right, top, bottom),
+            mode=mode,
+            **({"value": value} if value is not None else {}),
+        )
     array = np.asarray(img)
     widths = [(top, bottom), (left, right)] + [(0, 0)] * (array.ndim - 2)
     mode = "edge" if padding_mode == "edge" else padding_mode
-    padded = np.pad(array, widths, mode=mode, **({"constant_values": fill} if mode == "constant" else {}))
+    padded = np.pad(
+        array, widths, mode=mode, **({"constant_values": fill} if mode == "constant" else {})
+    )
     return Image.fromarray(padded) if _is_pil(img) else padded
 
 
@@ -112,7 +132,9 @@ class Normalize:
         mean = torch.as_tensor(self.mean, dtype=tensor.dtype).view(-1, 1, 1)
         std = torch.as_tensor(self.std, dtype=tensor.dtype).view(-1, 1, 1)
         if (std == 0).any():
-            raise ValueError(f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by zero.")
+            raise ValueError(
+                f"std evaluated to zero after conversion to {tensor.dtype}, leading to division by zero."
+            )
         return tensor.sub_(mean).div_(std) if self.inplace else (tensor - mean) / std
 
     def __repr__(self):
@@ -122,7 +144,12 @@ class Normalize:
 class RandomCrop:
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         self.size = _pair(size)
-        self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
+        self.padding, self.pad_if_needed, self.fill, self.padding_mode = (
+            padding,
+            pad_if_needed,
+            fill,
+            padding_mode,
+        )
 
     def __call__(self, img):
         if self.padding is not None:
@@ -133,7 +160,9 @@ class RandomCrop:
             img = _pad(img, [max(tw - width, 0), max(th - height, 0)], self.fill, self.padding_mode)
             height, width = _hw(img)
         if height < th or width < tw:
-            raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(height, width)}")
+            raise ValueError(
+                f"Required crop size {(th, tw)} is larger than input image size {(height, width)}"
+            )
         top = int(torch.randint(0, height - th + 1, size=(1,)).item())
         left = int(torch.randint(0, width - tw + 1, size=(1,)).item())
         return _crop(img, top, left, th, tw)
@@ -182,10 +211,19 @@ class Resize:
         th, tw = self._target(*_hw(img))
         if _is_pil(img):
             return img.resize((tw, th), Image.BILINEAR)
-        tensor = torch.as_tensor(np.asarray(img)).permute(2, 0, 1) if isinstance(img, np.ndarray) else img
+        tensor = (
+            torch.as_tensor(np.asarray(img)).permute(2, 0, 1)
+            if isinstance(img, np.ndarray)
+            else img
+        )
         batch = tensor.reshape(-1, *tensor.shape[-3:]) if tensor.dim() >= 3 else tensor[None, None]
-        out = F.interpolate(batch.float(), size=(th, tw), mode="bilinear", align_corners=False,
-                            antialias=self.antialias).reshape(*tensor.shape[:-2], th, tw)
+        out = F.interpolate(
+            batch.float(),
+            size=(th, tw),
+            mode="bilinear",
+            align_corners=False,
+            antialias=self.antialias,
+        ).reshape(*tensor.shape[:-2], th, tw)
         if not tensor.is_floating_point():
             out = out.round().clamp(0, 255).to(tensor.dtype)
         return out.permute(1, 2, 0).numpy() if isinstance(img, np.ndarray) else out

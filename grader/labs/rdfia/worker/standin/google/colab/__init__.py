@@ -4,4 +4,5 @@ What the course's notebooks import from it: `drive`, `files` and `output`. The g
 no Google Drive, no browser and no user to upload a file: each call does what Colab would
 do with nothing to act on, and says so, so that code calling it runs on.
 """
+
 from google.colab import drive, files, output  # noqa: F401
