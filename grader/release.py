@@ -167,19 +167,25 @@ def build(out: Path) -> Path:
         tree = Path(tmp)
         _copy_tree(tree / "grader")
         (tree / "pyproject.toml").write_text(_pyproject(tree))
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--no-build-isolation",
-                "--quiet",
-                "--wheel-dir",
-                str(out),
-                str(tree),
-            ],
-            check=True,
-        )
+        return wheel(tree, out)
+
+
+def wheel(tree: Path, out: Path) -> Path:
+    """The wheel of the project in `tree`, built into `out` (no build isolation: the build
+    needs nothing the grader's own environment lacks); its path."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(tree),
+        ],
+        check=True,
+    )
     return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"

@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from grader import version
-from grader.release import SOURCE, _instructor_project
+from grader.release import SOURCE, wheel
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 TREE = ("grader", "reference", "student_template", "pyproject.toml", "README.md")
@@ -70,22 +68,7 @@ def _wheel(out: Path) -> Path:
             else:
                 tree.mkdir(exist_ok=True)
                 shutil.copy2(source, tree / name)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "wheel",
-                "--no-deps",
-                "--no-build-isolation",
-                "--quiet",
-                "--wheel-dir",
-                str(out),
-                str(tree),
-            ],
-            check=True,
-        )
-    return out / f"rdfia_grader-{_instructor_project()['version']}-py3-none-any.whl"
+        return wheel(tree, out)
 
 
 def build(
