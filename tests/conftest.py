@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The toy lab's rubric runs through the grader (test_lab.py), not as one of these tests.
 collect_ignore = ["toy_lab/rubric"]
 REFERENCE = ROOT / "reference"
+# The keys of a test in the contract's JSON (docs/CONTRACT.md), as the contract writes them.
+TEST_KEYS = set("id part name status score max_score message diagnosis same_mistake_as".split())
 
 
 def reference_source(part: str) -> str:

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, full_marks
+from conftest import ROOT, TEST_KEYS, full_marks
 from filled import filled
 
 from grader import cli
@@ -133,17 +133,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     ids = [t["id"] for t in report["tests"]]
     assert len(ids) == len(set(ids)) and report["tests"]
     for test in report["tests"]:
-        assert set(test) == {
-            "id",
-            "part",
-            "name",
-            "status",
-            "score",
-            "max_score",
-            "message",
-            "diagnosis",
-            "same_mistake_as",
-        }
+        assert set(test) == TEST_KEYS
         assert (
             test["same_mistake_as"] is None
             or test["same_mistake_as"] in ids[: ids.index(test["id"])]

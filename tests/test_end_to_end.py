@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, TEST_KEYS
 
 from grader.labs.rdfia import LAB
 
@@ -60,17 +60,7 @@ def test_json_follows_the_contract(reference_run):
     assert result["flags"] == [] and isinstance(result["seed"], int)
     parts = {"part", "found", "score", "max_score", "status", "source", "ignored"}
     assert all(set(p) == parts and p["status"] == "graded" for p in result["parts"])
-    keys = {
-        "id",
-        "part",
-        "name",
-        "status",
-        "score",
-        "max_score",
-        "message",
-        "diagnosis",
-        "same_mistake_as",
-    }
+    keys = TEST_KEYS
     assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
     assert len({t["id"] for t in result["tests"]}) == len(result["tests"])
 

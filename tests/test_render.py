@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import mutate
+from conftest import TEST_KEYS, mutate
 
 from grader.artifacts import Artifact, Boundary, Curves, Gradient
 from grader.labs.rdfia import LAB
@@ -367,21 +367,7 @@ def test_the_json_keeps_no_artifact():
     """The plots' values (an expected gradient, the reference's curves) stay out of the
     contract's JSON: a picture in the HTML report, never numbers in clear."""
     data = json.loads(json_render.render(report_with_plots()))
-    assert all(
-        set(t)
-        == {
-            "id",
-            "part",
-            "name",
-            "status",
-            "score",
-            "max_score",
-            "message",
-            "diagnosis",
-            "same_mistake_as",
-        }
-        for t in data["tests"]
-    )
+    assert all(set(t) == TEST_KEYS for t in data["tests"])
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import TEST_KEYS
 
 from grader.artifacts import Boundary, Curves, Gradient
 from grader.batch.reader import report_from_json
@@ -81,17 +82,7 @@ def test_the_contract_json_reads_back_with_every_field_it_holds():
     report = full_report()
     data = json.loads(json_render.render(report))
     back = report_from_json(data, seed=7)
-    kept = {
-        "id",
-        "part",
-        "name",
-        "status",
-        "score",
-        "max_score",
-        "message",
-        "diagnosis",
-        "same_mistake_as",
-    }
+    kept = TEST_KEYS
     for got, sent in zip(back.tests, report.tests, strict=False):
         assert {k: getattr(got, k) for k in kept} == {k: getattr(sent, k) for k in kept}
         assert got.artifacts == [] and got.output == ""  # never in the contract's JSON

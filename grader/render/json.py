@@ -9,17 +9,7 @@ import json
 from grader.results import Report, to_dict
 
 PART_KEYS = ("part", "found", "score", "max_score", "status", "source", "ignored")
-TEST_KEYS = (
-    "id",
-    "part",
-    "name",
-    "status",
-    "score",
-    "max_score",
-    "message",
-    "diagnosis",
-    "same_mistake_as",
-)
+TEST_KEYS = tuple("id part name status score max_score message diagnosis same_mistake_as".split())
 
 
 def as_dict(report: Report) -> dict:
