@@ -147,7 +147,9 @@ WRONG_IMPROVED = "".join(
 FORGED_IMPROVED_DESCRIPTION = FORGED_DESCRIPTION.replace(
     HANDOUT.replace("class ConvNet(", "class Handout(", 1),
     IMPROVED.replace("class ConvNetImproved(", "class Handout(", 1),
-).replace('ConvNet=Handout) if ref == "ConvNet"', 'ConvNetImproved=Handout) if ref == "ConvNetImproved"')
+).replace(
+    'ConvNet=Handout) if ref == "ConvNet"', 'ConvNetImproved=Handout) if ref == "ConvNetImproved"'
+)
 
 
 def test_a_patched_improved_description_gains_nothing(make_submission, grade_path):
