@@ -137,6 +137,39 @@ def test_a_patched_model_description_gains_nothing(make_submission, grade_path):
     assert sum(scores(forged, "tp2_cnn").values()) <= sum(scores(plain, "tp2_cnn").values())
 
 
+IMPROVED = _SOURCE[_SOURCE.index("class ConvNetImproved(") : _SOURCE.index("def accuracy(")]
+# Without batch norm, and a last pool without ceil_mode: fc4 takes 64·3·3 = 576 values.
+WRONG_IMPROVED = "".join(
+    line.replace(", ceil_mode=True", "").replace("64 * 4 * 4", "64 * 3 * 3")
+    for line in IMPROVED.splitlines(keepends=True)
+    if "BatchNorm2d(" not in line
+)
+FORGED_IMPROVED_DESCRIPTION = FORGED_DESCRIPTION.replace(
+    HANDOUT.replace("class ConvNet(", "class Handout(", 1),
+    IMPROVED.replace("class ConvNetImproved(", "class Handout(", 1),
+).replace(
+    'ConvNet=Handout) if ref == "ConvNet"', 'ConvNetImproved=Handout) if ref == "ConvNetImproved"'
+)
+
+
+def test_a_patched_improved_description_gains_nothing(make_submission, grade_path):
+    """An improved network without batch norm whose fc4 takes 576 values, patching the probe
+    to describe the handout's improved network: on the checks its description decides, it
+    scores what the same code scores unforged."""
+    wrong = IMPORTS + HANDOUT + WRONG_IMPROVED
+    assert "ConvNetImproved=Handout" in FORGED_IMPROVED_DESCRIPTION
+    plain = grade_path(make_submission({"tp2_cnn.py": wrong}, "plain"), CNN, seed=INSTRUCTOR)
+    forged = grade_path(
+        make_submission({"tp2_cnn.py": wrong + FORGED_IMPROVED_DESCRIPTION}, "forged"),
+        CNN,
+        seed=INSTRUCTOR,
+    )
+    described = ("tp2_cnn::improved::output_shape", "tp2_cnn::improved::batchnorm")
+    assert not set(described) & passed(plain, "tp2_cnn")
+    plain_scores, forged_scores = scores(plain, "tp2_cnn"), scores(forged, "tp2_cnn")
+    assert {c: forged_scores[c] for c in described} == {c: plain_scores[c] for c in described}
+
+
 def test_the_seed_zero_replay_gains_nothing_at_the_instructors_default(tmp_path):
     """`grade check` of the instructor edition, without --seed: a secret seed, not 0, named in
     the JSON; the replay of seed 0's values on top of the forged probe scores what an epoch

@@ -38,6 +38,22 @@ def tiny_state(seed: int) -> dict:
     return seeded(seed, build)
 
 
+def drawn_state(seed: int, state: dict) -> dict:
+    """A state of the shapes of `state`, drawn from the seed: weights at the scale of their
+    fan-in, vectors (biases, batch norm's scales, means and variances) in [0.5, 1.5], so that
+    every layer, a batch norm left unused too, changes the outputs. Counters are kept."""
+    g = generator(seed, 41)
+    drawn = {}
+    for name, t in state.items():
+        if not t.is_floating_point():
+            drawn[name] = t.clone()
+        elif t.dim() > 1:
+            drawn[name] = torch.randn(t.shape, generator=g) * (t[0].numel() ** -0.5)
+        else:
+            drawn[name] = torch.rand(t.shape, generator=g) + 0.5
+    return drawn
+
+
 def steps(description: dict) -> list:
     return [
         (t["type"], t["in_shape"], t["out_shape"])

@@ -67,6 +67,63 @@ def handout_output(params: list, x: torch.Tensor) -> torch.Tensor | None:
         return None
 
 
+@question("tp2.improved_steps", lambda seed: [])
+def improved_steps(seed: int) -> list:
+    """The steps of the reference ConvNetImproved's forward on 28×28 crops."""
+    return tp2_inputs.steps(describe(ref.ConvNetImproved().eval(), inputs(seed, 2, 28)))
+
+
+@question("tp2.improved_output", lambda seed: [])
+def improved_output(state: dict, x: torch.Tensor) -> torch.Tensor | None:
+    """The handout's improved network in eval mode with a student's state on `x`; None when
+    the state does not fit it. The state's tensors are grouped by module (state order); a
+    layer takes the first group of its shapes. A layer without bias, a batch norm without
+    affine parameters or running statistics fit it too: those settings are carried over."""
+    groups: dict[str, list] = {}
+    for name, t in state.items():
+        if isinstance(t, torch.Tensor):
+            groups.setdefault(name.rpartition(".")[0], []).append(t)
+    held = list(groups.values())
+    net = ref.ConvNetImproved()
+
+    def take(fits) -> list:
+        k = next((k for k, g in enumerate(held) if fits(g)), None)
+        return [] if k is None else held.pop(k)
+
+    try:
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    w, *b = take(lambda g, m=m: len(g) <= 2 and g[0].shape == m.weight.shape)
+                    m.weight.copy_(w)
+                    m.bias.copy_(b[0]) if b else m.bias.zero_()
+                elif isinstance(m, nn.BatchNorm2d):
+                    _load_norm(m, take(lambda g, m=m: _norm_group(g, m.num_features)))
+            return None if held else net.eval()(x)
+    except (ValueError, RuntimeError, TypeError):  # ValueError: a layer's weight is missing
+        return None
+
+
+def _norm_group(group: list, channels: int) -> bool:
+    """Whether `group` is a BatchNorm2d(channels)'s state: weight and bias (affine), running
+    mean and variance and num_batches_tracked (tracked), or both, in that order."""
+    shapes = [tuple(t.shape) for t in group]
+    vector = (channels,)
+    return shapes in ([vector] * 4 + [()], [vector] * 2, [vector] * 2 + [()])
+
+
+def _load_norm(m: nn.BatchNorm2d, group: list) -> None:
+    """`group` (see `_norm_group`) into `m`: without weight and bias, the identity; without
+    running statistics, the batch's, in eval mode too."""
+    m.weight.fill_(1), m.bias.zero_()
+    if len(group) in (2, 5):
+        m.weight.copy_(group[0]), m.bias.copy_(group[1])
+    if len(group) in (3, 5):
+        m.running_mean.copy_(group[-3]), m.running_var.copy_(group[-2])
+    else:
+        m.running_mean = m.running_var = None
+
+
 @question("tp2.epoch", lambda seed: [(seed, True), (seed, False)])
 def epoch(seed: int, train: bool) -> dict:
     """The course's epoch on the grader's TinyNet, training with plain SGD or evaluating:

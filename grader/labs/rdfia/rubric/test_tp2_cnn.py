@@ -32,6 +32,7 @@ from grader.labs.rdfia.inputs.tp2 import (
     MAIN,
     RUN,
     channel_images,
+    drawn_state,
     epoch_data,
     generator,
     steps,
@@ -134,15 +135,21 @@ def _described_truly(student, seed: int, got: dict) -> dict:
         for p in _parameters_and_output(student, seed).get("params") or []
         if isinstance(p, torch.Tensor)
     ]
+    _layers_held(got, held, "ConvNet")
+    return got
+
+
+def _layers_held(got: dict, held: list[tuple], name: str) -> None:
+    """Fails unless each Conv2d and Linear of the description `got` has its weight's shape
+    among `held`, the shapes of the tensors the network `name` holds."""
     for layer in (m for m in got["modules"] if m["type"] in ("Conv2d", "Linear")):
         shape = _weight_shape(layer)
         if shape not in held:
             fail(
-                f"ConvNet's description names {layer['type']} `{layer['name']}` with weights of shape "
-                f"{shape}, which ConvNet does not hold: its description was tampered with."
+                f"{name}'s description names {layer['type']} `{layer['name']}` with weights of "
+                f"shape {shape}, which {name} does not hold: its description was tampered with."
             )
         held.remove(shape)
-    return got
 
 
 def _count(n: int) -> str:
@@ -325,6 +332,42 @@ def test_convnet_relu(student, seed):
 # -- ConvNetImproved (Q29-34) ----------------------------------------------------------
 
 
+def _improved_by_values(student, seed: int, got: dict) -> None:
+    """A description of the handout's improved network (student code can patch the probe that
+    makes it) holds only if the network holds the layers it names and, given a state drawn
+    here, gives the outputs the handout's improved network gives with that state. A state that
+    does not fit it (no bias, another batch norm...) is not these checks' to fail."""
+    if got["error"] or edition() != "instructor":  # the student edition trusts the description
+        return
+    if steps(got) != instructor_only("tp2.improved_steps", seed):
+        return
+    ref, name = improved(student, seed)
+    x = inputs(seed, 2, 28)
+    held = memo(student, "state:improved", lambda: student.probe("tp2_cnn.state", ref))
+    if not isinstance(held, dict) or not all(isinstance(t, torch.Tensor) for t in held.values()):
+        held = {}
+    _layers_held(got, [tuple(t.shape) for t in held.values()], name)
+    drawn = drawn_state(seed, held)
+    expected = instructor_only("tp2.improved_output", drawn, x)
+    if expected is None:
+        return
+    out = memo(
+        student,
+        "values:improved",
+        lambda: student.probe("tp2_cnn.output_with_state", ref, list(drawn.values()), x),
+    )
+    if not (
+        isinstance(out, torch.Tensor)
+        and out.shape == expected.shape
+        and torch.allclose(out.double(), expected.double(), rtol=1e-3, atol=1e-4)
+    ):
+        fail(
+            f"{name}'s eval-mode outputs on the grader's images, with a state the grader gave it, "
+            "are not those of the network it describes: its forward differs from its layers "
+            "(extra functional steps?) or its description was tampered with."
+        )
+
+
 @check("tp2_cnn::improved::output_shape", points=2, question="1-cd Q22-25")
 def test_improved_output_shape(student, seed):
     """ConvNetImproved maps 28×28 crops to (B, 10) logits, reaching fc4 as 64×4×4 (last pool with ceil_mode=True)."""
@@ -346,6 +389,7 @@ def test_improved_output_shape(student, seed):
             f"fc4 receives {linear[0]['in_shape'][1:]} values per image from a 28×28 crop; it should be "
             "64·4·4 = 1024."
         )
+    _improved_by_values(student, seed, got)
     out = student.probe("tp2_cnn.build", ref).call(inputs(seed, 4, 28))
     expect_shape(out, (4, 10), f"{name}()(x) for x of shape (4, 3, 28, 28)")
 
@@ -376,6 +420,7 @@ def test_improved_batchnorm(student, seed):
             "each convolution (Q34).",
             "BatchNorm2d missing after " + ", ".join(missing) + ".",
         )
+    _improved_by_values(student, seed, got)
 
 
 @check("tp2_cnn::improved::dropout", points=2, question="1-cd Q29-33")

@@ -172,6 +172,25 @@ def parameters_and_output(ns: dict, ref, x: torch.Tensor) -> dict:
     return {"params": params, "out": out}
 
 
+def state(ns: dict, ref) -> dict:
+    """A fresh class `ref`'s state (parameters and buffers), in state order."""
+    return {k: v.detach().clone() for k, v in _class(ns, ref)().state_dict().items()}
+
+
+def output_with_state(ns: dict, ref, values: list, x: torch.Tensor) -> torch.Tensor | None:
+    """The eval-mode output on `x` of a fresh class `ref` given the state `values` (in state
+    order); None when a forward fails: the trusted side runs the same state through the
+    handout's network and compares."""
+    model = _class(ns, ref)()
+    try:
+        with torch.no_grad():
+            for t, v in zip(model.state_dict().values(), values, strict=True):
+                t.copy_(v)
+            return model.eval()(x)
+    except Exception:  # noqa: BLE001 - the forward's failure is judged from the description
+        return None
+
+
 def _buffers(model: nn.Module) -> dict:
     return {name: b.detach().clone() for name, b in model.named_buffers()}
 
