@@ -19,6 +19,8 @@ collect_ignore = ["toy_lab/rubric"]
 REFERENCE = ROOT / "reference"
 # The keys of a test in the contract's JSON (docs/CONTRACT.md), as the contract writes them.
 TEST_KEYS = set("id part name status score max_score message diagnosis same_mistake_as".split())
+# Its top-level keys (flags: the cheat report).
+REPORT_KEYS = set("submission score max_score seed parts tests flags".split())
 
 
 def reference_source(part: str) -> str:

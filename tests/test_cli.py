@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TEST_KEYS, full_marks
+from conftest import REPORT_KEYS, ROOT, TEST_KEYS, full_marks
 from filled import filled
 
 from grader import cli
@@ -106,15 +106,7 @@ def test_partial_submission_json_matches_the_contract(tmp_path):
     assert "Traceback" not in result.stderr
     report = json.loads(out.read_text())
 
-    assert set(report) == {
-        "submission",
-        "score",
-        "max_score",
-        "seed",
-        "parts",
-        "tests",
-        "flags",
-    }  # flags: cheat report
+    assert set(report) == REPORT_KEYS
     assert report["flags"] == []
     seed = (Path(os.environ["XDG_CONFIG_HOME"]) / "rdfia-grader" / "grading-seed").read_text()
     assert (

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TEST_KEYS
+from conftest import REPORT_KEYS, ROOT, TEST_KEYS
 
 from grader.labs.rdfia import LAB
 
@@ -48,20 +48,13 @@ def test_reference_scores_full_marks(reference_run):
 
 def test_json_follows_the_contract(reference_run):
     _, result, _ = reference_run
-    assert set(result) == {
-        "submission",
-        "score",
-        "max_score",
-        "seed",
-        "parts",
-        "tests",
-        "flags",
-    }  # flags: cheat report
+    assert set(result) == REPORT_KEYS
     assert result["flags"] == [] and isinstance(result["seed"], int)
     parts = {"part", "found", "score", "max_score", "status", "source", "ignored"}
     assert all(set(p) == parts and p["status"] == "graded" for p in result["parts"])
-    keys = TEST_KEYS
-    assert all(set(t) == keys and t["id"].startswith(t["part"] + "::") for t in result["tests"])
+    assert all(
+        set(t) == TEST_KEYS and t["id"].startswith(t["part"] + "::") for t in result["tests"]
+    )
     assert len({t["id"] for t in result["tests"]}) == len(result["tests"])
 
 
